@@ -1,0 +1,71 @@
+//! The application handle shared by every edge, and the per-call context.
+use std::sync::Arc;
+
+use gongshu_domain::audit::AuditDraft;
+use gongshu_domain::calendar::WorkCalendar;
+use gongshu_domain::deadlines::DeadlinePolicy;
+use gongshu_domain::permissions::Principal;
+use gongshu_store::Store;
+use serde::Serialize;
+
+use crate::settings::Settings;
+
+/// Everything a use case needs; built once at start-up.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub calendar: WorkCalendar,
+    pub deadlines: DeadlinePolicy,
+    pub settings: Settings,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            calendar: WorkCalendar::official(),
+            deadlines: DeadlinePolicy::default(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// Who calls, under which request id.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub principal: Principal,
+    pub request_id: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(principal: Principal, request_id: Option<String>) -> Self {
+        Self { principal, request_id }
+    }
+
+    pub fn cli() -> Self {
+        Self::new(Principal::cli(), None)
+    }
+
+    pub fn system() -> Self {
+        Self::new(Principal::system(), None)
+    }
+
+    /// An audit draft of this caller for `action` on an object.
+    pub fn audit(&self, action: &str, object_type: &str, object_id: &str) -> AuditDraft {
+        let mut d = AuditDraft::new(self.principal.actor.clone(), action, object_type);
+        d.actor_user_id = self.principal.user_id.clone();
+        d.org_id = self.principal.org_id.clone();
+        d.object_id = Some(object_id.to_string());
+        d.request_id = self.request_id.clone();
+        d
+    }
+}
+
+/// JSON text of a before/after summary.
+pub fn summary<T: Serialize>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+/// A new object id: time-ordered UUIDv7.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

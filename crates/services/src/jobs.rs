@@ -1,0 +1,80 @@
+//! Background work: periodic jobs are scheduled under a unique key per period and
+//! claimed one at a time, so several nodes on one PostgreSQL never run one twice.
+use std::time::Duration as StdDuration;
+
+use chrono::{Timelike, Utc};
+use gongshu_store::{Change, Job};
+use tokio::sync::watch;
+
+use crate::context::{summary, App, Ctx};
+use crate::error::ServiceResult;
+
+pub const PURGE_SESSIONS: &str = "sessions.purge_expired";
+pub const VERIFY_AUDIT: &str = "audit.verify";
+
+/// Enqueues the periodic jobs of the current period (idempotent across nodes).
+pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
+    let now = Utc::now();
+    let hour = now.with_minute(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0)).unwrap_or(now);
+    app.store.schedule_job(PURGE_SESSIONS, &format!("{PURGE_SESSIONS}:{}", hour.format("%Y-%m-%dT%H")), hour).await?;
+    let day = hour.with_hour(0).unwrap_or(hour);
+    app.store.schedule_job(VERIFY_AUDIT, &format!("{VERIFY_AUDIT}:{}", day.format("%Y-%m-%d")), day).await?;
+    Ok(())
+}
+
+/// Runs one claimed job; returns its error text if it failed.
+pub async fn run_job(app: &App, job: &Job) -> Option<String> {
+    let ctx = Ctx::system();
+    let result: ServiceResult<()> = async {
+        match job.kind.as_str() {
+            PURGE_SESSIONS => {
+                let mut d = ctx.audit("sessions.purge_expired", "job", &job.id.to_string());
+                d.after = summary(&serde_json::json!({"job": job.unique_key}));
+                app.store.commit(vec![Change::DeleteExpiredSessions { now: Utc::now() }], vec![d]).await?;
+            }
+            VERIFY_AUDIT => {
+                let report = crate::audit::verify_chain(app).await?;
+                if !report.ok {
+                    tracing::error!(message = %report.message_en, "scheduled audit verification found a fault");
+                }
+                let mut d = ctx.audit("audit.verify_scheduled", "job", &job.id.to_string());
+                d.after = summary(&report);
+                app.store.commit(vec![], vec![d]).await?;
+            }
+            other => tracing::warn!(kind = other, "unknown job kind"),
+        }
+        Ok(())
+    }
+    .await;
+    result.err().map(|e| e.to_string())
+}
+
+/// Claims and runs due jobs until none is left; returns how many ran.
+pub async fn drain(app: &App, worker: &str) -> ServiceResult<usize> {
+    let mut ran = 0;
+    while let Some(job) = app.store.claim_job(worker, Utc::now()).await? {
+        let error = run_job(app, &job).await;
+        app.store.finish_job(job.id, error.as_deref(), Utc::now()).await?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// The worker loop of a node, until `shutdown` turns true.
+pub async fn run_worker(app: std::sync::Arc<App>, worker: String, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = schedule_periodic(&app).await {
+            tracing::warn!(error = %e, "scheduling periodic jobs failed");
+        }
+        if let Err(e) = drain(&app, &worker).await {
+            tracing::warn!(error = %e, "running jobs failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(StdDuration::from_secs(30)) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}

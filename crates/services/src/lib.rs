@@ -1,0 +1,14 @@
+//! Use cases of Gongshu: each checks the actor's permission, validates input into
+//! domain types, and commits its writes with its audit record in one transaction.
+pub mod audit;
+pub mod context;
+pub mod demo;
+pub mod error;
+pub mod identity;
+pub mod jobs;
+pub mod orgs;
+pub mod settings;
+
+pub use context::{App, Ctx};
+pub use error::{ServiceError, ServiceResult};
+pub use settings::Settings;

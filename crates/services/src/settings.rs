@@ -1,0 +1,33 @@
+//! Per-deployment settings with defaults that work with no file.
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// GOV-5: exchange and query logs are kept 15 years (CZ 35).
+    pub audit_retention_years: u32,
+    /// GOV-5: records of each dataset's use kept at least 3 years (XJ 15).
+    pub use_log_retention_years: u32,
+    /// SEC-3: consecutive failed logins before the account locks.
+    pub login_max_failures: i32,
+    pub lockout_minutes: i64,
+    pub session_hours: i64,
+    /// Longest life of an API token.
+    pub token_max_days: i64,
+    /// Shortest accepted password.
+    pub password_min_length: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            audit_retention_years: 15,
+            use_log_retention_years: 3,
+            login_max_failures: 5,
+            lockout_minutes: 15,
+            session_hours: 12,
+            token_max_days: 365,
+            password_min_length: 10,
+        }
+    }
+}

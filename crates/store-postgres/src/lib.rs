@@ -1,0 +1,83 @@
+//! The PostgreSQL backend of the Store port, for larger deployments and several
+//! `gongshu serve` nodes on one database (jobs claimed with FOR UPDATE SKIP LOCKED).
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+type Db = sqlx::Postgres;
+const BACKEND: &str = "postgres";
+// The head row lock orders appends from every node into one chain.
+const LOCK_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    writer: PgPool,
+    reader: PgPool,
+}
+
+type BackendStore = PgStore;
+
+impl PgStore {
+    /// Connects to `url`; with `schema`, creates it if needed and works only inside it
+    /// (tests use a fresh uuid-named schema each).
+    pub async fn open(url: &str, schema: Option<&str>) -> gongshu_store::StoreResult<Self> {
+        let mut opts = PgConnectOptions::from_str(url).map_err(db_err)?;
+        if let Some(schema) = schema {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(gongshu_store::StoreError::Database(format!("invalid schema name {schema}")));
+            }
+            let admin = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(db_err)?;
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).execute(&admin).await.map_err(db_err)?;
+            admin.close().await;
+            opts = opts.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(opts)
+            .await
+            .map_err(db_err)?;
+        Ok(Self { writer: pool.clone(), reader: pool })
+    }
+
+    async fn backend_migrate(&self) -> gongshu_store::StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.writer)
+            .await
+            .map_err(|e| gongshu_store::StoreError::Database(e.to_string()))
+    }
+
+    async fn backend_claim_job(
+        &self,
+        worker: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> gongshu_store::StoreResult<Option<sqlx::postgres::PgRow>> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'running', claimed_by = $1, claimed_at = $2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $2 ORDER BY run_at, id
+                         LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING *",
+        )
+        .bind(worker)
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_err)
+    }
+
+    /// Drops a schema made for a test.
+    pub async fn drop_schema(url: &str, schema: &str) -> gongshu_store::StoreResult<()> {
+        let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
+        let admin = PgPoolOptions::new().max_connections(1).connect_with(opts).await.map_err(db_err)?;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await.map_err(db_err)?;
+        admin.close().await;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+}
+
+include!("../../store/shared_sql/backend.rs");

@@ -1,0 +1,80 @@
+//! The embedded SQLite backend of the Store port: WAL, one file under the data dir,
+//! one writer connection (so transactions never race for SQLite's single write lock).
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+type Db = sqlx::Sqlite;
+const BACKEND: &str = "sqlite";
+// The single writer connection already serialises writers; reading the head is enough.
+const LOCK_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+type BackendStore = SqliteStore;
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path`.
+    pub async fn open(path: &Path) -> gongshu_store::StoreResult<Self> {
+        let opts = SqliteConnectOptions::new().filename(path);
+        Self::open_with(opts).await
+    }
+
+    /// Opens a `sqlite://` URL.
+    pub async fn open_url(url: &str) -> gongshu_store::StoreResult<Self> {
+        let opts = SqliteConnectOptions::from_str(url).map_err(db_err)?;
+        Self::open_with(opts).await
+    }
+
+    async fn open_with(opts: SqliteConnectOptions) -> gongshu_store::StoreResult<Self> {
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the caller hears of it (durable audit, DESIGN 3).
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(db_err)?;
+        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(db_err)?;
+        Ok(Self { writer, reader })
+    }
+
+    async fn backend_migrate(&self) -> gongshu_store::StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.writer)
+            .await
+            .map_err(|e| gongshu_store::StoreError::Database(e.to_string()))
+    }
+
+    async fn backend_claim_job(
+        &self,
+        worker: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> gongshu_store::StoreResult<Option<sqlx::sqlite::SqliteRow>> {
+        // One writer connection: the UPDATE … RETURNING is atomic with respect to every other claim.
+        sqlx::query(
+            "UPDATE jobs SET status = 'running', claimed_by = $1, claimed_at = $2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $2 ORDER BY run_at, id LIMIT 1)
+             RETURNING *",
+        )
+        .bind(worker)
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_err)
+    }
+
+    /// Closes both pools (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+include!("../../store/shared_sql/backend.rs");

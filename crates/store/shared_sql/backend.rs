@@ -1,0 +1,740 @@
+// SQL shared by both store backends. Each backend crate `include!`s this file after
+// defining `Db`, `BackendStore { writer, reader }` and the backend-specific hooks
+// `LOCK_AUDIT_HEAD`, `BACKEND`, `backend_migrate`, `backend_claim_job`. SQL here is
+// portable: `$n` placeholders, `ON CONFLICT`, `RETURNING`, partial indexes.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gongshu_domain::audit::{self, AuditDraft, AuditRecord};
+use gongshu_store::*;
+use sqlx::{QueryBuilder, Row};
+
+type DbPool = sqlx::Pool<Db>;
+type DbRow = <Db as sqlx::Database>::Row;
+type DbTx<'a> = sqlx::Transaction<'a, Db>;
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(ref d) = e {
+        use sqlx::error::ErrorKind;
+        match d.kind() {
+            ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::CheckViolation => {
+                return StoreError::Conflict(d.constraint().map(str::to_string).unwrap_or_else(|| d.message().to_string()));
+            }
+            _ => {}
+        }
+    }
+    StoreError::Database(e.to_string())
+}
+
+fn split_list(s: String) -> Vec<String> {
+    s.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect()
+}
+
+fn division_from(r: &DbRow) -> Result<Division, sqlx::Error> {
+    Ok(Division {
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        name_en: r.try_get("name_en")?,
+        level: r.try_get("level")?,
+        parent_code: r.try_get("parent_code")?,
+        hosts_node: r.try_get("hosts_node")?,
+    })
+}
+
+fn org_from(r: &DbRow) -> Result<Organization, sqlx::Error> {
+    Ok(Organization {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        name_en: r.try_get("name_en")?,
+        kind: r.try_get("kind")?,
+        division_code: r.try_get("division_code")?,
+        credit_code: r.try_get("credit_code")?,
+        parent_id: r.try_get("parent_id")?,
+        disabled: r.try_get("disabled")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn officer_from(r: &DbRow) -> Result<Officer, sqlx::Error> {
+    Ok(Officer {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        role: r.try_get("role")?,
+        person_name: r.try_get("person_name")?,
+        phone: r.try_get("phone")?,
+        email: r.try_get("email")?,
+        user_id: r.try_get("user_id")?,
+        appointed_at: r.try_get("appointed_at")?,
+        ended_at: r.try_get("ended_at")?,
+        filed_by: r.try_get("filed_by")?,
+    })
+}
+
+fn processor_from(r: &DbRow) -> Result<ProcessorAuthorization, sqlx::Error> {
+    Ok(ProcessorAuthorization {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        processor_org_id: r.try_get("processor_org_id")?,
+        scope: r.try_get("scope")?,
+        purpose: r.try_get("purpose")?,
+        starts_on: r.try_get("starts_on")?,
+        ends_on: r.try_get("ends_on")?,
+        status: r.try_get("status")?,
+        filing_no: r.try_get("filing_no")?,
+        filed_at: r.try_get("filed_at")?,
+        filed_by: r.try_get("filed_by")?,
+        revoked_at: r.try_get("revoked_at")?,
+        revoke_reason: r.try_get("revoke_reason")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn user_from(r: &DbRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        roles: split_list(r.try_get("roles")?),
+        disabled: r.try_get("disabled")?,
+        failed_logins: r.try_get("failed_logins")?,
+        locked_until: r.try_get("locked_until")?,
+        created_at: r.try_get("created_at")?,
+        password_changed_at: r.try_get("password_changed_at")?,
+    })
+}
+
+fn token_from(r: &DbRow) -> Result<ApiToken, sqlx::Error> {
+    Ok(ApiToken {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        name: r.try_get("name")?,
+        token_hash: r.try_get("token_hash")?,
+        prefix: r.try_get("prefix")?,
+        permissions: split_list(r.try_get("permissions")?),
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+fn audit_from(r: &DbRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        seq: r.try_get("seq")?,
+        draft: AuditDraft {
+            at: r.try_get("at")?,
+            actor: r.try_get("actor")?,
+            actor_user_id: r.try_get("actor_user_id")?,
+            org_id: r.try_get("org_id")?,
+            action: r.try_get("action")?,
+            object_type: r.try_get("object_type")?,
+            object_id: r.try_get("object_id")?,
+            before: r.try_get("before_summary")?,
+            after: r.try_get("after_summary")?,
+            request_id: r.try_get("request_id")?,
+        },
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+fn job_from(r: &DbRow) -> Result<Job, sqlx::Error> {
+    Ok(Job {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        unique_key: r.try_get("unique_key")?,
+        run_at: r.try_get("run_at")?,
+        status: r.try_get("status")?,
+        claimed_by: r.try_get("claimed_by")?,
+        claimed_at: r.try_get("claimed_at")?,
+        finished_at: r.try_get("finished_at")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
+fn must_touch(rows: u64, what: &str) -> StoreResult<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound(what.to_string()))
+    } else {
+        Ok(())
+    }
+}
+
+async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
+    match change {
+        Change::UpsertDivision(d) => {
+            sqlx::query(
+                "INSERT INTO divisions (code, name, name_en, level, parent_code, hosts_node) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en,
+                 level = excluded.level, parent_code = excluded.parent_code, hosts_node = excluded.hosts_node",
+            )
+            .bind(d.code)
+            .bind(d.name)
+            .bind(d.name_en)
+            .bind(d.level)
+            .bind(d.parent_code)
+            .bind(d.hosts_node)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::InsertOrg(o) => {
+            sqlx::query(
+                "INSERT INTO organizations (id, name, name_en, kind, division_code, credit_code, parent_id, disabled, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(o.id)
+            .bind(o.name)
+            .bind(o.name_en)
+            .bind(o.kind)
+            .bind(o.division_code)
+            .bind(o.credit_code)
+            .bind(o.parent_id)
+            .bind(o.disabled)
+            .bind(o.created_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::UpdateOrg(o) => {
+            let done = sqlx::query(
+                "UPDATE organizations SET name = $2, name_en = $3, kind = $4, division_code = $5, credit_code = $6,
+                 parent_id = $7, disabled = $8 WHERE id = $1",
+            )
+            .bind(o.id)
+            .bind(o.name)
+            .bind(o.name_en)
+            .bind(o.kind)
+            .bind(o.division_code)
+            .bind(o.credit_code)
+            .bind(o.parent_id)
+            .bind(o.disabled)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            must_touch(done.rows_affected(), "organization")?;
+        }
+        Change::EndOfficer { org_id, role, at } => {
+            sqlx::query("UPDATE officers SET ended_at = $3 WHERE org_id = $1 AND role = $2 AND ended_at IS NULL")
+                .bind(org_id)
+                .bind(role)
+                .bind(at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Change::InsertOfficer(o) => {
+            sqlx::query(
+                "INSERT INTO officers (id, org_id, role, person_name, phone, email, user_id, appointed_at, ended_at, filed_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(o.id)
+            .bind(o.org_id)
+            .bind(o.role)
+            .bind(o.person_name)
+            .bind(o.phone)
+            .bind(o.email)
+            .bind(o.user_id)
+            .bind(o.appointed_at)
+            .bind(o.ended_at)
+            .bind(o.filed_by)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::InsertProcessor(p) | Change::UpdateProcessor(p) => {
+            sqlx::query(
+                "INSERT INTO processor_authorizations (id, org_id, processor_org_id, scope, purpose, starts_on, ends_on, status,
+                 filing_no, filed_at, filed_by, revoked_at, revoke_reason, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                 ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, purpose = excluded.purpose,
+                 starts_on = excluded.starts_on, ends_on = excluded.ends_on, status = excluded.status,
+                 filing_no = excluded.filing_no, filed_at = excluded.filed_at, filed_by = excluded.filed_by,
+                 revoked_at = excluded.revoked_at, revoke_reason = excluded.revoke_reason",
+            )
+            .bind(p.id)
+            .bind(p.org_id)
+            .bind(p.processor_org_id)
+            .bind(p.scope)
+            .bind(p.purpose)
+            .bind(p.starts_on)
+            .bind(p.ends_on)
+            .bind(p.status)
+            .bind(p.filing_no)
+            .bind(p.filed_at)
+            .bind(p.filed_by)
+            .bind(p.revoked_at)
+            .bind(p.revoke_reason)
+            .bind(p.created_by)
+            .bind(p.created_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::InsertUser(u) => {
+            sqlx::query(
+                "INSERT INTO users (id, org_id, username, display_name, password_hash, roles, disabled, failed_logins,
+                 locked_until, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(u.id)
+            .bind(u.org_id)
+            .bind(u.username)
+            .bind(u.display_name)
+            .bind(u.password_hash)
+            .bind(u.roles.join(","))
+            .bind(u.disabled)
+            .bind(u.failed_logins)
+            .bind(u.locked_until)
+            .bind(u.created_at)
+            .bind(u.password_changed_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::UpdateUser(u) => {
+            let done = sqlx::query(
+                "UPDATE users SET org_id = $2, username = $3, display_name = $4, password_hash = $5, roles = $6,
+                 disabled = $7, failed_logins = $8, locked_until = $9, password_changed_at = $10 WHERE id = $1",
+            )
+            .bind(u.id)
+            .bind(u.org_id)
+            .bind(u.username)
+            .bind(u.display_name)
+            .bind(u.password_hash)
+            .bind(u.roles.join(","))
+            .bind(u.disabled)
+            .bind(u.failed_logins)
+            .bind(u.locked_until)
+            .bind(u.password_changed_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            must_touch(done.rows_affected(), "user")?;
+        }
+        Change::InsertSession(s) => {
+            sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(s.id_hash)
+                .bind(s.user_id)
+                .bind(s.csrf_token)
+                .bind(s.created_at)
+                .bind(s.expires_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Change::DeleteSession { id_hash } => {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Change::DeleteUserSessions { user_id } => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Change::DeleteExpiredSessions { now } => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(now)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Change::InsertToken(t) => {
+            sqlx::query(
+                "INSERT INTO api_tokens (id, org_id, name, token_hash, prefix, permissions, created_by, created_at, expires_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(t.id)
+            .bind(t.org_id)
+            .bind(t.name)
+            .bind(t.token_hash)
+            .bind(t.prefix)
+            .bind(t.permissions.join(","))
+            .bind(t.created_by)
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .bind(t.revoked_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::RevokeToken { id, at } => {
+            let done = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            must_touch(done.rows_affected(), "api_token")?;
+        }
+        Change::InsertPerson(p) => {
+            sqlx::query(
+                "INSERT INTO people (citizen_id, name, sex, birth_date, division_code, synthetic) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(p.citizen_id)
+            .bind(p.name)
+            .bind(p.sex)
+            .bind(p.birth_date)
+            .bind(p.division_code)
+            .bind(p.synthetic)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::InsertEntity(e) => {
+            sqlx::query(
+                "INSERT INTO entities (credit_code, name, kind, division_code, registered_on, synthetic) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(e.credit_code)
+            .bind(e.name)
+            .bind(e.kind)
+            .bind(e.division_code)
+            .bind(e.registered_on)
+            .bind(e.synthetic)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends drafts to the chain inside `tx`; the head row is locked first so concurrent
+/// writers (other nodes on PostgreSQL) link one after another.
+async fn append_audit(tx: &mut DbTx<'_>, drafts: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let head = sqlx::query(LOCK_AUDIT_HEAD).fetch_one(&mut **tx).await.map_err(db_err)?;
+    let mut prev_seq: i64 = head.try_get("seq").map_err(db_err)?;
+    let mut prev_hash: String = head.try_get("hash").map_err(db_err)?;
+    let mut out = Vec::with_capacity(drafts.len());
+    for chunk in drafts.chunks(500) {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO audit_log (seq, at, actor, actor_user_id, org_id, action, object_type, object_id,
+             before_summary, after_summary, request_id, prev_hash, hash) ",
+        );
+        let mut linked = Vec::with_capacity(chunk.len());
+        for d in chunk {
+            let prev = if prev_seq == 0 { None } else { Some((prev_seq, prev_hash.as_str())) };
+            let record = audit::link(prev, d.clone());
+            prev_seq = record.seq;
+            prev_hash = record.hash.clone();
+            linked.push(record);
+        }
+        qb.push_values(&linked, |mut b, r| {
+            b.push_bind(r.seq)
+                .push_bind(r.draft.at)
+                .push_bind(&r.draft.actor)
+                .push_bind(&r.draft.actor_user_id)
+                .push_bind(&r.draft.org_id)
+                .push_bind(&r.draft.action)
+                .push_bind(&r.draft.object_type)
+                .push_bind(&r.draft.object_id)
+                .push_bind(&r.draft.before)
+                .push_bind(&r.draft.after)
+                .push_bind(&r.draft.request_id)
+                .push_bind(&r.prev_hash)
+                .push_bind(&r.hash);
+        });
+        qb.build().execute(&mut **tx).await.map_err(db_err)?;
+        out.extend(linked);
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(prev_seq)
+        .bind(&prev_hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok(out)
+}
+
+async fn fetch_all<T>(
+    pool: &DbPool,
+    sql: &str,
+    binds: &[&str],
+    map: fn(&DbRow) -> Result<T, sqlx::Error>,
+) -> StoreResult<Vec<T>> {
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    let rows = q.fetch_all(pool).await.map_err(db_err)?;
+    rows.iter().map(map).collect::<Result<_, _>>().map_err(db_err)
+}
+
+async fn fetch_one_opt<T>(
+    pool: &DbPool,
+    sql: &str,
+    key: &str,
+    map: fn(&DbRow) -> Result<T, sqlx::Error>,
+) -> StoreResult<Option<T>> {
+    let row = sqlx::query(sql).bind(key).fetch_optional(pool).await.map_err(db_err)?;
+    row.as_ref().map(map).transpose().map_err(db_err)
+}
+
+#[async_trait]
+impl Store for BackendStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        self.backend_migrate().await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        if !audit.is_empty() {
+            // Taking the chain lock first orders whole transactions, not just their audit rows.
+            sqlx::query(LOCK_AUDIT_HEAD).fetch_one(&mut *tx).await.map_err(db_err)?;
+        }
+        for change in changes {
+            apply_change(&mut tx, change).await?;
+        }
+        let records = append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(records)
+    }
+
+    async fn get_division(&self, code: &str) -> StoreResult<Option<Division>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM divisions WHERE code = $1", code, division_from).await
+    }
+
+    async fn list_divisions(&self) -> StoreResult<Vec<Division>> {
+        fetch_all(&self.reader, "SELECT * FROM divisions ORDER BY code", &[], division_from).await
+    }
+
+    async fn get_org(&self, id: &str) -> StoreResult<Option<Organization>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM organizations WHERE id = $1", id, org_from).await
+    }
+
+    async fn list_orgs(&self, filter: &OrgFilter) -> StoreResult<Vec<Organization>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM organizations WHERE 1 = 1");
+        if let Some(kind) = &filter.kind {
+            qb.push(" AND kind = ").push_bind(kind.clone());
+        }
+        if let Some(code) = &filter.division_code {
+            qb.push(" AND division_code = ").push_bind(code.clone());
+        }
+        if let Some(q) = &filter.q {
+            let like = format!("%{}%", q.replace('%', "").replace('_', ""));
+            qb.push(" AND (name LIKE ").push_bind(like.clone()).push(" OR name_en LIKE ").push_bind(like).push(")");
+        }
+        qb.push(" ORDER BY division_code, kind, name");
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(org_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn count_orgs(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(&self.reader).await.map_err(db_err)
+    }
+
+    async fn list_officers(&self, org_id: &str, include_history: bool) -> StoreResult<Vec<Officer>> {
+        let sql = if include_history {
+            "SELECT * FROM officers WHERE org_id = $1 ORDER BY role, appointed_at DESC"
+        } else {
+            "SELECT * FROM officers WHERE org_id = $1 AND ended_at IS NULL ORDER BY role"
+        };
+        fetch_all(&self.reader, sql, &[org_id], officer_from).await
+    }
+
+    async fn get_processor(&self, id: &str) -> StoreResult<Option<ProcessorAuthorization>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM processor_authorizations WHERE id = $1", id, processor_from).await
+    }
+
+    async fn list_processors(&self, org_id: Option<&str>) -> StoreResult<Vec<ProcessorAuthorization>> {
+        match org_id {
+            Some(org) => {
+                fetch_all(
+                    &self.reader,
+                    "SELECT * FROM processor_authorizations WHERE org_id = $1 OR processor_org_id = $1 ORDER BY created_at DESC",
+                    &[org],
+                    processor_from,
+                )
+                .await
+            }
+            None => {
+                fetch_all(&self.reader, "SELECT * FROM processor_authorizations ORDER BY created_at DESC", &[], processor_from)
+                    .await
+            }
+        }
+    }
+
+    async fn get_user(&self, id: &str) -> StoreResult<Option<User>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM users WHERE id = $1", id, user_from).await
+    }
+
+    async fn get_user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM users WHERE username = $1", username, user_from).await
+    }
+
+    async fn list_users(&self, org_id: Option<&str>) -> StoreResult<Vec<User>> {
+        match org_id {
+            Some(org) => fetch_all(&self.reader, "SELECT * FROM users WHERE org_id = $1 ORDER BY username", &[org], user_from).await,
+            None => fetch_all(&self.reader, "SELECT * FROM users ORDER BY username", &[], user_from).await,
+        }
+    }
+
+    async fn get_session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| -> Result<Session, sqlx::Error> {
+            Ok(Session {
+                id_hash: r.try_get("id_hash")?,
+                user_id: r.try_get("user_id")?,
+                csrf_token: r.try_get("csrf_token")?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+        .map_err(db_err)
+    }
+
+    async fn get_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM api_tokens WHERE id = $1", id, token_from).await
+    }
+
+    async fn get_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM api_tokens WHERE token_hash = $1", token_hash, token_from).await
+    }
+
+    async fn list_tokens(&self, org_id: Option<&str>) -> StoreResult<Vec<ApiToken>> {
+        match org_id {
+            Some(org) => {
+                fetch_all(&self.reader, "SELECT * FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC", &[org], token_from)
+                    .await
+            }
+            None => fetch_all(&self.reader, "SELECT * FROM api_tokens ORDER BY created_at DESC", &[], token_from).await,
+        }
+    }
+
+    async fn count_people(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM people").fetch_one(&self.reader).await.map_err(db_err)
+    }
+
+    async fn count_entities(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM entities").fetch_one(&self.reader).await.map_err(db_err)
+    }
+
+    async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM audit_log WHERE 1 = 1");
+        if let Some(v) = &f.actor {
+            qb.push(" AND actor = ").push_bind(v.clone());
+        }
+        if let Some(v) = &f.org_id {
+            qb.push(" AND org_id = ").push_bind(v.clone());
+        }
+        if let Some(v) = &f.action {
+            if v.ends_with('.') {
+                qb.push(" AND action LIKE ").push_bind(format!("{v}%"));
+            } else {
+                qb.push(" AND action = ").push_bind(v.clone());
+            }
+        }
+        if let Some(v) = &f.object_type {
+            qb.push(" AND object_type = ").push_bind(v.clone());
+        }
+        if let Some(v) = &f.object_id {
+            qb.push(" AND object_id = ").push_bind(v.clone());
+        }
+        if let Some(v) = &f.request_id {
+            qb.push(" AND request_id = ").push_bind(v.clone());
+        }
+        if let Some(v) = f.from {
+            qb.push(" AND at >= ").push_bind(v);
+        }
+        if let Some(v) = f.to {
+            qb.push(" AND at <= ").push_bind(v);
+        }
+        if let Some(v) = f.before_seq {
+            qb.push(" AND seq < ").push_bind(v);
+        }
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.clamp(1, 1000));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(audit_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn audit_page(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(audit_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let seq: i64 = r.try_get("seq").map_err(db_err)?;
+                let hash: String = r.try_get("hash").map_err(db_err)?;
+                Ok(if seq == 0 { None } else { Some((seq, hash)) })
+            }
+        }
+    }
+
+    async fn schedule_job(&self, kind: &str, unique_key: &str, run_at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO jobs (kind, unique_key, run_at, status, attempts) VALUES ($1, $2, $3, 'queued', 0)
+             ON CONFLICT (unique_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(unique_key)
+        .bind(run_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> StoreResult<Option<Job>> {
+        let row = self.backend_claim_job(worker, now).await?;
+        row.as_ref().map(job_from).transpose().map_err(db_err)
+    }
+
+    async fn finish_job(&self, id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()> {
+        let status = if error.is_some() { "failed" } else { "done" };
+        sqlx::query("UPDATE jobs SET status = $2, last_error = $3, finished_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(error)
+            .bind(now)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_jobs(&self, limit: i64) -> StoreResult<Vec<Job>> {
+        let rows = sqlx::query("SELECT * FROM jobs ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(job_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+}

@@ -1,0 +1,101 @@
+//! The `Store` port: models, the write set of a use case, and the trait both backends implement.
+pub mod models;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gongshu_domain::audit::{AuditDraft, AuditRecord};
+pub use models::*;
+
+/// What can go wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness or foreign-key rule refused the write; names the constraint.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A conditional change found nothing to change (stale or missing row).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database failed; the transaction was rolled back.
+    #[error("database: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One write of a use case. A use case hands all its writes and its audit
+/// record(s) to [`Store::commit`], which applies them in one transaction (DESIGN 3).
+#[derive(Debug, Clone)]
+pub enum Change {
+    UpsertDivision(Division),
+    InsertOrg(Organization),
+    UpdateOrg(Organization),
+    /// ORG-3: ends the current holder of a role (history is kept).
+    EndOfficer { org_id: String, role: String, at: DateTime<Utc> },
+    InsertOfficer(Officer),
+    InsertProcessor(ProcessorAuthorization),
+    UpdateProcessor(ProcessorAuthorization),
+    InsertUser(User),
+    UpdateUser(User),
+    InsertSession(Session),
+    DeleteSession { id_hash: String },
+    DeleteUserSessions { user_id: String },
+    DeleteExpiredSessions { now: DateTime<Utc> },
+    InsertToken(ApiToken),
+    RevokeToken { id: String, at: DateTime<Utc> },
+    InsertPerson(Person),
+    InsertEntity(Entity),
+}
+
+/// The storage port. Both backends behave the same; the integration suite proves it.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Runs the embedded migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Applies `changes` and appends `audit` to the hash chain in one transaction;
+    /// if any part fails, nothing is written (fail closed, DESIGN 3).
+    async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>>;
+
+    // Divisions and organisations (ORG-1, ORG-2)
+    async fn get_division(&self, code: &str) -> StoreResult<Option<Division>>;
+    async fn list_divisions(&self) -> StoreResult<Vec<Division>>;
+    async fn get_org(&self, id: &str) -> StoreResult<Option<Organization>>;
+    async fn list_orgs(&self, filter: &OrgFilter) -> StoreResult<Vec<Organization>>;
+    async fn count_orgs(&self) -> StoreResult<i64>;
+
+    // Officers (ORG-3) and processors (ORG-4)
+    async fn list_officers(&self, org_id: &str, include_history: bool) -> StoreResult<Vec<Officer>>;
+    async fn get_processor(&self, id: &str) -> StoreResult<Option<ProcessorAuthorization>>;
+    async fn list_processors(&self, org_id: Option<&str>) -> StoreResult<Vec<ProcessorAuthorization>>;
+
+    // Users, sessions, tokens
+    async fn get_user(&self, id: &str) -> StoreResult<Option<User>>;
+    async fn get_user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self, org_id: Option<&str>) -> StoreResult<Vec<User>>;
+    async fn get_session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    async fn get_token(&self, id: &str) -> StoreResult<Option<ApiToken>>;
+    async fn get_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<ApiToken>>;
+    async fn list_tokens(&self, org_id: Option<&str>) -> StoreResult<Vec<ApiToken>>;
+
+    // Synthetic subjects of the demo
+    async fn count_people(&self) -> StoreResult<i64>;
+    async fn count_entities(&self) -> StoreResult<i64>;
+
+    // Audit (GOV-5)
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+    /// Records with `seq > after_seq`, ascending, at most `limit` (for verification).
+    async fn audit_page(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>>;
+    /// The head the store recorded with the last append.
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
+
+    // Background jobs, claimed so several nodes never run one twice.
+    /// Inserts unless a job with the same `unique_key` exists; true when inserted.
+    async fn schedule_job(&self, kind: &str, unique_key: &str, run_at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Claims one due job for `worker` (FOR UPDATE SKIP LOCKED on PostgreSQL).
+    async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> StoreResult<Option<Job>>;
+    async fn finish_job(&self, id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn list_jobs(&self, limit: i64) -> StoreResult<Vec<Job>>;
+}

@@ -1,0 +1,167 @@
+//! Rows as the store keeps them. Enumerations are stored by their domain key.
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// ORG-1: a node of the administrative-division tree (GB/T 2260).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Division {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+    /// Whether this level runs its own platform node (XJ 13, HZ 26).
+    pub hosts_node: bool,
+}
+
+/// ORG-2: a party of any kind, attached to a division.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub name_en: String,
+    pub kind: String,
+    pub division_code: String,
+    pub credit_code: Option<String>,
+    pub parent_id: Option<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrgFilter {
+    pub kind: Option<String>,
+    pub division_code: Option<String>,
+    pub q: Option<String>,
+}
+
+/// ORG-3: one filed holder of an officer role; `ended_at` set when replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Officer {
+    pub id: String,
+    pub org_id: String,
+    pub role: String,
+    pub person_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub user_id: Option<String>,
+    pub appointed_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub filed_by: String,
+}
+
+/// ORG-4: a department authorising a third party to collect or process data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessorAuthorization {
+    pub id: String,
+    pub org_id: String,
+    pub processor_org_id: String,
+    pub scope: String,
+    pub purpose: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub status: String,
+    pub filing_no: Option<String>,
+    pub filed_at: Option<DateTime<Utc>>,
+    pub filed_by: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub org_id: String,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub password_changed_at: DateTime<Utc>,
+}
+
+/// A console session; the cookie holds the secret, the store only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An API token of a consumer system; the secret is shown once, the store keeps its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    #[serde(skip_serializing)]
+    pub token_hash: String,
+    /// The first characters of the secret, to recognise it in lists.
+    pub prefix: String,
+    pub permissions: Vec<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A synthetic natural person of the demo region (COL-3: keyed by citizen ID).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub citizen_id: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub division_code: String,
+    pub synthetic: bool,
+}
+
+/// A synthetic legal entity of the demo region (COL-3: keyed by credit code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    pub credit_code: String,
+    pub name: String,
+    pub kind: String,
+    pub division_code: String,
+    pub registered_on: NaiveDate,
+    pub synthetic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub unique_key: String,
+    pub run_at: DateTime<Utc>,
+    pub status: String,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// Filters of the audit trail; all optional, combined with AND.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub org_id: Option<String>,
+    /// Exact action, or a prefix ending in `.` (e.g. `user.`).
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub request_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Newest first, records with seq below this (for paging).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
