@@ -1,1 +1,502 @@
-fn main() {}
+//! The `gongshu` binary: serve, demo, and the administration subcommands.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use gongshu_domain::ids::{CitizenId, CreditCode, DivisionCode, IdError};
+use gongshu_server::{launch, Config};
+use gongshu_services::identity::{self, NewUser};
+use gongshu_services::orgs::{self, NewOrg};
+use gongshu_services::{audit, demo, App, Ctx, ServiceError};
+use gongshu_store::OrgFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "gongshu",
+    version,
+    about = "公数 Gongshu — 公共数据资源平台 / open public data platform"
+)]
+struct Cli {
+    /// 配置文件 / config file (default: ./gongshu.toml if present)
+    #[arg(long, global = true, env = "GONGSHU_CONFIG")]
+    config: Option<PathBuf>,
+    /// 数据目录 / data directory of the embedded SQLite store
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL (also GONGSHU_DATABASE_URL)
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// JSON logs
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动服务 / run the platform
+    Serve(ServeArgs),
+    /// 生成演示区域并启动 / seed a demo region and serve it
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// 合成人口记录数 / synthetic people to generate
+        #[arg(long, default_value_t = 1000)]
+        people: u32,
+        /// 只生成数据并打印账号，不启动服务 / seed and print the logins, then exit
+        #[arg(long)]
+        seed_only: bool,
+    },
+    /// 执行数据库迁移 / run database migrations
+    Migrate,
+    /// 用户管理 / users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 单位管理 / organisations
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// 审计日志 / audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// 工作日历 / working-day calendar
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// 标识校验 / identifier checks
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// 监听地址 / listen address (default 127.0.0.1:8080)
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 新建用户 / create a user
+    Create {
+        /// 单位 ID、名称或统一社会信用代码 / organisation id, name or credit code
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// 角色，可重复 / role, repeatable (e.g. org_admin)
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// 不填则生成 / generated when absent
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// 重置密码 / reset a password
+    ResetPassword {
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// 停用 / disable
+    Disable { username: String },
+    /// 启用 / enable
+    Enable { username: String },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// 从 CSV 或 JSON 导入，全部成功或全部不导入 / import from CSV or JSON, all or nothing
+    Import { file: PathBuf },
+    /// 列出单位 / list organisations
+    List {
+        #[arg(long)]
+        kind: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 校验哈希链，发现篡改则以非零退出 / verify the hash chain; non-zero exit on a fault
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// 打印 N 个工作日后的日期 / the date N working days later
+    AddWorkdays {
+        date: NaiveDate,
+        n: u32,
+        /// 额外年份的日历表 / extra year tables (TOML)
+        #[arg(long = "calendar-file")]
+        files: Vec<PathBuf>,
+    },
+    /// 打印两日期之间的工作日数（不含起始日，含结束日）/ working days in (from, to]
+    WorkdaysBetween {
+        from: NaiveDate,
+        to: NaiveDate,
+        #[arg(long = "calendar-file")]
+        files: Vec<PathBuf>,
+    },
+    /// 列出已加载年份及来源 / loaded years and their sources
+    Years {
+        #[arg(long = "calendar-file")]
+        files: Vec<PathBuf>,
+    },
+    /// 打印时限策略 / print the deadline policy
+    Deadlines,
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// 公民身份号码（GB 11643）/ citizen ID number
+    IdNumber { value: String },
+    /// 统一社会信用代码（GB 32100）/ unified social credit code
+    CreditCode { value: String },
+    /// 行政区划代码（GB/T 2260）/ division code
+    DivisionCode { value: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(
+        cli.log_json,
+        matches!(cli.command, Command::Serve(_) | Command::Demo { .. }),
+    );
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误 / error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(json: bool, serving: bool) {
+    let default = if serving { "info,sqlx=warn" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GONGSHU_LOG")
+        .unwrap_or_else(|_| default.into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(url) = &cli.database_url {
+        config.database_url = Some(url.clone());
+    }
+    Ok(config)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(&cli)?;
+    match cli.command {
+        Command::Calendar(cmd) => return calendar(&config, cmd),
+        Command::Check(cmd) => return Ok(check(cmd)),
+        _ => {}
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => {
+                let app = launch::open_app(&config).await?;
+                serve(app, config, args).await?;
+            }
+            Command::Demo { serve: args, people, seed_only } => {
+                let app = launch::open_app(&config).await?;
+                let logins = if demo::is_seeded(&app).await? {
+                    println!("演示数据已存在，重新生成演示账号密码 / demo data exists; issuing new demo passwords");
+                    demo::reissue_logins(&app).await?
+                } else {
+                    println!("正在生成演示区域（合成数据）/ seeding the demo region (synthetic data) …");
+                    demo::seed(&app, people).await?
+                };
+                print_logins(&logins, &config);
+                if !seed_only {
+                    serve(app, config, args).await?;
+                }
+            }
+            Command::Migrate => {
+                launch::open_app(&config).await?;
+                println!("数据库已是最新 / database migrated ({})", store_label(&config));
+            }
+            Command::User(cmd) => user(&*launch::open_app(&config).await?, cmd).await?,
+            Command::Org(cmd) => org(&*launch::open_app(&config).await?, cmd).await?,
+            Command::Audit(AuditCommand::Verify) => {
+                let app = launch::open_app(&config).await?;
+                let report = audit::verify_chain(&app).await?;
+                if report.ok {
+                    println!("{} / {}", report.message, report.message_en);
+                } else {
+                    println!("审计链校验失败 / AUDIT CHAIN BROKEN");
+                    if let Some(fault) = &report.fault {
+                        println!("首个异常记录 / first bad record: #{}", fault.seq());
+                    }
+                    println!("{}", report.message);
+                    println!("{}", report.message_en);
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            Command::Calendar(_) | Command::Check(_) => unreachable!("handled without a runtime"),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn store_label(config: &Config) -> String {
+    match &config.database_url {
+        Some(_) => "PostgreSQL".into(),
+        None => format!("SQLite {}", config.data_dir.join("gongshu.db").display()),
+    }
+}
+
+async fn serve(app: Arc<App>, mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("无法监听 / cannot listen on {}", config.listen))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    println!(
+        "公数已启动 / Gongshu is serving on http://{addr}  ({})",
+        store_label(&config)
+    );
+    println!("接口文档 / API reference: http://{addr}/api/docs");
+    launch::serve(app, config, listener, launch::shutdown_signal()).await
+}
+
+fn print_logins(logins: &[demo::DemoLogin], config: &Config) {
+    println!();
+    println!("演示账号（密码仅显示这一次；再次运行 demo 会重新生成）");
+    println!("Demo logins (passwords shown once; running demo again issues new ones)");
+    println!(
+        "{:<16} {:<20} {:<22} 单位 / organisation",
+        "用户名 username", "密码 password", "角色 role"
+    );
+    for l in logins {
+        println!(
+            "{:<16} {:<20} {:<22} {}",
+            l.username, l.password, l.role, l.org
+        );
+    }
+    println!("数据目录 / data: {}", store_label(config));
+    println!("所有人口与法人记录均为合成数据 / every person and entity record is synthetic");
+    println!();
+}
+
+fn fail(e: ServiceError) -> anyhow::Error {
+    anyhow::anyhow!("{}（{}）/ {}", e.message, e.code, e.message_en)
+}
+
+async fn find_org(app: &App, key: &str) -> anyhow::Result<String> {
+    let orgs = app
+        .store
+        .list_orgs(&OrgFilter::default())
+        .await
+        .map_err(|e| fail(e.into()))?;
+    orgs.iter()
+        .find(|o| o.id == key || o.name == key || o.credit_code.as_deref() == Some(key))
+        .map(|o| o.id.clone())
+        .ok_or_else(|| anyhow::anyhow!("找不到单位 / no organisation matches: {key}"))
+}
+
+async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
+    let ctx = Ctx::cli();
+    match cmd {
+        UserCommand::Create {
+            org,
+            username,
+            name,
+            roles,
+            password,
+        } => {
+            let org_id = find_org(app, &org).await?;
+            let input = NewUser {
+                org_id,
+                username,
+                display_name: name,
+                roles,
+                password,
+            };
+            let (user, generated) = identity::create_user(app, &ctx, input)
+                .await
+                .map_err(fail)?;
+            println!("已创建用户 / created user {} ({})", user.username, user.id);
+            if let Some(p) = generated {
+                println!("初始密码 / initial password: {p}");
+            }
+        }
+        UserCommand::ResetPassword { username, password } => {
+            let u = identity::find_user_by_username(app, &username)
+                .await
+                .map_err(fail)?;
+            let p = identity::reset_password(app, &ctx, &u.id, password.as_deref())
+                .await
+                .map_err(fail)?;
+            println!("已重置 / reset {}: {p}", u.username);
+        }
+        UserCommand::Disable { username } => {
+            let u = identity::find_user_by_username(app, &username)
+                .await
+                .map_err(fail)?;
+            identity::set_user_disabled(app, &ctx, &u.id, true)
+                .await
+                .map_err(fail)?;
+            println!("已停用 / disabled {}", u.username);
+        }
+        UserCommand::Enable { username } => {
+            let u = identity::find_user_by_username(app, &username)
+                .await
+                .map_err(fail)?;
+            identity::set_user_disabled(app, &ctx, &u.id, false)
+                .await
+                .map_err(fail)?;
+            println!("已启用 / enabled {}", u.username);
+        }
+    }
+    Ok(())
+}
+
+async fn org(app: &App, cmd: OrgCommand) -> anyhow::Result<()> {
+    let ctx = Ctx::cli();
+    match cmd {
+        OrgCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("读取 / reading {}", file.display()))?;
+            let inputs: Vec<NewOrg> = if file.extension().and_then(|e| e.to_str()) == Some("json") {
+                serde_json::from_str(&text).context("JSON 格式有误 / invalid JSON")?
+            } else {
+                let mut reader = csv::Reader::from_reader(text.as_bytes());
+                let mut rows = Vec::new();
+                for (i, row) in reader.deserialize::<NewOrg>().enumerate() {
+                    rows.push(row.with_context(|| {
+                        format!("CSV 第 {} 行有误 / CSV row {} is invalid", i + 2, i + 2)
+                    })?);
+                }
+                rows
+            };
+            let created = orgs::import_orgs(app, &ctx, inputs).await.map_err(fail)?;
+            println!(
+                "已导入 {} 个单位 / imported {} organisations",
+                created.len(),
+                created.len()
+            );
+        }
+        OrgCommand::List { kind } => {
+            let filter = OrgFilter {
+                kind,
+                ..Default::default()
+            };
+            for o in orgs::list_orgs(app, &ctx, &filter).await.map_err(fail)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    o.id,
+                    o.division_code,
+                    o.kind,
+                    o.credit_code.unwrap_or_default(),
+                    o.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn calendar(config: &Config, cmd: CalendarCommand) -> anyhow::Result<ExitCode> {
+    let load = |files: &[PathBuf]| -> anyhow::Result<gongshu_domain::calendar::WorkCalendar> {
+        let mut cal = config.calendar()?;
+        for f in files {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("读取 / reading {}", f.display()))?;
+            cal.load_year_toml(&text).map_err(|e| {
+                anyhow::anyhow!("{}: {} / {}", f.display(), e.message_zh(), e.message_en())
+            })?;
+        }
+        Ok(cal)
+    };
+    let refuse = |e: gongshu_domain::calendar::CalendarError| {
+        eprintln!("{} / {}", e.message_zh(), e.message_en());
+        ExitCode::from(1)
+    };
+    match cmd {
+        CalendarCommand::AddWorkdays { date, n, files } => {
+            match load(&files)?.add_workdays(date, n) {
+                Ok(d) => println!("{d}"),
+                Err(e) => return Ok(refuse(e)),
+            }
+        }
+        CalendarCommand::WorkdaysBetween { from, to, files } => {
+            match load(&files)?.workdays_between(from, to) {
+                Ok(n) => println!("{n}"),
+                Err(e) => return Ok(refuse(e)),
+            }
+        }
+        CalendarCommand::Years { files } => {
+            let cal = load(&files)?;
+            for y in cal.years() {
+                if let Some(t) = cal.table(y) {
+                    println!("{y}\t{}\t{}", t.source, t.source_en);
+                }
+            }
+        }
+        CalendarCommand::Deadlines => {
+            let policy = config.deadline_policy()?;
+            for (k, days) in policy.entries() {
+                println!(
+                    "{}\t{days}\t{}\t{}\t{} / {}",
+                    k.key(),
+                    k.requirement(),
+                    k.basis(),
+                    k.label_zh(),
+                    k.label_en()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(cmd: CheckCommand) -> ExitCode {
+    let result: Result<String, IdError> = match cmd {
+        CheckCommand::IdNumber { value } => {
+            CitizenId::parse(&value).map(|v| v.as_str().to_string())
+        }
+        CheckCommand::CreditCode { value } => {
+            CreditCode::parse(&value).map(|v| v.as_str().to_string())
+        }
+        CheckCommand::DivisionCode { value } => {
+            DivisionCode::parse(&value).map(|v| v.as_str().to_string())
+        }
+    };
+    match result {
+        Ok(_) => {
+            println!("valid");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!(
+                "invalid: {} / {} ({})",
+                e.message_zh(),
+                e.message_en(),
+                e.code()
+            );
+            ExitCode::from(1)
+        }
+    }
+}

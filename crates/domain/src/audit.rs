@@ -29,7 +29,11 @@ pub struct AuditDraft {
 
 impl AuditDraft {
     /// A draft stamped now (to the microsecond, so it survives every store's round trip).
-    pub fn new(actor: impl Into<String>, action: impl Into<String>, object_type: impl Into<String>) -> Self {
+    pub fn new(
+        actor: impl Into<String>,
+        action: impl Into<String>,
+        object_type: impl Into<String>,
+    ) -> Self {
         Self {
             at: truncate_to_micros(Utc::now()),
             actor: actor.into(),
@@ -106,7 +110,12 @@ pub fn link(prev: Option<(i64, &str)>, draft: AuditDraft) -> AuditRecord {
         None => (1, GENESIS_HASH.to_string()),
     };
     let hash = chain_hash(&prev_hash, seq, &draft);
-    AuditRecord { seq, draft, prev_hash, hash }
+    AuditRecord {
+        seq,
+        draft,
+        prev_hash,
+        hash,
+    }
 }
 
 /// Why the chain does not hold at a record.
@@ -134,9 +143,16 @@ impl ChainFault {
     }
     pub fn message_zh(&self) -> String {
         match self {
-            ChainFault::ContentAltered { seq } => format!("审计记录 #{seq} 的内容被篡改（哈希不符）"),
-            ChainFault::LinkBroken { seq } => format!("审计记录 #{seq} 与前一条记录的链接断开（被重排或前一条被改）"),
-            ChainFault::Missing { expected_seq, found_seq } => {
+            ChainFault::ContentAltered { seq } => {
+                format!("审计记录 #{seq} 的内容被篡改（哈希不符）")
+            }
+            ChainFault::LinkBroken { seq } => {
+                format!("审计记录 #{seq} 与前一条记录的链接断开（被重排或前一条被改）")
+            }
+            ChainFault::Missing {
+                expected_seq,
+                found_seq,
+            } => {
                 format!("审计记录 #{expected_seq} 起缺失（下一条为 #{found_seq}），记录被删除")
             }
             ChainFault::HeadMismatch { head_seq, last_seq } => {
@@ -146,12 +162,19 @@ impl ChainFault {
     }
     pub fn message_en(&self) -> String {
         match self {
-            ChainFault::ContentAltered { seq } => format!("audit record #{seq}: content altered (hash mismatch)"),
+            ChainFault::ContentAltered { seq } => {
+                format!("audit record #{seq}: content altered (hash mismatch)")
+            }
             ChainFault::LinkBroken { seq } => {
                 format!("audit record #{seq}: link to the previous record broken (reordered, or the previous record altered)")
             }
-            ChainFault::Missing { expected_seq, found_seq } => {
-                format!("audit records missing from #{expected_seq} (next is #{found_seq}): deleted")
+            ChainFault::Missing {
+                expected_seq,
+                found_seq,
+            } => {
+                format!(
+                    "audit records missing from #{expected_seq} (next is #{found_seq}): deleted"
+                )
             }
             ChainFault::HeadMismatch { head_seq, last_seq } => {
                 format!("chain head is #{head_seq} but the last record is #{last_seq}: records deleted at the end or head altered")
@@ -170,7 +193,11 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_string(), checked: 0 }
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            checked: 0,
+        }
     }
 }
 
@@ -183,7 +210,10 @@ impl ChainVerifier {
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainFault> {
         if r.seq != self.expected_seq {
             if r.seq > self.expected_seq {
-                return Err(ChainFault::Missing { expected_seq: self.expected_seq, found_seq: r.seq });
+                return Err(ChainFault::Missing {
+                    expected_seq: self.expected_seq,
+                    found_seq: r.seq,
+                });
             }
             return Err(ChainFault::LinkBroken { seq: r.seq });
         }
@@ -204,7 +234,10 @@ impl ChainVerifier {
         let last_seq = self.expected_seq - 1;
         match head {
             None if last_seq == 0 => Ok(self.checked),
-            None => Err(ChainFault::HeadMismatch { head_seq: 0, last_seq }),
+            None => Err(ChainFault::HeadMismatch {
+                head_seq: 0,
+                last_seq,
+            }),
             Some((head_seq, head_hash)) => {
                 if head_seq != last_seq || head_hash != self.prev_hash {
                     Err(ChainFault::HeadMismatch { head_seq, last_seq })
@@ -259,7 +292,13 @@ mod tests {
     fn gov_5_deleted_record_is_named() {
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(verify(&c), Err(ChainFault::Missing { expected_seq: 2, found_seq: 3 }));
+        assert_eq!(
+            verify(&c),
+            Err(ChainFault::Missing {
+                expected_seq: 2,
+                found_seq: 3
+            })
+        );
     }
 
     #[test]
@@ -284,7 +323,10 @@ mod tests {
         }
         assert_eq!(
             v.finish(Some((5, c[4].hash.as_str()))),
-            Err(ChainFault::HeadMismatch { head_seq: 5, last_seq: 4 })
+            Err(ChainFault::HeadMismatch {
+                head_seq: 5,
+                last_seq: 4
+            })
         );
     }
 

@@ -46,7 +46,10 @@ impl OrgKind {
     pub fn is_data_source(&self) -> bool {
         matches!(
             self,
-            OrgKind::DataAuthority | OrgKind::PlatformOperator | OrgKind::GovernmentDepartment | OrgKind::PublicServiceUnit
+            OrgKind::DataAuthority
+                | OrgKind::PlatformOperator
+                | OrgKind::GovernmentDepartment
+                | OrgKind::PublicServiceUnit
         )
     }
 }
@@ -98,9 +101,29 @@ mod tests {
     fn org_4_authorisation_in_force_only_when_filed_and_in_term() {
         let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let (from, to) = (d("2026-01-01"), d("2026-12-31"));
-        assert!(processor_in_force(ProcessorStatus::Filed, from, to, d("2026-06-01")));
-        assert!(!processor_in_force(ProcessorStatus::PendingFiling, from, to, d("2026-06-01")));
-        assert!(!processor_in_force(ProcessorStatus::Filed, from, to, d("2027-01-01")));
-        assert!(!processor_in_force(ProcessorStatus::Revoked, from, to, d("2026-06-01")));
+        assert!(processor_in_force(
+            ProcessorStatus::Filed,
+            from,
+            to,
+            d("2026-06-01")
+        ));
+        assert!(!processor_in_force(
+            ProcessorStatus::PendingFiling,
+            from,
+            to,
+            d("2026-06-01")
+        ));
+        assert!(!processor_in_force(
+            ProcessorStatus::Filed,
+            from,
+            to,
+            d("2027-01-01")
+        ));
+        assert!(!processor_in_force(
+            ProcessorStatus::Revoked,
+            from,
+            to,
+            d("2026-06-01")
+        ));
     }
 }

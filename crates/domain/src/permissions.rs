@@ -56,7 +56,10 @@ pub struct Grant {
 /// A grant literal, usable in constant tables.
 macro_rules! gr {
     ($p:expr, $s:expr) => {
-        Grant { permission: $p, scope: $s }
+        Grant {
+            permission: $p,
+            scope: $s,
+        }
     };
 }
 
@@ -65,7 +68,7 @@ use Scope::{Global, OwnOrg};
 
 impl Role {
     /// The grants a role carries. Separation of duties (等保三级 三员分立): administrators
-    /// do not verify the audit chain; auditors read and verify but change nothing.
+    /// read the trail but do not verify the chain; auditors read and verify but change nothing.
     pub fn grants(&self) -> &'static [Grant] {
         match self {
             Role::PlatformAdmin => &[
@@ -79,6 +82,7 @@ impl Role {
                 gr!(P::ProcessorAuthorize, Global),
                 gr!(P::ProcessorFile, Global),
                 gr!(P::TokenManage, Global),
+                gr!(P::AuditRead, Global),
             ],
             Role::AuthorityAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -111,9 +115,10 @@ impl Role {
                 gr!(P::TokenManage, OwnOrg),
                 gr!(P::AuditRead, OwnOrg),
             ],
-            Role::CatalogRegistrar | Role::CatalogReviewer | Role::DataAdministrator | Role::Member => {
-                &[gr!(P::OrgRead, Global)]
-            }
+            Role::CatalogRegistrar
+            | Role::CatalogReviewer
+            | Role::DataAdministrator
+            | Role::Member => &[gr!(P::OrgRead, Global)],
         }
     }
 }
@@ -181,13 +186,20 @@ impl Principal {
 
     /// Background work of the platform itself.
     pub fn system() -> Self {
-        Self { actor: "system".into(), ..Self::cli() }
+        Self {
+            actor: "system".into(),
+            ..Self::cli()
+        }
     }
 
     /// Default deny: allowed only by a global grant, or an own-organisation grant on the
     /// principal's organisation. `target_org` None means "not tied to one organisation",
     /// which only a global grant covers.
-    pub fn authorize(&self, permission: Permission, target_org: Option<&str>) -> Result<(), Denied> {
+    pub fn authorize(
+        &self,
+        permission: Permission,
+        target_org: Option<&str>,
+    ) -> Result<(), Denied> {
         let allowed = self.grants.iter().any(|grant| {
             grant.permission == permission
                 && match grant.scope {
@@ -198,18 +210,25 @@ impl Principal {
         if allowed {
             Ok(())
         } else {
-            Err(Denied { permission, target_org: target_org.map(str::to_string) })
+            Err(Denied {
+                permission,
+                target_org: target_org.map(str::to_string),
+            })
         }
     }
 
     /// Whether a permission is held in some scope (to show or hide console actions).
     pub fn holds(&self, permission: Permission) -> bool {
-        self.grants.iter().any(|grant| grant.permission == permission)
+        self.grants
+            .iter()
+            .any(|grant| grant.permission == permission)
     }
 
     /// Whether the grant is global.
     pub fn holds_globally(&self, permission: Permission) -> bool {
-        self.grants.iter().any(|grant| grant.permission == permission && grant.scope == Global)
+        self.grants
+            .iter()
+            .any(|grant| grant.permission == permission && grant.scope == Global)
     }
 }
 
@@ -220,15 +239,21 @@ mod tests {
     #[test]
     fn sec_3_default_deny_without_grant() {
         let member = Principal::for_user("u1", "orgA", &[Role::Member]);
-        assert!(member.authorize(Permission::UserManage, Some("orgA")).is_err());
+        assert!(member
+            .authorize(Permission::UserManage, Some("orgA"))
+            .is_err());
         assert!(member.authorize(Permission::OrgRead, None).is_ok());
     }
 
     #[test]
     fn sec_3_org_admin_acts_only_for_own_org() {
         let admin = Principal::for_user("u1", "orgA", &[Role::OrgAdmin]);
-        assert!(admin.authorize(Permission::UserManage, Some("orgA")).is_ok());
-        assert!(admin.authorize(Permission::UserManage, Some("orgB")).is_err());
+        assert!(admin
+            .authorize(Permission::UserManage, Some("orgA"))
+            .is_ok());
+        assert!(admin
+            .authorize(Permission::UserManage, Some("orgB"))
+            .is_err());
         assert!(admin.authorize(Permission::UserManage, None).is_err());
     }
 
@@ -247,6 +272,8 @@ mod tests {
         let auditor = Principal::for_user("u2", "op", &[Role::Auditor]);
         assert!(admin.authorize(Permission::AuditVerify, None).is_err());
         assert!(auditor.authorize(Permission::AuditVerify, None).is_ok());
-        assert!(auditor.authorize(Permission::UserManage, Some("op")).is_err());
+        assert!(auditor
+            .authorize(Permission::UserManage, Some("op"))
+            .is_err());
     }
 }

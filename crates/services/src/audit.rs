@@ -9,7 +9,11 @@ use crate::error::ServiceResult;
 
 /// Records matching the filter, newest first. A reader with an own-organisation grant
 /// sees only records of its organisation, whatever the filter asks.
-pub async fn list(app: &App, ctx: &Ctx, mut filter: AuditFilter) -> ServiceResult<Vec<AuditRecord>> {
+pub async fn list(
+    app: &App,
+    ctx: &Ctx,
+    mut filter: AuditFilter,
+) -> ServiceResult<Vec<AuditRecord>> {
     if !ctx.principal.holds_globally(Permission::AuditRead) {
         let own = ctx.principal.org_id.clone().unwrap_or_default();
         ctx.principal.authorize(Permission::AuditRead, Some(&own))?;
@@ -22,12 +26,13 @@ pub async fn list(app: &App, ctx: &Ctx, mut filter: AuditFilter) -> ServiceResul
 }
 
 /// The outcome of walking the chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerifyReport {
     pub ok: bool,
     /// Records checked before the first fault (all of them when ok).
     pub checked: u64,
     pub head_seq: Option<i64>,
+    #[schema(value_type = Option<Object>)]
     pub fault: Option<ChainFault>,
     pub message: String,
     pub message_en: String,
@@ -43,7 +48,9 @@ pub async fn verify_chain(app: &App) -> ServiceResult<VerifyReport> {
     let fault = 'walk: loop {
         let page = app.store.audit_page(after, PAGE).await?;
         if page.is_empty() {
-            break 'walk verifier.finish(head.as_ref().map(|(s, h)| (*s, h.as_str()))).err();
+            break 'walk verifier
+                .finish(head.as_ref().map(|(s, h)| (*s, h.as_str())))
+                .err();
         }
         for r in &page {
             if let Err(f) = verifier.check(r) {
@@ -54,10 +61,20 @@ pub async fn verify_chain(app: &App) -> ServiceResult<VerifyReport> {
         after = page.last().map(|r| r.seq).unwrap_or(after);
     };
     let (message, message_en) = match &fault {
-        None => (format!("审计链完整：共 {checked} 条记录，逐条校验通过"), format!("audit chain intact: {checked} records verified")),
+        None => (
+            format!("审计链完整：共 {checked} 条记录，逐条校验通过"),
+            format!("audit chain intact: {checked} records verified"),
+        ),
         Some(f) => (f.message_zh(), f.message_en()),
     };
-    Ok(VerifyReport { ok: fault.is_none(), checked, head_seq: head.map(|h| h.0), fault, message, message_en })
+    Ok(VerifyReport {
+        ok: fault.is_none(),
+        checked,
+        head_seq: head.map(|h| h.0),
+        fault,
+        message,
+        message_en,
+    })
 }
 
 /// Verification through the API or console: only for holders of `audit.verify`.

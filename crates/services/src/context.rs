@@ -38,7 +38,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(principal: Principal, request_id: Option<String>) -> Self {
-        Self { principal, request_id }
+        Self {
+            principal,
+            request_id,
+        }
     }
 
     pub fn cli() -> Self {

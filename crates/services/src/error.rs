@@ -32,10 +32,19 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 impl ServiceError {
     pub fn new(kind: ErrorKind, code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { kind, code: code.to_string(), message: zh.into(), message_en: en.into(), field: None }
+        Self {
+            kind,
+            code: code.to_string(),
+            message: zh.into(),
+            message_en: en.into(),
+            field: None,
+        }
     }
     pub fn invalid(code: &str, field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { field: Some(field.to_string()), ..Self::new(ErrorKind::Invalid, code, zh, en) }
+        Self {
+            field: Some(field.to_string()),
+            ..Self::new(ErrorKind::Invalid, code, zh, en)
+        }
     }
     pub fn not_found(what_zh: &str, what_en: &str, id: &str) -> Self {
         Self::new(
@@ -67,8 +76,14 @@ impl From<Denied> for ServiceError {
         Self::new(
             ErrorKind::Denied,
             "auth.denied",
-            format!("无权执行“{}”（对象单位：{target}）", d.permission.label_zh()),
-            format!("not allowed to {} (organisation: {target_en})", d.permission.label_en().to_lowercase()),
+            format!(
+                "无权执行“{}”（对象单位：{target}）",
+                d.permission.label_zh()
+            ),
+            format!(
+                "not allowed to {} (organisation: {target_en})",
+                d.permission.label_en().to_lowercase()
+            ),
         )
     }
 }

@@ -1,5 +1,7 @@
 //! SEC-3: users, passwords (argon2id), login with lockout, cookie sessions, API tokens.
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use gongshu_domain::audit::truncate_to_micros;
@@ -22,7 +24,11 @@ pub fn secret_hash(secret: &str) -> String {
 
 /// A random secret of `len` alphanumeric characters.
 pub fn random_secret(len: usize) -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }
 
 pub fn hash_password(password: &str) -> ServiceResult<String> {
@@ -30,11 +36,24 @@ pub fn hash_password(password: &str) -> ServiceResult<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|_| ServiceError::new(ErrorKind::Internal, "auth.hash_failed", "密码处理失败", "password hashing failed"))
+        .map_err(|_| {
+            ServiceError::new(
+                ErrorKind::Internal,
+                "auth.hash_failed",
+                "密码处理失败",
+                "password hashing failed",
+            )
+        })
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 /// SEC-3: length and at least three of lower, upper, digit, other.
@@ -75,7 +94,12 @@ pub fn generate_password() -> String {
 
 fn parse_roles(roles: &[String]) -> ServiceResult<Vec<Role>> {
     if roles.is_empty() {
-        return Err(ServiceError::invalid("user.no_role", "roles", "至少指定一个角色", "at least one role is required"));
+        return Err(ServiceError::invalid(
+            "user.no_role",
+            "roles",
+            "至少指定一个角色",
+            "at least one role is required",
+        ));
     }
     roles
         .iter()
@@ -95,7 +119,10 @@ fn parse_roles(roles: &[String]) -> ServiceResult<Vec<Role>> {
 
 /// Roles only a global user manager may give: they reach beyond one organisation.
 fn is_cross_org_role(role: Role) -> bool {
-    matches!(role, Role::PlatformAdmin | Role::AuthorityAdmin | Role::Auditor)
+    matches!(
+        role,
+        Role::PlatformAdmin | Role::AuthorityAdmin | Role::Auditor
+    )
 }
 
 fn check_grantable(ctx: &Ctx, roles: &[Role]) -> ServiceResult<()> {
@@ -107,13 +134,16 @@ fn check_grantable(ctx: &Ctx, roles: &[Role]) -> ServiceResult<()> {
             ErrorKind::Denied,
             "user.role_not_grantable",
             format!("单位管理员不能授予“{}”角色", role.label_zh()),
-            format!("an organisation administrator cannot grant the role '{}'", role.label_en()),
+            format!(
+                "an organisation administrator cannot grant the role '{}'",
+                role.label_en()
+            ),
         ));
     }
     Ok(())
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub org_id: String,
@@ -135,7 +165,8 @@ fn user_summary(u: &User) -> Option<String> {
 fn check_username(username: &str) -> ServiceResult<String> {
     let u = username.trim().to_lowercase();
     let ok = (3..=64).contains(&u.len())
-        && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
         && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
     if !ok {
         return Err(ServiceError::invalid(
@@ -149,8 +180,13 @@ fn check_username(username: &str) -> ServiceResult<String> {
 }
 
 /// Creates a user of an organisation; returns the password when it was generated.
-pub async fn create_user(app: &App, ctx: &Ctx, input: NewUser) -> ServiceResult<(User, Option<String>)> {
-    ctx.principal.authorize(Permission::UserManage, Some(&input.org_id))?;
+pub async fn create_user(
+    app: &App,
+    ctx: &Ctx,
+    input: NewUser,
+) -> ServiceResult<(User, Option<String>)> {
+    ctx.principal
+        .authorize(Permission::UserManage, Some(&input.org_id))?;
     let org = app
         .store
         .get_org(&input.org_id)
@@ -159,7 +195,12 @@ pub async fn create_user(app: &App, ctx: &Ctx, input: NewUser) -> ServiceResult<
     let username = check_username(&input.username)?;
     let display_name = input.display_name.trim().to_string();
     if display_name.is_empty() {
-        return Err(ServiceError::invalid("input.required", "display_name", "请填写姓名", "display name is required"));
+        return Err(ServiceError::invalid(
+            "input.required",
+            "display_name",
+            "请填写姓名",
+            "display name is required",
+        ));
     }
     let roles = parse_roles(&input.roles)?;
     check_grantable(ctx, &roles)?;
@@ -190,23 +231,29 @@ pub async fn create_user(app: &App, ctx: &Ctx, input: NewUser) -> ServiceResult<
     let mut audit = ctx.audit("user.create", "user", &user.id);
     audit.org_id = Some(org.id);
     audit.after = user_summary(&user);
-    app.store.commit(vec![Change::InsertUser(user.clone())], vec![audit]).await.map_err(|e| {
-        let e: ServiceError = e.into();
-        if e.code == "store.conflict" {
-            ServiceError::conflict(
-                "user.duplicate",
-                format!("用户名“{}”已被使用", user.username),
-                format!("username '{}' is taken", user.username),
-            )
-        } else {
-            e
-        }
-    })?;
+    app.store
+        .commit(vec![Change::InsertUser(user.clone())], vec![audit])
+        .await
+        .map_err(|e| {
+            let e: ServiceError = e.into();
+            if e.code == "store.conflict" {
+                ServiceError::conflict(
+                    "user.duplicate",
+                    format!("用户名“{}”已被使用", user.username),
+                    format!("username '{}' is taken", user.username),
+                )
+            } else {
+                e
+            }
+        })?;
     Ok((user, generated))
 }
 
 async fn user_row(app: &App, id: &str) -> ServiceResult<User> {
-    app.store.get_user(id).await?.ok_or_else(|| ServiceError::not_found("用户", "user", id))
+    app.store
+        .get_user(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("用户", "user", id))
 }
 
 pub async fn find_user_by_username(app: &App, username: &str) -> ServiceResult<User> {
@@ -218,14 +265,21 @@ pub async fn find_user_by_username(app: &App, username: &str) -> ServiceResult<U
 
 pub async fn get_user(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<User> {
     let u = user_row(app, id).await?;
-    ctx.principal.authorize(Permission::UserRead, Some(&u.org_id))?;
+    ctx.principal
+        .authorize(Permission::UserRead, Some(&u.org_id))?;
     Ok(u)
 }
 
 /// Sets a new password (given or generated), unlocks the account and ends its sessions.
-pub async fn reset_password(app: &App, ctx: &Ctx, user_id: &str, password: Option<&str>) -> ServiceResult<String> {
+pub async fn reset_password(
+    app: &App,
+    ctx: &Ctx,
+    user_id: &str,
+    password: Option<&str>,
+) -> ServiceResult<String> {
     let before = user_row(app, user_id).await?;
-    ctx.principal.authorize(Permission::UserManage, Some(&before.org_id))?;
+    ctx.principal
+        .authorize(Permission::UserManage, Some(&before.org_id))?;
     let password = match password.filter(|p| !p.is_empty()) {
         Some(p) => {
             check_password_strength(app, p)?;
@@ -244,7 +298,12 @@ pub async fn reset_password(app: &App, ctx: &Ctx, user_id: &str, password: Optio
     audit.after = user_summary(&user);
     app.store
         .commit(
-            vec![Change::UpdateUser(user), Change::DeleteUserSessions { user_id: user_id.to_string() }],
+            vec![
+                Change::UpdateUser(user),
+                Change::DeleteUserSessions {
+                    user_id: user_id.to_string(),
+                },
+            ],
             vec![audit],
         )
         .await?;
@@ -252,21 +311,41 @@ pub async fn reset_password(app: &App, ctx: &Ctx, user_id: &str, password: Optio
 }
 
 /// Disables or re-enables a user; disabling ends its sessions at once.
-pub async fn set_user_disabled(app: &App, ctx: &Ctx, user_id: &str, disabled: bool) -> ServiceResult<User> {
+pub async fn set_user_disabled(
+    app: &App,
+    ctx: &Ctx,
+    user_id: &str,
+    disabled: bool,
+) -> ServiceResult<User> {
     let before = user_row(app, user_id).await?;
-    ctx.principal.authorize(Permission::UserManage, Some(&before.org_id))?;
+    ctx.principal
+        .authorize(Permission::UserManage, Some(&before.org_id))?;
     if disabled && ctx.principal.user_id.as_deref() == Some(user_id) {
-        return Err(ServiceError::conflict("user.self_disable", "不能停用自己的账号", "you cannot disable your own account"));
+        return Err(ServiceError::conflict(
+            "user.self_disable",
+            "不能停用自己的账号",
+            "you cannot disable your own account",
+        ));
     }
     let mut user = before.clone();
     user.disabled = disabled;
-    let mut audit = ctx.audit(if disabled { "user.disable" } else { "user.enable" }, "user", user_id);
+    let mut audit = ctx.audit(
+        if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        },
+        "user",
+        user_id,
+    );
     audit.org_id = Some(user.org_id.clone());
     audit.before = user_summary(&before);
     audit.after = user_summary(&user);
     let mut changes = vec![Change::UpdateUser(user.clone())];
     if disabled {
-        changes.push(Change::DeleteUserSessions { user_id: user_id.to_string() });
+        changes.push(Change::DeleteUserSessions {
+            user_id: user_id.to_string(),
+        });
     }
     app.store.commit(changes, vec![audit]).await?;
     Ok(user)
@@ -301,16 +380,26 @@ pub struct LoggedIn {
 }
 
 fn bad_credentials() -> ServiceError {
-    ServiceError::unauthenticated("auth.bad_credentials", "用户名或密码错误", "wrong username or password")
+    ServiceError::unauthenticated(
+        "auth.bad_credentials",
+        "用户名或密码错误",
+        "wrong username or password",
+    )
 }
 
 /// SEC-3: checks the password; after `login_max_failures` consecutive failures the
 /// account locks for `lockout_minutes`. Success and failure are both audited.
-pub async fn login(app: &App, username: &str, password: &str, request_id: Option<String>) -> ServiceResult<LoggedIn> {
+pub async fn login(
+    app: &App,
+    username: &str,
+    password: &str,
+    request_id: Option<String>,
+) -> ServiceResult<LoggedIn> {
     let now = truncate_to_micros(Utc::now());
     let username = username.trim().to_lowercase();
     let audit_base = |action: &str, object_id: &str| {
-        let mut d = gongshu_domain::audit::AuditDraft::new(format!("anonymous:{username}"), action, "user");
+        let mut d =
+            gongshu_domain::audit::AuditDraft::new(format!("anonymous:{username}"), action, "user");
         d.object_id = Some(object_id.to_string());
         d.request_id = request_id.clone();
         d
@@ -318,7 +407,9 @@ pub async fn login(app: &App, username: &str, password: &str, request_id: Option
     let Some(user) = app.store.get_user_by_username(&username).await? else {
         // Verify against a dummy hash so an unknown name takes as long as a known one.
         let _ = verify_password(password, dummy_hash());
-        app.store.commit(vec![], vec![audit_base("auth.login_failed", &username)]).await?;
+        app.store
+            .commit(vec![], vec![audit_base("auth.login_failed", &username)])
+            .await?;
         return Err(bad_credentials());
     };
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
@@ -327,7 +418,12 @@ pub async fn login(app: &App, username: &str, password: &str, request_id: Option
         app.store.commit(vec![], vec![d]).await?;
         return Err(locked_error(until));
     }
-    let org_disabled = app.store.get_org(&user.org_id).await?.map(|o| o.disabled).unwrap_or(true);
+    let org_disabled = app
+        .store
+        .get_org(&user.org_id)
+        .await?
+        .map(|o| o.disabled)
+        .unwrap_or(true);
     if !verify_password(password, &user.password_hash) {
         let mut updated = user.clone();
         updated.failed_logins += 1;
@@ -336,10 +432,21 @@ pub async fn login(app: &App, username: &str, password: &str, request_id: Option
             updated.locked_until = Some(now + Duration::minutes(app.settings.lockout_minutes));
             updated.failed_logins = 0;
         }
-        let mut d = audit_base(if locks { "auth.lockout" } else { "auth.login_failed" }, &user.id);
+        let mut d = audit_base(
+            if locks {
+                "auth.lockout"
+            } else {
+                "auth.login_failed"
+            },
+            &user.id,
+        );
         d.org_id = Some(user.org_id.clone());
-        d.after = summary(&serde_json::json!({"failed_logins": updated.failed_logins, "locked_until": updated.locked_until}));
-        app.store.commit(vec![Change::UpdateUser(updated.clone())], vec![d]).await?;
+        d.after = summary(
+            &serde_json::json!({"failed_logins": updated.failed_logins, "locked_until": updated.locked_until}),
+        );
+        app.store
+            .commit(vec![Change::UpdateUser(updated.clone())], vec![d])
+            .await?;
         return Err(match updated.locked_until {
             Some(until) if locks => locked_error(until),
             _ => bad_credentials(),
@@ -349,7 +456,11 @@ pub async fn login(app: &App, username: &str, password: &str, request_id: Option
         let mut d = audit_base("auth.login_disabled", &user.id);
         d.org_id = Some(user.org_id.clone());
         app.store.commit(vec![], vec![d]).await?;
-        return Err(ServiceError::unauthenticated("auth.disabled", "账号已停用", "this account is disabled"));
+        return Err(ServiceError::unauthenticated(
+            "auth.disabled",
+            "账号已停用",
+            "this account is disabled",
+        ));
     }
     let secret = random_secret(43);
     let session = Session {
@@ -366,8 +477,20 @@ pub async fn login(app: &App, username: &str, password: &str, request_id: Option
     d.actor = format!("user:{}", user.id);
     d.actor_user_id = Some(user.id.clone());
     d.org_id = Some(user.org_id.clone());
-    app.store.commit(vec![Change::UpdateUser(updated.clone()), Change::InsertSession(session.clone())], vec![d]).await?;
-    Ok(LoggedIn { secret, session, user: updated })
+    app.store
+        .commit(
+            vec![
+                Change::UpdateUser(updated.clone()),
+                Change::InsertSession(session.clone()),
+            ],
+            vec![d],
+        )
+        .await?;
+    Ok(LoggedIn {
+        secret,
+        session,
+        user: updated,
+    })
 }
 
 /// A real argon2id hash to verify against when the username is unknown.
@@ -377,7 +500,9 @@ fn dummy_hash() -> &'static str {
 }
 
 fn locked_error(until: DateTime<Utc>) -> ServiceError {
-    let t = until.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).format("%Y-%m-%d %H:%M");
+    let t = until
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .format("%Y-%m-%d %H:%M");
     ServiceError::new(
         ErrorKind::Locked,
         "auth.locked",
@@ -391,12 +516,17 @@ pub async fn logout(app: &App, ctx: &Ctx, secret: &str) -> ServiceResult<()> {
     let id_hash = secret_hash(secret);
     let mut d = ctx.audit("auth.logout", "session", &id_hash[..16]);
     d.org_id = ctx.principal.org_id.clone();
-    app.store.commit(vec![Change::DeleteSession { id_hash }], vec![d]).await?;
+    app.store
+        .commit(vec![Change::DeleteSession { id_hash }], vec![d])
+        .await?;
     Ok(())
 }
 
 /// The user and principal behind a session cookie, if it is valid.
-pub async fn authenticate_session(app: &App, secret: &str) -> ServiceResult<Option<(User, Session, Principal)>> {
+pub async fn authenticate_session(
+    app: &App,
+    secret: &str,
+) -> ServiceResult<Option<(User, Session, Principal)>> {
     let Some(session) = app.store.get_session(&secret_hash(secret)).await? else {
         return Ok(None);
     };
@@ -406,7 +536,14 @@ pub async fn authenticate_session(app: &App, secret: &str) -> ServiceResult<Opti
     let Some(user) = app.store.get_user(&session.user_id).await? else {
         return Ok(None);
     };
-    if user.disabled {
+    // SEC-3: as for login and tokens, a disabled organisation's sessions stop working at once.
+    let org_disabled = app
+        .store
+        .get_org(&user.org_id)
+        .await?
+        .map(|o| o.disabled)
+        .unwrap_or(true);
+    if user.disabled || org_disabled {
         return Ok(None);
     }
     let principal = principal_of(&user);
@@ -415,22 +552,45 @@ pub async fn authenticate_session(app: &App, secret: &str) -> ServiceResult<Opti
 
 /// The principal of a bearer token: refused when unknown, revoked, expired or its organisation disabled.
 pub async fn authenticate_token(app: &App, secret: &str) -> ServiceResult<Principal> {
-    let invalid = || ServiceError::unauthenticated("auth.bad_token", "接口令牌无效", "invalid API token");
-    let token = app.store.get_token_by_hash(&secret_hash(secret)).await?.ok_or_else(invalid)?;
+    let invalid =
+        || ServiceError::unauthenticated("auth.bad_token", "接口令牌无效", "invalid API token");
+    let token = app
+        .store
+        .get_token_by_hash(&secret_hash(secret))
+        .await?
+        .ok_or_else(invalid)?;
     if token.revoked_at.is_some() {
-        return Err(ServiceError::unauthenticated("auth.token_revoked", "接口令牌已吊销", "the API token was revoked"));
+        return Err(ServiceError::unauthenticated(
+            "auth.token_revoked",
+            "接口令牌已吊销",
+            "the API token was revoked",
+        ));
     }
     if token.expires_at <= Utc::now() {
-        return Err(ServiceError::unauthenticated("auth.token_expired", "接口令牌已过期", "the API token has expired"));
+        return Err(ServiceError::unauthenticated(
+            "auth.token_expired",
+            "接口令牌已过期",
+            "the API token has expired",
+        ));
     }
-    if app.store.get_org(&token.org_id).await?.map(|o| o.disabled).unwrap_or(true) {
+    if app
+        .store
+        .get_org(&token.org_id)
+        .await?
+        .map(|o| o.disabled)
+        .unwrap_or(true)
+    {
         return Err(invalid());
     }
-    let permissions: Vec<Permission> = token.permissions.iter().filter_map(|p| Permission::parse(p)).collect();
+    let permissions: Vec<Permission> = token
+        .permissions
+        .iter()
+        .filter_map(|p| Permission::parse(p))
+        .collect();
     Ok(Principal::for_token(&token.id, &token.org_id, &permissions))
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub org_id: String,
@@ -442,32 +602,57 @@ pub struct NewToken {
 
 /// Issues an API token for a consumer system of an organisation; the secret is returned once.
 /// A token never holds a permission its issuer lacks for that organisation.
-pub async fn create_token(app: &App, ctx: &Ctx, input: NewToken) -> ServiceResult<(ApiToken, String)> {
-    ctx.principal.authorize(Permission::TokenManage, Some(&input.org_id))?;
+pub async fn create_token(
+    app: &App,
+    ctx: &Ctx,
+    input: NewToken,
+) -> ServiceResult<(ApiToken, String)> {
+    ctx.principal
+        .authorize(Permission::TokenManage, Some(&input.org_id))?;
     app.store
         .get_org(&input.org_id)
         .await?
         .ok_or_else(|| ServiceError::not_found("单位", "organisation", &input.org_id))?;
     let name = input.name.trim().to_string();
     if name.is_empty() {
-        return Err(ServiceError::invalid("input.required", "name", "请填写令牌名称", "token name is required"));
+        return Err(ServiceError::invalid(
+            "input.required",
+            "name",
+            "请填写令牌名称",
+            "token name is required",
+        ));
     }
     if input.permissions.is_empty() {
-        return Err(ServiceError::invalid("token.no_permission", "permissions", "至少选择一项权限", "choose at least one permission"));
+        return Err(ServiceError::invalid(
+            "token.no_permission",
+            "permissions",
+            "至少选择一项权限",
+            "choose at least one permission",
+        ));
     }
     let mut perms = Vec::new();
     for p in &input.permissions {
         let perm = Permission::parse(p.trim()).ok_or_else(|| {
-            ServiceError::invalid("token.unknown_permission", "permissions", format!("未知权限“{p}”"), format!("unknown permission '{p}'"))
-        })?;
-        ctx.principal.authorize(perm, Some(&input.org_id)).map_err(|_| {
-            ServiceError::new(
-                ErrorKind::Denied,
-                "token.permission_exceeds_issuer",
-                format!("不能授予令牌您自己在该单位没有的权限“{}”", perm.label_zh()),
-                format!("a token cannot hold '{}', which you lack for this organisation", perm.label_en()),
+            ServiceError::invalid(
+                "token.unknown_permission",
+                "permissions",
+                format!("未知权限“{p}”"),
+                format!("unknown permission '{p}'"),
             )
         })?;
+        ctx.principal
+            .authorize(perm, Some(&input.org_id))
+            .map_err(|_| {
+                ServiceError::new(
+                    ErrorKind::Denied,
+                    "token.permission_exceeds_issuer",
+                    format!("不能授予令牌您自己在该单位没有的权限“{}”", perm.label_zh()),
+                    format!(
+                        "a token cannot hold '{}', which you lack for this organisation",
+                        perm.label_en()
+                    ),
+                )
+            })?;
         if !perms.contains(&perm) {
             perms.push(perm);
         }
@@ -498,15 +683,26 @@ pub async fn create_token(app: &App, ctx: &Ctx, input: NewToken) -> ServiceResul
     let mut audit = ctx.audit("token.create", "api_token", &token.id);
     audit.org_id = Some(token.org_id.clone());
     audit.after = summary(&token);
-    app.store.commit(vec![Change::InsertToken(token.clone())], vec![audit]).await?;
+    app.store
+        .commit(vec![Change::InsertToken(token.clone())], vec![audit])
+        .await?;
     Ok((token, secret))
 }
 
 pub async fn revoke_token(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<ApiToken> {
-    let before = app.store.get_token(id).await?.ok_or_else(|| ServiceError::not_found("令牌", "API token", id))?;
-    ctx.principal.authorize(Permission::TokenManage, Some(&before.org_id))?;
+    let before = app
+        .store
+        .get_token(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("令牌", "API token", id))?;
+    ctx.principal
+        .authorize(Permission::TokenManage, Some(&before.org_id))?;
     if before.revoked_at.is_some() {
-        return Err(ServiceError::conflict("token.revoked", "令牌已吊销", "the token is already revoked"));
+        return Err(ServiceError::conflict(
+            "token.revoked",
+            "令牌已吊销",
+            "the token is already revoked",
+        ));
     }
     let at = truncate_to_micros(Utc::now());
     let mut after = before.clone();
@@ -515,20 +711,36 @@ pub async fn revoke_token(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<ApiTo
     audit.org_id = Some(before.org_id.clone());
     audit.before = summary(&before);
     audit.after = summary(&after);
-    app.store.commit(vec![Change::RevokeToken { id: id.to_string(), at }], vec![audit]).await?;
+    app.store
+        .commit(
+            vec![Change::RevokeToken {
+                id: id.to_string(),
+                at,
+            }],
+            vec![audit],
+        )
+        .await?;
     Ok(after)
 }
 
-pub async fn list_tokens(app: &App, ctx: &Ctx, org_id: Option<&str>) -> ServiceResult<Vec<ApiToken>> {
+pub async fn list_tokens(
+    app: &App,
+    ctx: &Ctx,
+    org_id: Option<&str>,
+) -> ServiceResult<Vec<ApiToken>> {
     match org_id {
         Some(org) => {
-            ctx.principal.authorize(Permission::TokenManage, Some(org))?;
+            ctx.principal
+                .authorize(Permission::TokenManage, Some(org))?;
             Ok(app.store.list_tokens(Some(org)).await?)
         }
-        None if ctx.principal.holds_globally(Permission::TokenManage) => Ok(app.store.list_tokens(None).await?),
+        None if ctx.principal.holds_globally(Permission::TokenManage) => {
+            Ok(app.store.list_tokens(None).await?)
+        }
         None => {
             let own = ctx.principal.org_id.clone().unwrap_or_default();
-            ctx.principal.authorize(Permission::TokenManage, Some(&own))?;
+            ctx.principal
+                .authorize(Permission::TokenManage, Some(&own))?;
             Ok(app.store.list_tokens(Some(&own)).await?)
         }
     }

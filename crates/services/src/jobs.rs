@@ -15,10 +15,26 @@ pub const VERIFY_AUDIT: &str = "audit.verify";
 /// Enqueues the periodic jobs of the current period (idempotent across nodes).
 pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
     let now = Utc::now();
-    let hour = now.with_minute(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0)).unwrap_or(now);
-    app.store.schedule_job(PURGE_SESSIONS, &format!("{PURGE_SESSIONS}:{}", hour.format("%Y-%m-%dT%H")), hour).await?;
+    let hour = now
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(now);
+    app.store
+        .schedule_job(
+            PURGE_SESSIONS,
+            &format!("{PURGE_SESSIONS}:{}", hour.format("%Y-%m-%dT%H")),
+            hour,
+        )
+        .await?;
     let day = hour.with_hour(0).unwrap_or(hour);
-    app.store.schedule_job(VERIFY_AUDIT, &format!("{VERIFY_AUDIT}:{}", day.format("%Y-%m-%d")), day).await?;
+    app.store
+        .schedule_job(
+            VERIFY_AUDIT,
+            &format!("{VERIFY_AUDIT}:{}", day.format("%Y-%m-%d")),
+            day,
+        )
+        .await?;
     Ok(())
 }
 
@@ -54,14 +70,20 @@ pub async fn drain(app: &App, worker: &str) -> ServiceResult<usize> {
     let mut ran = 0;
     while let Some(job) = app.store.claim_job(worker, Utc::now()).await? {
         let error = run_job(app, &job).await;
-        app.store.finish_job(job.id, error.as_deref(), Utc::now()).await?;
+        app.store
+            .finish_job(job.id, error.as_deref(), Utc::now())
+            .await?;
         ran += 1;
     }
     Ok(ran)
 }
 
 /// The worker loop of a node, until `shutdown` turns true.
-pub async fn run_worker(app: std::sync::Arc<App>, worker: String, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_worker(
+    app: std::sync::Arc<App>,
+    worker: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         if let Err(e) = schedule_periodic(&app).await {
             tracing::warn!(error = %e, "scheduling periodic jobs failed");

@@ -1,6 +1,7 @@
 //! Use cases of Gongshu: each checks the actor's permission, validates input into
 //! domain types, and commits its writes with its audit record in one transaction.
 pub mod audit;
+pub mod audit_writer;
 pub mod context;
 pub mod demo;
 pub mod error;

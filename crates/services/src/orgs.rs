@@ -31,11 +31,14 @@ fn required(field: &str, value: &str, zh: &str, en: &str) -> ServiceResult<Strin
 }
 
 fn optional(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 /// ORG-1: a division to add or rename.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct NewDivision {
     pub code: String,
     pub name: String,
@@ -71,13 +74,19 @@ pub async fn upsert_division(app: &App, ctx: &Ctx, input: NewDivision) -> Servic
         hosts_node: input.hosts_node,
     };
     let mut audit = ctx.audit(
-        if before.is_some() { "division.update" } else { "division.create" },
+        if before.is_some() {
+            "division.update"
+        } else {
+            "division.create"
+        },
         "division",
         &division.code,
     );
     audit.before = before.as_ref().and_then(summary);
     audit.after = summary(&division);
-    app.store.commit(vec![Change::UpsertDivision(division.clone())], vec![audit]).await?;
+    app.store
+        .commit(vec![Change::UpsertDivision(division.clone())], vec![audit])
+        .await?;
     Ok(division)
 }
 
@@ -90,12 +99,16 @@ fn read_orgs_allowed(ctx: &Ctx) -> ServiceResult<()> {
     if ctx.principal.holds(Permission::OrgRead) {
         Ok(())
     } else {
-        Err(ctx.principal.authorize(Permission::OrgRead, None).unwrap_err().into())
+        Err(ctx
+            .principal
+            .authorize(Permission::OrgRead, None)
+            .unwrap_err()
+            .into())
     }
 }
 
 /// ORG-2: an organisation to register.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
     pub name: String,
@@ -109,7 +122,10 @@ pub struct NewOrg {
     pub parent_id: Option<String>,
 }
 
-async fn validate_org(app: &App, input: &NewOrg) -> ServiceResult<(String, OrgKind, Option<String>)> {
+async fn validate_org(
+    app: &App,
+    input: &NewOrg,
+) -> ServiceResult<(String, OrgKind, Option<String>)> {
     let name = required("name", &input.name, "单位名称", "Organisation name")?;
     let kind = OrgKind::parse(input.kind.trim()).ok_or_else(|| {
         let keys: Vec<&str> = OrgKind::ALL.iter().map(|k| k.key()).collect();
@@ -117,10 +133,15 @@ async fn validate_org(app: &App, input: &NewOrg) -> ServiceResult<(String, OrgKi
             "org.unknown_kind",
             "kind",
             format!("未知的单位类型“{}”，可选：{}", input.kind, keys.join("、")),
-            format!("unknown organisation kind '{}'; one of: {}", input.kind, keys.join(", ")),
+            format!(
+                "unknown organisation kind '{}'; one of: {}",
+                input.kind,
+                keys.join(", ")
+            ),
         )
     })?;
-    let division = DivisionCode::parse(&input.division_code).map_err(|e| ServiceError::from_id("division_code", e))?;
+    let division = DivisionCode::parse(&input.division_code)
+        .map_err(|e| ServiceError::from_id("division_code", e))?;
     if app.store.get_division(division.as_str()).await?.is_none() {
         return Err(ServiceError::invalid(
             "org.division_missing",
@@ -131,7 +152,12 @@ async fn validate_org(app: &App, input: &NewOrg) -> ServiceResult<(String, OrgKi
     }
     let credit = match optional(input.credit_code.as_deref()) {
         None => None,
-        Some(c) => Some(CreditCode::parse(&c).map_err(|e| ServiceError::from_id("credit_code", e))?.as_str().to_string()),
+        Some(c) => Some(
+            CreditCode::parse(&c)
+                .map_err(|e| ServiceError::from_id("credit_code", e))?
+                .as_str()
+                .to_string(),
+        ),
     };
     if let Some(parent) = optional(input.parent_id.as_deref()) {
         if app.store.get_org(&parent).await?.is_none() {
@@ -188,7 +214,11 @@ pub async fn create_org(app: &App, ctx: &Ctx, input: NewOrg) -> ServiceResult<Or
 }
 
 /// ORG-2: imports many organisations at once: all or none.
-pub async fn import_orgs(app: &App, ctx: &Ctx, inputs: Vec<NewOrg>) -> ServiceResult<Vec<Organization>> {
+pub async fn import_orgs(
+    app: &App,
+    ctx: &Ctx,
+    inputs: Vec<NewOrg>,
+) -> ServiceResult<Vec<Organization>> {
     ctx.principal.authorize(Permission::OrgCreate, None)?;
     let mut changes = Vec::with_capacity(inputs.len());
     let mut audits = Vec::with_capacity(inputs.len());
@@ -207,12 +237,15 @@ pub async fn import_orgs(app: &App, ctx: &Ctx, inputs: Vec<NewOrg>) -> ServiceRe
         audits.push(audit);
         orgs.push(org);
     }
-    app.store.commit(changes, audits).await.map_err(|e| org_conflict(e.into(), "…"))?;
+    app.store
+        .commit(changes, audits)
+        .await
+        .map_err(|e| org_conflict(e.into(), "…"))?;
     Ok(orgs)
 }
 
 /// Fields of an organisation that can change.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgPatch {
     pub name: Option<String>,
@@ -221,7 +254,12 @@ pub struct OrgPatch {
     pub disabled: Option<bool>,
 }
 
-pub async fn update_org(app: &App, ctx: &Ctx, id: &str, patch: OrgPatch) -> ServiceResult<Organization> {
+pub async fn update_org(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    patch: OrgPatch,
+) -> ServiceResult<Organization> {
     ctx.principal.authorize(Permission::OrgUpdate, Some(id))?;
     let before = get_org_row(app, id).await?;
     let mut org = before.clone();
@@ -234,9 +272,12 @@ pub async fn update_org(app: &App, ctx: &Ctx, id: &str, patch: OrgPatch) -> Serv
     if let Some(code) = &patch.credit_code {
         org.credit_code = match optional(Some(code)) {
             None => None,
-            Some(c) => {
-                Some(CreditCode::parse(&c).map_err(|e| ServiceError::from_id("credit_code", e))?.as_str().to_string())
-            }
+            Some(c) => Some(
+                CreditCode::parse(&c)
+                    .map_err(|e| ServiceError::from_id("credit_code", e))?
+                    .as_str()
+                    .to_string(),
+            ),
         };
     }
     if let Some(disabled) = patch.disabled {
@@ -254,7 +295,10 @@ pub async fn update_org(app: &App, ctx: &Ctx, id: &str, patch: OrgPatch) -> Serv
 }
 
 async fn get_org_row(app: &App, id: &str) -> ServiceResult<Organization> {
-    app.store.get_org(id).await?.ok_or_else(|| ServiceError::not_found("单位", "organisation", id))
+    app.store
+        .get_org(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("单位", "organisation", id))
 }
 
 pub async fn get_org(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<Organization> {
@@ -263,7 +307,11 @@ pub async fn get_org(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<Organizati
 }
 
 /// Lists organisations: all for a global reader, only its own for an own-organisation reader.
-pub async fn list_orgs(app: &App, ctx: &Ctx, filter: &OrgFilter) -> ServiceResult<Vec<Organization>> {
+pub async fn list_orgs(
+    app: &App,
+    ctx: &Ctx,
+    filter: &OrgFilter,
+) -> ServiceResult<Vec<Organization>> {
     if ctx.principal.holds_globally(Permission::OrgRead) {
         return Ok(app.store.list_orgs(filter).await?);
     }
@@ -273,7 +321,7 @@ pub async fn list_orgs(app: &App, ctx: &Ctx, filter: &OrgFilter) -> ServiceResul
 }
 
 /// ORG-3: filing an officer of a department.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileOfficer {
     pub role: String,
@@ -287,16 +335,30 @@ pub struct FileOfficer {
 }
 
 /// ORG-3: files the holder of an officer role; the previous holder's term ends now and stays in the history.
-pub async fn file_officer(app: &App, ctx: &Ctx, org_id: &str, input: FileOfficer) -> ServiceResult<Officer> {
-    ctx.principal.authorize(Permission::OfficerFile, Some(org_id))?;
+pub async fn file_officer(
+    app: &App,
+    ctx: &Ctx,
+    org_id: &str,
+    input: FileOfficer,
+) -> ServiceResult<Officer> {
+    ctx.principal
+        .authorize(Permission::OfficerFile, Some(org_id))?;
     get_org_row(app, org_id).await?;
     let role = OfficerRole::parse(input.role.trim()).ok_or_else(|| {
         let keys: Vec<&str> = OfficerRole::ALL.iter().map(|k| k.key()).collect();
         ServiceError::invalid(
             "officer.unknown_role",
             "role",
-            format!("未知的责任人角色“{}”，可选：{}", input.role, keys.join("、")),
-            format!("unknown officer role '{}'; one of: {}", input.role, keys.join(", ")),
+            format!(
+                "未知的责任人角色“{}”，可选：{}",
+                input.role,
+                keys.join("、")
+            ),
+            format!(
+                "unknown officer role '{}'; one of: {}",
+                input.role,
+                keys.join(", ")
+            ),
         )
     })?;
     let person_name = required("person_name", &input.person_name, "姓名", "Name")?;
@@ -315,7 +377,12 @@ pub async fn file_officer(app: &App, ctx: &Ctx, org_id: &str, input: FileOfficer
         }
     }
     let now = gongshu_domain::audit::truncate_to_micros(Utc::now());
-    let previous = app.store.list_officers(org_id, false).await?.into_iter().find(|o| o.role == role.key());
+    let previous = app
+        .store
+        .list_officers(org_id, false)
+        .await?
+        .into_iter()
+        .find(|o| o.role == role.key());
     let officer = Officer {
         id: new_id(),
         org_id: org_id.to_string(),
@@ -335,7 +402,11 @@ pub async fn file_officer(app: &App, ctx: &Ctx, org_id: &str, input: FileOfficer
     app.store
         .commit(
             vec![
-                Change::EndOfficer { org_id: org_id.to_string(), role: role.key().to_string(), at: now },
+                Change::EndOfficer {
+                    org_id: org_id.to_string(),
+                    role: role.key().to_string(),
+                    at: now,
+                },
                 Change::InsertOfficer(officer.clone()),
             ],
             vec![audit],
@@ -344,13 +415,18 @@ pub async fn file_officer(app: &App, ctx: &Ctx, org_id: &str, input: FileOfficer
     Ok(officer)
 }
 
-pub async fn list_officers(app: &App, ctx: &Ctx, org_id: &str, history: bool) -> ServiceResult<Vec<Officer>> {
+pub async fn list_officers(
+    app: &App,
+    ctx: &Ctx,
+    org_id: &str,
+    history: bool,
+) -> ServiceResult<Vec<Officer>> {
     ctx.principal.authorize(Permission::OrgRead, Some(org_id))?;
     Ok(app.store.list_officers(org_id, history).await?)
 }
 
 /// ORG-4: a department authorising a third party.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProcessor {
     pub processor_org_id: String,
@@ -367,7 +443,8 @@ pub async fn authorize_processor(
     org_id: &str,
     input: NewProcessor,
 ) -> ServiceResult<ProcessorAuthorization> {
-    ctx.principal.authorize(Permission::ProcessorAuthorize, Some(org_id))?;
+    ctx.principal
+        .authorize(Permission::ProcessorAuthorize, Some(org_id))?;
     get_org_row(app, org_id).await?;
     let processor = get_org_row(app, input.processor_org_id.trim()).await?;
     if processor.kind != OrgKind::ThirdPartyProcessor.key() {
@@ -409,7 +486,9 @@ pub async fn authorize_processor(
     let mut audit = ctx.audit("processor.authorize", "processor_authorization", &p.id);
     audit.org_id = Some(org_id.to_string());
     audit.after = summary(&p);
-    app.store.commit(vec![Change::InsertProcessor(p.clone())], vec![audit]).await?;
+    app.store
+        .commit(vec![Change::InsertProcessor(p.clone())], vec![audit])
+        .await?;
     Ok(p)
 }
 
@@ -421,7 +500,12 @@ async fn get_processor_row(app: &App, id: &str) -> ServiceResult<ProcessorAuthor
 }
 
 /// ORG-4: the authority files an authorisation (JY 33), putting it in force.
-pub async fn file_processor(app: &App, ctx: &Ctx, id: &str, filing_no: &str) -> ServiceResult<ProcessorAuthorization> {
+pub async fn file_processor(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    filing_no: &str,
+) -> ServiceResult<ProcessorAuthorization> {
     ctx.principal.authorize(Permission::ProcessorFile, None)?;
     let before = get_processor_row(app, id).await?;
     if before.status != ProcessorStatus::PendingFiling.key() {
@@ -433,25 +517,46 @@ pub async fn file_processor(app: &App, ctx: &Ctx, id: &str, filing_no: &str) -> 
     }
     let mut p = before.clone();
     p.status = ProcessorStatus::Filed.key().to_string();
-    p.filing_no = Some(required("filing_no", filing_no, "备案编号", "Filing number")?);
+    p.filing_no = Some(required(
+        "filing_no",
+        filing_no,
+        "备案编号",
+        "Filing number",
+    )?);
     p.filed_at = Some(gongshu_domain::audit::truncate_to_micros(Utc::now()));
     p.filed_by = Some(ctx.principal.actor.clone());
     let mut audit = ctx.audit("processor.file", "processor_authorization", id);
     audit.org_id = Some(p.org_id.clone());
     audit.before = summary(&before);
     audit.after = summary(&p);
-    app.store.commit(vec![Change::UpdateProcessor(p.clone())], vec![audit]).await?;
+    app.store
+        .commit(vec![Change::UpdateProcessor(p.clone())], vec![audit])
+        .await?;
     Ok(p)
 }
 
 /// ORG-4: the department or the authority ends an authorisation early, with a reason.
-pub async fn revoke_processor(app: &App, ctx: &Ctx, id: &str, reason: &str) -> ServiceResult<ProcessorAuthorization> {
+pub async fn revoke_processor(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> ServiceResult<ProcessorAuthorization> {
     let before = get_processor_row(app, id).await?;
-    if ctx.principal.authorize(Permission::ProcessorFile, None).is_err() {
-        ctx.principal.authorize(Permission::ProcessorAuthorize, Some(&before.org_id))?;
+    if ctx
+        .principal
+        .authorize(Permission::ProcessorFile, None)
+        .is_err()
+    {
+        ctx.principal
+            .authorize(Permission::ProcessorAuthorize, Some(&before.org_id))?;
     }
     if before.status == ProcessorStatus::Revoked.key() {
-        return Err(ServiceError::conflict("processor.revoked", "该委托已撤销", "already revoked"));
+        return Err(ServiceError::conflict(
+            "processor.revoked",
+            "该委托已撤销",
+            "already revoked",
+        ));
     }
     let mut p = before.clone();
     p.status = ProcessorStatus::Revoked.key().to_string();
@@ -461,11 +566,17 @@ pub async fn revoke_processor(app: &App, ctx: &Ctx, id: &str, reason: &str) -> S
     audit.org_id = Some(p.org_id.clone());
     audit.before = summary(&before);
     audit.after = summary(&p);
-    app.store.commit(vec![Change::UpdateProcessor(p.clone())], vec![audit]).await?;
+    app.store
+        .commit(vec![Change::UpdateProcessor(p.clone())], vec![audit])
+        .await?;
     Ok(p)
 }
 
-pub async fn list_processors(app: &App, ctx: &Ctx, org_id: Option<&str>) -> ServiceResult<Vec<ProcessorAuthorization>> {
+pub async fn list_processors(
+    app: &App,
+    ctx: &Ctx,
+    org_id: Option<&str>,
+) -> ServiceResult<Vec<ProcessorAuthorization>> {
     match org_id {
         Some(org) => ctx.principal.authorize(Permission::OrgRead, Some(org))?,
         None => ctx.principal.authorize(Permission::ProcessorFile, None)?,

@@ -24,11 +24,23 @@ impl PgStore {
     pub async fn open(url: &str, schema: Option<&str>) -> gongshu_store::StoreResult<Self> {
         let mut opts = PgConnectOptions::from_str(url).map_err(db_err)?;
         if let Some(schema) = schema {
-            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(gongshu_store::StoreError::Database(format!("invalid schema name {schema}")));
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(gongshu_store::StoreError::Database(format!(
+                    "invalid schema name {schema}"
+                )));
             }
-            let admin = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(db_err)?;
-            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).execute(&admin).await.map_err(db_err)?;
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await
+                .map_err(db_err)?;
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .execute(&admin)
+                .await
+                .map_err(db_err)?;
             admin.close().await;
             opts = opts.options([("search_path", schema)]);
         }
@@ -38,7 +50,10 @@ impl PgStore {
             .connect_with(opts)
             .await
             .map_err(db_err)?;
-        Ok(Self { writer: pool.clone(), reader: pool })
+        Ok(Self {
+            writer: pool.clone(),
+            reader: pool,
+        })
     }
 
     async fn backend_migrate(&self) -> gongshu_store::StoreResult<()> {
@@ -69,8 +84,15 @@ impl PgStore {
     /// Drops a schema made for a test.
     pub async fn drop_schema(url: &str, schema: &str) -> gongshu_store::StoreResult<()> {
         let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
-        let admin = PgPoolOptions::new().max_connections(1).connect_with(opts).await.map_err(db_err)?;
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await.map_err(db_err)?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .map_err(db_err)?;
         admin.close().await;
         Ok(())
     }

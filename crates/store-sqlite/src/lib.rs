@@ -4,7 +4,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 type Db = sqlx::Sqlite;
 const BACKEND: &str = "sqlite";
@@ -40,8 +42,23 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(db_err)?;
-        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(db_err)?;
+        let mut opts = opts;
+        if let Ok(p) = std::env::var("XX_SQLITE_PRAGMAS") {
+            for kv in p.split(';').filter(|s| !s.is_empty()) {
+                let (k, v) = kv.split_once('=').unwrap();
+                opts = if k == "page_size" { opts.page_size(v.parse().unwrap()) } else { opts.pragma(k.to_string(), v.to_string()) };
+            }
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await
+            .map_err(db_err)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(db_err)?;
         Ok(Self { writer, reader })
     }
 

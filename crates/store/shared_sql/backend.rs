@@ -531,7 +531,7 @@ impl Store for BackendStore {
             qb.push(" AND division_code = ").push_bind(code.clone());
         }
         if let Some(q) = &filter.q {
-            let like = format!("%{}%", q.replace('%', "").replace('_', ""));
+            let like = format!("%{}%", q.replace(['%', '_'], ""));
             qb.push(" AND (name LIKE ").push_bind(like.clone()).push(" OR name_en LIKE ").push_bind(like).push(")");
         }
         qb.push(" ORDER BY division_code, kind, name");

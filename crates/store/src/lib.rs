@@ -30,18 +30,31 @@ pub enum Change {
     InsertOrg(Organization),
     UpdateOrg(Organization),
     /// ORG-3: ends the current holder of a role (history is kept).
-    EndOfficer { org_id: String, role: String, at: DateTime<Utc> },
+    EndOfficer {
+        org_id: String,
+        role: String,
+        at: DateTime<Utc>,
+    },
     InsertOfficer(Officer),
     InsertProcessor(ProcessorAuthorization),
     UpdateProcessor(ProcessorAuthorization),
     InsertUser(User),
     UpdateUser(User),
     InsertSession(Session),
-    DeleteSession { id_hash: String },
-    DeleteUserSessions { user_id: String },
-    DeleteExpiredSessions { now: DateTime<Utc> },
+    DeleteSession {
+        id_hash: String,
+    },
+    DeleteUserSessions {
+        user_id: String,
+    },
+    DeleteExpiredSessions {
+        now: DateTime<Utc>,
+    },
     InsertToken(ApiToken),
-    RevokeToken { id: String, at: DateTime<Utc> },
+    RevokeToken {
+        id: String,
+        at: DateTime<Utc>,
+    },
     InsertPerson(Person),
     InsertEntity(Entity),
 }
@@ -57,7 +70,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies `changes` and appends `audit` to the hash chain in one transaction;
     /// if any part fails, nothing is written (fail closed, DESIGN 3).
-    async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>>;
+    async fn commit(
+        &self,
+        changes: Vec<Change>,
+        audit: Vec<AuditDraft>,
+    ) -> StoreResult<Vec<AuditRecord>>;
 
     // Divisions and organisations (ORG-1, ORG-2)
     async fn get_division(&self, code: &str) -> StoreResult<Option<Division>>;
@@ -67,9 +84,13 @@ pub trait Store: Send + Sync + 'static {
     async fn count_orgs(&self) -> StoreResult<i64>;
 
     // Officers (ORG-3) and processors (ORG-4)
-    async fn list_officers(&self, org_id: &str, include_history: bool) -> StoreResult<Vec<Officer>>;
+    async fn list_officers(&self, org_id: &str, include_history: bool)
+        -> StoreResult<Vec<Officer>>;
     async fn get_processor(&self, id: &str) -> StoreResult<Option<ProcessorAuthorization>>;
-    async fn list_processors(&self, org_id: Option<&str>) -> StoreResult<Vec<ProcessorAuthorization>>;
+    async fn list_processors(
+        &self,
+        org_id: Option<&str>,
+    ) -> StoreResult<Vec<ProcessorAuthorization>>;
 
     // Users, sessions, tokens
     async fn get_user(&self, id: &str) -> StoreResult<Option<User>>;
@@ -93,9 +114,15 @@ pub trait Store: Send + Sync + 'static {
 
     // Background jobs, claimed so several nodes never run one twice.
     /// Inserts unless a job with the same `unique_key` exists; true when inserted.
-    async fn schedule_job(&self, kind: &str, unique_key: &str, run_at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn schedule_job(
+        &self,
+        kind: &str,
+        unique_key: &str,
+        run_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Claims one due job for `worker` (FOR UPDATE SKIP LOCKED on PostgreSQL).
     async fn claim_job(&self, worker: &str, now: DateTime<Utc>) -> StoreResult<Option<Job>>;
-    async fn finish_job(&self, id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn finish_job(&self, id: i64, error: Option<&str>, now: DateTime<Utc>)
+        -> StoreResult<()>;
     async fn list_jobs(&self, limit: i64) -> StoreResult<Vec<Job>>;
 }

@@ -3,7 +3,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// ORG-1: a node of the administrative-division tree (GB/T 2260).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Division {
     pub code: String,
     pub name: String,
@@ -15,7 +15,7 @@ pub struct Division {
 }
 
 /// ORG-2: a party of any kind, attached to a division.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Organization {
     pub id: String,
     pub name: String,
@@ -36,7 +36,7 @@ pub struct OrgFilter {
 }
 
 /// ORG-3: one filed holder of an officer role; `ended_at` set when replaced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Officer {
     pub id: String,
     pub org_id: String,
@@ -51,7 +51,7 @@ pub struct Officer {
 }
 
 /// ORG-4: a department authorising a third party to collect or process data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProcessorAuthorization {
     pub id: String,
     pub org_id: String,
@@ -70,7 +70,7 @@ pub struct ProcessorAuthorization {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: String,
     pub org_id: String,
@@ -97,7 +97,7 @@ pub struct Session {
 }
 
 /// An API token of a consumer system; the secret is shown once, the store keeps its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: String,
     pub org_id: String,
@@ -114,7 +114,7 @@ pub struct ApiToken {
 }
 
 /// A synthetic natural person of the demo region (COL-3: keyed by citizen ID).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
     pub citizen_id: String,
     pub name: String,
@@ -125,7 +125,7 @@ pub struct Person {
 }
 
 /// A synthetic legal entity of the demo region (COL-3: keyed by credit code).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entity {
     pub credit_code: String,
     pub name: String,
@@ -135,7 +135,7 @@ pub struct Entity {
     pub synthetic: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: i64,
     pub kind: String,
@@ -150,7 +150,7 @@ pub struct Job {
 }
 
 /// Filters of the audit trail; all optional, combined with AND.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub org_id: Option<String>,

@@ -1,0 +1,71 @@
+//! JSON API under /api/v1: one module per resource, each handler annotated for OpenAPI.
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod orgs;
+pub mod tokens;
+pub mod tools;
+pub mod users;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every API route, registered in one place.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::me))
+        .route(
+            "/api/v1/divisions",
+            get(orgs::list_divisions).post(orgs::upsert_division),
+        )
+        .route("/api/v1/orgs", get(orgs::list_orgs).post(orgs::create_org))
+        .route("/api/v1/orgs/import", post(orgs::import_orgs))
+        .route(
+            "/api/v1/orgs/{id}",
+            get(orgs::get_org).patch(orgs::update_org),
+        )
+        .route(
+            "/api/v1/orgs/{id}/officers",
+            get(orgs::list_officers).post(orgs::file_officer),
+        )
+        .route(
+            "/api/v1/orgs/{id}/processors",
+            get(orgs::list_processors).post(orgs::authorize_processor),
+        )
+        .route("/api/v1/processors/{id}/file", post(orgs::file_processor))
+        .route(
+            "/api/v1/processors/{id}/revoke",
+            post(orgs::revoke_processor),
+        )
+        .route(
+            "/api/v1/users",
+            get(users::list_users).post(users::create_user),
+        )
+        .route("/api/v1/users/{id}", get(users::get_user))
+        .route("/api/v1/users/{id}/disable", post(users::disable_user))
+        .route("/api/v1/users/{id}/enable", post(users::enable_user))
+        .route(
+            "/api/v1/users/{id}/reset-password",
+            post(users::reset_password),
+        )
+        .route(
+            "/api/v1/tokens",
+            get(tokens::list_tokens).post(tokens::create_token),
+        )
+        .route("/api/v1/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/api/v1/audit", get(audit::list_audit))
+        .route("/api/v1/audit/verify", post(audit::verify_audit))
+        .route("/api/v1/calendar/add-workdays", get(tools::add_workdays))
+        .route(
+            "/api/v1/calendar/workdays-between",
+            get(tools::workdays_between),
+        )
+        .route("/api/v1/deadlines", get(tools::deadlines))
+        .route("/api/v1/check/{kind}/{value}", get(tools::check_identifier))
+}

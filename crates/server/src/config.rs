@@ -1,0 +1,134 @@
+//! Configuration: defaults work with no file; `gongshu.toml` and `GONGSHU_*`
+//! variables override. Secrets are never printed (`Debug` redacts the database URL).
+use std::path::{Path, PathBuf};
+
+use gongshu_domain::calendar::WorkCalendar;
+use gongshu_domain::deadlines::DeadlinePolicy;
+use gongshu_services::Settings;
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Directory of the embedded store and other local files.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; absent means SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// The address users reach the console at; `https://` makes cookies Secure.
+    pub public_url: String,
+    /// Extra working-day tables (TOML files) for years after those shipped.
+    pub calendar_files: Vec<PathBuf>,
+    /// Overrides of the deadline policy, e.g. `catalog_authority_review = 12`.
+    pub deadlines: toml::Table,
+    pub settings: Settings,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Run background jobs on this node.
+    pub run_jobs: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<redacted>"),
+            )
+            .field("public_url", &self.public_url)
+            .field("calendar_files", &self.calendar_files)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("gongshu-data"),
+            database_url: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            calendar_files: Vec::new(),
+            deadlines: toml::Table::new(),
+            settings: Settings::default(),
+            max_body_bytes: 1024 * 1024,
+            run_jobs: true,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` if given (or `./gongshu.toml` if it exists), then `GONGSHU_*` variables.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = match path {
+            Some(p) => Self::from_file(p)?,
+            None if Path::new("gongshu.toml").exists() => {
+                Self::from_file(Path::new("gongshu.toml"))?
+            }
+            None => Self::default(),
+        };
+        if let Ok(url) = std::env::var("GONGSHU_DATABASE_URL") {
+            if !url.is_empty() {
+                config.database_url = Some(url);
+            }
+        }
+        if let Ok(dir) = std::env::var("GONGSHU_DATA_DIR") {
+            config.data_dir = PathBuf::from(dir);
+        }
+        if let Ok(listen) = std::env::var("GONGSHU_LISTEN") {
+            config.listen = listen;
+        }
+        if let Ok(url) = std::env::var("GONGSHU_PUBLIC_URL") {
+            config.public_url = url;
+        }
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "读取配置文件 {} 失败 / cannot read config: {e}",
+                path.display()
+            )
+        })?;
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("配置文件 {} 有误 / invalid config: {e}", path.display()))
+    }
+
+    /// Cookies carry `Secure` when users reach the console over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The official calendar plus any configured extra years.
+    pub fn calendar(&self) -> anyhow::Result<WorkCalendar> {
+        let mut cal = WorkCalendar::official();
+        for file in &self.calendar_files {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                anyhow::anyhow!(
+                    "读取工作日历 {} 失败 / cannot read calendar file: {e}",
+                    file.display()
+                )
+            })?;
+            cal.load_year_toml(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} — {}: {}",
+                    file.display(),
+                    e.message_zh(),
+                    e.message_en()
+                )
+            })?;
+        }
+        Ok(cal)
+    }
+
+    pub fn deadline_policy(&self) -> anyhow::Result<DeadlinePolicy> {
+        DeadlinePolicy::strictest()
+            .with_overrides_table(&self.deadlines)
+            .map_err(|e| anyhow::anyhow!("{} / {}", e.message_zh(), e.message_en()))
+    }
+}

@@ -1,0 +1,108 @@
+//! The OpenAPI document at /api/openapi.json and its reference page at /api/docs.
+use axum::extract::State;
+use axum::response::{Html, IntoResponse};
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+use crate::state::AppState;
+use crate::web::render::{render_page, Lang};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("API token `gs_…`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "gongshu_session",
+                "Console session; unsafe methods also need the X-CSRF-Token header",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gongshu 公数 API", description = "公共数据资源平台接口 · Public data platform API. Errors are `{code, message, message_en}`."),
+    modifiers(&Security),
+    security(("token" = []), ("session" = [])),
+    paths(
+        api::health::healthz, api::health::readyz,
+        api::auth::login, api::auth::logout, api::auth::me,
+        api::orgs::list_divisions, api::orgs::upsert_division,
+        api::orgs::list_orgs, api::orgs::create_org, api::orgs::import_orgs, api::orgs::get_org, api::orgs::update_org,
+        api::orgs::list_officers, api::orgs::file_officer,
+        api::orgs::list_processors, api::orgs::authorize_processor, api::orgs::file_processor, api::orgs::revoke_processor,
+        api::users::list_users, api::users::create_user, api::users::get_user, api::users::disable_user,
+        api::users::enable_user, api::users::reset_password,
+        api::tokens::list_tokens, api::tokens::create_token, api::tokens::revoke_token,
+        api::audit::list_audit, api::audit::verify_audit,
+        api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,
+    ),
+    tags(
+        (name = "health", description = "探针 · Probes"),
+        (name = "auth", description = "登录与会话 · Login and sessions"),
+        (name = "organisations", description = "区划、单位、责任人、第三方委托 · ORG-1..4"),
+        (name = "users", description = "用户 · Users"),
+        (name = "tokens", description = "接口令牌 · API tokens"),
+        (name = "audit", description = "审计日志 · Audit trail (GOV-5, SEC-3)"),
+        (name = "calendar", description = "工作日、时限、标识校验 · Working days, deadlines, identifier checks"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, built once per call (cheap; it is static data).
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn openapi_json() -> impl IntoResponse {
+    Json(document())
+}
+
+/// A server-rendered reference of every operation, without any JavaScript.
+pub async fn reference_page(State(state): State<AppState>, lang: Lang) -> Html<String> {
+    let doc = serde_json::to_value(document()).unwrap_or_default();
+    let mut ops = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
+        for (path, item) in paths {
+            if let Some(methods) = item.as_object() {
+                for (method, op) in methods {
+                    ops.push(serde_json::json!({
+                        "path": path,
+                        "method": method.to_uppercase(),
+                        "tag": op.get("tags").and_then(|t| t.get(0)).cloned().unwrap_or_default(),
+                        "summary": op.get("summary").cloned().unwrap_or_default(),
+                        "description": op.get("description").cloned().unwrap_or_default(),
+                        "parameters": op.get("parameters").cloned().unwrap_or_default(),
+                        "request": op.pointer("/requestBody/content/application~1json/schema").cloned().unwrap_or_default(),
+                        "responses": op.get("responses").cloned().unwrap_or_default(),
+                    }));
+                }
+            }
+        }
+    }
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_default();
+    render_page(
+        &state,
+        "api_docs.html",
+        lang,
+        None,
+        minijinja::context! { ops => ops, schemas => schemas },
+    )
+}

@@ -1,0 +1,35 @@
+//! The console: server-rendered pages, 中文 by default with an English switch, every
+//! form CSRF-protected. Handlers parse the form, call one service, render.
+pub mod pages;
+pub mod render;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{code}", get(pages::switch_lang))
+        .route("/", get(pages::home))
+        .route("/orgs", get(pages::orgs_page).post(pages::create_org))
+        .route("/orgs/{id}", get(pages::org_page))
+        .route("/orgs/{id}/officers", post(pages::file_officer))
+        .route("/orgs/{id}/processors", post(pages::authorize_processor))
+        .route("/processors/{id}/file", post(pages::file_processor))
+        .route("/processors/{id}/revoke", post(pages::revoke_processor))
+        .route(
+            "/divisions",
+            get(pages::divisions_page).post(pages::upsert_division),
+        )
+        .route("/users", get(pages::users_page).post(pages::create_user))
+        .route("/users/{id}/disable", post(pages::disable_user))
+        .route("/users/{id}/enable", post(pages::enable_user))
+        .route("/users/{id}/reset-password", post(pages::reset_password))
+        .route("/tokens", get(pages::tokens_page).post(pages::create_token))
+        .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/audit", get(pages::audit_page))
+        .route("/audit/verify", post(pages::verify_audit))
+}

@@ -1,0 +1,225 @@
+//! Templates compiled into the binary, the 中文/English switch, and the console session.
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use gongshu_domain::ids::DivisionLevel;
+use gongshu_domain::org::{OfficerRole, OrgKind, ProcessorStatus};
+use gongshu_domain::permissions::{Permission, Role};
+use gongshu_services::{identity, Ctx};
+use gongshu_store::User;
+use minijinja::{Environment, State as TplState, Value};
+
+use crate::extract::{constant_time_eq, cookie, request_id, LANG_COOKIE, SESSION_COOKIE};
+use crate::state::AppState;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("orgs.html", include_str!("../../templates/orgs.html")),
+    ("org.html", include_str!("../../templates/org.html")),
+    (
+        "divisions.html",
+        include_str!("../../templates/divisions.html"),
+    ),
+    ("users.html", include_str!("../../templates/users.html")),
+    ("tokens.html", include_str!("../../templates/tokens.html")),
+    ("audit.html", include_str!("../../templates/audit.html")),
+    ("result.html", include_str!("../../templates/result.html")),
+    (
+        "api_docs.html",
+        include_str!("../../templates/api_docs.html"),
+    ),
+];
+
+/// The template environment, with `tr(zh, en)` and `label(group, key)`.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).expect("templates compile");
+    }
+    env.add_function("tr", |state: &TplState, zh: String, en: String| -> String {
+        if is_en(state) {
+            en
+        } else {
+            zh
+        }
+    });
+    env.add_function(
+        "label",
+        |state: &TplState, group: String, key: String| -> String {
+            let en = is_en(state);
+            let pick = |zh: &str, e: &str| if en { e.to_string() } else { zh.to_string() };
+            let found = match group.as_str() {
+                "org_kind" => OrgKind::parse(&key).map(|k| pick(k.label_zh(), k.label_en())),
+                "officer_role" => {
+                    OfficerRole::parse(&key).map(|k| pick(k.label_zh(), k.label_en()))
+                }
+                "role" => Role::parse(&key).map(|k| pick(k.label_zh(), k.label_en())),
+                "permission" => Permission::parse(&key).map(|k| pick(k.label_zh(), k.label_en())),
+                "processor_status" => {
+                    ProcessorStatus::parse(&key).map(|k| pick(k.label_zh(), k.label_en()))
+                }
+                "division_level" => {
+                    DivisionLevel::parse(&key).map(|k| pick(k.label_zh(), k.label_en()))
+                }
+                _ => None,
+            };
+            found.unwrap_or(key)
+        },
+    );
+    env.add_filter("beijing", |v: Value| -> String {
+        let s = v.to_string();
+        chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| {
+                t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or(s)
+    });
+    env
+}
+
+fn is_en(state: &TplState) -> bool {
+    state
+        .lookup("lang")
+        .map(|v| v.as_str() == Some("en"))
+        .unwrap_or(false)
+}
+
+/// The console language: 中文 by default, English by the switch (a cookie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(
+            if cookie(&parts.headers, LANG_COOKIE).as_deref() == Some("en") {
+                Lang::En
+            } else {
+                Lang::Zh
+            },
+        )
+    }
+}
+
+/// A logged-in console user.
+pub struct WebUser {
+    pub ctx: Ctx,
+    pub user: User,
+    pub csrf: String,
+    pub lang: Lang,
+}
+
+impl WebUser {
+    /// Whether a form's CSRF field matches the session's.
+    pub fn csrf_ok(&self, sent: &str) -> bool {
+        constant_time_eq(sent.as_bytes(), self.csrf.as_bytes())
+    }
+}
+
+/// The answer to a form whose CSRF field is missing or wrong.
+pub fn csrf_rejected() -> Response {
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        Html("<p>CSRF 校验失败，请刷新页面后重试 · CSRF check failed, reload the page and try again</p>"),
+    )
+        .into_response()
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_request_parts(parts, state)
+            .await
+            .unwrap_or(Lang::Zh);
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
+        };
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        match identity::authenticate_session(&state.app, &secret).await {
+            Ok(Some((user, session, principal))) => Ok(WebUser {
+                ctx: Ctx::new(principal, request_id(parts)),
+                user,
+                csrf: session.csrf_token,
+                lang,
+            }),
+            _ => Err(to_login()),
+        }
+    }
+}
+
+/// Percent-encodes a value for a URL query.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Renders a page with the layout's common context.
+pub fn render_page(
+    state: &AppState,
+    name: &str,
+    lang: Lang,
+    user: Option<&WebUser>,
+    ctx: Value,
+) -> Html<String> {
+    let common = minijinja::context! {
+        lang => lang.code(),
+        me => user.map(|u| minijinja::context! {
+            username => u.user.username.clone(),
+            display_name => u.user.display_name.clone(),
+            org_id => u.user.org_id.clone(),
+            roles => u.user.roles.clone(),
+        }),
+        csrf => user.map(|u| u.csrf.clone()),
+        can => user.map(|u| {
+            Permission::ALL.iter().filter(|p| u.ctx.principal.holds(**p)).map(|p| p.key().to_string()).collect::<Vec<_>>()
+        }).unwrap_or_default(),
+    };
+    let merged = minijinja::context! { ..ctx, ..common };
+    match state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(merged))
+    {
+        Ok(html) => Html(html),
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "template failed");
+            Html(format!(
+                "<p>页面渲染失败 · page failed to render: {}</p>",
+                minijinja::HtmlEscape(&e.to_string())
+            ))
+        }
+    }
+}

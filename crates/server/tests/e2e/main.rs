@@ -1,0 +1,14 @@
+//! End-to-end suite: the real server on 127.0.0.1:0, a fresh database per test, the
+//! same tests on SQLite and (with `GONGSHU_TEST_DATABASE_URL`) on PostgreSQL.
+//! Tests that prove a requirement carry its ID in their name.
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod audit;
+mod basics;
+mod input;
+mod jobs;
+mod orgs;
+mod tokens;

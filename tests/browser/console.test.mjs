@@ -1,0 +1,141 @@
+// Console in headless Chromium: a newcomer logs in as the demo admin, registers a
+// department, creates a user in it, issues an API token, and finds each action in
+// the audit trail; the English switch works; a wrong password is refused.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const binary = process.env.GONGSHU_BIN || join(root, 'target', 'debug', 'gongshu');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+let dataDir, server, baseUrl, browser, adminPassword;
+
+function seed() {
+  const out = spawnSync(binary, ['--data-dir', dataDir, 'demo', '--seed-only', '--people', '20'], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const line = out.stdout.split('\n').find((l) => l.startsWith('admin '));
+  assert.ok(line, 'demo prints the admin login');
+  return line.trim().split(/\s+/)[1];
+}
+
+function startServer() {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(binary, ['--data-dir', dataDir, 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error('server did not start: ' + buffer)), 30000);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const m = buffer.match(/http:\/\/(127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise({ child, url: `http://${m[1]}` });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${buffer}`)));
+  });
+}
+
+before(async () => {
+  assert.ok(existsSync(binary), `build the binary first (cargo build): ${binary}`);
+  dataDir = mkdtempSync(join(tmpdir(), 'gongshu-browser-'));
+  adminPassword = seed();
+  ({ child: server, url: baseUrl } = await startServer());
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function login(page, username, password) {
+  await page.goto(`${baseUrl}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('#login-submit');
+}
+
+test('sec_3 wrong password is refused with a Chinese message', async () => {
+  const page = await browser.newPage();
+  await login(page, 'admin', 'not-the-password');
+  const text = await page.textContent('#login-error');
+  assert.match(text, /用户名或密码错误/);
+  await page.close();
+});
+
+test('newcomer flow: department, user, token, each in the audit trail', async () => {
+  const page = await browser.newPage();
+  await login(page, 'admin', adminPassword);
+  await page.waitForURL(`${baseUrl}/`);
+  assert.match(await page.textContent('#whoami'), /admin/);
+
+  await page.goto(`${baseUrl}/orgs`);
+  await page.fill('#org-name', '云川市浏览器测试局');
+  await page.fill('#org-name-en', 'Browser Test Bureau');
+  await page.selectOption('#org-kind', 'government_department');
+  await page.selectOption('#org-division', '830100');
+  await page.click('#create-org-submit');
+  await page.waitForSelector('#done');
+  assert.equal((await page.textContent('#org-name')).trim(), '云川市浏览器测试局');
+  const orgId = page.url().split('/orgs/')[1].split('?')[0];
+
+  await page.goto(`${baseUrl}/users?org_id=${orgId}`);
+  await page.selectOption('#user-org', orgId);
+  await page.fill('#user-username', 'browser.admin');
+  await page.fill('#user-name', '浏览器 管理员');
+  await page.selectOption('#user-role', 'org_admin');
+  await page.click('#create-user-submit');
+  assert.equal((await page.textContent('#created-username')).trim(), 'browser.admin');
+  const generated = (await page.textContent('#secret')).trim();
+  assert.ok(generated.length >= 12, 'a generated password is shown once');
+
+  await page.goto(`${baseUrl}/tokens`);
+  await page.selectOption('#token-org', orgId);
+  await page.fill('#token-name', '业务系统A');
+  await page.check('#perm-org-read');
+  await page.click('#create-token-submit');
+  const secret = (await page.textContent('#secret')).trim();
+  assert.match(secret, /^gs_[A-Za-z0-9]{40}$/);
+
+  const response = await page.request.get(`${baseUrl}/api/v1/orgs/${orgId}`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(response.status(), 200, 'the issued token works against the API');
+
+  await page.goto(`${baseUrl}/audit`);
+  const actions = await page.$$eval('#audit-table td.action', (cells) => cells.map((c) => c.textContent.trim()));
+  for (const action of ['org.create', 'user.create', 'token.create', 'auth.login']) {
+    assert.ok(actions.includes(action), `audit trail shows ${action}: ${actions.slice(0, 10)}`);
+  }
+  await page.screenshot({ path: join(dataDir, 'audit.png') });
+  await page.close();
+});
+
+test('gov_5 auditor verifies the chain from the console', async () => {
+  const reset = spawnSync(binary, ['--data-dir', dataDir, 'user', 'reset-password', 'auditor'], { encoding: 'utf8' });
+  assert.equal(reset.status, 0, reset.stderr);
+  const password = reset.stdout.trim().split(/\s+/).pop();
+  const page = await browser.newPage();
+  await login(page, 'auditor', password);
+  await page.goto(`${baseUrl}/audit`);
+  await page.click('#verify');
+  assert.match(await page.textContent('#verify-result'), /审计链完整/);
+  await page.close();
+});
+
+test('english switch renders the console in English', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${baseUrl}/login`);
+  await page.goto(`${baseUrl}/lang/en?next=/login`);
+  assert.equal((await page.textContent('#login-submit')).trim(), 'Log in');
+  await page.close();
+});
