@@ -418,12 +418,7 @@ pub async fn login(
         app.store.commit(vec![], vec![d]).await?;
         return Err(locked_error(until));
     }
-    let org_disabled = app
-        .store
-        .get_org(&user.org_id)
-        .await?
-        .map(|o| o.disabled)
-        .unwrap_or(true);
+    let org_disabled = !org_is_active(app, &user.org_id).await?;
     if !verify_password(password, &user.password_hash) {
         let mut updated = user.clone();
         updated.failed_logins += 1;
@@ -511,6 +506,16 @@ fn locked_error(until: DateTime<Utc>) -> ServiceError {
     )
 }
 
+/// Whether an organisation exists and is not disabled: users and tokens of a
+/// disabled organisation are refused (SEC-3).
+async fn org_is_active(app: &App, org_id: &str) -> ServiceResult<bool> {
+    Ok(app
+        .store
+        .get_org(org_id)
+        .await?
+        .is_some_and(|o| !o.disabled))
+}
+
 /// Ends a session (logout).
 pub async fn logout(app: &App, ctx: &Ctx, secret: &str) -> ServiceResult<()> {
     let id_hash = secret_hash(secret);
@@ -537,12 +542,7 @@ pub async fn authenticate_session(
         return Ok(None);
     };
     // SEC-3: as for login and tokens, a disabled organisation's sessions stop working at once.
-    let org_disabled = app
-        .store
-        .get_org(&user.org_id)
-        .await?
-        .map(|o| o.disabled)
-        .unwrap_or(true);
+    let org_disabled = !org_is_active(app, &user.org_id).await?;
     if user.disabled || org_disabled {
         return Ok(None);
     }
@@ -573,13 +573,7 @@ pub async fn authenticate_token(app: &App, secret: &str) -> ServiceResult<Princi
             "the API token has expired",
         ));
     }
-    if app
-        .store
-        .get_org(&token.org_id)
-        .await?
-        .map(|o| o.disabled)
-        .unwrap_or(true)
-    {
+    if !org_is_active(app, &token.org_id).await? {
         return Err(invalid());
     }
     let permissions: Vec<Permission> = token

@@ -35,6 +35,20 @@ fn fail(state: &AppState, web: &WebUser, e: ServiceError, back: &str) -> Respons
     (status, page).into_response()
 }
 
+/// Redirects to `done` when the action succeeded, else shows the error with a way back.
+fn respond<T>(
+    state: &AppState,
+    web: &WebUser,
+    result: Result<T, ServiceError>,
+    done: &str,
+    back: &str,
+) -> Response {
+    match result {
+        Ok(_) => Redirect::to(done).into_response(),
+        Err(e) => fail(state, web, e, back),
+    }
+}
+
 fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
@@ -364,10 +378,13 @@ pub async fn file_officer(
         email: Some(f.email),
         user_id: None,
     };
-    match orgs::file_officer(&state.app, &web.ctx, &id, input).await {
-        Ok(_) => Redirect::to(&format!("/orgs/{id}?done=officer")).into_response(),
-        Err(e) => fail(&state, &web, e, &format!("/orgs/{id}")),
-    }
+    respond(
+        &state,
+        &web,
+        orgs::file_officer(&state.app, &web.ctx, &id, input).await,
+        &format!("/orgs/{id}?done=officer"),
+        &format!("/orgs/{id}"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -414,10 +431,13 @@ pub async fn authorize_processor(
         starts_on,
         ends_on,
     };
-    match orgs::authorize_processor(&state.app, &web.ctx, &id, input).await {
-        Ok(_) => Redirect::to(&format!("{back}?done=processor")).into_response(),
-        Err(e) => fail(&state, &web, e, &back),
-    }
+    respond(
+        &state,
+        &web,
+        orgs::authorize_processor(&state.app, &web.ctx, &id, input).await,
+        &format!("{back}?done=processor"),
+        &back,
+    )
 }
 
 #[derive(Deserialize)]
@@ -440,10 +460,13 @@ pub async fn file_processor(
         return csrf_rejected();
     }
     let back = safe_next(f.back.as_deref());
-    match orgs::file_processor(&state.app, &web.ctx, &id, &f.filing_no).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => fail(&state, &web, e, &back),
-    }
+    respond(
+        &state,
+        &web,
+        orgs::file_processor(&state.app, &web.ctx, &id, &f.filing_no).await,
+        &back,
+        &back,
+    )
 }
 
 pub async fn revoke_processor(
@@ -456,10 +479,13 @@ pub async fn revoke_processor(
         return csrf_rejected();
     }
     let back = safe_next(f.back.as_deref());
-    match orgs::revoke_processor(&state.app, &web.ctx, &id, &f.reason).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => fail(&state, &web, e, &back),
-    }
+    respond(
+        &state,
+        &web,
+        orgs::revoke_processor(&state.app, &web.ctx, &id, &f.reason).await,
+        &back,
+        &back,
+    )
 }
 
 pub async fn divisions_page(
@@ -505,10 +531,13 @@ pub async fn upsert_division(
         name_en: f.name_en,
         hosts_node: f.hosts_node.is_some(),
     };
-    match orgs::upsert_division(&state.app, &web.ctx, input).await {
-        Ok(_) => Redirect::to("/divisions?done=saved").into_response(),
-        Err(e) => fail(&state, &web, e, "/divisions"),
-    }
+    respond(
+        &state,
+        &web,
+        orgs::upsert_division(&state.app, &web.ctx, input).await,
+        "/divisions?done=saved",
+        "/divisions",
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -639,10 +668,13 @@ async fn set_disabled(
     if !web.csrf_ok(&f.csrf) {
         return csrf_rejected();
     }
-    match identity::set_user_disabled(&state.app, &web.ctx, &id, disabled).await {
-        Ok(_) => Redirect::to("/users?done=saved").into_response(),
-        Err(e) => fail(&state, &web, e, "/users"),
-    }
+    respond(
+        &state,
+        &web,
+        identity::set_user_disabled(&state.app, &web.ctx, &id, disabled).await,
+        "/users?done=saved",
+        "/users",
+    )
 }
 
 pub async fn reset_password(
@@ -768,10 +800,13 @@ pub async fn revoke_token(
     if !web.csrf_ok(&f.csrf) {
         return csrf_rejected();
     }
-    match identity::revoke_token(&state.app, &web.ctx, &id).await {
-        Ok(_) => Redirect::to("/tokens?done=revoked").into_response(),
-        Err(e) => fail(&state, &web, e, "/tokens"),
-    }
+    respond(
+        &state,
+        &web,
+        identity::revoke_token(&state.app, &web.ctx, &id).await,
+        "/tokens?done=revoked",
+        "/tokens",
+    )
 }
 
 pub async fn audit_page(

@@ -132,3 +132,52 @@ async fn jobs_are_claimed_once_across_two_nodes(srv: Arc<TestServer>) {
     );
 }
 both_backends!(jobs_are_claimed_once_across_two_nodes);
+
+/// DESIGN 3 and 4: two nodes committing at once still build one unbroken chain.
+async fn gov_5_two_nodes_appending_at_once_keep_one_chain(srv: Arc<TestServer>) {
+    const PER_TASK: usize = 25;
+    let node_a = srv.app.store.clone();
+    let node_b = srv.other_node().await;
+    let mut tasks = Vec::new();
+    for (n, store) in [
+        node_a.clone(),
+        node_b.clone(),
+        node_a.clone(),
+        node_b.clone(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for i in 0..PER_TASK {
+                let mut d = gongshu_domain::audit::AuditDraft::new(
+                    format!("system:node{n}"),
+                    "test.append",
+                    "test",
+                );
+                d.object_id = Some(format!("{n}-{i}"));
+                let records = store.commit(vec![], vec![d]).await.expect("commit");
+                seqs.push(records[0].seq);
+            }
+            seqs
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(
+        all.len(),
+        4 * PER_TASK,
+        "every append got its own sequence number"
+    );
+    let report = gongshu_services::audit::verify_chain(&srv.app)
+        .await
+        .expect("verify");
+    assert!(report.ok, "{}", report.message_en);
+    assert_eq!(report.checked as usize, 4 * PER_TASK);
+}
+both_backends!(gov_5_two_nodes_appending_at_once_keep_one_chain);
