@@ -30,11 +30,12 @@ pub struct LoginResponse {
 
 /// The Set-Cookie value of a session: HttpOnly, SameSite=Strict, Secure over TLS.
 pub fn session_cookie(state: &AppState, secret: &str, max_age_secs: i64) -> String {
-    let secure = if state.config.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
+    session_cookie_value(secret, max_age_secs, state.config.secure_cookies())
+}
+
+/// SEC-3: the session cookie's attributes.
+pub fn session_cookie_value(secret: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
@@ -108,4 +109,27 @@ pub async fn me(State(state): State<AppState>, Caller(ctx): Caller) -> ApiResult
         user,
         grants: ctx.principal.grants.clone(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sec_3_session_cookie_is_http_only_strict_and_secure_over_tls() {
+        let plain = session_cookie_value("s3cret", 60, false);
+        assert!(
+            plain.contains("HttpOnly") && plain.contains("SameSite=Strict"),
+            "{plain}"
+        );
+        assert!(!plain.contains("Secure"), "{plain}");
+        let tls = session_cookie_value("s3cret", 60, true);
+        assert!(tls.ends_with("; Secure"), "{tls}");
+        let config = crate::Config {
+            public_url: "https://data.example.gov.cn".into(),
+            ..Default::default()
+        };
+        assert!(config.secure_cookies());
+        assert!(!crate::Config::default().secure_cookies());
+    }
 }

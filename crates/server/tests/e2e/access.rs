@@ -341,3 +341,27 @@ async fn sec_3_disabling_an_organisation_ends_its_sessions_and_tokens(srv: Arc<T
     srv.login_demo(&demo, "psb.security").await;
 }
 both_backends!(sec_3_disabling_an_organisation_ends_its_sessions_and_tokens);
+
+/// SEC-3: the session cookie is HttpOnly and SameSite=Strict (Secure only over TLS).
+async fn sec_3_login_sets_an_http_only_strict_session_cookie(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resp = reqwest::Client::new()
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": demo.password("admin")}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), 200);
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("a session cookie")
+        .to_string();
+    assert!(cookie.starts_with("gongshu_session="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+}
+both_backends!(sec_3_login_sets_an_http_only_strict_session_cookie);
