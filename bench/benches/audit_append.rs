@@ -1,8 +1,8 @@
 //! GOV-5 benchmark: hash-chained, group-committed audit appends (each caller waits
 //! until its record is durable) side by side with the ceiling of plain inserts of
-//! the same rows, in the same transaction sizes, with the same durability settings;
-//! on SQLite, and on PostgreSQL when `GONGSHU_BENCH_DATABASE_URL` (or
-//! `GONGSHU_TEST_DATABASE_URL`) is set. Results go to docs/performance.md.
+//! the same rows into the same table, in the same transaction sizes, with the same
+//! durability settings; on SQLite, and on PostgreSQL when `GONGSHU_BENCH_DATABASE_URL`
+//! (or `GONGSHU_TEST_DATABASE_URL`) is set. Results go to docs/performance.md.
 //!
 //! ```text
 //! cargo bench -p gongshu-bench --bench audit_append
@@ -10,9 +10,10 @@
 //!     cargo bench -p gongshu-bench --bench audit_append
 //! ```
 //!
-//! Without `--bench` (as under `cargo test --all-targets`) it runs a small smoke round.
-//! Knobs: GONGSHU_BENCH_RECORDS, GONGSHU_BENCH_PG_RECORDS, GONGSHU_BENCH_PRODUCERS,
-//! GONGSHU_BENCH_MAX_BATCH, GONGSHU_BENCH_ROUNDS, GONGSHU_BENCH_SINGLE_RECORDS.
+//! Without `--bench` (as under `cargo test --all-targets`) it runs one small smoke round.
+//! Knobs: GONGSHU_BENCH_RECORDS (SQLite), GONGSHU_BENCH_PG_RECORDS,
+//! GONGSHU_BENCH_PRODUCERS (a comma list), GONGSHU_BENCH_MAX_BATCH,
+//! GONGSHU_BENCH_ROUNDS, GONGSHU_BENCH_SINGLE_RECORDS.
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,13 +30,14 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-/// The issue's target for SQLite.
+/// The issue's target for SQLite, records per second.
 const TARGET_SQLITE: f64 = 50_000.0;
 
 struct Config {
+    full: bool,
     records_sqlite: usize,
     records_pg: usize,
-    producers: usize,
+    producers: Vec<usize>,
     max_batch: usize,
     single_records: usize,
     single_producers: usize,
@@ -55,12 +57,22 @@ impl Config {
         let (records_sqlite, records_pg, single_records, rounds) = if full {
             (200_000, 100_000, 1_000, 3)
         } else {
-            (2_000, 2_000, 50, 1)
+            (2_000, 2_000, 64, 1)
         };
+        let producers = std::env::var("GONGSHU_BENCH_PRODUCERS")
+            .ok()
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|p| p.trim().parse().ok())
+                    .collect::<Vec<usize>>()
+            })
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| if full { vec![512, 4096] } else { vec![64] });
         Self {
+            full,
             records_sqlite: env_usize("GONGSHU_BENCH_RECORDS", records_sqlite),
             records_pg: env_usize("GONGSHU_BENCH_PG_RECORDS", records_pg),
-            producers: env_usize("GONGSHU_BENCH_PRODUCERS", 512).max(1),
+            producers: producers.into_iter().map(|p| p.max(1)).collect(),
             max_batch: env_usize("GONGSHU_BENCH_MAX_BATCH", 4096).max(1),
             single_records: env_usize("GONGSHU_BENCH_SINGLE_RECORDS", single_records),
             single_producers: 64,
@@ -79,6 +91,32 @@ enum Backend {
     Postgres(String),
 }
 
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+/// Table shapes measured: `audit_log` as migrated, and the same table with its
+/// secondary indexes dropped (a what-if that shows what the indexes cost).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Migrated,
+    PrimaryKeyOnly,
+}
+
+impl Shape {
+    fn label(self) -> &'static str {
+        match self {
+            Shape::Migrated => "as migrated",
+            Shape::PrimaryKeyOnly => "secondary indexes dropped (what-if)",
+        }
+    }
+}
+
 /// A fresh, migrated database for one measurement, removed by `finish`.
 struct Scratch {
     dir: Option<tempfile::TempDir>,
@@ -86,8 +124,8 @@ struct Scratch {
 }
 
 impl Scratch {
-    async fn open(backend: &Backend) -> (Arc<dyn Store>, Scratch) {
-        match backend {
+    async fn open(backend: &Backend, shape: Shape) -> (Arc<dyn Store>, Scratch) {
+        let (store, scratch): (Arc<dyn Store>, Scratch) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let store = SqliteStore::open(&dir.path().join("gongshu.db"))
@@ -116,10 +154,17 @@ impl Scratch {
                     },
                 )
             }
+        };
+        if shape == Shape::PrimaryKeyOnly {
+            for name in scratch.secondary_indexes().await {
+                scratch.execute(&format!("DROP INDEX {name}")).await;
+            }
         }
+        (store, scratch)
     }
 
-    /// A raw single-connection SQLite pool on the scratch file, with the store's settings.
+    /// A raw one-connection SQLite pool on the scratch file, with the store's
+    /// durability settings (WAL, synchronous=FULL).
     async fn sqlite_pool(&self) -> SqlitePool {
         let path = self
             .dir
@@ -132,13 +177,6 @@ impl Scratch {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10));
-        let mut opts = opts;
-        if let Ok(p) = std::env::var("XX_SQLITE_PRAGMAS") {
-            for kv in p.split(';').filter(|s| !s.is_empty()) {
-                let (k, v) = kv.split_once('=').unwrap();
-                opts = if k == "page_size" { opts.page_size(v.parse().unwrap()) } else { opts.pragma(k.to_string(), v.to_string()) };
-            }
-        }
         SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(opts)
@@ -146,7 +184,7 @@ impl Scratch {
             .expect("raw sqlite pool")
     }
 
-    /// A raw single-connection pool inside the scratch schema.
+    /// A raw one-connection pool inside the scratch schema.
     async fn pg_pool(&self) -> PgPool {
         let (url, schema) = self.pg.as_ref().expect("postgres scratch");
         let opts = PgConnectOptions::from_str(url)
@@ -159,48 +197,43 @@ impl Scratch {
             .expect("raw postgres pool")
     }
 
-    /// Names of `audit_log`'s indexes other than its primary key.
-    async fn secondary_indexes(&self) -> Vec<String> {
+    async fn execute(&self, sql: &str) {
         if self.pg.is_some() {
             let pool = self.pg_pool().await;
-            let names = sqlx::query_scalar(
-                "SELECT i.indexname::text FROM pg_indexes i
-                 WHERE i.schemaname = current_schema() AND i.tablename = 'audit_log'
-                   AND i.indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype = 'p')
-                 ORDER BY 1",
-            )
-            .fetch_all(&pool)
-            .await
-            .expect("list indexes");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
             pool.close().await;
-            names
         } else {
             let pool = self.sqlite_pool().await;
-            let names = sqlx::query_scalar(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log' AND sql IS NOT NULL
-                 ORDER BY 1",
-            )
-            .fetch_all(&pool)
-            .await
-            .expect("list indexes");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
             pool.close().await;
-            names
         }
     }
 
-    async fn drop_secondary_indexes(&self) {
-        for name in self.secondary_indexes().await {
-            let sql = format!("DROP INDEX {name}");
-            if self.pg.is_some() {
-                let pool = self.pg_pool().await;
-                sqlx::query(&sql).execute(&pool).await.expect("drop index");
-                pool.close().await;
-            } else {
-                let pool = self.sqlite_pool().await;
-                sqlx::query(&sql).execute(&pool).await.expect("drop index");
-                pool.close().await;
-            }
+    async fn scalars(&self, sql: &str) -> Vec<String> {
+        if self.pg.is_some() {
+            let pool = self.pg_pool().await;
+            let v = sqlx::query_scalar(sql).fetch_all(&pool).await.expect(sql);
+            pool.close().await;
+            v
+        } else {
+            let pool = self.sqlite_pool().await;
+            let v = sqlx::query_scalar(sql).fetch_all(&pool).await.expect(sql);
+            pool.close().await;
+            v
         }
+    }
+
+    /// Names of `audit_log`'s indexes other than its primary key.
+    async fn secondary_indexes(&self) -> Vec<String> {
+        let sql = if self.pg.is_some() {
+            "SELECT indexname::text FROM pg_indexes
+             WHERE schemaname = current_schema() AND tablename = 'audit_log' AND indexname <> 'audit_log_pkey'
+             ORDER BY 1"
+        } else {
+            "SELECT name FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = 'audit_log' AND sql IS NOT NULL ORDER BY 1"
+        };
+        self.scalars(sql).await
     }
 
     async fn finish(self) {
@@ -212,7 +245,8 @@ impl Scratch {
     }
 }
 
-/// C producers, each appending its drafts one by one and awaiting durability.
+/// The producers, each appending its drafts one by one through the group-commit
+/// writer and awaiting durability before the next.
 async fn chained(
     store: Arc<dyn Store>,
     producers: Vec<Vec<AuditDraft>>,
@@ -237,7 +271,7 @@ async fn chained(
     (start.elapsed(), writer.stats())
 }
 
-/// The same producers without group commit: one `Store::commit` per record.
+/// Producers without group commit: one `Store::commit` (one transaction) per record.
 async fn one_per_transaction(store: Arc<dyn Store>, producers: Vec<Vec<AuditDraft>>) -> Duration {
     let start = Instant::now();
     let tasks: Vec<_> = producers
@@ -260,32 +294,18 @@ async fn one_per_transaction(store: Arc<dyn Store>, producers: Vec<Vec<AuditDraf
     start.elapsed()
 }
 
-/// Table shapes measured: the migrated `audit_log`, and the same table with its
-/// secondary indexes dropped (a what-if that shows what the indexes cost).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    Migrated,
-    PrimaryKeyOnly,
-}
-
-/// A fresh store of the given shape.
-async fn open_shaped(backend: &Backend, shape: Shape) -> (Arc<dyn Store>, Scratch) {
-    let (store, scratch) = Scratch::open(backend).await;
-    if shape == Shape::PrimaryKeyOnly {
-        scratch.drop_secondary_indexes().await;
-    }
-    (store, scratch)
-}
-
-/// The ceiling: plain rows into `audit_log` of a fresh store, `batch` rows per transaction.
+/// The ceiling: the same drafts as plain rows into `audit_log` of a fresh store,
+/// `batch` rows per transaction, over one raw connection.
 async fn ceiling(backend: &Backend, shape: Shape, drafts: &[AuditDraft], batch: usize) -> Duration {
-    let (store, scratch) = open_shaped(backend, shape).await;
+    let (store, scratch) = Scratch::open(backend, shape).await;
     drop(store);
     let elapsed = match backend {
         Backend::Sqlite => {
             let pool = scratch.sqlite_pool().await;
             let start = Instant::now();
-            plain_insert_sqlite(&pool, "audit_log", drafts, batch).await.expect("plain insert");
+            plain_insert_sqlite(&pool, "audit_log", drafts, batch)
+                .await
+                .expect("plain insert");
             let elapsed = start.elapsed();
             pool.close().await;
             elapsed
@@ -293,7 +313,9 @@ async fn ceiling(backend: &Backend, shape: Shape, drafts: &[AuditDraft], batch: 
         Backend::Postgres(_) => {
             let pool = scratch.pg_pool().await;
             let start = Instant::now();
-            plain_insert_postgres(&pool, "audit_log", drafts, batch).await.expect("plain insert");
+            plain_insert_postgres(&pool, "audit_log", drafts, batch)
+                .await
+                .expect("plain insert");
             let elapsed = start.elapsed();
             pool.close().await;
             elapsed
@@ -306,7 +328,9 @@ async fn ceiling(backend: &Backend, shape: Shape, drafts: &[AuditDraft], batch: 
 /// Undoes the round-robin deal of [`workload`]: the drafts in the order they were made.
 fn in_order(producers: &[Vec<AuditDraft>]) -> Vec<AuditDraft> {
     let longest = producers.iter().map(Vec::len).max().unwrap_or(0);
-    (0..longest).flat_map(|k| producers.iter().filter_map(move |p| p.get(k)).cloned()).collect()
+    (0..longest)
+        .flat_map(|k| producers.iter().filter_map(move |p| p.get(k)).cloned())
+        .collect()
 }
 
 fn rate(records: usize, elapsed: Duration) -> f64 {
@@ -324,7 +348,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// 123456.7 → "123,457".
 fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x);
+    let digits = format!("{x:.0}");
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
@@ -335,25 +359,21 @@ fn thousands(x: f64) -> String {
     out
 }
 
+/// The database's version and durability settings, and the indexes of `audit_log`.
 async fn describe(backend: &Backend) -> String {
-    let (store, scratch) = Scratch::open(backend).await;
+    let (store, scratch) = Scratch::open(backend, Shape::Migrated).await;
     drop(store);
-    let indexes = scratch.secondary_indexes().await;
+    let indexes = scratch.secondary_indexes().await.join(", ");
     let text = match backend {
         Backend::Sqlite => {
-            let pool = scratch.sqlite_pool().await;
-            let version: String = sqlx::query_scalar("SELECT sqlite_version()")
-                .fetch_one(&pool)
-                .await
-                .expect("version");
-            pool.close().await;
+            let version = scratch.scalars("SELECT sqlite_version()").await.join("");
             format!(
-                "SQLite {version} (bundled), WAL, synchronous=FULL (each commit fsyncs the WAL), files under {}",
+                "SQLite {version} (bundled), WAL, synchronous=FULL (every commit fsyncs the WAL), \
+                 files under {}",
                 std::env::temp_dir().display()
             )
         }
         Backend::Postgres(_) => {
-            let pool = scratch.pg_pool().await;
             let mut facts = Vec::new();
             for setting in [
                 "server_version",
@@ -362,95 +382,14 @@ async fn describe(backend: &Backend) -> String {
                 "wal_sync_method",
                 "commit_delay",
             ] {
-                let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
-                    .fetch_one(&pool)
-                    .await
-                    .expect("setting");
+                let value = scratch.scalars(&format!("SHOW {setting}")).await.join("");
                 facts.push(format!("{setting}={value}"));
             }
-            pool.close().await;
-            format!("PostgreSQL on the same machine, {}", facts.join(", "))
+            format!("PostgreSQL on this machine over TCP, {}", facts.join(", "))
         }
     };
     scratch.finish().await;
-    format!("{text}; audit_log secondary indexes: {}", indexes.join(", "))
-}
-
-async fn run_backend(cfg: &Config, backend: Backend) -> f64 {
-    let (name, records) = match backend {
-        Backend::Sqlite => ("SQLite", cfg.records_sqlite),
-        Backend::Postgres(_) => ("PostgreSQL", cfg.records_pg),
-    };
-    let producers = workload(records, cfg.producers);
-    // The ceiling inserts the very same drafts, in the order they were made.
-    let all: Vec<AuditDraft> = in_order(&producers);
-    let single = workload(cfg.single_records, cfg.single_producers);
-
-    println!("\n## {name}: {}", describe(&backend).await);
-    println!(
-        "{records} records of ~{} bytes hashed each; {} producers, max batch {}; \
-         one-per-transaction: {} records, {} producers; {} round(s), median shown",
-        mean_encoded_len(&all),
-        cfg.producers,
-        cfg.max_batch,
-        cfg.single_records,
-        cfg.single_producers,
-        cfg.rounds
-    );
-
-    let mut samples: [Samples; 2] = Default::default();
-    let mut singles = Vec::new();
-    for round in 1..=cfg.rounds {
-        for (shape, samples) in [Shape::Migrated, Shape::PrimaryKeyOnly].into_iter().zip(samples.iter_mut()) {
-            let (store, scratch) = open_shaped(&backend, shape).await;
-            let (elapsed, stats) = chained(Arc::clone(&store), producers.clone(), cfg.max_batch).await;
-            let report = gongshu_services::audit::verify_chain(&App::new(Arc::clone(&store))).await.expect("verify");
-            assert!(report.ok && report.checked == records as u64, "chain after the run: {}", report.message_en);
-            drop(store);
-            scratch.finish().await;
-            let batch = stats.mean_batch().round().max(1.0) as usize;
-            samples.chained.push(rate(records, elapsed));
-            samples.batch.push(stats.mean_batch());
-            samples.ceiling.push(rate(records, ceiling(&backend, shape, &all, batch).await));
-            println!(
-                "round {round}, {}: chained {}/s (mean batch {:.0}, {} transactions), ceiling {}/s",
-                shape.label(),
-                thousands(*samples.chained.last().unwrap_or(&0.0)),
-                stats.mean_batch(),
-                stats.batches,
-                thousands(*samples.ceiling.last().unwrap_or(&0.0)),
-            );
-        }
-        let (store, scratch) = Scratch::open(&backend).await;
-        singles.push(rate(cfg.single_records, one_per_transaction(Arc::clone(&store), single.clone()).await));
-        drop(store);
-        scratch.finish().await;
-        println!("round {round}: one record per transaction {}/s", thousands(*singles.last().unwrap_or(&0.0)));
-    }
-
-    let [migrated, bare] = samples.map(Samples::medians);
-    let single = median(singles);
-    println!();
-    println!("| {name} | rows per transaction (mean) | plain rows (ceiling), records/s | hash chain + group commit, records/s | ratio |");
-    println!("|---|---:|---:|---:|---:|");
-    for (shape, m) in [(Shape::Migrated, &migrated), (Shape::PrimaryKeyOnly, &bare)] {
-        println!(
-            "| `audit_log` {} | {:.0} | {} | {} | {:.2} |",
-            shape.label(),
-            m.batch,
-            thousands(m.ceiling),
-            thousands(m.chained),
-            m.chained / m.ceiling
-        );
-    }
-    println!(
-        "| `audit_log` {}, one record per transaction ({} producers) | 1 | | {} | {:.3} of the group-committed rate |",
-        Shape::Migrated.label(),
-        cfg.single_producers,
-        thousands(single),
-        single / migrated.chained
-    );
-    migrated.chained
+    format!("{text}; audit_log secondary indexes: {indexes}")
 }
 
 #[derive(Default)]
@@ -458,27 +397,143 @@ struct Samples {
     chained: Vec<f64>,
     batch: Vec<f64>,
     ceiling: Vec<f64>,
+    /// Per round: chained and ceiling ran back to back, under the same conditions.
+    ratio: Vec<f64>,
 }
 
-struct Medians {
+/// One line of the result table: medians over the rounds.
+struct Line {
+    producers: usize,
+    shape: Shape,
     chained: f64,
     batch: f64,
     ceiling: f64,
+    ratio: f64,
 }
 
-impl Samples {
-    fn medians(self) -> Medians {
-        Medians { chained: median(self.chained), batch: median(self.batch), ceiling: median(self.ceiling) }
-    }
-}
+/// Measures one backend; returns the median group-committed rate on the migrated
+/// table at the first producer count.
+async fn run_backend(cfg: &Config, backend: Backend) -> f64 {
+    let name = backend.name();
+    let records = match backend {
+        Backend::Sqlite => cfg.records_sqlite,
+        Backend::Postgres(_) => cfg.records_pg,
+    };
+    println!("\n## {name}: {}", describe(&backend).await);
+    let sample = workload(records.min(10_000), 1).concat();
+    println!(
+        "{records} records per run, ~{} bytes hashed per record; producers {:?}, max batch {}; \
+         one record per transaction: {} records, {} producers; {} round(s), medians shown",
+        mean_encoded_len(&sample),
+        cfg.producers,
+        cfg.max_batch,
+        cfg.single_records,
+        cfg.single_producers,
+        cfg.rounds
+    );
 
-impl Shape {
-    fn label(self) -> &'static str {
-        match self {
-            Shape::Migrated => "as migrated (primary key + secondary indexes)",
-            Shape::PrimaryKeyOnly => "with the secondary indexes dropped (what-if)",
+    let shapes = [Shape::Migrated, Shape::PrimaryKeyOnly];
+    let workloads: Vec<Vec<Vec<AuditDraft>>> = cfg
+        .producers
+        .iter()
+        .map(|&p| workload(records, p))
+        .collect();
+    let mut samples: Vec<Samples> = (0..cfg.producers.len() * shapes.len())
+        .map(|_| Samples::default())
+        .collect();
+    let single = workload(cfg.single_records, cfg.single_producers);
+    let mut singles = Vec::new();
+    for round in 1..=cfg.rounds {
+        for (w, producers) in workloads.iter().enumerate() {
+            // The ceiling inserts the very same drafts, in the order they were made.
+            let all = in_order(producers);
+            for (s, &shape) in shapes.iter().enumerate() {
+                let (store, scratch) = Scratch::open(&backend, shape).await;
+                let (elapsed, stats) =
+                    chained(Arc::clone(&store), producers.clone(), cfg.max_batch).await;
+                let report = gongshu_services::audit::verify_chain(&App::new(Arc::clone(&store)))
+                    .await
+                    .expect("verify");
+                assert!(
+                    report.ok && report.checked == records as u64,
+                    "chain after the run: {}",
+                    report.message_en
+                );
+                drop(store);
+                scratch.finish().await;
+                let batch = stats.mean_batch().round().max(1.0) as usize;
+                let ceiling_rate = rate(records, ceiling(&backend, shape, &all, batch).await);
+                let chained_rate = rate(records, elapsed);
+                println!(
+                    "round {round}, {} producers, {}: chained {}/s ({} transactions, mean {:.0} records), \
+                     ceiling {}/s",
+                    producers.len(),
+                    shape.label(),
+                    thousands(chained_rate),
+                    stats.batches,
+                    stats.mean_batch(),
+                    thousands(ceiling_rate),
+                );
+                let sample = &mut samples[w * shapes.len() + s];
+                sample.chained.push(chained_rate);
+                sample.batch.push(stats.mean_batch());
+                sample.ceiling.push(ceiling_rate);
+                sample.ratio.push(chained_rate / ceiling_rate);
+            }
         }
+        let (store, scratch) = Scratch::open(&backend, Shape::Migrated).await;
+        let single_rate = rate(
+            cfg.single_records,
+            one_per_transaction(Arc::clone(&store), single.clone()).await,
+        );
+        drop(store);
+        scratch.finish().await;
+        println!(
+            "round {round}: one record per transaction {}/s",
+            thousands(single_rate)
+        );
+        singles.push(single_rate);
     }
+
+    let lines: Vec<Line> = samples
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| Line {
+            producers: cfg.producers[i / shapes.len()],
+            shape: shapes[i % shapes.len()],
+            chained: median(s.chained),
+            batch: median(s.batch),
+            ceiling: median(s.ceiling),
+            ratio: median(s.ratio),
+        })
+        .collect();
+    let single = median(singles);
+    println!();
+    println!(
+        "| {name}: `audit_log` | producers | records per transaction (mean) | \
+         plain rows (ceiling), records/s | hash chain + group commit, records/s | ratio (median of rounds) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for l in &lines {
+        println!(
+            "| {} | {} | {:.0} | {} | **{}** | {:.2} |",
+            l.shape.label(),
+            l.producers,
+            l.batch,
+            thousands(l.ceiling),
+            thousands(l.chained),
+            l.ratio
+        );
+    }
+    let first = &lines[0];
+    println!(
+        "| as migrated, one record per transaction (`Store::commit` each) | {} | 1 | | {} | {:.3}× the group-committed rate at {} producers |",
+        cfg.single_producers,
+        thousands(single),
+        single / first.chained,
+        first.producers
+    );
+    first.chained
 }
 
 async fn run(cfg: Config) {
@@ -486,18 +541,27 @@ async fn run(cfg: Config) {
         .map(|n| n.get())
         .unwrap_or(1);
     println!(
-        "# Audit append (GOV-5): {cores} cores (std::thread::available_parallelism), release build"
+        "# Audit append (GOV-5): {cores} cores (available_parallelism), {}",
+        if cfg.full {
+            "release build"
+        } else {
+            "smoke run (no --bench): figures not meaningful"
+        }
     );
     let sqlite = run_backend(&cfg, Backend::Sqlite).await;
-    let verdict = if sqlite >= TARGET_SQLITE {
-        "met"
-    } else {
-        "MISSED"
-    };
-    println!(
-        "target ≥ {} records/s on SQLite: {verdict}",
-        thousands(TARGET_SQLITE)
-    );
+    if cfg.full {
+        let verdict = if sqlite >= TARGET_SQLITE {
+            "met"
+        } else {
+            "missed"
+        };
+        println!(
+            "target ≥ {} records/s on SQLite (as migrated, {} producers): {verdict} ({}/s)",
+            thousands(TARGET_SQLITE),
+            cfg.producers[0],
+            thousands(sqlite)
+        );
+    }
     match cfg.pg_url.clone() {
         Some(url) => {
             run_backend(&cfg, Backend::Postgres(url)).await;

@@ -3,8 +3,18 @@
 use gongshu_domain::audit::{canonical_encoding, AuditDraft};
 use sqlx::QueryBuilder;
 
-/// Rows per multi-row INSERT, the same as the store's `append_audit` uses.
-pub const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row INSERT, as the store's `append_audit` cuts them.
+pub const ROWS_PER_STATEMENT: usize = 512;
+
+/// The size of the next INSERT for `remaining` rows, as the store's `append_audit`
+/// cuts them: full statements, then powers of two.
+pub fn insert_size(remaining: usize) -> usize {
+    if remaining >= ROWS_PER_STATEMENT {
+        ROWS_PER_STATEMENT
+    } else {
+        1 << remaining.max(1).ilog2()
+    }
+}
 
 /// Stands in for a hash in ceiling rows: same length as an SM3 hex digest.
 pub const FILLER_HASH: &str = "5e3c0f1d2b4a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -24,11 +34,21 @@ pub const RESOURCES: u64 = 2_000;
 /// columns have the cardinalities of a deployment (a few hundred consumers and
 /// organisations, thousands of resources), the request id is unique.
 pub fn access_draft(i: u64) -> AuditDraft {
-    let mix = |salt: u64| (i ^ salt).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-    let id = |kind: u64, n: u64| uuid::Uuid::from_u64_pair(kind, n.wrapping_mul(0xff51_afd7_ed55_8ccd)).to_string();
+    let mix = |salt: u64| {
+        (i ^ salt)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29)
+    };
+    let id = |kind: u64, n: u64| {
+        uuid::Uuid::from_u64_pair(kind, n.wrapping_mul(0xff51_afd7_ed55_8ccd)).to_string()
+    };
     let consumer = mix(1) % CONSUMERS;
     let resource = mix(2) % RESOURCES;
-    let mut d = AuditDraft::new(format!("token:{}", id(1, consumer)), "share.rows.read", "resource");
+    let mut d = AuditDraft::new(
+        format!("token:{}", id(1, consumer)),
+        "share.rows.read",
+        "resource",
+    );
     d.org_id = Some(id(2, consumer % ORGS));
     d.object_id = Some(id(3, resource));
     d.after = Some(format!(
@@ -78,7 +98,10 @@ macro_rules! plain_insert {
             let mut seq = 0i64;
             for txn_rows in drafts.chunks(batch.max(1)) {
                 let mut tx = pool.begin().await?;
-                for chunk in txn_rows.chunks(ROWS_PER_STATEMENT) {
+                let mut rest = txn_rows;
+                while !rest.is_empty() {
+                    let (chunk, tail) = rest.split_at(insert_size(rest.len()));
+                    rest = tail;
                     let mut qb: QueryBuilder<$db> =
                         QueryBuilder::new(format!("INSERT INTO {table} ({COLUMNS}) "));
                     qb.push_values(chunk, |mut b, d| {
@@ -121,5 +144,14 @@ mod tests {
         let len = mean_encoded_len(&all);
         assert!((250..=450).contains(&len), "{len}");
         assert_eq!(FILLER_HASH.len(), 64);
+        assert_eq!(
+            [
+                insert_size(1300),
+                insert_size(276),
+                insert_size(20),
+                insert_size(1)
+            ],
+            [512, 256, 16, 1]
+        );
     }
 }

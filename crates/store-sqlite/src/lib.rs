@@ -42,13 +42,6 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let mut opts = opts;
-        if let Ok(p) = std::env::var("XX_SQLITE_PRAGMAS") {
-            for kv in p.split(';').filter(|s| !s.is_empty()) {
-                let (k, v) = kv.split_once('=').unwrap();
-                opts = if k == "page_size" { opts.page_size(v.parse().unwrap()) } else { opts.pragma(k.to_string(), v.to_string()) };
-            }
-        }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(opts.clone())

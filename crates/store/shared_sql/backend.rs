@@ -407,6 +407,21 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
     Ok(())
 }
 
+/// Rows per multi-row INSERT of audit records (13 binds each: within SQLite's and
+/// PostgreSQL's bind limits).
+const AUDIT_ROWS_PER_INSERT: usize = 512;
+
+/// GOV-5: the size of the next INSERT for `remaining` rows: full statements, then
+/// powers of two, so a batch of any size uses at most ten statement shapes, each
+/// prepared once per connection and then reused from the statement cache.
+fn audit_insert_size(remaining: usize) -> usize {
+    if remaining >= AUDIT_ROWS_PER_INSERT {
+        AUDIT_ROWS_PER_INSERT
+    } else {
+        1 << remaining.max(1).ilog2()
+    }
+}
+
 /// Appends drafts to the chain inside `tx`; the head row is locked first so concurrent
 /// writers (other nodes on PostgreSQL) link one after another.
 async fn append_audit(tx: &mut DbTx<'_>, drafts: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>> {
@@ -417,20 +432,22 @@ async fn append_audit(tx: &mut DbTx<'_>, drafts: Vec<AuditDraft>) -> StoreResult
     let mut prev_seq: i64 = head.try_get("seq").map_err(db_err)?;
     let mut prev_hash: String = head.try_get("hash").map_err(db_err)?;
     let mut out = Vec::with_capacity(drafts.len());
-    for chunk in drafts.chunks(500) {
+    for d in drafts {
+        let prev = if prev_seq == 0 { None } else { Some((prev_seq, prev_hash.as_str())) };
+        let record = audit::link(prev, d);
+        prev_seq = record.seq;
+        prev_hash.clone_from(&record.hash);
+        out.push(record);
+    }
+    let mut rest = out.as_slice();
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(audit_insert_size(rest.len()));
+        rest = tail;
         let mut qb: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO audit_log (seq, at, actor, actor_user_id, org_id, action, object_type, object_id,
              before_summary, after_summary, request_id, prev_hash, hash) ",
         );
-        let mut linked = Vec::with_capacity(chunk.len());
-        for d in chunk {
-            let prev = if prev_seq == 0 { None } else { Some((prev_seq, prev_hash.as_str())) };
-            let record = audit::link(prev, d.clone());
-            prev_seq = record.seq;
-            prev_hash = record.hash.clone();
-            linked.push(record);
-        }
-        qb.push_values(&linked, |mut b, r| {
+        qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.seq)
                 .push_bind(r.draft.at)
                 .push_bind(&r.draft.actor)
@@ -446,7 +463,6 @@ async fn append_audit(tx: &mut DbTx<'_>, drafts: Vec<AuditDraft>) -> StoreResult
                 .push_bind(&r.hash);
         });
         qb.build().execute(&mut **tx).await.map_err(db_err)?;
-        out.extend(linked);
     }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(prev_seq)
