@@ -397,9 +397,11 @@ pub async fn login(
 ) -> ServiceResult<LoggedIn> {
     let now = truncate_to_micros(Utc::now());
     let username = username.trim().to_lowercase();
+    // Usernames are at most 64 characters; a longer guess is recorded cut short.
+    let shown: String = username.chars().take(64).collect();
     let audit_base = |action: &str, object_id: &str| {
         let mut d =
-            gongshu_domain::audit::AuditDraft::new(format!("anonymous:{username}"), action, "user");
+            gongshu_domain::audit::AuditDraft::new(format!("anonymous:{shown}"), action, "user");
         d.object_id = Some(object_id.to_string());
         d.request_id = request_id.clone();
         d
@@ -408,7 +410,7 @@ pub async fn login(
         // Verify against a dummy hash so an unknown name takes as long as a known one.
         let _ = verify_password(password, dummy_hash());
         app.store
-            .commit(vec![], vec![audit_base("auth.login_failed", &username)])
+            .commit(vec![], vec![audit_base("auth.login_failed", &shown)])
             .await?;
         return Err(bad_credentials());
     };
