@@ -9,18 +9,12 @@ use crate::error::ServiceResult;
 
 /// Records matching the filter, newest first. A reader with an own-organisation grant
 /// sees only records of its organisation, whatever the filter asks.
-pub async fn list(
-    app: &App,
-    ctx: &Ctx,
-    mut filter: AuditFilter,
-) -> ServiceResult<Vec<AuditRecord>> {
+pub async fn list(app: &App, ctx: &Ctx, filter: AuditFilter) -> ServiceResult<Vec<AuditRecord>> {
+    let mut filter = filter.without_blanks();
     if !ctx.principal.holds_globally(Permission::AuditRead) {
         let own = ctx.principal.org_id.clone().unwrap_or_default();
         ctx.principal.authorize(Permission::AuditRead, Some(&own))?;
         filter.org_id = Some(own);
-    }
-    if filter.limit <= 0 {
-        filter.limit = 100;
     }
     Ok(app.store.list_audit(&filter).await?)
 }

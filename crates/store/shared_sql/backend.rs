@@ -683,7 +683,7 @@ impl Store for BackendStore {
         if let Some(v) = f.before_seq {
             qb.push(" AND seq < ").push_bind(v);
         }
-        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.clamp(1, 1000));
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.unwrap_or(100).clamp(1, 1000));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(audit_from).collect::<Result<_, _>>().map_err(db_err)
     }

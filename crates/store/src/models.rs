@@ -149,9 +149,13 @@ pub struct Job {
     pub last_error: Option<String>,
 }
 
-/// Filters of the audit trail; all optional, combined with AND.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+/// Filters of the audit trail; all optional, combined with AND. Also the query
+/// string of the audit API and console page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[serde(default, deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
+    /// `user:<id>`, `token:<id>`, `cli`, `system`
     pub actor: Option<String>,
     pub org_id: Option<String>,
     /// Exact action, or a prefix ending in `.` (e.g. `user.`).
@@ -163,5 +167,25 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
     /// Newest first, records with seq below this (for paging).
     pub before_seq: Option<i64>,
-    pub limit: i64,
+    /// At most this many records, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+impl AuditFilter {
+    /// Empty text filters (blank form fields) mean "any".
+    pub fn without_blanks(mut self) -> Self {
+        for field in [
+            &mut self.actor,
+            &mut self.org_id,
+            &mut self.action,
+            &mut self.object_type,
+            &mut self.object_id,
+            &mut self.request_id,
+        ] {
+            if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *field = None;
+            }
+        }
+        self
+    }
 }

@@ -5,47 +5,11 @@ use chrono::{DateTime, Utc};
 use gongshu_domain::audit::AuditRecord;
 use gongshu_services::audit::{self, VerifyReport};
 use gongshu_store::AuditFilter;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, Caller};
 use crate::state::AppState;
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    /// `user:<id>`, `token:<id>`, `cli`, `system`
-    pub actor: Option<String>,
-    pub org_id: Option<String>,
-    /// Exact action, or a prefix ending in `.` such as `user.`
-    pub action: Option<String>,
-    pub object_type: Option<String>,
-    pub object_id: Option<String>,
-    pub request_id: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    /// Page backwards: records with a smaller sequence number.
-    pub before_seq: Option<i64>,
-    /// 1–1000, default 100.
-    pub limit: Option<i64>,
-}
-
-impl AuditQuery {
-    pub fn into_filter(self) -> AuditFilter {
-        AuditFilter {
-            actor: self.actor.filter(|s| !s.is_empty()),
-            org_id: self.org_id.filter(|s| !s.is_empty()),
-            action: self.action.filter(|s| !s.is_empty()),
-            object_type: self.object_type.filter(|s| !s.is_empty()),
-            object_id: self.object_id.filter(|s| !s.is_empty()),
-            request_id: self.request_id.filter(|s| !s.is_empty()),
-            from: self.from,
-            to: self.to,
-            before_seq: self.before_seq,
-            limit: self.limit.unwrap_or(100),
-        }
-    }
-}
 
 /// One record of the chain as the API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -89,13 +53,13 @@ impl From<AuditRecord> for AuditEntry {
 }
 
 /// The audit trail, newest first, filtered; own-organisation readers see only their organisation.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = [AuditEntry]), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditFilter), responses((status = 200, body = [AuditEntry]), (status = 403, body = ErrorBody)))]
 pub async fn list_audit(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<AuditQuery>,
+    ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    let records = audit::list(&s.app, &ctx, q.into_filter()).await?;
+    let records = audit::list(&s.app, &ctx, filter).await?;
     Ok(Json(records.into_iter().map(AuditEntry::from).collect()))
 }
 

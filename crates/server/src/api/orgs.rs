@@ -31,6 +31,7 @@ pub async fn upsert_division(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrgQuery {
     /// Party kind, e.g. `government_department`.
@@ -107,6 +108,7 @@ pub async fn update_org(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Include officers whose term ended (ORG-3 history).

@@ -11,6 +11,7 @@ use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     pub org_id: Option<String>,

@@ -12,6 +12,7 @@ use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AddWorkdaysQuery {
     pub date: NaiveDate,
@@ -39,6 +40,7 @@ pub async fn add_workdays(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BetweenQuery {
     pub from: NaiveDate,

@@ -9,12 +9,12 @@ use gongshu_domain::permissions::{Permission, Role};
 use gongshu_services::identity::{self, NewToken, NewUser};
 use gongshu_services::orgs::{self, FileOfficer, NewDivision, NewOrg, NewProcessor};
 use gongshu_services::{audit, ServiceError};
-use gongshu_store::OrgFilter;
+use gongshu_store::{AuditFilter, OrgFilter};
 use minijinja::context;
 use serde::Deserialize;
 
 use super::render::{csrf_rejected, render_page, Lang, WebUser};
-use crate::api::audit::{AuditEntry, AuditQuery};
+use crate::api::audit::AuditEntry;
 use crate::api::auth::session_cookie;
 use crate::error::status_of;
 use crate::extract::{cookie, WebForm, LANG_COOKIE, SESSION_COOKIE};
@@ -812,7 +812,7 @@ pub async fn revoke_token(
 pub async fn audit_page(
     State(state): State<AppState>,
     web: WebUser,
-    Query(q): Query<AuditQuery>,
+    Query(q): Query<AuditFilter>,
 ) -> Response {
     render_audit(&state, &web, q, None).await
 }
@@ -820,14 +820,14 @@ pub async fn audit_page(
 async fn render_audit(
     state: &AppState,
     web: &WebUser,
-    q: AuditQuery,
+    q: AuditFilter,
     report: Option<audit::VerifyReport>,
 ) -> Response {
     let query = context! {
         actor => q.actor.clone(), org_id => q.org_id.clone(), action => q.action.clone(),
         object_type => q.object_type.clone(), object_id => q.object_id.clone(), request_id => q.request_id.clone(),
     };
-    let records = match audit::list(&state.app, &web.ctx, q.into_filter()).await {
+    let records = match audit::list(&state.app, &web.ctx, q).await {
         Ok(r) => r,
         Err(e) => return fail(state, web, e, "/"),
     };
@@ -860,7 +860,7 @@ pub async fn verify_audit(
         return csrf_rejected();
     }
     match audit::verify(&state.app, &web.ctx).await {
-        Ok(report) => render_audit(&state, &web, AuditQuery::default(), Some(report)).await,
+        Ok(report) => render_audit(&state, &web, AuditFilter::default(), Some(report)).await,
         Err(e) => fail(&state, &web, e, "/audit"),
     }
 }
