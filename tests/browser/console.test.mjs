@@ -132,6 +132,22 @@ test('gov_5 auditor verifies the chain from the console', async () => {
   await page.close();
 });
 
+test('sec_3 a member sees no console links it may not use, and the pages refuse it', async () => {
+  const reset = spawnSync(binary, ['--data-dir', dataDir, 'user', 'reset-password', 'developer'], { encoding: 'utf8' });
+  assert.equal(reset.status, 0, reset.stderr);
+  const password = reset.stdout.trim().split(/\s+/).pop();
+  const page = await browser.newPage();
+  await login(page, 'developer', password);
+  await page.waitForURL(`${baseUrl}/`);
+  for (const href of ['/audit', '/users', '/tokens']) {
+    assert.equal(await page.locator(`nav a[href="${href}"]`).count(), 0, `no link to ${href}`);
+  }
+  assert.equal(await page.locator('nav a[href="/orgs"]').count(), 1);
+  const denied = await page.goto(`${baseUrl}/audit`);
+  assert.equal(denied.status(), 403);
+  await page.close();
+});
+
 test('english switch renders the console in English', async () => {
   const page = await browser.newPage();
   await page.goto(`${baseUrl}/login`);
