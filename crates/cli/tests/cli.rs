@@ -14,6 +14,19 @@ fn gongshu(data_dir: Option<&Path>, args: &[&str]) -> Output {
     cmd.args(args).output().expect("the gongshu binary runs")
 }
 
+/// A data directory holding the demo region, and what seeding printed.
+fn seeded_data_dir() -> (tempfile::TempDir, Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = gongshu(Some(dir.path()), &["demo", "--seed-only", "--people", "10"]);
+    assert_eq!(
+        seeded.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    (dir, seeded)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -91,14 +104,7 @@ fn calendar_refuses_a_year_without_a_table_and_loads_one_from_a_file() {
 
 #[test]
 fn org_import_user_create_reset_and_disable_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let seeded = gongshu(Some(dir.path()), &["demo", "--seed-only", "--people", "10"]);
-    assert_eq!(
-        seeded.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let (dir, seeded) = seeded_data_dir();
     assert!(stdout(&seeded).contains("admin"));
 
     let csv = dir.path().join("orgs.csv");
@@ -182,14 +188,7 @@ fn org_import_user_create_reset_and_disable_from_the_command_line() {
 
 #[test]
 fn gov_5_hand_edited_audit_row_is_named_by_audit_verify() {
-    let dir = tempfile::tempdir().unwrap();
-    let seeded = gongshu(Some(dir.path()), &["demo", "--seed-only", "--people", "10"]);
-    assert_eq!(
-        seeded.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let (dir, _) = seeded_data_dir();
     let ok = gongshu(Some(dir.path()), &["audit", "verify"]);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
 

@@ -67,6 +67,14 @@ use Permission as P;
 use Scope::{Global, OwnOrg};
 
 impl Role {
+    /// Roles that reach beyond one organisation: only a global user manager may give them.
+    pub fn reaches_beyond_own_org(&self) -> bool {
+        matches!(
+            self,
+            Role::PlatformAdmin | Role::AuthorityAdmin | Role::Auditor
+        )
+    }
+
     /// The grants a role carries. Separation of duties (等保三级 三员分立): administrators
     /// read the trail but do not verify the chain; auditors read and verify but change nothing.
     pub fn grants(&self) -> &'static [Grant] {

@@ -5,6 +5,7 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use gongshu_domain::audit::truncate_to_micros;
+use gongshu_domain::credentials;
 use gongshu_domain::permissions::{Permission, Principal, Role};
 use gongshu_store::{ApiToken, Change, Session, User};
 use rand::distributions::Alphanumeric;
@@ -59,16 +60,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
 /// SEC-3: length and at least three of lower, upper, digit, other.
 pub fn check_password_strength(app: &App, password: &str) -> ServiceResult<()> {
     let min = app.settings.password_min_length;
-    let classes = [
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
-    if password.chars().count() < min || classes < 3 {
+    if !credentials::password_is_strong(password, min) {
         return Err(ServiceError::invalid(
             "auth.weak_password",
             "password",
@@ -83,10 +75,7 @@ pub fn check_password_strength(app: &App, password: &str) -> ServiceResult<()> {
 pub fn generate_password() -> String {
     loop {
         let p = random_secret(16);
-        if p.chars().any(|c| c.is_ascii_lowercase())
-            && p.chars().any(|c| c.is_ascii_uppercase())
-            && p.chars().any(|c| c.is_ascii_digit())
-        {
+        if credentials::password_is_strong(&p, 16) {
             return p;
         }
     }
@@ -117,19 +106,11 @@ fn parse_roles(roles: &[String]) -> ServiceResult<Vec<Role>> {
         .collect()
 }
 
-/// Roles only a global user manager may give: they reach beyond one organisation.
-fn is_cross_org_role(role: Role) -> bool {
-    matches!(
-        role,
-        Role::PlatformAdmin | Role::AuthorityAdmin | Role::Auditor
-    )
-}
-
 fn check_grantable(ctx: &Ctx, roles: &[Role]) -> ServiceResult<()> {
     if ctx.principal.holds_globally(Permission::UserManage) {
         return Ok(());
     }
-    if let Some(role) = roles.iter().find(|r| is_cross_org_role(**r)) {
+    if let Some(role) = roles.iter().find(|r| r.reaches_beyond_own_org()) {
         return Err(ServiceError::new(
             ErrorKind::Denied,
             "user.role_not_grantable",
@@ -163,20 +144,14 @@ fn user_summary(u: &User) -> Option<String> {
 }
 
 fn check_username(username: &str) -> ServiceResult<String> {
-    let u = username.trim().to_lowercase();
-    let ok = (3..=64).contains(&u.len())
-        && u.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
-        && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if !ok {
-        return Err(ServiceError::invalid(
+    credentials::normalise_username(username).ok_or_else(|| {
+        ServiceError::invalid(
             "user.bad_username",
             "username",
             "用户名须为 3–64 位字母、数字或 . _ -，以字母或数字开头",
             "usernames are 3–64 letters, digits or . _ -, starting with a letter or digit",
-        ));
-    }
-    Ok(u)
+        )
+    })
 }
 
 /// Creates a user of an organisation; returns the password when it was generated.

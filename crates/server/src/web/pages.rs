@@ -583,11 +583,7 @@ pub async fn users_page(
     let roles: Vec<String> = Role::ALL
         .iter()
         .filter(|r| {
-            web.ctx.principal.holds_globally(Permission::UserManage)
-                || !matches!(
-                    r,
-                    Role::PlatformAdmin | Role::AuthorityAdmin | Role::Auditor
-                )
+            web.ctx.principal.holds_globally(Permission::UserManage) || !r.reaches_beyond_own_org()
         })
         .map(|r| r.key().to_string())
         .collect();
