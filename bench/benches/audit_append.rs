@@ -100,22 +100,32 @@ impl Backend {
     }
 }
 
-/// Table shapes measured: `audit_log` as migrated, and the same table with its
-/// secondary indexes dropped (a what-if that shows what the indexes cost).
+/// Table shapes measured: `audit_log` as migrated (lookup indexes extended in
+/// batches by the indexer, which runs alongside the producers), and a what-if with
+/// the same indexes maintained by every append (the schema before migration 0002).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape {
     Migrated,
-    PrimaryKeyOnly,
+    EagerIndexes,
 }
 
 impl Shape {
     fn label(self) -> &'static str {
         match self {
-            Shape::Migrated => "as migrated",
-            Shape::PrimaryKeyOnly => "secondary indexes dropped (what-if)",
+            Shape::Migrated => "as migrated: indexes extended in batches",
+            Shape::EagerIndexes => "what-if: indexes maintained on every append",
         }
     }
 }
+
+/// The lookup indexes of `audit_log` without the `indexed = 1` condition.
+const EAGER_INDEXES: [&str; 5] = [
+    "CREATE INDEX audit_log_org ON audit_log (org_id, seq)",
+    "CREATE INDEX audit_log_actor ON audit_log (actor, seq)",
+    "CREATE INDEX audit_log_action ON audit_log (action, seq)",
+    "CREATE INDEX audit_log_object ON audit_log (object_type, object_id, seq)",
+    "CREATE INDEX audit_log_at ON audit_log (at)",
+];
 
 /// A fresh, migrated database for one measurement, removed by `finish`.
 struct Scratch {
@@ -155,16 +165,19 @@ impl Scratch {
                 )
             }
         };
-        if shape == Shape::PrimaryKeyOnly {
+        if shape == Shape::EagerIndexes {
             for name in scratch.secondary_indexes().await {
                 scratch.execute(&format!("DROP INDEX {name}")).await;
+            }
+            for sql in EAGER_INDEXES {
+                scratch.execute(sql).await;
             }
         }
         (store, scratch)
     }
 
     /// A raw one-connection SQLite pool on the scratch file, with the store's
-    /// durability settings (WAL, synchronous=FULL).
+    /// durability settings (WAL, synchronous=FULL) and its writer's tuning.
     async fn sqlite_pool(&self) -> SqlitePool {
         let path = self
             .dir
@@ -179,7 +192,7 @@ impl Scratch {
             .busy_timeout(Duration::from_secs(10));
         SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts)
+            .connect_with(gongshu_store_sqlite::writer_tuning(opts))
             .await
             .expect("raw sqlite pool")
     }
@@ -245,13 +258,34 @@ impl Scratch {
     }
 }
 
+/// What one chained run measured.
+struct ChainedRun {
+    /// Until the last producer heard that its last record is durable.
+    appended: Duration,
+    /// Until, in addition, the lookup indexes covered every record.
+    indexed: Duration,
+    stats: AuditWriterStats,
+}
+
 /// The producers, each appending its drafts one by one through the group-commit
-/// writer and awaiting durability before the next.
+/// writer and awaiting durability before the next. With `indexer`, the node's
+/// audit indexer runs alongside (as `gongshu serve` runs it), and the run also
+/// times how long the indexes take to catch up after the last append.
 async fn chained(
     store: Arc<dyn Store>,
     producers: Vec<Vec<AuditDraft>>,
     max_batch: usize,
-) -> (Duration, AuditWriterStats) {
+    indexer: bool,
+) -> ChainedRun {
+    let app = Arc::new(App::new(Arc::clone(&store)));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let indexing = indexer.then(|| {
+        tokio::spawn(gongshu_services::audit::run_indexer(
+            Arc::clone(&app),
+            Duration::from_secs(1),
+            stopped,
+        ))
+    });
     let writer = AuditWriter::spawn(store, max_batch);
     let start = Instant::now();
     let tasks: Vec<_> = producers
@@ -268,7 +302,19 @@ async fn chained(
     for t in tasks {
         t.await.expect("producer");
     }
-    (start.elapsed(), writer.stats())
+    let appended = start.elapsed();
+    if let Some(task) = indexing {
+        let _ = stop.send(true);
+        task.await.expect("indexer");
+        gongshu_services::audit::index_pending(&app)
+            .await
+            .expect("index the rest");
+    }
+    ChainedRun {
+        appended,
+        indexed: start.elapsed(),
+        stats: writer.stats(),
+    }
 }
 
 /// Producers without group commit: one `Store::commit` (one transaction) per record.
@@ -389,12 +435,20 @@ async fn describe(backend: &Backend) -> String {
         }
     };
     scratch.finish().await;
-    format!("{text}; audit_log secondary indexes: {indexes}")
+    let indexes = if indexes.is_empty() {
+        "none".to_string()
+    } else {
+        indexes
+    };
+    format!(
+        "{text}; audit_log secondary indexes as migrated: {indexes} (lookups live in the audit_by_* tables)"
+    )
 }
 
 #[derive(Default)]
 struct Samples {
     chained: Vec<f64>,
+    indexed: Vec<f64>,
     batch: Vec<f64>,
     ceiling: Vec<f64>,
     /// Per round: chained and ceiling ran back to back, under the same conditions.
@@ -406,6 +460,7 @@ struct Line {
     producers: usize,
     shape: Shape,
     chained: f64,
+    indexed: f64,
     batch: f64,
     ceiling: f64,
     ratio: f64,
@@ -432,7 +487,7 @@ async fn run_backend(cfg: &Config, backend: Backend) -> f64 {
         cfg.rounds
     );
 
-    let shapes = [Shape::Migrated, Shape::PrimaryKeyOnly];
+    let shapes = [Shape::Migrated, Shape::EagerIndexes];
     let workloads: Vec<Vec<Vec<AuditDraft>>> = cfg
         .producers
         .iter()
@@ -449,8 +504,15 @@ async fn run_backend(cfg: &Config, backend: Backend) -> f64 {
             let all = in_order(producers);
             for (s, &shape) in shapes.iter().enumerate() {
                 let (store, scratch) = Scratch::open(&backend, shape).await;
-                let (elapsed, stats) =
-                    chained(Arc::clone(&store), producers.clone(), cfg.max_batch).await;
+                let run = chained(
+                    Arc::clone(&store),
+                    producers.clone(),
+                    cfg.max_batch,
+                    shape == Shape::Migrated,
+                )
+                .await;
+                let stats = run.stats;
+                let elapsed = run.appended;
                 let report = gongshu_services::audit::verify_chain(&App::new(Arc::clone(&store)))
                     .await
                     .expect("verify");
@@ -459,23 +521,30 @@ async fn run_backend(cfg: &Config, backend: Backend) -> f64 {
                     "chain after the run: {}",
                     report.message_en
                 );
+                if shape == Shape::Migrated {
+                    let index = store.audit_index_state().await.expect("index state");
+                    assert_eq!(index.upto_seq, records as i64, "indexes cover every record");
+                }
                 drop(store);
                 scratch.finish().await;
                 let batch = stats.mean_batch().round().max(1.0) as usize;
                 let ceiling_rate = rate(records, ceiling(&backend, shape, &all, batch).await);
                 let chained_rate = rate(records, elapsed);
+                let indexed_rate = rate(records, run.indexed);
                 println!(
                     "round {round}, {} producers, {}: chained {}/s ({} transactions, mean {:.0} records), \
-                     ceiling {}/s",
+                     all indexed {}/s, ceiling {}/s",
                     producers.len(),
                     shape.label(),
                     thousands(chained_rate),
                     stats.batches,
                     stats.mean_batch(),
+                    thousands(indexed_rate),
                     thousands(ceiling_rate),
                 );
                 let sample = &mut samples[w * shapes.len() + s];
                 sample.chained.push(chained_rate);
+                sample.indexed.push(indexed_rate);
                 sample.batch.push(stats.mean_batch());
                 sample.ceiling.push(ceiling_rate);
                 sample.ratio.push(chained_rate / ceiling_rate);
@@ -502,6 +571,7 @@ async fn run_backend(cfg: &Config, backend: Backend) -> f64 {
             producers: cfg.producers[i / shapes.len()],
             shape: shapes[i % shapes.len()],
             chained: median(s.chained),
+            indexed: median(s.indexed),
             batch: median(s.batch),
             ceiling: median(s.ceiling),
             ratio: median(s.ratio),
@@ -511,18 +581,20 @@ async fn run_backend(cfg: &Config, backend: Backend) -> f64 {
     println!();
     println!(
         "| {name}: `audit_log` | producers | records per transaction (mean) | \
-         plain rows (ceiling), records/s | hash chain + group commit, records/s | ratio (median of rounds) |"
+         plain rows (ceiling), records/s | hash chain + group commit, records/s | ratio (median of rounds) | \
+         until indexed too, records/s |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for l in &lines {
         println!(
-            "| {} | {} | {:.0} | {} | **{}** | {:.2} |",
+            "| {} | {} | {:.0} | {} | **{}** | {:.2} | {} |",
             l.shape.label(),
             l.producers,
             l.batch,
             thousands(l.ceiling),
             thousands(l.chained),
-            l.ratio
+            l.ratio,
+            thousands(l.indexed)
         );
     }
     let first = &lines[0];

@@ -170,6 +170,13 @@ pub async fn serve(
     } else {
         None
     };
+    let indexer = config.run_jobs.then(|| {
+        tokio::spawn(gongshu_services::audit::run_indexer(
+            app.clone(),
+            Duration::from_secs(1),
+            stop_tx.subscribe(),
+        ))
+    });
     let router = router(app, config);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
@@ -177,6 +184,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     if let Some(w) = worker {
         let _ = tokio::time::timeout(Duration::from_secs(10), w).await;
+    }
+    if let Some(i) = indexer {
+        let _ = tokio::time::timeout(Duration::from_secs(10), i).await;
     }
     Ok(())
 }

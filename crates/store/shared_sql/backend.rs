@@ -1,6 +1,6 @@
 // SQL shared by both store backends. Each backend crate `include!`s this file after
 // defining `Db`, `BackendStore { writer, reader }` and the backend-specific hooks
-// `LOCK_AUDIT_HEAD`, `BACKEND`, `backend_migrate`, `backend_claim_job`. SQL here is
+// `LOCK_AUDIT_HEAD`, `LOCK_AUDIT_INDEX_MARK`, `BACKEND`, `backend_migrate`, `backend_claim_job`. SQL here is
 // portable: `$n` placeholders, `ON CONFLICT`, `RETURNING`, partial indexes.
 
 use async_trait::async_trait;
@@ -407,6 +407,105 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
     Ok(())
 }
 
+/// A lookup table of the audit trail: its key columns, and the `audit_log`
+/// expressions (over `audit_log a`) they hold; a missing organisation or object id
+/// is stored as ''.
+struct AuditLookup {
+    name: &'static str,
+    keys: &'static [&'static str],
+    values: &'static [&'static str],
+}
+
+const AUDIT_LOOKUPS: [AuditLookup; 5] = [
+    AuditLookup { name: "audit_by_org", keys: &["org_id"], values: &["COALESCE(a.org_id, '')"] },
+    AuditLookup { name: "audit_by_actor", keys: &["actor"], values: &["a.actor"] },
+    AuditLookup { name: "audit_by_action", keys: &["action"], values: &["a.action"] },
+    AuditLookup {
+        name: "audit_by_object",
+        keys: &["object_type", "object_id"],
+        values: &["a.object_type", "COALESCE(a.object_id, '')"],
+    },
+    AuditLookup { name: "audit_by_time", keys: &["at"], values: &["a.at"] },
+];
+
+/// `SELECT a.* … WHERE …` over the indexed records, driven by the most selective
+/// lookup table the filter allows (or the primary key when it allows none).
+fn push_indexed_audit_lookup(qb: &mut QueryBuilder<'_, Db>, f: &AuditFilter) {
+    const JOIN: &str = " i JOIN audit_log a ON a.seq = i.seq WHERE 1 = 1";
+    if let (Some(t), Some(id)) = (&f.object_type, &f.object_id) {
+        qb.push("SELECT a.* FROM audit_by_object").push(JOIN);
+        qb.push(" AND i.object_type = ").push_bind(t.clone());
+        qb.push(" AND i.object_id = ").push_bind(id.clone());
+    } else if let Some(actor) = &f.actor {
+        qb.push("SELECT a.* FROM audit_by_actor").push(JOIN);
+        qb.push(" AND i.actor = ").push_bind(actor.clone());
+    } else if let Some(org) = &f.org_id {
+        qb.push("SELECT a.* FROM audit_by_org").push(JOIN);
+        qb.push(" AND i.org_id = ").push_bind(org.clone());
+    } else if let Some(t) = &f.object_type {
+        qb.push("SELECT a.* FROM audit_by_object").push(JOIN);
+        qb.push(" AND i.object_type = ").push_bind(t.clone());
+    } else if let Some(action) = &f.action {
+        qb.push("SELECT a.* FROM audit_by_action").push(JOIN);
+        match action.strip_suffix('.') {
+            // A prefix as a key range: every action that starts with "x." sorts
+            // from "x." up to, not including, "x/" ('/' follows '.').
+            Some(stem) => {
+                qb.push(" AND i.action >= ").push_bind(action.clone());
+                qb.push(" AND i.action < ").push_bind(format!("{stem}/"));
+            }
+            None => {
+                qb.push(" AND i.action = ").push_bind(action.clone());
+            }
+        }
+    } else if f.from.is_some() || f.to.is_some() {
+        qb.push("SELECT a.* FROM audit_by_time").push(JOIN);
+        if let Some(v) = f.from {
+            qb.push(" AND i.at >= ").push_bind(v);
+        }
+        if let Some(v) = f.to {
+            qb.push(" AND i.at <= ").push_bind(v);
+        }
+    } else {
+        qb.push("SELECT a.* FROM audit_log a WHERE a.seq <= (SELECT upto_seq FROM audit_index_mark WHERE id = 1)");
+    }
+}
+
+/// The AND-ed conditions of an audit query on `audit_log a` (after a WHERE begun).
+fn push_audit_filters(qb: &mut QueryBuilder<'_, Db>, f: &AuditFilter) {
+    if let Some(v) = &f.actor {
+        qb.push(" AND a.actor = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.org_id {
+        qb.push(" AND a.org_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.action {
+        if v.ends_with('.') {
+            qb.push(" AND a.action LIKE ").push_bind(format!("{v}%"));
+        } else {
+            qb.push(" AND a.action = ").push_bind(v.clone());
+        }
+    }
+    if let Some(v) = &f.object_type {
+        qb.push(" AND a.object_type = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.object_id {
+        qb.push(" AND a.object_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.request_id {
+        qb.push(" AND a.request_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = f.from {
+        qb.push(" AND a.at >= ").push_bind(v);
+    }
+    if let Some(v) = f.to {
+        qb.push(" AND a.at <= ").push_bind(v);
+    }
+    if let Some(v) = f.before_seq {
+        qb.push(" AND a.seq < ").push_bind(v);
+    }
+}
+
 /// Rows per multi-row INSERT of audit records (13 binds each: within SQLite's and
 /// PostgreSQL's bind limits).
 const AUDIT_ROWS_PER_INSERT: usize = 512;
@@ -651,41 +750,85 @@ impl Store for BackendStore {
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
-        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM audit_log WHERE 1 = 1");
-        if let Some(v) = &f.actor {
-            qb.push(" AND actor = ").push_bind(v.clone());
-        }
-        if let Some(v) = &f.org_id {
-            qb.push(" AND org_id = ").push_bind(v.clone());
-        }
-        if let Some(v) = &f.action {
-            if v.ends_with('.') {
-                qb.push(" AND action LIKE ").push_bind(format!("{v}%"));
-            } else {
-                qb.push(" AND action = ").push_bind(v.clone());
-            }
-        }
-        if let Some(v) = &f.object_type {
-            qb.push(" AND object_type = ").push_bind(v.clone());
-        }
-        if let Some(v) = &f.object_id {
-            qb.push(" AND object_id = ").push_bind(v.clone());
-        }
-        if let Some(v) = &f.request_id {
-            qb.push(" AND request_id = ").push_bind(v.clone());
-        }
-        if let Some(v) = f.from {
-            qb.push(" AND at >= ").push_bind(v);
-        }
-        if let Some(v) = f.to {
-            qb.push(" AND at <= ").push_bind(v);
-        }
-        if let Some(v) = f.before_seq {
-            qb.push(" AND seq < ").push_bind(v);
-        }
-        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.unwrap_or(100).clamp(1, 1000));
+        let limit = f.limit.unwrap_or(100).clamp(1, 1000);
+        // Records at or below the index mark are found through one lookup table;
+        // the few above it (not yet indexed) by a primary-key range. One statement,
+        // so both parts read the same snapshot and no record is missed or repeated.
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM (");
+        push_indexed_audit_lookup(&mut qb, f);
+        push_audit_filters(&mut qb, f);
+        qb.push(" ORDER BY a.seq DESC LIMIT ").push_bind(limit);
+        qb.push(
+            ") AS indexed_part UNION ALL SELECT * FROM (SELECT a.* FROM audit_log a \
+             WHERE a.seq > (SELECT upto_seq FROM audit_index_mark WHERE id = 1)",
+        );
+        push_audit_filters(&mut qb, f);
+        qb.push(") AS tail_part ORDER BY seq DESC LIMIT ").push_bind(limit);
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(audit_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn index_audit(&self, max_records: i64) -> StoreResult<i64> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let upto: i64 = sqlx::query_scalar(LOCK_AUDIT_INDEX_MARK).fetch_one(&mut *tx).await.map_err(db_err)?;
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let new_upto = last.min(upto.saturating_add(max_records.max(0)));
+        if new_upto <= upto {
+            return Ok(0);
+        }
+        for table in AUDIT_LOOKUPS {
+            // Sorted by key, each lookup page is written once per batch.
+            let sql = format!(
+                "INSERT INTO {name} ({keys}, seq) SELECT {values}, a.seq FROM audit_log a \
+                 WHERE a.seq > $1 AND a.seq <= $2 ORDER BY {values}, a.seq",
+                name = table.name,
+                keys = table.keys.join(", "),
+                values = table.values.join(", "),
+            );
+            sqlx::query(&sql).bind(upto).bind(new_upto).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        sqlx::query("UPDATE audit_index_mark SET upto_seq = $1 WHERE id = 1")
+            .bind(new_upto)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(new_upto - upto)
+    }
+
+    async fn audit_index_state(&self) -> StoreResult<AuditIndexState> {
+        let upto: i64 = sqlx::query_scalar("SELECT upto_seq FROM audit_index_mark WHERE id = 1")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let mut state = AuditIndexState { upto_seq: upto, records_missing: 0, entries_astray: 0 };
+        for table in AUDIT_LOOKUPS {
+            let matches = table
+                .keys
+                .iter()
+                .zip(table.values)
+                .map(|(k, v)| format!("i.{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let missing = format!(
+                "SELECT COUNT(*) FROM audit_log a WHERE a.seq <= $1 \
+                 AND NOT EXISTS (SELECT 1 FROM {name} i WHERE i.seq = a.seq AND {matches})",
+                name = table.name
+            );
+            let astray = format!(
+                "SELECT COUNT(*) FROM {name} i WHERE i.seq > $1 \
+                 OR NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND {matches})",
+                name = table.name
+            );
+            let m: i64 = sqlx::query_scalar(&missing).bind(upto).fetch_one(&self.reader).await.map_err(db_err)?;
+            let s: i64 = sqlx::query_scalar(&astray).bind(upto).fetch_one(&self.reader).await.map_err(db_err)?;
+            state.records_missing += m;
+            state.entries_astray += s;
+        }
+        Ok(state)
     }
 
     async fn audit_page(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {

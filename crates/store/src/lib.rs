@@ -111,6 +111,11 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_page(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>>;
     /// The head the store recorded with the last append.
     async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
+    /// Extends the audit lookup indexes over at most `max_records` records above the
+    /// index mark, in one transaction; returns how many it covered (0: caught up).
+    async fn index_audit(&self, max_records: i64) -> StoreResult<i64>;
+    /// Where the index mark stands and whether every record agrees with it.
+    async fn audit_index_state(&self) -> StoreResult<AuditIndexState>;
 
     // Background jobs, claimed so several nodes never run one twice.
     /// Inserts unless a job with the same `unique_key` exists; true when inserted.

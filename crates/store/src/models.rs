@@ -149,6 +149,25 @@ pub struct Job {
     pub last_error: Option<String>,
 }
 
+/// The audit lookup tables cover records up to `upto_seq`. A record at or below the
+/// mark without its entries would be hidden from filtered queries; an entry above
+/// the mark, or one that disagrees with its record, would repeat a record or list
+/// it under the wrong key. Both count as tampering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditIndexState {
+    pub upto_seq: i64,
+    /// Lookup entries missing for records at or below the mark (summed over tables).
+    pub records_missing: i64,
+    /// Lookup entries above the mark or not matching their record.
+    pub entries_astray: i64,
+}
+
+impl AuditIndexState {
+    pub fn consistent(&self) -> bool {
+        self.records_missing == 0 && self.entries_astray == 0
+    }
+}
+
 /// Filters of the audit trail; all optional, combined with AND. Also the query
 /// string of the audit API and console page.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]

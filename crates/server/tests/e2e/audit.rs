@@ -2,11 +2,12 @@
 //! under which request; the hash chain names tampering; no audit, no change.
 use std::sync::Arc;
 
-use gongshu_domain::audit::ChainFault;
+use gongshu_domain::audit::{AuditDraft, ChainFault};
 use gongshu_services::audit::verify_chain;
 use gongshu_services::identity::{self, NewUser};
 use gongshu_services::orgs::{self, NewDivision};
 use gongshu_services::Ctx;
+use gongshu_store::AuditFilter;
 use serde_json::{json, Value};
 
 use crate::common::TestServer;
@@ -401,3 +402,182 @@ async fn gov_5_change_fails_closed_when_audit_cannot_be_written(srv: Arc<TestSer
     raw.close().await;
 }
 both_backends!(gov_5_change_fails_closed_when_audit_cannot_be_written);
+
+/// 60 records over 3 organisations, 4 actors, 2 actions and 5 objects.
+fn varied_drafts() -> Vec<AuditDraft> {
+    let start = chrono::Utc::now() - chrono::Duration::minutes(10);
+    (0..60)
+        .map(|i| AuditDraft {
+            at: start + chrono::Duration::seconds(i),
+            actor: format!("token:t{}", i % 4),
+            actor_user_id: None,
+            org_id: Some(format!("org-{}", i % 3)),
+            action: if i % 2 == 0 {
+                "share.rows.read"
+            } else {
+                "share.grant.suspend"
+            }
+            .into(),
+            object_type: "resource".into(),
+            object_id: Some(format!("res-{}", i % 5)),
+            before: None,
+            after: Some(format!("{{\"n\":{i}}}")),
+            request_id: Some(format!("req-{i}")),
+        })
+        .collect()
+}
+
+/// The filters an auditor uses, each with the seqs it must return (newest first).
+fn filters_and_expected() -> Vec<(AuditFilter, Vec<i64>)> {
+    let seqs = |keep: &dyn Fn(i64) -> bool| -> Vec<i64> {
+        (1..=60).rev().filter(|s| keep(s - 1)).collect()
+    };
+    vec![
+        (AuditFilter::default(), seqs(&|_| true)),
+        (
+            AuditFilter {
+                org_id: Some("org-1".into()),
+                ..Default::default()
+            },
+            seqs(&|i| i % 3 == 1),
+        ),
+        (
+            AuditFilter {
+                actor: Some("token:t2".into()),
+                ..Default::default()
+            },
+            seqs(&|i| i % 4 == 2),
+        ),
+        (
+            AuditFilter {
+                action: Some("share.grant.".into()),
+                ..Default::default()
+            },
+            seqs(&|i| i % 2 == 1),
+        ),
+        (
+            AuditFilter {
+                object_type: Some("resource".into()),
+                object_id: Some("res-3".into()),
+                org_id: Some("org-0".into()),
+                ..Default::default()
+            },
+            seqs(&|i| i % 5 == 3 && i % 3 == 0),
+        ),
+        (
+            AuditFilter {
+                before_seq: Some(31),
+                limit: Some(7),
+                ..Default::default()
+            },
+            (24..=30).rev().collect(),
+        ),
+        (
+            AuditFilter {
+                org_id: Some("org-2".into()),
+                limit: Some(4),
+                ..Default::default()
+            },
+            seqs(&|i| i % 3 == 2).into_iter().take(4).collect(),
+        ),
+    ]
+}
+
+async fn assert_filters_complete(srv: &TestServer, stage: &str) {
+    for (filter, expected) in filters_and_expected() {
+        let found: Vec<i64> = srv
+            .app
+            .store
+            .list_audit(&filter)
+            .await
+            .expect("list audit")
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(found, expected, "{stage}: {filter:?}");
+    }
+}
+
+/// Appends touch only the primary key; the lookup indexes catch up in batches.
+/// Whatever the index mark, a filtered query returns every matching record once.
+async fn gov_5_audit_queries_are_complete_wherever_the_index_mark_stands(srv: Arc<TestServer>) {
+    let store = &srv.app.store;
+    store.commit(vec![], varied_drafts()).await.expect("append");
+    assert_eq!(store.audit_index_state().await.expect("state").upto_seq, 0);
+    assert_filters_complete(&srv, "nothing indexed").await;
+
+    assert_eq!(store.index_audit(25).await.expect("index"), 25);
+    let state = store.audit_index_state().await.expect("state");
+    assert_eq!(state.upto_seq, 25);
+    assert!(state.consistent(), "{state:?}");
+    assert_filters_complete(&srv, "indexed up to 25").await;
+
+    assert_eq!(
+        gongshu_services::audit::index_pending(&srv.app)
+            .await
+            .expect("index"),
+        35
+    );
+    assert_eq!(store.index_audit(100).await.expect("index"), 0, "caught up");
+    assert_eq!(store.audit_index_state().await.expect("state").upto_seq, 60);
+    assert_filters_complete(&srv, "all indexed").await;
+    let report = verify_chain(&srv.app).await.expect("verify");
+    assert!(
+        report.ok && report.index_mismatches == 0,
+        "{}",
+        report.message_en
+    );
+}
+both_backends!(gov_5_audit_queries_are_complete_wherever_the_index_mark_stands);
+
+/// Deleting a record's lookup entry would hide it from filtered queries while the
+/// chain still holds; verification reports it.
+async fn gov_5_tampered_audit_lookup_fails_verification(srv: Arc<TestServer>) {
+    make_records(&srv).await;
+    gongshu_services::audit::index_pending(&srv.app)
+        .await
+        .expect("index");
+    let hidden = AuditFilter {
+        action: Some("division.create".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        srv.app.store.list_audit(&hidden).await.expect("list").len(),
+        5
+    );
+    let raw = srv.raw().await;
+    assert_eq!(
+        raw.exec("DELETE FROM audit_by_action WHERE seq = 2").await,
+        1
+    );
+    assert_eq!(
+        srv.app.store.list_audit(&hidden).await.expect("list").len(),
+        4,
+        "the tampered lookup hides the record"
+    );
+
+    let report = verify_chain(&srv.app).await.expect("verify");
+    assert!(!report.ok, "{}", report.message_en);
+    assert_eq!(report.fault, None, "the chain itself holds");
+    assert_eq!(report.index_mismatches, 1);
+    assert!(report.message.contains("查询索引"), "{}", report.message);
+
+    // An entry that files a record under the wrong key is caught as well.
+    raw.exec("INSERT INTO audit_by_action (action, seq) VALUES ('division.create', 2)")
+        .await;
+    raw.exec("UPDATE audit_by_org SET org_id = 'someone-else' WHERE seq = 3")
+        .await;
+    let report = verify_chain(&srv.app).await.expect("verify");
+    assert!(!report.ok);
+    assert_eq!(
+        report.index_mismatches, 2,
+        "one record missing from a lookup, one entry astray: {}",
+        report.message_en
+    );
+
+    raw.exec("UPDATE audit_by_org SET org_id = '' WHERE seq = 3")
+        .await;
+    assert!(verify_chain(&srv.app).await.expect("verify").ok);
+    raw.close().await;
+}
+both_backends!(gov_5_tampered_audit_lookup_fails_verification);
