@@ -1,6 +1,7 @@
 //! Pure rules of Gongshu: identifiers, calendar, deadlines, permissions, audit chain — no I/O.
 pub mod audit;
 pub mod calendar;
+pub mod catalog;
 pub mod credentials;
 pub mod deadlines;
 pub mod ids;

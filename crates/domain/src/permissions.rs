@@ -33,6 +33,11 @@ labelled_enum! {
         TokenManage => "token.manage", "管理接口令牌", "Manage API tokens";
         AuditRead => "audit.read", "查看审计日志", "Read the audit trail";
         AuditVerify => "audit.verify", "校验审计链", "Verify the audit chain";
+        CatalogRead => "catalog.read", "查看资源目录", "Read the catalog";
+        CatalogRegister => "catalog.register", "编报资源目录", "Register catalog entries";
+        CatalogReview => "catalog.review", "部门审核资源目录", "Review catalog entries in the department";
+        CatalogApprove => "catalog.approve", "主管部门审核资源目录", "Approve catalog entries as the authority";
+        CatalogOffline => "catalog.offline", "下架资源目录", "Take catalog entries offline";
     }
 }
 
@@ -91,6 +96,7 @@ impl Role {
                 gr!(P::ProcessorFile, Global),
                 gr!(P::TokenManage, Global),
                 gr!(P::AuditRead, Global),
+                gr!(P::CatalogRead, Global),
             ],
             Role::AuthorityAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -100,6 +106,10 @@ impl Role {
                 gr!(P::UserManage, OwnOrg),
                 gr!(P::TokenManage, OwnOrg),
                 gr!(P::AuditRead, OwnOrg),
+                gr!(P::CatalogRead, Global),
+                gr!(P::CatalogApprove, Global),
+                gr!(P::CatalogOffline, Global),
+                gr!(P::CatalogRegister, OwnOrg),
             ],
             Role::OrgAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -110,23 +120,35 @@ impl Role {
                 gr!(P::ProcessorAuthorize, OwnOrg),
                 gr!(P::TokenManage, OwnOrg),
                 gr!(P::AuditRead, OwnOrg),
+                gr!(P::CatalogRead, Global),
+                gr!(P::CatalogOffline, OwnOrg),
             ],
             Role::Auditor => &[
                 gr!(P::OrgRead, Global),
                 gr!(P::UserRead, Global),
                 gr!(P::AuditRead, Global),
                 gr!(P::AuditVerify, Global),
+                gr!(P::CatalogRead, Global),
             ],
             Role::SecurityOfficer => &[
                 gr!(P::OrgRead, Global),
                 gr!(P::UserRead, OwnOrg),
                 gr!(P::TokenManage, OwnOrg),
                 gr!(P::AuditRead, OwnOrg),
+                gr!(P::CatalogRead, Global),
             ],
-            Role::CatalogRegistrar
-            | Role::CatalogReviewer
-            | Role::DataAdministrator
-            | Role::Member => &[gr!(P::OrgRead, Global)],
+            Role::CatalogRegistrar | Role::DataAdministrator => &[
+                gr!(P::OrgRead, Global),
+                gr!(P::CatalogRead, Global),
+                gr!(P::CatalogRegister, OwnOrg),
+            ],
+            Role::CatalogReviewer => &[
+                gr!(P::OrgRead, Global),
+                gr!(P::CatalogRead, Global),
+                gr!(P::CatalogReview, OwnOrg),
+                gr!(P::CatalogOffline, OwnOrg),
+            ],
+            Role::Member => &[gr!(P::OrgRead, Global), gr!(P::CatalogRead, Global)],
         }
     }
 }

@@ -16,6 +16,9 @@ pub struct ErrorBody {
     /// The input field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every rule the input breaks, each next to its field (forms checked as a whole).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<gongshu_services::error::FieldProblem>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +41,7 @@ impl ApiError {
                 message: zh.into(),
                 message_en: en.into(),
                 field: None,
+                errors: Vec::new(),
             },
         }
     }
@@ -82,6 +86,7 @@ impl From<ServiceError> for ApiError {
                 message: e.message,
                 message_en: e.message_en,
                 field: e.field,
+                errors: e.errors.into_vec(),
             },
         }
     }

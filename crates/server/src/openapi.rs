@@ -48,6 +48,8 @@ impl Modify for Security {
         api::users::list_users, api::users::create_user, api::users::get_user, api::users::disable_user,
         api::users::enable_user, api::users::reset_password,
         api::tokens::list_tokens, api::tokens::create_token, api::tokens::revoke_token,
+        api::catalog::list_entries, api::catalog::overdue_entries, api::catalog::create_entry, api::catalog::get_entry,
+        api::catalog::update_entry, api::catalog::review_entry, api::catalog::take_offline, api::catalog::entry_history,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,
     ),
@@ -57,6 +59,7 @@ impl Modify for Security {
         (name = "organisations", description = "区划、单位、责任人、第三方委托 · ORG-1..4"),
         (name = "users", description = "用户 · Users"),
         (name = "tokens", description = "接口令牌 · API tokens"),
+        (name = "catalog", description = "资源目录：登记、审核、发布、下架 · Catalog entries and their review (CAT-1, CAT-2)"),
         (name = "audit", description = "审计日志 · Audit trail (GOV-5, SEC-3)"),
         (name = "calendar", description = "工作日、时限、标识校验 · Working days, deadlines, identifier checks"),
     )

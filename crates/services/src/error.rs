@@ -26,6 +26,17 @@ pub struct ServiceError {
     pub message_en: String,
     /// The input field at fault, when there is one.
     pub field: Option<String>,
+    /// Every rule the input breaks, when a form checks several at once.
+    pub errors: Box<[FieldProblem]>,
+}
+
+/// One broken rule of a form, next to its field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
@@ -38,6 +49,49 @@ impl ServiceError {
             message: zh.into(),
             message_en: en.into(),
             field: None,
+            errors: Box::default(),
+        }
+    }
+
+    /// All the field-level errors of a form; the first one gives the summary.
+    pub fn fields(problems: Vec<gongshu_domain::catalog::FieldError>) -> Self {
+        let first = problems.first().cloned();
+        let n = problems.len();
+        let (code, field, zh, en) = match first {
+            Some(f) if n == 1 => (
+                f.code.to_string(),
+                Some(f.field),
+                f.message_zh,
+                f.message_en,
+            ),
+            Some(f) => (
+                "input.invalid".to_string(),
+                Some(f.field),
+                format!("{}（另有 {} 处问题）", f.message_zh, n - 1),
+                format!("{} (and {} more)", f.message_en, n - 1),
+            ),
+            None => (
+                "input.invalid".to_string(),
+                None,
+                "输入有误".into(),
+                "invalid input".into(),
+            ),
+        };
+        Self {
+            kind: ErrorKind::Invalid,
+            code,
+            message: zh,
+            message_en: en,
+            field,
+            errors: problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    field: p.field,
+                    code: p.code.to_string(),
+                    message: p.message_zh,
+                    message_en: p.message_en,
+                })
+                .collect(),
         }
     }
     pub fn invalid(code: &str, field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {

@@ -2,6 +2,7 @@
 //! domain types, and commits its writes with its audit record in one transaction.
 pub mod audit;
 pub mod audit_writer;
+pub mod catalog;
 pub mod context;
 pub mod demo;
 pub mod error;

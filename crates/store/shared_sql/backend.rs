@@ -121,6 +121,56 @@ fn token_from(r: &DbRow) -> Result<ApiToken, sqlx::Error> {
     })
 }
 
+fn content_from(json: Option<String>) -> Result<Option<gongshu_domain::catalog::EntryContent>, sqlx::Error> {
+    json.map(|j| serde_json::from_str(&j).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
+}
+
+fn content_json(c: &Option<gongshu_domain::catalog::EntryContent>) -> Option<String> {
+    c.as_ref().map(|c| serde_json::to_string(c).expect("catalog content serialises"))
+}
+
+fn catalog_entry_from(r: &DbRow) -> Result<CatalogEntry, sqlx::Error> {
+    Ok(CatalogEntry {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        owner_org_id: r.try_get("owner_org_id")?,
+        category: r.try_get("category")?,
+        domain: r.try_get("domain")?,
+        name: r.try_get("name")?,
+        source_org_id: r.try_get("source_org_id")?,
+        share_type: r.try_get("share_type")?,
+        open_type: r.try_get("open_type")?,
+        published: content_from(r.try_get("published_json")?)?,
+        published_version: r.try_get("published_version")?,
+        published_at: r.try_get("published_at")?,
+        offline: r.try_get("offline")?,
+        offline_reason: r.try_get("offline_reason")?,
+        offline_at: r.try_get("offline_at")?,
+        working: content_from(r.try_get("working_json")?)?,
+        stage: r.try_get("stage")?,
+        registrar_user_id: r.try_get("registrar_user_id")?,
+        department_reviewer_user_id: r.try_get("department_reviewer_user_id")?,
+        submitted_at: r.try_get("submitted_at")?,
+        authority_due: r.try_get("authority_due")?,
+        return_reason: r.try_get("return_reason")?,
+        mounted: r.try_get("mounted")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn catalog_review_from(r: &DbRow) -> Result<CatalogReview, sqlx::Error> {
+    Ok(CatalogReview {
+        id: r.try_get("id")?,
+        entry_id: r.try_get("entry_id")?,
+        action: r.try_get("action")?,
+        actor_user_id: r.try_get("actor_user_id")?,
+        actor: r.try_get("actor")?,
+        reason: r.try_get("reason")?,
+        at: r.try_get("at")?,
+    })
+}
+
 fn audit_from(r: &DbRow) -> Result<AuditRecord, sqlx::Error> {
     Ok(AuditRecord {
         seq: r.try_get("seq")?,
@@ -399,6 +449,97 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .bind(e.division_code)
             .bind(e.registered_on)
             .bind(e.synthetic)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::InsertCatalogEntry(e) => {
+            sqlx::query(
+                "INSERT INTO catalog_entries (id, code, owner_org_id, category, domain, name, source_org_id, share_type,
+                 open_type, published_json, published_version, published_at, offline, offline_reason, offline_at,
+                 working_json, stage, registrar_user_id, department_reviewer_user_id, submitted_at, authority_due,
+                 return_reason, mounted, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 $21, $22, $23, $24, $25)",
+            )
+            .bind(e.id)
+            .bind(e.code)
+            .bind(e.owner_org_id)
+            .bind(e.category)
+            .bind(e.domain)
+            .bind(e.name)
+            .bind(e.source_org_id)
+            .bind(e.share_type)
+            .bind(e.open_type)
+            .bind(content_json(&e.published))
+            .bind(e.published_version)
+            .bind(e.published_at)
+            .bind(e.offline)
+            .bind(e.offline_reason)
+            .bind(e.offline_at)
+            .bind(content_json(&e.working))
+            .bind(e.stage)
+            .bind(e.registrar_user_id)
+            .bind(e.department_reviewer_user_id)
+            .bind(e.submitted_at)
+            .bind(e.authority_due)
+            .bind(e.return_reason)
+            .bind(e.mounted)
+            .bind(e.created_at)
+            .bind(e.updated_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::UpdateCatalogEntry { entry: e, expected_updated_at } => {
+            let done = sqlx::query(
+                "UPDATE catalog_entries SET name = $2, source_org_id = $3, share_type = $4, open_type = $5,
+                 published_json = $6, published_version = $7, published_at = $8, offline = $9, offline_reason = $10,
+                 offline_at = $11, working_json = $12, stage = $13, registrar_user_id = $14,
+                 department_reviewer_user_id = $15, submitted_at = $16, authority_due = $17, return_reason = $18,
+                 mounted = $19, updated_at = $20
+                 WHERE id = $1 AND updated_at = $21",
+            )
+            .bind(&e.id)
+            .bind(e.name)
+            .bind(e.source_org_id)
+            .bind(e.share_type)
+            .bind(e.open_type)
+            .bind(content_json(&e.published))
+            .bind(e.published_version)
+            .bind(e.published_at)
+            .bind(e.offline)
+            .bind(e.offline_reason)
+            .bind(e.offline_at)
+            .bind(content_json(&e.working))
+            .bind(e.stage)
+            .bind(e.registrar_user_id)
+            .bind(e.department_reviewer_user_id)
+            .bind(e.submitted_at)
+            .bind(e.authority_due)
+            .bind(e.return_reason)
+            .bind(e.mounted)
+            .bind(e.updated_at)
+            .bind(expected_updated_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!("catalog entry {} (changed meanwhile)", e.id)));
+            }
+        }
+        Change::InsertCatalogReview(r) => {
+            sqlx::query(
+                "INSERT INTO catalog_reviews (id, entry_id, action, actor_user_id, actor, reason, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(r.id)
+            .bind(r.entry_id)
+            .bind(r.action)
+            .bind(r.actor_user_id)
+            .bind(r.actor)
+            .bind(r.reason)
+            .bind(r.at)
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
@@ -747,6 +888,73 @@ impl Store for BackendStore {
 
     async fn count_entities(&self) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM entities").fetch_one(&self.reader).await.map_err(db_err)
+    }
+
+    async fn get_catalog_entry(&self, id: &str) -> StoreResult<Option<CatalogEntry>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM catalog_entries WHERE id = $1", id, catalog_entry_from).await
+    }
+
+    async fn get_catalog_entry_by_code(&self, code: &str) -> StoreResult<Option<CatalogEntry>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM catalog_entries WHERE code = $1", code, catalog_entry_from).await
+    }
+
+    async fn list_catalog_entries(&self, f: &CatalogFilter) -> StoreResult<Vec<CatalogEntry>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM catalog_entries WHERE 1 = 1");
+        for (column, value) in [
+            ("owner_org_id", &f.owner_org_id),
+            ("source_org_id", &f.source_org_id),
+            ("category", &f.category),
+            ("domain", &f.domain),
+            ("share_type", &f.share_type),
+            ("open_type", &f.open_type),
+        ] {
+            if let Some(v) = value {
+                qb.push(format!(" AND {column} = ")).push_bind(v.clone());
+            }
+        }
+        match f.status.as_deref() {
+            None => {}
+            Some("published") => {
+                qb.push(" AND published_json IS NOT NULL AND offline = ").push_bind(false);
+            }
+            Some("offline") => {
+                qb.push(" AND offline = ").push_bind(true);
+            }
+            Some("unpublished") => {
+                qb.push(" AND published_json IS NULL");
+            }
+            Some(stage) => {
+                qb.push(" AND stage = ").push_bind(stage.to_string());
+            }
+        }
+        if let Some(q) = &f.q {
+            let pattern = format!("%{}%", q.trim());
+            qb.push(" AND (name LIKE ").push_bind(pattern.clone()).push(" OR code LIKE ").push_bind(pattern).push(")");
+        }
+        if let Some(day) = f.overdue_on {
+            qb.push(" AND stage = 'authority_review' AND authority_due < ").push_bind(day);
+        }
+        qb.push(" ORDER BY code DESC LIMIT ").push_bind(f.limit.unwrap_or(200).clamp(1, 1000));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(catalog_entry_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn last_catalog_code(&self, prefix: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT MAX(code) FROM catalog_entries WHERE code LIKE $1")
+            .bind(format!("{prefix}%"))
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn list_catalog_reviews(&self, entry_id: &str) -> StoreResult<Vec<CatalogReview>> {
+        fetch_all(
+            &self.reader,
+            "SELECT * FROM catalog_reviews WHERE entry_id = $1 ORDER BY at, id",
+            &[entry_id],
+            catalog_review_from,
+        )
+        .await
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {

@@ -57,6 +57,14 @@ pub enum Change {
     },
     InsertPerson(Person),
     InsertEntity(Entity),
+    InsertCatalogEntry(CatalogEntry),
+    /// Replaces the entry if it is still as the use case read it
+    /// (`expected_updated_at`); otherwise the commit fails with NotFound.
+    UpdateCatalogEntry {
+        entry: CatalogEntry,
+        expected_updated_at: DateTime<Utc>,
+    },
+    InsertCatalogReview(CatalogReview),
 }
 
 /// The storage port. Both backends behave the same; the integration suite proves it.
@@ -104,6 +112,16 @@ pub trait Store: Send + Sync + 'static {
     // Synthetic subjects of the demo
     async fn count_people(&self) -> StoreResult<i64>;
     async fn count_entities(&self) -> StoreResult<i64>;
+
+    // Catalog (CAT-1 … CAT-6)
+    async fn get_catalog_entry(&self, id: &str) -> StoreResult<Option<CatalogEntry>>;
+    async fn get_catalog_entry_by_code(&self, code: &str) -> StoreResult<Option<CatalogEntry>>;
+    /// Newest code first.
+    async fn list_catalog_entries(&self, filter: &CatalogFilter) -> StoreResult<Vec<CatalogEntry>>;
+    /// The highest code that starts with `prefix`, if any.
+    async fn last_catalog_code(&self, prefix: &str) -> StoreResult<Option<String>>;
+    /// Oldest first.
+    async fn list_catalog_reviews(&self, entry_id: &str) -> StoreResult<Vec<CatalogReview>>;
 
     // Audit (GOV-5)
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;

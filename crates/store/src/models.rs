@@ -208,3 +208,101 @@ impl AuditFilter {
         self
     }
 }
+
+/// CAT-1, CAT-2: a catalog entry. `published` is what users see once the authority
+/// has approved it; `working` is the copy being drafted or reviewed (a change to a
+/// published entry goes through review while the published version stays visible).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CatalogEntry {
+    pub id: String,
+    /// Category digit, two-digit domain, six-digit sequence (`101-000042`), unique per node.
+    pub code: String,
+    /// The organisation that registers and answers for the entry.
+    pub owner_org_id: String,
+    pub category: String,
+    pub domain: String,
+    /// Of the visible version: the published one, else the working copy.
+    pub name: String,
+    pub source_org_id: String,
+    pub share_type: String,
+    pub open_type: String,
+    #[schema(value_type = Option<Object>)]
+    pub published: Option<gongshu_domain::catalog::EntryContent>,
+    pub published_version: i32,
+    pub published_at: Option<DateTime<Utc>>,
+    /// CAT-2: taken offline (下架), with the reason.
+    pub offline: bool,
+    pub offline_reason: Option<String>,
+    pub offline_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<Object>)]
+    pub working: Option<gongshu_domain::catalog::EntryContent>,
+    /// Review stage of the working copy (`draft`, `department_review`, `authority_review`).
+    pub stage: Option<String>,
+    /// Who submitted the working copy for review (the reviewer must be someone else).
+    pub registrar_user_id: Option<String>,
+    pub department_reviewer_user_id: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// CAT-2: the authority decides by this working day (HZ 12).
+    pub authority_due: Option<NaiveDate>,
+    /// Why the last review returned the working copy.
+    pub return_reason: Option<String>,
+    /// CAT-6: real data is mounted behind the entry.
+    pub mounted: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// CAT-2: one review step of an entry, as its history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CatalogReview {
+    pub id: String,
+    pub entry_id: String,
+    /// A review action key, or `create`, `update`, `offline`.
+    pub action: String,
+    pub actor_user_id: Option<String>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Filters of a catalog listing; all optional, combined with AND.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[serde(default, deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogFilter {
+    pub owner_org_id: Option<String>,
+    pub source_org_id: Option<String>,
+    /// A review stage, or `published`, `offline`, `unpublished`.
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub domain: Option<String>,
+    pub share_type: Option<String>,
+    pub open_type: Option<String>,
+    /// Part of the name or code.
+    pub q: Option<String>,
+    /// Only entries awaiting the authority whose due day is before this day.
+    pub overdue_on: Option<NaiveDate>,
+    /// At most this many entries, 1–1000 (default 200).
+    pub limit: Option<i64>,
+}
+
+impl CatalogFilter {
+    /// Empty text filters (blank form fields) mean "any".
+    pub fn without_blanks(mut self) -> Self {
+        for field in [
+            &mut self.owner_org_id,
+            &mut self.source_org_id,
+            &mut self.status,
+            &mut self.category,
+            &mut self.domain,
+            &mut self.share_type,
+            &mut self.open_type,
+            &mut self.q,
+        ] {
+            if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *field = None;
+            }
+        }
+        self
+    }
+}

@@ -1,6 +1,7 @@
 //! JSON API under /api/v1: one module per resource, each handler annotated for OpenAPI.
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod health;
 pub mod orgs;
 pub mod tokens;
@@ -59,6 +60,18 @@ pub fn routes() -> Router<AppState> {
             get(tokens::list_tokens).post(tokens::create_token),
         )
         .route("/api/v1/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route(
+            "/api/v1/catalog",
+            get(catalog::list_entries).post(catalog::create_entry),
+        )
+        .route("/api/v1/catalog/overdue", get(catalog::overdue_entries))
+        .route(
+            "/api/v1/catalog/{id}",
+            get(catalog::get_entry).put(catalog::update_entry),
+        )
+        .route("/api/v1/catalog/{id}/review", post(catalog::review_entry))
+        .route("/api/v1/catalog/{id}/offline", post(catalog::take_offline))
+        .route("/api/v1/catalog/{id}/history", get(catalog::entry_history))
         .route("/api/v1/audit", get(audit::list_audit))
         .route("/api/v1/audit/verify", post(audit::verify_audit))
         .route("/api/v1/calendar/add-workdays", get(tools::add_workdays))

@@ -8,6 +8,7 @@ mod common;
 mod access;
 mod audit;
 mod basics;
+mod catalog;
 mod input;
 mod jobs;
 mod orgs;

@@ -1,0 +1,783 @@
+//! CAT-1 … CAT-9: catalog entries (公共数据资源目录), the rules checked when one is
+//! saved, and the lifecycle of its review.
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::org::labelled_enum;
+
+labelled_enum! {
+    /// CAT-1, CAT-4: the four catalog categories (JY 8, XJ 8).
+    Category {
+        Base => "base", "基础", "Base";
+        Theme => "theme", "主题", "Theme";
+        Special => "special", "专题", "Special";
+        Business => "business", "业务", "Business";
+    }
+}
+
+impl Category {
+    /// The leading digit of a resource code.
+    pub fn code_digit(&self) -> char {
+        match self {
+            Category::Base => '1',
+            Category::Theme => '2',
+            Category::Special => '3',
+            Category::Business => '4',
+        }
+    }
+}
+
+labelled_enum! {
+    /// CAT-1: the field of government a resource serves. The first five are the base
+    /// catalogs CAT-4 gives to the data authority.
+    Domain {
+        Population => "population", "人口", "Population";
+        LegalEntity => "legal_entity", "法人", "Legal entities";
+        NaturalResources => "natural_resources", "自然资源和空间地理", "Natural resources and geography";
+        ELicence => "e_licence", "电子证照", "E-licences";
+        MacroEconomy => "macro_economy", "宏观经济", "Macro-economy";
+        SocialSecurity => "social_security", "社会保障", "Social security";
+        Health => "health", "医疗卫生", "Health";
+        Education => "education", "教育文化", "Education and culture";
+        MarketRegulation => "market_regulation", "市场监管", "Market regulation";
+        Transport => "transport", "交通运输", "Transport";
+        Environment => "environment", "生态环境", "Environment";
+        PublicSafety => "public_safety", "公共安全", "Public safety";
+        Agriculture => "agriculture", "农业农村", "Agriculture and rural affairs";
+        Meteorology => "meteorology", "气象", "Meteorology";
+        GovernmentServices => "government_services", "政务服务", "Government services";
+    }
+}
+
+impl Domain {
+    /// Two digits of a resource code, 01 … 15.
+    pub fn code(&self) -> u8 {
+        Domain::ALL.iter().position(|d| d == self).unwrap_or(0) as u8 + 1
+    }
+}
+
+labelled_enum! {
+    /// CAT-1: how the resource is kept.
+    ResourceFormat {
+        ElectronicFile => "electronic_file", "电子文件", "Electronic file";
+        Spreadsheet => "spreadsheet", "电子表格", "Spreadsheet";
+        Database => "database", "数据库", "Database";
+        Image => "image", "图形图像", "Image";
+        Stream => "stream", "流媒体", "Stream";
+        SelfDescribing => "self_describing", "自描述格式", "Self-describing";
+        ServiceInterface => "service_interface", "服务接口", "Service interface";
+    }
+}
+
+labelled_enum! {
+    /// CAT-1, CAT-8: share type (JY 21, XJ 19, HZ 13).
+    ShareType {
+        Unconditional => "unconditional", "无条件共享", "Unconditional sharing";
+        Conditional => "conditional", "有条件共享", "Conditional sharing";
+        NotShared => "not_shared", "不予共享", "Not shared";
+    }
+}
+
+labelled_enum! {
+    /// CAT-1: how a consumer may receive shared data.
+    ShareMode {
+        Api => "api", "接口调用", "API";
+        Download => "download", "文件下载", "Download";
+        PageQuery => "page_query", "页面查询", "Page query";
+    }
+}
+
+labelled_enum! {
+    /// CAT-1: open type (OPN-1).
+    OpenType {
+        Unconditional => "unconditional", "无条件开放", "Unconditional opening";
+        Conditional => "conditional", "有条件开放", "Conditional opening";
+        NotOpen => "not_open", "不予开放", "Not open";
+    }
+}
+
+labelled_enum! {
+    /// CAT-1: update frequency.
+    UpdateFrequency {
+        RealTime => "real_time", "实时", "Real time";
+        Daily => "daily", "每日", "Daily";
+        Weekly => "weekly", "每周", "Weekly";
+        Monthly => "monthly", "每月", "Monthly";
+        Quarterly => "quarterly", "每季度", "Quarterly";
+        HalfYearly => "half_yearly", "每半年", "Half-yearly";
+        Yearly => "yearly", "每年", "Yearly";
+        Other => "other", "其他", "Other";
+    }
+}
+
+labelled_enum! {
+    /// CAT-1: data classification and grade (数据分类分级).
+    Grade {
+        Core => "core", "核心数据", "Core data";
+        Important => "important", "重要数据", "Important data";
+        General => "general", "一般数据", "General data";
+    }
+}
+
+labelled_enum! {
+    /// The sensitivity levels provinces split general data into.
+    Sensitivity {
+        L1 => "l1", "一级（公开）", "L1 (public)";
+        L2 => "l2", "二级（内部）", "L2 (internal)";
+        L3 => "l3", "三级（敏感）", "L3 (sensitive)";
+        L4 => "l4", "四级（较敏感）", "L4 (highly sensitive)";
+    }
+}
+
+labelled_enum! {
+    /// The type of a data item's values.
+    FieldType {
+        String => "string", "字符型", "Text";
+        Integer => "integer", "整数型", "Integer";
+        Number => "number", "数值型", "Number";
+        Date => "date", "日期型", "Date";
+        DateTime => "datetime", "日期时间型", "Date and time";
+        Boolean => "boolean", "布尔型", "Boolean";
+        Binary => "binary", "二进制", "Binary";
+    }
+}
+
+labelled_enum! {
+    /// What a data item identifies, so that records can be linked and checked.
+    KeyRole {
+        None => "none", "无", "None";
+        CitizenId => "citizen_id", "公民身份号码", "Citizen ID number";
+        CreditCode => "credit_code", "统一社会信用代码", "Unified social credit code";
+        DivisionCode => "division_code", "行政区划代码", "Division code";
+        RecordKey => "record_key", "记录主键", "Record key";
+    }
+}
+
+/// CAT-1: one data item (信息项) of a resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataItem {
+    pub name: String,
+    /// Column name in the mounted data: ASCII letters, digits and `_`.
+    pub code_name: String,
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub length: Option<u32>,
+    #[serde(default)]
+    pub meaning: String,
+    #[serde(default)]
+    pub sensitive: bool,
+    #[serde(default = "no_key_role")]
+    pub key_role: KeyRole,
+    /// Standard data element code, when the item follows one.
+    #[serde(default)]
+    pub element_code: Option<String>,
+}
+
+fn no_key_role() -> KeyRole {
+    KeyRole::None
+}
+
+/// CAT-1: everything a department fills in for a catalog entry. The organisations
+/// (source, providing, co-builders) are organisation ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryContent {
+    pub name: String,
+    pub summary: String,
+    pub category: Category,
+    pub domain: Domain,
+    pub format: ResourceFormat,
+    /// 数源部门: the department that legally produces the data.
+    pub source_org_id: String,
+    /// 提供部门: the department that provides it (usually the source).
+    #[serde(default)]
+    pub providing_org_id: Option<String>,
+    /// The body that approved the entry's collection or publication, as written.
+    #[serde(default)]
+    pub approving_department: String,
+    /// CAT-4: co-builders of a theme or special catalog.
+    #[serde(default)]
+    pub co_builder_org_ids: Vec<String>,
+    pub items: Vec<DataItem>,
+    pub share_type: ShareType,
+    #[serde(default)]
+    pub share_conditions: String,
+    #[serde(default)]
+    pub share_scope: String,
+    #[serde(default)]
+    pub share_modes: Vec<ShareMode>,
+    /// CAT-8: the law, regulation or policy a conditional or not-shared entry rests on.
+    #[serde(default)]
+    pub legal_basis: String,
+    pub open_type: OpenType,
+    #[serde(default)]
+    pub open_conditions: String,
+    #[serde(default)]
+    pub open_basis: String,
+    pub update_frequency: UpdateFrequency,
+    /// How fresh the data is kept, in words (e.g. 变更后 1 个工作日内).
+    #[serde(default)]
+    pub timeliness: String,
+    pub grade: Grade,
+    /// Required for general data, not allowed for core or important data.
+    #[serde(default)]
+    pub sensitivity: Option<Sensitivity>,
+    /// CAT-9: a department marking its data as classified (涉密) is refused.
+    #[serde(default)]
+    pub classified: bool,
+    #[serde(default)]
+    pub release_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub related_codes: Vec<String>,
+}
+
+/// A rule an entry breaks, tied to the field a form shows it next to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// `legal_basis`, `items[2].code_name`, …
+    pub field: String,
+    /// Stable code, e.g. `catalog.legal_basis_required`.
+    pub code: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+fn err(
+    field: impl Into<String>,
+    code: &'static str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> FieldError {
+    FieldError {
+        field: field.into(),
+        code,
+        message_zh: zh.into(),
+        message_en: en.into(),
+    }
+}
+
+const NAME_MAX: usize = 100;
+const SUMMARY_MAX: usize = 2000;
+
+fn blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+fn valid_code_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 64
+}
+
+/// CAT-1, CAT-8, CAT-9: every rule a saved entry must meet. Returns all the
+/// violations at once, so a form can show each next to its field.
+pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    if e.classified {
+        out.push(err(
+            "classified",
+            "catalog.classified_refused",
+            "涉密数据不得编入公共数据资源目录（XJ 12），请按保密规定另行管理",
+            "classified data may not enter the public data catalog (XJ 12); keep it under the secrecy rules",
+        ));
+    }
+    let name_len = e.name.trim().chars().count();
+    if name_len == 0 {
+        out.push(err(
+            "name",
+            "catalog.name_required",
+            "请填写资源名称",
+            "the resource name is required",
+        ));
+    } else if name_len > NAME_MAX {
+        out.push(err(
+            "name",
+            "catalog.name_too_long",
+            format!("资源名称不能超过 {NAME_MAX} 个字"),
+            format!("the resource name may have at most {NAME_MAX} characters"),
+        ));
+    }
+    if blank(&e.summary) {
+        out.push(err(
+            "summary",
+            "catalog.summary_required",
+            "请填写资源摘要",
+            "the summary is required",
+        ));
+    } else if e.summary.chars().count() > SUMMARY_MAX {
+        out.push(err(
+            "summary",
+            "catalog.summary_too_long",
+            format!("资源摘要不能超过 {SUMMARY_MAX} 个字"),
+            format!("the summary may have at most {SUMMARY_MAX} characters"),
+        ));
+    }
+    if blank(&e.source_org_id) {
+        out.push(err(
+            "source_org_id",
+            "catalog.source_required",
+            "请选择数源部门",
+            "the source department is required",
+        ));
+    }
+    check_items(&e.items, &mut out);
+    match e.share_type {
+        ShareType::Conditional => {
+            if blank(&e.legal_basis) {
+                out.push(err(
+                    "legal_basis",
+                    "catalog.legal_basis_required",
+                    "有条件共享的资源必须写明法律、法规或政策依据（JY 21）",
+                    "a conditionally shared resource must state its legal basis (JY 21)",
+                ));
+            }
+            if blank(&e.share_conditions) {
+                out.push(err(
+                    "share_conditions",
+                    "catalog.share_conditions_required",
+                    "有条件共享的资源必须写明共享条件（JY 21）",
+                    "a conditionally shared resource must state its share conditions (JY 21)",
+                ));
+            }
+        }
+        ShareType::NotShared => {
+            if blank(&e.legal_basis) {
+                out.push(err(
+                    "legal_basis",
+                    "catalog.legal_basis_required",
+                    "不予共享的资源必须写明法律、法规或政策依据（JY 21）",
+                    "a resource that is not shared must state its legal basis (JY 21)",
+                ));
+            }
+            if e.open_type != OpenType::NotOpen {
+                out.push(err(
+                    "open_type",
+                    "catalog.not_shared_not_open",
+                    "不予共享的资源不能向社会开放",
+                    "a resource that is not shared cannot be open to the public",
+                ));
+            }
+        }
+        ShareType::Unconditional => {}
+    }
+    if e.share_type != ShareType::NotShared && e.share_modes.is_empty() {
+        out.push(err(
+            "share_modes",
+            "catalog.share_modes_required",
+            "请选择至少一种共享方式",
+            "choose at least one share mode",
+        ));
+    }
+    match e.open_type {
+        OpenType::Conditional if blank(&e.open_conditions) => out.push(err(
+            "open_conditions",
+            "catalog.open_conditions_required",
+            "有条件开放的资源必须写明开放条件",
+            "a conditionally open resource must state its open conditions",
+        )),
+        OpenType::NotOpen if e.share_type != ShareType::NotShared && blank(&e.open_basis) => out
+            .push(err(
+                "open_basis",
+                "catalog.open_basis_required",
+                "不予开放的资源必须写明不予开放的依据",
+                "a resource that is not open must state why",
+            )),
+        _ => {}
+    }
+    match (e.grade, e.sensitivity) {
+        (Grade::General, None) => out.push(err(
+            "sensitivity",
+            "catalog.sensitivity_required",
+            "一般数据须标明敏感级别（一级至四级）",
+            "general data needs a sensitivity level (L1–L4)",
+        )),
+        (Grade::Core | Grade::Important, Some(_)) => out.push(err(
+            "sensitivity",
+            "catalog.sensitivity_only_general",
+            "敏感级别只适用于一般数据",
+            "sensitivity levels apply to general data only",
+        )),
+        _ => {}
+    }
+    if e.co_builder_org_ids.iter().any(|c| c == &e.source_org_id) {
+        out.push(err(
+            "co_builder_org_ids",
+            "catalog.co_builder_is_source",
+            "共建部门不能与数源部门相同",
+            "a co-builder cannot be the source department itself",
+        ));
+    }
+    out
+}
+
+fn check_items(items: &[DataItem], out: &mut Vec<FieldError>) {
+    if items.is_empty() {
+        out.push(err(
+            "items",
+            "catalog.items_required",
+            "请至少登记一个信息项",
+            "register at least one data item",
+        ));
+    }
+    let mut names = std::collections::HashSet::new();
+    let mut code_names = std::collections::HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |f: &str| format!("items[{i}].{f}");
+        let n = i + 1;
+        if blank(&item.name) {
+            out.push(err(
+                at("name"),
+                "catalog.item_name_required",
+                format!("第 {n} 个信息项缺少名称"),
+                format!("data item {n} has no name"),
+            ));
+        } else if !names.insert(normalise_item_name(&item.name)) {
+            out.push(err(
+                at("name"),
+                "catalog.item_name_duplicate",
+                format!("信息项“{}”重复登记", item.name.trim()),
+                format!("data item \"{}\" is registered twice", item.name.trim()),
+            ));
+        }
+        if !valid_code_name(&item.code_name) {
+            out.push(err(
+                at("code_name"),
+                "catalog.item_code_name_invalid",
+                format!("第 {n} 个信息项的英文名须以字母开头，只含字母、数字和下划线，最长 64 位"),
+                format!("data item {n}: the code name must start with a letter and hold only letters, digits and _, up to 64"),
+            ));
+        } else if !code_names.insert(item.code_name.to_ascii_lowercase()) {
+            out.push(err(
+                at("code_name"),
+                "catalog.item_code_name_duplicate",
+                format!("英文名 {} 重复", item.code_name),
+                format!("code name {} is used twice", item.code_name),
+            ));
+        }
+        if item.length == Some(0) {
+            out.push(err(
+                at("length"),
+                "catalog.item_length_invalid",
+                "长度必须大于 0",
+                "the length must be above 0",
+            ));
+        }
+    }
+}
+
+/// CAT-3: the form of a data item's name used to recognise the same datum across
+/// departments: no spaces or punctuation, full-width letters and digits folded,
+/// ASCII lower-cased.
+pub fn normalise_item_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .filter(|c| {
+            !c.is_whitespace()
+                && !c.is_ascii_punctuation()
+                && !"（）【】《》、，。：；“”‘’·".contains(*c)
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// CAT-1: a resource code: category digit, two-digit domain, then a six-digit
+/// sequence unique per node within that category and domain, e.g. `101-000042`.
+pub fn resource_code(category: Category, domain: Domain, sequence: u32) -> String {
+    format!(
+        "{}{:02}-{:06}",
+        category.code_digit(),
+        domain.code(),
+        sequence
+    )
+}
+
+/// The prefix every code of one category and domain shares (`101-`).
+pub fn resource_code_prefix(category: Category, domain: Domain) -> String {
+    format!("{}{:02}-", category.code_digit(), domain.code())
+}
+
+labelled_enum! {
+    /// CAT-2: where the working copy of an entry stands in review.
+    Stage {
+        Draft => "draft", "草稿", "Draft";
+        DepartmentReview => "department_review", "待本部门审核", "Awaiting department review";
+        AuthorityReview => "authority_review", "待主管部门审核", "Awaiting authority review";
+    }
+}
+
+labelled_enum! {
+    /// CAT-2: the steps of the review.
+    ReviewAction {
+        Submit => "submit", "提交部门审核", "Submit for department review";
+        DepartmentPass => "department_pass", "部门审核通过并报送", "Passed by the department and submitted";
+        DepartmentReturn => "department_return", "部门退回", "Returned by the department";
+        AuthorityApprove => "authority_approve", "主管部门审核通过并发布", "Approved and published by the authority";
+        AuthorityReturn => "authority_return", "主管部门退回", "Returned by the authority";
+    }
+}
+
+impl ReviewAction {
+    /// Returns (退回) must say why.
+    pub fn needs_reason(&self) -> bool {
+        matches!(
+            self,
+            ReviewAction::DepartmentReturn | ReviewAction::AuthorityReturn
+        )
+    }
+}
+
+/// CAT-2: a review step that the entry's stage does not allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IllegalTransition {
+    pub from: Stage,
+    pub action: ReviewAction,
+}
+
+impl IllegalTransition {
+    pub fn message_zh(&self) -> String {
+        format!(
+            "目录处于“{}”，不能执行“{}”",
+            self.from.label_zh(),
+            self.action.label_zh()
+        )
+    }
+    pub fn message_en(&self) -> String {
+        format!(
+            "an entry in \"{}\" cannot be \"{}\"",
+            self.from.label_en(),
+            self.action.label_en()
+        )
+    }
+}
+
+/// What a review step leads to: another stage, or publication of the working copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stage(Stage),
+    Published,
+}
+
+/// CAT-2: the review state machine. Draft → department review (registrar ≠ reviewer,
+/// checked by the caller) → authority review → published; either review may return
+/// the entry to draft.
+pub fn review(from: Stage, action: ReviewAction) -> Result<Outcome, IllegalTransition> {
+    use ReviewAction as A;
+    match (from, action) {
+        (Stage::Draft, A::Submit) => Ok(Outcome::Stage(Stage::DepartmentReview)),
+        (Stage::DepartmentReview, A::DepartmentPass) => Ok(Outcome::Stage(Stage::AuthorityReview)),
+        (Stage::DepartmentReview, A::DepartmentReturn) => Ok(Outcome::Stage(Stage::Draft)),
+        (Stage::AuthorityReview, A::AuthorityApprove) => Ok(Outcome::Published),
+        (Stage::AuthorityReview, A::AuthorityReturn) => Ok(Outcome::Stage(Stage::Draft)),
+        _ => Err(IllegalTransition { from, action }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> EntryContent {
+        EntryContent {
+            name: "常住人口信息".into(),
+            summary: "本市常住人口的基本信息".into(),
+            category: Category::Base,
+            domain: Domain::Population,
+            format: ResourceFormat::Database,
+            source_org_id: "org-psb".into(),
+            providing_org_id: None,
+            approving_department: String::new(),
+            co_builder_org_ids: vec![],
+            items: vec![DataItem {
+                name: "公民身份号码".into(),
+                code_name: "citizen_id".into(),
+                field_type: FieldType::String,
+                length: Some(18),
+                meaning: "GB 11643".into(),
+                sensitive: true,
+                key_role: KeyRole::CitizenId,
+                element_code: None,
+            }],
+            share_type: ShareType::Unconditional,
+            share_conditions: String::new(),
+            share_scope: String::new(),
+            share_modes: vec![ShareMode::Api],
+            legal_basis: String::new(),
+            open_type: OpenType::NotOpen,
+            open_conditions: String::new(),
+            open_basis: "含个人信息".into(),
+            update_frequency: UpdateFrequency::Daily,
+            timeliness: String::new(),
+            grade: Grade::General,
+            sensitivity: Some(Sensitivity::L3),
+            classified: false,
+            release_date: None,
+            related_codes: vec![],
+        }
+    }
+
+    fn codes(e: &EntryContent) -> Vec<(&'static str, String)> {
+        check_entry(e)
+            .into_iter()
+            .map(|f| (f.code, f.field))
+            .collect()
+    }
+
+    #[test]
+    fn cat_1_a_complete_entry_passes() {
+        assert_eq!(codes(&sample()), vec![]);
+    }
+
+    #[test]
+    fn cat_8_conditional_entry_needs_basis_and_conditions() {
+        let mut e = sample();
+        e.share_type = ShareType::Conditional;
+        assert_eq!(
+            codes(&e),
+            vec![
+                ("catalog.legal_basis_required", "legal_basis".into()),
+                (
+                    "catalog.share_conditions_required",
+                    "share_conditions".into()
+                ),
+            ]
+        );
+        e.legal_basis = "《示范省公共数据条例》第十条".into();
+        e.share_conditions = "仅限社会保障业务使用".into();
+        assert_eq!(codes(&e), vec![]);
+    }
+
+    #[test]
+    fn cat_8_not_shared_needs_basis_and_is_never_open() {
+        let mut e = sample();
+        e.share_type = ShareType::NotShared;
+        e.share_modes.clear();
+        e.open_type = OpenType::Unconditional;
+        assert_eq!(
+            codes(&e),
+            vec![
+                ("catalog.legal_basis_required", "legal_basis".into()),
+                ("catalog.not_shared_not_open", "open_type".into()),
+            ]
+        );
+        e.legal_basis = "《中华人民共和国个人信息保护法》".into();
+        e.open_type = OpenType::NotOpen;
+        assert_eq!(codes(&e), vec![]);
+    }
+
+    #[test]
+    fn cat_9_classified_entry_is_refused() {
+        let mut e = sample();
+        e.classified = true;
+        let errors = check_entry(&e);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, "catalog.classified_refused");
+        assert!(
+            errors[0].message_zh.contains("涉密") && errors[0].message_en.contains("classified")
+        );
+    }
+
+    #[test]
+    fn cat_1_items_are_checked_one_by_one() {
+        let mut e = sample();
+        let mut second = e.items[0].clone();
+        second.name = " 公民身份号码 ".into();
+        second.code_name = "9bad".into();
+        e.items.push(second);
+        assert_eq!(
+            codes(&e),
+            vec![
+                ("catalog.item_name_duplicate", "items[1].name".into()),
+                (
+                    "catalog.item_code_name_invalid",
+                    "items[1].code_name".into()
+                ),
+            ]
+        );
+        e.items.clear();
+        assert_eq!(codes(&e), vec![("catalog.items_required", "items".into())]);
+    }
+
+    #[test]
+    fn cat_1_sensitivity_levels_belong_to_general_data() {
+        let mut e = sample();
+        e.sensitivity = None;
+        assert_eq!(
+            codes(&e),
+            vec![("catalog.sensitivity_required", "sensitivity".into())]
+        );
+        e.grade = Grade::Important;
+        assert_eq!(codes(&e), vec![]);
+        e.sensitivity = Some(Sensitivity::L1);
+        assert_eq!(
+            codes(&e),
+            vec![("catalog.sensitivity_only_general", "sensitivity".into())]
+        );
+    }
+
+    #[test]
+    fn cat_1_resource_codes_carry_category_and_domain() {
+        assert_eq!(
+            resource_code(Category::Base, Domain::Population, 42),
+            "101-000042"
+        );
+        assert_eq!(
+            resource_code(Category::Business, Domain::GovernmentServices, 7),
+            "415-000007"
+        );
+        assert!(resource_code(Category::Theme, Domain::Health, 1)
+            .starts_with(&resource_code_prefix(Category::Theme, Domain::Health)));
+    }
+
+    #[test]
+    fn cat_3_item_names_normalise_across_spelling() {
+        assert_eq!(
+            normalise_item_name(" 公民身份号码 "),
+            normalise_item_name("公民身份号码")
+        );
+        assert_eq!(
+            normalise_item_name("姓名（中文）"),
+            normalise_item_name("姓名中文")
+        );
+        assert_eq!(normalise_item_name("ＩＤ No."), "idno");
+    }
+
+    #[test]
+    fn cat_2_review_moves_only_along_the_lifecycle() {
+        use ReviewAction as A;
+        assert_eq!(
+            review(Stage::Draft, A::Submit),
+            Ok(Outcome::Stage(Stage::DepartmentReview))
+        );
+        assert_eq!(
+            review(Stage::DepartmentReview, A::DepartmentPass),
+            Ok(Outcome::Stage(Stage::AuthorityReview))
+        );
+        assert_eq!(
+            review(Stage::AuthorityReview, A::AuthorityApprove),
+            Ok(Outcome::Published)
+        );
+        assert_eq!(
+            review(Stage::AuthorityReview, A::AuthorityReturn),
+            Ok(Outcome::Stage(Stage::Draft))
+        );
+        assert_eq!(
+            review(Stage::DepartmentReview, A::DepartmentReturn),
+            Ok(Outcome::Stage(Stage::Draft))
+        );
+        for (from, action) in [
+            (Stage::Draft, A::AuthorityApprove),
+            (Stage::Draft, A::DepartmentPass),
+            (Stage::DepartmentReview, A::AuthorityApprove),
+            (Stage::AuthorityReview, A::Submit),
+        ] {
+            let e = review(from, action).unwrap_err();
+            assert!(e.message_zh().contains(from.label_zh()));
+        }
+        assert!(A::AuthorityReturn.needs_reason() && !A::Submit.needs_reason());
+    }
+}

@@ -1,0 +1,137 @@
+//! CAT-1, CAT-2: catalog entries, their review and their history.
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use gongshu_domain::catalog::{EntryContent, ReviewAction};
+use gongshu_services::catalog::{self, OfflineInput};
+use gongshu_store::{CatalogEntry, CatalogFilter, CatalogReview};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::state::AppState;
+
+/// Catalog entries matching the filter, newest code first.
+#[utoipa::path(get, path = "/api/v1/catalog", tag = "catalog", params(CatalogFilter),
+    responses((status = 200, body = [CatalogEntry]), (status = 403, body = ErrorBody)))]
+pub async fn list_entries(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(filter): ApiQuery<CatalogFilter>,
+) -> ApiResult<Json<Vec<CatalogEntry>>> {
+    Ok(Json(catalog::list(&s.app, &ctx, filter).await?))
+}
+
+/// CAT-2: entries the authority has not decided by their due working day.
+#[utoipa::path(get, path = "/api/v1/catalog/overdue", tag = "catalog",
+    responses((status = 200, body = [CatalogEntry]), (status = 403, body = ErrorBody)))]
+pub async fn overdue_entries(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<CatalogEntry>>> {
+    Ok(Json(
+        catalog::overdue(&s.app, &ctx, chrono::Utc::now()).await?,
+    ))
+}
+
+/// Registers an entry as a draft of the caller's department. The body is the
+/// entry's content (see docs/guide.md, "Catalog"); every broken rule is listed in
+/// `errors`, each with its field.
+#[utoipa::path(post, path = "/api/v1/catalog", tag = "catalog",
+    request_body(content = serde_json::Value, description = "EntryContent"),
+    responses((status = 201, body = CatalogEntry), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_entry(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(content): ApiJson<EntryContent>,
+) -> ApiResult<(StatusCode, Json<CatalogEntry>)> {
+    let entry = catalog::create(&s.app, &ctx, content).await?;
+    Ok((StatusCode::CREATED, Json(entry)))
+}
+
+/// One entry, by id or resource code.
+#[utoipa::path(get, path = "/api/v1/catalog/{id}", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = CatalogEntry), (status = 404, body = ErrorBody)))]
+pub async fn get_entry(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CatalogEntry>> {
+    Ok(Json(catalog::get(&s.app, &ctx, &id).await?))
+}
+
+/// Replaces the working copy (a published entry keeps its published version visible).
+#[utoipa::path(put, path = "/api/v1/catalog/{id}", tag = "catalog", params(("id" = String, Path)),
+    request_body(content = serde_json::Value, description = "EntryContent"),
+    responses((status = 200, body = CatalogEntry), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_entry(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(content): ApiJson<EntryContent>,
+) -> ApiResult<Json<CatalogEntry>> {
+    Ok(Json(catalog::update(&s.app, &ctx, &id, content).await?))
+}
+
+/// A review step.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// `submit`, `department_pass`, `department_return`, `authority_approve`, `authority_return`.
+    pub action: String,
+    /// Required for returns.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// CAT-2: submit, pass or return in the department, approve or return as the authority.
+#[utoipa::path(post, path = "/api/v1/catalog/{id}/review", tag = "catalog", params(("id" = String, Path)),
+    request_body = ReviewInput,
+    responses((status = 200, body = CatalogEntry), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn review_entry(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> ApiResult<Json<CatalogEntry>> {
+    let action = ReviewAction::parse(&input.action).ok_or_else(|| {
+        let mut e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "catalog.unknown_action",
+            format!("未知的审核操作：{}", input.action),
+            format!("unknown review action: {}", input.action),
+        );
+        e.body.field = Some("action".into());
+        e
+    })?;
+    Ok(Json(
+        catalog::review(&s.app, &ctx, &id, action, input.reason).await?,
+    ))
+}
+
+/// CAT-2: takes a published entry offline (下架) with a reason.
+#[utoipa::path(post, path = "/api/v1/catalog/{id}/offline", tag = "catalog", params(("id" = String, Path)),
+    request_body = OfflineInput,
+    responses((status = 200, body = CatalogEntry), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn take_offline(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<OfflineInput>,
+) -> ApiResult<Json<CatalogEntry>> {
+    Ok(Json(
+        catalog::take_offline(&s.app, &ctx, &id, &input.reason).await?,
+    ))
+}
+
+/// The review history of an entry, oldest first.
+#[utoipa::path(get, path = "/api/v1/catalog/{id}/history", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = [CatalogReview]), (status = 403, body = ErrorBody)))]
+pub async fn entry_history(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CatalogReview>>> {
+    let entry = catalog::get(&s.app, &ctx, &id).await?;
+    Ok(Json(catalog::history(&s.app, &ctx, &entry.id).await?))
+}

@@ -1,0 +1,427 @@
+//! CAT-1, CAT-2, CAT-4, CAT-8, CAT-9: registering catalog entries and taking them
+//! through department and authority review to publication, every step audited.
+use std::sync::Arc;
+
+use gongshu_services::catalog::today_in_china;
+use serde_json::{json, Value};
+
+use crate::common::{Http, TestServer};
+
+/// A complete business entry of `source_org_id`.
+fn business_entry(source_org_id: &str, name: &str) -> Value {
+    json!({
+        "name": name,
+        "summary": "户籍迁入迁出登记的办理结果",
+        "category": "business",
+        "domain": "population",
+        "format": "database",
+        "source_org_id": source_org_id,
+        "items": [
+            {"name": "公民身份号码", "code_name": "citizen_id", "field_type": "string", "length": 18,
+             "meaning": "GB 11643", "sensitive": true, "key_role": "citizen_id"},
+            {"name": "迁入日期", "code_name": "moved_in_on", "field_type": "date"}
+        ],
+        "share_type": "unconditional",
+        "share_modes": ["api", "page_query"],
+        "open_type": "not_open",
+        "open_basis": "含个人信息",
+        "update_frequency": "daily",
+        "grade": "general",
+        "sensitivity": "l3"
+    })
+}
+
+async fn review(who: &Http, id: &str, action: &str, reason: Option<&str>) -> crate::common::Resp {
+    who.post(
+        &format!("/api/v1/catalog/{id}/review"),
+        json!({"action": action, "reason": reason}),
+    )
+    .await
+}
+
+/// The "Done when" for the lifecycle: a registrar registers, a reviewer of
+/// the same department passes it, the authority approves it within the deadline,
+/// and every step is in the history and the audit trail.
+async fn cat_2_registered_entry_is_reviewed_approved_and_published(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let auditor = srv.login_demo(&demo, "auditor").await;
+    let psb = registrar.org_id.clone();
+
+    let entry = registrar
+        .post("/api/v1/catalog", business_entry(&psb, "户籍迁移登记信息"))
+        .await
+        .expect_status(201);
+    let id = entry["id"].as_str().expect("id").to_string();
+    assert_eq!(entry["stage"], "draft");
+    assert_eq!(entry["owner_org_id"], psb.as_str());
+    assert_eq!(entry["published"], Value::Null);
+    let code = entry["code"].as_str().expect("code");
+    assert!(code.starts_with("401-") && code.len() == 10, "{code}");
+
+    // The registrar cannot pass their own department review: it is not their role.
+    review(&registrar, &id, "submit", None)
+        .await
+        .expect_status(200);
+    review(&registrar, &id, "department_pass", None)
+        .await
+        .expect_error(403, "auth.denied");
+    let passed = review(&reviewer, &id, "department_pass", None)
+        .await
+        .expect_status(200);
+    assert_eq!(passed["stage"], "authority_review");
+    let due = srv
+        .app
+        .calendar
+        .add_workdays(today_in_china(chrono::Utc::now()), 5)
+        .expect("calendar");
+    assert_eq!(
+        passed["authority_due"],
+        due.to_string(),
+        "HZ 12: 5 working days"
+    );
+
+    // The department cannot approve for the authority.
+    review(&reviewer, &id, "authority_approve", None)
+        .await
+        .expect_error(403, "auth.denied");
+    let published = review(&authority, &id, "authority_approve", None)
+        .await
+        .expect_status(200);
+    assert_eq!(published["published_version"], 1);
+    assert_eq!(published["stage"], Value::Null);
+    assert_eq!(published["working"], Value::Null);
+    assert_eq!(published["published"]["name"], "户籍迁移登记信息");
+    let by_code = registrar
+        .get(&format!("/api/v1/catalog/{code}"))
+        .await
+        .expect_status(200);
+    assert_eq!(by_code["id"], id.as_str());
+    let listed = authority
+        .get("/api/v1/catalog?status=published&q=户籍迁移")
+        .await
+        .expect_status(200);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+
+    let history = registrar
+        .get(&format!("/api/v1/catalog/{id}/history"))
+        .await
+        .expect_status(200);
+    let steps: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["action"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        steps,
+        ["create", "submit", "department_pass", "authority_approve"]
+    );
+    let trail = auditor
+        .get(&format!(
+            "/api/v1/audit?object_type=catalog_entry&object_id={id}"
+        ))
+        .await
+        .expect_status(200);
+    let mut actions: Vec<&str> = trail
+        .as_array()
+        .expect("trail")
+        .iter()
+        .map(|r| r["action"].as_str().unwrap_or(""))
+        .collect();
+    actions.reverse();
+    assert_eq!(
+        actions,
+        [
+            "catalog.create",
+            "catalog.submit",
+            "catalog.department_pass",
+            "catalog.authority_approve"
+        ]
+    );
+}
+both_backends!(cat_2_registered_entry_is_reviewed_approved_and_published);
+
+/// CAT-2: a change to a published entry goes through review again while the
+/// published version stays visible; returns need reasons; offline needs a reason.
+async fn cat_2_changes_are_reviewed_while_the_published_version_stays(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let psb = registrar.org_id.clone();
+    let entry = registrar
+        .post("/api/v1/catalog", business_entry(&psb, "出入境证件信息"))
+        .await
+        .expect_status(201);
+    let id = entry["id"].as_str().expect("id").to_string();
+    review(&registrar, &id, "submit", None)
+        .await
+        .expect_status(200);
+    review(&reviewer, &id, "department_pass", None)
+        .await
+        .expect_status(200);
+    review(&authority, &id, "authority_approve", None)
+        .await
+        .expect_status(200);
+
+    let mut changed = business_entry(&psb, "出入境证件办理信息");
+    changed["summary"] = json!("新增证件类型");
+    let revised = registrar
+        .request(reqwest::Method::PUT, &format!("/api/v1/catalog/{id}"))
+        .json(&changed)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(revised.status(), 200);
+    let current = registrar
+        .get(&format!("/api/v1/catalog/{id}"))
+        .await
+        .expect_status(200);
+    assert_eq!(
+        current["name"], "出入境证件信息",
+        "the published name stays visible"
+    );
+    assert_eq!(current["working"]["name"], "出入境证件办理信息");
+    assert_eq!(current["stage"], "draft");
+
+    review(&registrar, &id, "submit", None)
+        .await
+        .expect_status(200);
+    review(&reviewer, &id, "department_return", None)
+        .await
+        .expect_error(400, "catalog.reason_required");
+    let returned = review(
+        &reviewer,
+        &id,
+        "department_return",
+        Some("缺少证件类型说明"),
+    )
+    .await
+    .expect_status(200);
+    assert_eq!(returned["stage"], "draft");
+    assert_eq!(returned["return_reason"], "缺少证件类型说明");
+    assert_eq!(returned["published_version"], 1);
+
+    // An action the stage does not allow is refused with a clear error.
+    review(&authority, &id, "authority_approve", None)
+        .await
+        .expect_error(409, "catalog.illegal_transition");
+
+    authority
+        .post(
+            &format!("/api/v1/catalog/{id}/offline"),
+            json!({"reason": " "}),
+        )
+        .await
+        .expect_error(400, "catalog.reason_required");
+    let offline = authority
+        .post(
+            &format!("/api/v1/catalog/{id}/offline"),
+            json!({"reason": "数源部门职能调整"}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(offline["offline"], true);
+    assert_eq!(offline["offline_reason"], "数源部门职能调整");
+    let listed = authority
+        .get("/api/v1/catalog?status=offline")
+        .await
+        .expect_status(200);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+}
+both_backends!(cat_2_changes_are_reviewed_while_the_published_version_stays);
+
+/// CAT-2: the registrar of a submission cannot review it, even holding both roles.
+async fn cat_2_registrar_cannot_review_own_submission(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let admin = srv.login_demo(&demo, "psb.admin").await;
+    let psb = admin.org_id.clone();
+    admin
+        .post(
+            "/api/v1/users",
+            json!({"org_id": psb, "username": "psb.both", "display_name": "编报兼审核",
+                   "roles": ["catalog_registrar", "catalog_reviewer"], "password": "Both-Roles-2026"}),
+        )
+        .await
+        .expect_status(201);
+    let both = srv.login("psb.both", "Both-Roles-2026").await;
+    let entry = both
+        .post("/api/v1/catalog", business_entry(&psb, "治安管理处罚信息"))
+        .await
+        .expect_status(201);
+    let id = entry["id"].as_str().expect("id");
+    review(&both, id, "submit", None).await.expect_status(200);
+    review(&both, id, "department_pass", None)
+        .await
+        .expect_error(403, "catalog.reviewer_is_registrar");
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    review(&reviewer, id, "department_pass", None)
+        .await
+        .expect_status(200);
+}
+both_backends!(cat_2_registrar_cannot_review_own_submission);
+
+/// CAT-8, CAT-9: rules on save, each a field-level error in 中文 and English.
+async fn cat_8_cat_9_rules_are_checked_on_save_with_field_errors(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let psb = registrar.org_id.clone();
+
+    let mut conditional = business_entry(&psb, "重点人员信息");
+    conditional["share_type"] = json!("conditional");
+    let resp = registrar.post("/api/v1/catalog", conditional.clone()).await;
+    let body = resp.expect_error(400, "input.invalid").clone();
+    let fields: Vec<(&str, &str)> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap_or(""),
+                e["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("legal_basis", "catalog.legal_basis_required"),
+            ("share_conditions", "catalog.share_conditions_required")
+        ]
+    );
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("法律"));
+    assert!(body["errors"][0]["message_en"]
+        .as_str()
+        .unwrap_or("")
+        .contains("legal basis"));
+
+    let mut not_shared = business_entry(&psb, "侦查信息");
+    not_shared["share_type"] = json!("not_shared");
+    not_shared["legal_basis"] = json!("《中华人民共和国刑事诉讼法》");
+    not_shared["open_type"] = json!("unconditional");
+    registrar
+        .post("/api/v1/catalog", not_shared)
+        .await
+        .expect_error(400, "catalog.not_shared_not_open");
+
+    let mut classified = business_entry(&psb, "涉密信息");
+    classified["classified"] = json!(true);
+    registrar
+        .post("/api/v1/catalog", classified)
+        .await
+        .expect_error(400, "catalog.classified_refused");
+
+    // Unknown fields and wrong types are refused before any rule runs.
+    let mut unknown = business_entry(&psb, "x");
+    unknown["colour"] = json!("red");
+    registrar
+        .post("/api/v1/catalog", unknown)
+        .await
+        .expect_status(400);
+    let none = registrar.get("/api/v1/catalog").await.expect_status(200);
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "nothing was saved");
+}
+both_backends!(cat_8_cat_9_rules_are_checked_on_save_with_field_errors);
+
+/// CAT-4: base catalogs belong to the data authority; a department acts only for
+/// its own entries.
+async fn cat_4_base_catalogs_belong_to_the_authority(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let psb = registrar.org_id.clone();
+    let mut base = business_entry(&psb, "人口基础信息");
+    base["category"] = json!("base");
+    registrar
+        .post("/api/v1/catalog", base.clone())
+        .await
+        .expect_error(400, "catalog.base_belongs_to_authority");
+    let entry = authority
+        .post("/api/v1/catalog", base)
+        .await
+        .expect_status(201);
+    assert_eq!(entry["owner_org_id"], authority.org_id.as_str());
+    assert_eq!(
+        entry["source_org_id"],
+        psb.as_str(),
+        "the source stays the department"
+    );
+    assert!(entry["code"].as_str().unwrap_or("").starts_with("101-"));
+
+    // Another department can read the catalog but not act on psb's entries.
+    let own = registrar
+        .post("/api/v1/catalog", business_entry(&psb, "机动车驾驶人信息"))
+        .await
+        .expect_status(201);
+    let id = own["id"].as_str().expect("id");
+    civil
+        .get(&format!("/api/v1/catalog/{id}"))
+        .await
+        .expect_status(200);
+    review(&civil, id, "submit", None)
+        .await
+        .expect_error(403, "auth.denied");
+    civil
+        .post(
+            &format!("/api/v1/catalog/{id}/offline"),
+            json!({"reason": "x"}),
+        )
+        .await
+        .expect_error(403, "auth.denied");
+}
+both_backends!(cat_4_base_catalogs_belong_to_the_authority);
+
+/// CAT-2: an entry the authority has not decided by its due working day is listed.
+async fn cat_2_overdue_authority_reviews_are_listed(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let psb = registrar.org_id.clone();
+    let mut ids = Vec::new();
+    for name in ["流动人口信息", "暂住登记信息"] {
+        let e = registrar
+            .post("/api/v1/catalog", business_entry(&psb, name))
+            .await
+            .expect_status(201);
+        let id = e["id"].as_str().expect("id").to_string();
+        review(&registrar, &id, "submit", None)
+            .await
+            .expect_status(200);
+        review(&reviewer, &id, "department_pass", None)
+            .await
+            .expect_status(200);
+        ids.push(id);
+    }
+    let none = authority
+        .get("/api/v1/catalog/overdue")
+        .await
+        .expect_status(200);
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+    let raw = srv.raw().await;
+    raw.exec(&format!(
+        "UPDATE catalog_entries SET authority_due = '2026-01-05' WHERE id = '{}'",
+        ids[0]
+    ))
+    .await;
+    raw.close().await;
+    let overdue = authority
+        .get("/api/v1/catalog/overdue")
+        .await
+        .expect_status(200);
+    let listed: Vec<&str> = overdue
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(listed, [ids[0].as_str()]);
+}
+both_backends!(cat_2_overdue_authority_reviews_are_listed);

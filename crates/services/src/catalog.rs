@@ -1,0 +1,544 @@
+//! CAT-1 … CAT-4, CAT-8, CAT-9: registering catalog entries and taking them
+//! through review to publication, on working-day deadlines, every step audited.
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use gongshu_domain::audit::truncate_to_micros;
+use gongshu_domain::catalog::{
+    self, Category, EntryContent, FieldError, Outcome, ReviewAction, Stage,
+};
+use gongshu_domain::deadlines::DeadlineKind;
+use gongshu_domain::org::OrgKind;
+use gongshu_domain::permissions::Permission;
+use gongshu_store::{CatalogEntry, CatalogFilter, CatalogReview, Change, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::context::{new_id, summary, App, Ctx};
+use crate::error::{ErrorKind, ServiceError, ServiceResult};
+
+/// The calendar day in China (UTC+8), on which working-day deadlines count.
+pub fn today_in_china(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive()
+}
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::not_found("目录条目", "catalog entry", id)
+}
+
+/// An entry by id or resource code; anyone who may read the catalog.
+pub async fn get(app: &App, ctx: &Ctx, id_or_code: &str) -> ServiceResult<CatalogEntry> {
+    ctx.principal.authorize(Permission::CatalogRead, None)?;
+    let found = match app.store.get_catalog_entry(id_or_code).await? {
+        Some(e) => Some(e),
+        None => app.store.get_catalog_entry_by_code(id_or_code).await?,
+    };
+    found.ok_or_else(|| not_found(id_or_code))
+}
+
+/// Entries matching the filter, newest code first.
+pub async fn list(app: &App, ctx: &Ctx, filter: CatalogFilter) -> ServiceResult<Vec<CatalogEntry>> {
+    ctx.principal.authorize(Permission::CatalogRead, None)?;
+    Ok(app
+        .store
+        .list_catalog_entries(&filter.without_blanks())
+        .await?)
+}
+
+/// CAT-2: entries the authority has not decided by their due working day.
+pub async fn overdue(app: &App, ctx: &Ctx, now: DateTime<Utc>) -> ServiceResult<Vec<CatalogEntry>> {
+    let filter = CatalogFilter {
+        overdue_on: Some(today_in_china(now)),
+        limit: Some(1000),
+        ..Default::default()
+    };
+    list(app, ctx, filter).await
+}
+
+/// The review history of an entry, oldest first.
+pub async fn history(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<Vec<CatalogReview>> {
+    ctx.principal.authorize(Permission::CatalogRead, None)?;
+    Ok(app.store.list_catalog_reviews(id).await?)
+}
+
+fn field_error(field: &str, code: &'static str, zh: String, en: String) -> FieldError {
+    FieldError {
+        field: field.into(),
+        code,
+        message_zh: zh,
+        message_en: en,
+    }
+}
+
+/// CAT-1, CAT-4, CAT-8, CAT-9: the content rules plus those that need the store:
+/// the organisations exist and may play their part, and a base catalog belongs to
+/// the data authority.
+async fn check(app: &App, owner_org_id: &str, c: &EntryContent) -> ServiceResult<()> {
+    let mut problems = catalog::check_entry(c);
+    let owner = app
+        .store
+        .get_org(owner_org_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("单位", "organisation", owner_org_id))?;
+    let owner_kind = OrgKind::parse(&owner.kind);
+    if c.category == Category::Base && owner_kind != Some(OrgKind::DataAuthority) {
+        problems.push(field_error(
+            "category",
+            "catalog.base_belongs_to_authority",
+            "基础目录由公共数据主管部门编制（CAT-4），请由主管部门登记".into(),
+            "base catalogs belong to the data authority (CAT-4); the authority registers them"
+                .into(),
+        ));
+    }
+    if c.category == Category::Business
+        && !c.source_org_id.is_empty()
+        && c.source_org_id != owner_org_id
+    {
+        problems.push(field_error(
+            "source_org_id",
+            "catalog.business_source_is_owner",
+            "业务目录的数源部门应为登记部门本身".into(),
+            "the source of a business catalog entry is the registering department".into(),
+        ));
+    }
+    if matches!(c.category, Category::Theme | Category::Special)
+        && !c.source_org_id.is_empty()
+        && c.source_org_id != owner_org_id
+        && !c.co_builder_org_ids.contains(&c.source_org_id)
+    {
+        problems.push(field_error(
+            "source_org_id",
+            "catalog.source_not_builder",
+            "主题、专题目录的数源部门应为牵头部门或共建部门".into(),
+            "the source of a theme or special entry is the lead department or a co-builder".into(),
+        ));
+    }
+    let mut orgs: Vec<(&str, &str)> = vec![("source_org_id", c.source_org_id.as_str())];
+    if let Some(p) = &c.providing_org_id {
+        orgs.push(("providing_org_id", p.as_str()));
+    }
+    for co in &c.co_builder_org_ids {
+        orgs.push(("co_builder_org_ids", co.as_str()));
+    }
+    for (field, id) in orgs {
+        if id.is_empty() {
+            continue;
+        }
+        match app.store.get_org(id).await? {
+            Some(o)
+                if OrgKind::parse(&o.kind).is_some_and(|k| k.is_data_source()) && !o.disabled => {}
+            Some(o) => problems.push(field_error(
+                field,
+                "catalog.org_not_source",
+                format!("“{}”不是可提供公共数据的在用部门", o.name),
+                format!(
+                    "\"{}\" is not an active body that provides public data",
+                    o.name
+                ),
+            )),
+            None => problems.push(field_error(
+                field,
+                "catalog.org_unknown",
+                format!("单位不存在：{id}"),
+                format!("no such organisation: {id}"),
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::fields(problems))
+    }
+}
+
+fn review_row(
+    ctx: &Ctx,
+    entry_id: &str,
+    action: &str,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+) -> CatalogReview {
+    CatalogReview {
+        id: new_id(),
+        entry_id: entry_id.into(),
+        action: action.into(),
+        actor_user_id: ctx.principal.user_id.clone(),
+        actor: ctx.principal.actor.clone(),
+        reason,
+        at,
+    }
+}
+
+/// The visible version's columns: the published content, else the working copy.
+fn refresh_columns(e: &mut CatalogEntry) {
+    if let Some(c) = e.published.as_ref().or(e.working.as_ref()) {
+        e.name = c.name.trim().to_string();
+        e.source_org_id = c.source_org_id.clone();
+        e.share_type = c.share_type.key().into();
+        e.open_type = c.open_type.key().into();
+    }
+}
+
+/// Writes the entry (if it is still as read), its review step and its audit record.
+async fn save(
+    app: &App,
+    ctx: &Ctx,
+    before: &CatalogEntry,
+    mut after: CatalogEntry,
+    action: &str,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ServiceResult<CatalogEntry> {
+    refresh_columns(&mut after);
+    after.updated_at = now;
+    let mut audit = ctx.audit(&format!("catalog.{action}"), "catalog_entry", &after.id);
+    audit.before = summary(&status_summary(before));
+    audit.after = summary(&status_summary(&after));
+    let changes = vec![
+        Change::UpdateCatalogEntry {
+            entry: after.clone(),
+            expected_updated_at: before.updated_at,
+        },
+        Change::InsertCatalogReview(review_row(ctx, &after.id, action, reason, now)),
+    ];
+    app.store
+        .commit(changes, vec![audit])
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => ServiceError::conflict(
+                "catalog.changed_meanwhile",
+                "目录条目已被他人修改，请刷新后重试",
+                "the entry was changed by someone else meanwhile; reload and try again",
+            ),
+            other => other.into(),
+        })?;
+    Ok(after)
+}
+
+/// What an audit record says about an entry: enough to follow its lifecycle.
+#[derive(Serialize)]
+struct StatusSummary<'a> {
+    code: &'a str,
+    name: &'a str,
+    stage: Option<&'a str>,
+    published_version: i32,
+    offline: bool,
+    authority_due: Option<NaiveDate>,
+}
+
+fn status_summary(e: &CatalogEntry) -> StatusSummary<'_> {
+    StatusSummary {
+        code: &e.code,
+        name: &e.name,
+        stage: e.stage.as_deref(),
+        published_version: e.published_version,
+        offline: e.offline,
+        authority_due: e.authority_due,
+    }
+}
+
+/// CAT-1: registers a new entry as a draft of the caller's organisation.
+pub async fn create(app: &App, ctx: &Ctx, content: EntryContent) -> ServiceResult<CatalogEntry> {
+    create_at(app, ctx, content, Utc::now()).await
+}
+
+pub async fn create_at(
+    app: &App,
+    ctx: &Ctx,
+    mut content: EntryContent,
+    now: DateTime<Utc>,
+) -> ServiceResult<CatalogEntry> {
+    let owner = ctx.principal.org_id.clone().ok_or_else(|| {
+        ServiceError::new(
+            ErrorKind::Denied,
+            "catalog.no_org",
+            "只有属于某个部门的用户才能登记目录",
+            "only a member of a department can register catalog entries",
+        )
+    })?;
+    ctx.principal
+        .authorize(Permission::CatalogRegister, Some(&owner))?;
+    content.name = content.name.trim().to_string();
+    check(app, &owner, &content).await?;
+    let now = truncate_to_micros(now);
+    let prefix = catalog::resource_code_prefix(content.category, content.domain);
+    // Two registrations may race for one sequence number; the unique code decides.
+    for _ in 0..5 {
+        let next = match app.store.last_catalog_code(&prefix).await? {
+            Some(code) => code[prefix.len()..].parse::<u32>().unwrap_or(0) + 1,
+            None => 1,
+        };
+        let mut entry = CatalogEntry {
+            id: new_id(),
+            code: catalog::resource_code(content.category, content.domain, next),
+            owner_org_id: owner.clone(),
+            category: content.category.key().into(),
+            domain: content.domain.key().into(),
+            name: String::new(),
+            source_org_id: String::new(),
+            share_type: String::new(),
+            open_type: String::new(),
+            published: None,
+            published_version: 0,
+            published_at: None,
+            offline: false,
+            offline_reason: None,
+            offline_at: None,
+            working: Some(content.clone()),
+            stage: Some(Stage::Draft.key().into()),
+            registrar_user_id: None,
+            department_reviewer_user_id: None,
+            submitted_at: None,
+            authority_due: None,
+            return_reason: None,
+            mounted: false,
+            created_at: now,
+            updated_at: now,
+        };
+        refresh_columns(&mut entry);
+        let mut audit = ctx.audit("catalog.create", "catalog_entry", &entry.id);
+        audit.after = summary(&status_summary(&entry));
+        let changes = vec![
+            Change::InsertCatalogEntry(entry.clone()),
+            Change::InsertCatalogReview(review_row(ctx, &entry.id, "create", None, now)),
+        ];
+        match app.store.commit(changes, vec![audit]).await {
+            Ok(_) => return Ok(entry),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::conflict(
+        "catalog.code_busy",
+        "分配资源代码时冲突，请重试",
+        "could not allocate a resource code; try again",
+    ))
+}
+
+/// CAT-2: edits the working copy. A published entry gets a new working copy in
+/// draft; its published version stays visible until the revision is approved.
+pub async fn update(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    content: EntryContent,
+) -> ServiceResult<CatalogEntry> {
+    update_at(app, ctx, id, content, Utc::now()).await
+}
+
+pub async fn update_at(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    mut content: EntryContent,
+    now: DateTime<Utc>,
+) -> ServiceResult<CatalogEntry> {
+    let before = app
+        .store
+        .get_catalog_entry(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    ctx.principal
+        .authorize(Permission::CatalogRegister, Some(&before.owner_org_id))?;
+    if content.category.key() != before.category || content.domain.key() != before.domain {
+        return Err(ServiceError::invalid(
+            "catalog.code_fixed",
+            "category",
+            "资源代码已按类别和领域分配，不能更改类别或领域；请另行登记",
+            "the resource code fixes category and domain; register a new entry instead",
+        ));
+    }
+    match before.stage.as_deref().and_then(Stage::parse) {
+        None | Some(Stage::Draft) => {}
+        Some(stage) => {
+            return Err(ServiceError::conflict(
+                "catalog.in_review",
+                format!("目录正在“{}”，审核结束前不能修改", stage.label_zh()),
+                format!(
+                    "the entry is \"{}\"; it cannot change until the review ends",
+                    stage.label_en()
+                ),
+            ))
+        }
+    }
+    content.name = content.name.trim().to_string();
+    check(app, &before.owner_org_id, &content).await?;
+    let mut after = before.clone();
+    after.working = Some(content);
+    after.stage = Some(Stage::Draft.key().into());
+    save(
+        app,
+        ctx,
+        &before,
+        after,
+        "update",
+        None,
+        truncate_to_micros(now),
+    )
+    .await
+}
+
+/// CAT-2: one review step (submit, department pass/return, authority approve/return).
+pub async fn review(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    action: ReviewAction,
+    reason: Option<String>,
+) -> ServiceResult<CatalogEntry> {
+    review_at(app, ctx, id, action, reason, Utc::now()).await
+}
+
+pub async fn review_at(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    action: ReviewAction,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ServiceResult<CatalogEntry> {
+    let now = truncate_to_micros(now);
+    let before = app
+        .store
+        .get_catalog_entry(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let permission = match action {
+        ReviewAction::Submit => Permission::CatalogRegister,
+        ReviewAction::DepartmentPass | ReviewAction::DepartmentReturn => Permission::CatalogReview,
+        ReviewAction::AuthorityApprove | ReviewAction::AuthorityReturn => {
+            Permission::CatalogApprove
+        }
+    };
+    ctx.principal
+        .authorize(permission, Some(&before.owner_org_id))?;
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if action.needs_reason() && reason.is_none() {
+        return Err(ServiceError::invalid(
+            "catalog.reason_required",
+            "reason",
+            "退回时必须写明理由",
+            "a return must give its reason",
+        ));
+    }
+    let Some(stage) = before.stage.as_deref().and_then(Stage::parse) else {
+        return Err(ServiceError::conflict(
+            "catalog.nothing_to_review",
+            "该目录没有待审核的内容；如需变更，请先修改",
+            "the entry has nothing under review; edit it first to change it",
+        ));
+    };
+    let outcome = catalog::review(stage, action).map_err(|e| {
+        ServiceError::conflict("catalog.illegal_transition", e.message_zh(), e.message_en())
+    })?;
+    let mut after = before.clone();
+    match action {
+        ReviewAction::Submit => {
+            after.registrar_user_id = ctx.principal.user_id.clone();
+            after.submitted_at = Some(now);
+            after.department_reviewer_user_id = None;
+            after.return_reason = None;
+        }
+        ReviewAction::DepartmentPass | ReviewAction::DepartmentReturn => {
+            // CAT-2: the reviewer inside the department is not the registrar.
+            if ctx.principal.user_id.is_some() && ctx.principal.user_id == before.registrar_user_id
+            {
+                return Err(ServiceError::new(
+                    ErrorKind::Denied,
+                    "catalog.reviewer_is_registrar",
+                    "编报人不能审核自己提交的目录，请由本部门另一位审核员审核",
+                    "the registrar cannot review their own submission; another reviewer of the department must",
+                ));
+            }
+            after.department_reviewer_user_id = ctx.principal.user_id.clone();
+            if action == ReviewAction::DepartmentPass {
+                // HZ 12: the authority reviews within 5 working days of submission.
+                let due = app
+                    .deadlines
+                    .due(
+                        &app.calendar,
+                        DeadlineKind::CatalogAuthorityReview,
+                        today_in_china(now),
+                    )
+                    .map_err(ServiceError::from_calendar)?;
+                after.authority_due = Some(due);
+            }
+        }
+        ReviewAction::AuthorityApprove | ReviewAction::AuthorityReturn => {}
+    }
+    match outcome {
+        Outcome::Stage(next) => {
+            after.stage = Some(next.key().into());
+            if next == Stage::Draft {
+                after.return_reason = reason.clone();
+                after.authority_due = None;
+            }
+        }
+        Outcome::Published => {
+            after.published = after.working.take();
+            after.published_version += 1;
+            after.published_at = Some(now);
+            after.offline = false;
+            after.offline_reason = None;
+            after.offline_at = None;
+            after.stage = None;
+            after.authority_due = None;
+            after.return_reason = None;
+        }
+    }
+    save(app, ctx, &before, after, action.key(), reason, now).await
+}
+
+/// The body of a take-offline request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineInput {
+    pub reason: String,
+}
+
+/// CAT-2: takes a published entry offline (下架) with a reason.
+pub async fn take_offline(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> ServiceResult<CatalogEntry> {
+    let now = truncate_to_micros(Utc::now());
+    let before = app
+        .store
+        .get_catalog_entry(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    ctx.principal
+        .authorize(Permission::CatalogOffline, Some(&before.owner_org_id))?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::invalid(
+            "catalog.reason_required",
+            "reason",
+            "下架时必须写明理由",
+            "taking an entry offline needs a reason",
+        ));
+    }
+    if before.published.is_none() || before.offline {
+        return Err(ServiceError::conflict(
+            "catalog.not_published",
+            "只有已发布且在架的目录可以下架",
+            "only a published entry that is online can be taken offline",
+        ));
+    }
+    let mut after = before.clone();
+    after.offline = true;
+    after.offline_reason = Some(reason.to_string());
+    after.offline_at = Some(now);
+    save(
+        app,
+        ctx,
+        &before,
+        after,
+        "offline",
+        Some(reason.to_string()),
+        now,
+    )
+    .await
+}
