@@ -14,13 +14,18 @@ const binary = process.env.GONGSHU_BIN || join(root, 'target', 'debug', 'gongshu
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 let dataDir, server, baseUrl, browser, adminPassword;
+/** Demo logins printed by `gongshu demo`: username → password. */
+const passwords = new Map();
 
 function seed() {
   const out = spawnSync(binary, ['--data-dir', dataDir, 'demo', '--seed-only', '--people', '20'], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
-  const line = out.stdout.split('\n').find((l) => l.startsWith('admin '));
-  assert.ok(line, 'demo prints the admin login');
-  return line.trim().split(/\s+/)[1];
+  for (const line of out.stdout.split('\n')) {
+    const [user, password] = line.trim().split(/\s+/);
+    if (user && password && /^[a-z][a-z0-9.]*$/.test(user)) passwords.set(user, password);
+  }
+  assert.ok(passwords.has('admin'), 'demo prints the admin login');
+  return passwords.get('admin');
 }
 
 function startServer() {
@@ -154,4 +159,51 @@ test('english switch renders the console in English', async () => {
   await page.goto(`${baseUrl}/lang/en?next=/login`);
   assert.equal((await page.textContent('#login-submit')).trim(), 'Log in');
   await page.close();
+});
+
+test('cat_2 registrar registers an entry, the department reviewer passes it, the authority publishes it', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await login(page, 'psb.registrar', passwords.get('psb.registrar'));
+  await page.click('#nav-catalog');
+  await page.click('#new-entry');
+  await page.fill('#e-name', '浏览器测试户籍信息');
+  await page.fill('#e-summary', '由浏览器测试登记的业务目录');
+  await page.selectOption('#e-domain', 'population');
+  await page.fill('#e-items', '公民身份号码 | citizen_id | string | 18 | 是 | citizen_id | GB 11643');
+  await page.fill('#e-open-basis', '含个人信息');
+  // A conditional entry without its basis comes back with the errors and the input kept.
+  await page.selectOption('#e-share-type', 'conditional');
+  await page.click('#entry-submit');
+  assert.match(await page.textContent('#form-errors'), /2 处/);
+  assert.match(await page.textContent('.field-error[data-field="legal_basis"]'), /法律/);
+  assert.equal(await page.inputValue('#e-name'), '浏览器测试户籍信息');
+  await page.fill('#e-legal-basis', '《示范省公共数据条例》');
+  await page.fill('#e-share-conditions', '仅限户籍业务');
+  await page.click('#entry-submit');
+  await page.waitForSelector('#done');
+  const entryUrl = page.url().split('?')[0];
+  await page.click('#review-submit');
+  assert.match(await page.textContent('#entry-stage'), /待本部门审核/);
+  await context.close();
+
+  const reviewer = await (await browser.newContext()).newPage();
+  await login(reviewer, 'psb.reviewer', passwords.get('psb.reviewer'));
+  await reviewer.goto(entryUrl);
+  await reviewer.click('#review-department-pass');
+  assert.match(await reviewer.textContent('#entry-stage'), /待主管部门审核/);
+  await reviewer.context().close();
+
+  const authority = await (await browser.newContext()).newPage();
+  await login(authority, 'authority', passwords.get('authority'));
+  await authority.goto(entryUrl);
+  await authority.click('#review-authority-approve');
+  assert.match(await authority.textContent('#entry-status'), /已发布 v1/);
+  const history = await authority.textContent('#history-table');
+  for (const step of ['登记', '提交部门审核', '部门审核通过并报送', '主管部门审核通过并发布']) {
+    assert.ok(history.includes(step), `history shows ${step}: ${history}`);
+  }
+  await authority.goto(`${baseUrl}/catalog?status=published&q=浏览器测试`);
+  assert.match(await authority.textContent('#catalog-table'), /浏览器测试户籍信息/);
+  await authority.context().close();
 });

@@ -1,5 +1,6 @@
 //! The console: server-rendered pages, 中文 by default with an English switch, every
 //! form CSRF-protected. Handlers parse the form, call one service, render.
+pub mod catalog;
 pub mod pages;
 pub mod render;
 
@@ -30,6 +31,18 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/reset-password", post(pages::reset_password))
         .route("/tokens", get(pages::tokens_page).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route(
+            "/catalog",
+            get(catalog::catalog_page).post(catalog::create_entry),
+        )
+        .route("/catalog/new", get(catalog::new_entry_page))
+        .route(
+            "/catalog/{id}",
+            get(catalog::entry_page).post(catalog::update_entry),
+        )
+        .route("/catalog/{id}/edit", get(catalog::edit_entry_page))
+        .route("/catalog/{id}/review", post(catalog::review_entry))
+        .route("/catalog/{id}/offline", post(catalog::take_offline))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))
 }

@@ -23,7 +23,7 @@ use crate::state::AppState;
 const LOGIN_CSRF_COOKIE: &str = "gongshu_login_csrf";
 
 /// An error page for a failed action, with the right status.
-fn fail(state: &AppState, web: &WebUser, e: ServiceError, back: &str) -> Response {
+pub(super) fn fail(state: &AppState, web: &WebUser, e: ServiceError, back: &str) -> Response {
     let status = status_of(e.kind);
     let page = render_page(
         state,
@@ -36,7 +36,7 @@ fn fail(state: &AppState, web: &WebUser, e: ServiceError, back: &str) -> Respons
 }
 
 /// Redirects to `done` when the action succeeded, else shows the error with a way back.
-fn respond<T>(
+pub(super) fn respond<T>(
     state: &AppState,
     web: &WebUser,
     result: Result<T, ServiceError>,
@@ -56,7 +56,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn options<T: Copy>(all: &[T], key: fn(&T) -> &'static str) -> Vec<String> {
+pub(super) fn options<T: Copy>(all: &[T], key: fn(&T) -> &'static str) -> Vec<String> {
     all.iter().map(|k| key(k).to_string()).collect()
 }
 

@@ -26,6 +26,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tokens.html", include_str!("../../templates/tokens.html")),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("result.html", include_str!("../../templates/result.html")),
+    ("catalog.html", include_str!("../../templates/catalog.html")),
+    (
+        "catalog_form.html",
+        include_str!("../../templates/catalog_form.html"),
+    ),
+    (
+        "catalog_entry.html",
+        include_str!("../../templates/catalog_entry.html"),
+    ),
     (
         "api_docs.html",
         include_str!("../../templates/api_docs.html"),
@@ -63,7 +72,7 @@ pub fn environment() -> Environment<'static> {
                 "division_level" => {
                     DivisionLevel::parse(&key).map(|k| pick(k.label_zh(), k.label_en()))
                 }
-                _ => None,
+                _ => catalog_label(&group, &key).map(|(zh, e)| pick(zh, e)),
             };
             found.unwrap_or(key)
         },
@@ -79,6 +88,37 @@ pub fn environment() -> Environment<'static> {
             .unwrap_or(s)
     });
     env
+}
+
+/// Labels of the catalog's enumerations, by group name.
+fn catalog_label(group: &str, key: &str) -> Option<(&'static str, &'static str)> {
+    use gongshu_domain::catalog as c;
+    macro_rules! pair {
+        ($t:ty) => {
+            <$t>::parse(key).map(|k| (k.label_zh(), k.label_en()))
+        };
+    }
+    match group {
+        "category" => pair!(c::Category),
+        "domain" => pair!(c::Domain),
+        "format" => pair!(c::ResourceFormat),
+        "share_type" => pair!(c::ShareType),
+        "share_mode" => pair!(c::ShareMode),
+        "open_type" => pair!(c::OpenType),
+        "frequency" => pair!(c::UpdateFrequency),
+        "grade" => pair!(c::Grade),
+        "sensitivity" => pair!(c::Sensitivity),
+        "field_type" => pair!(c::FieldType),
+        "key_role" => pair!(c::KeyRole),
+        "stage" => pair!(c::Stage),
+        "review_action" => match key {
+            "create" => Some(("登记", "Registered")),
+            "update" => Some(("修改", "Edited")),
+            "offline" => Some(("下架", "Taken offline")),
+            _ => pair!(c::ReviewAction),
+        },
+        _ => None,
+    }
 }
 
 fn is_en(state: &TplState) -> bool {

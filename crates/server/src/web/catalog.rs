@@ -1,0 +1,691 @@
+//! Console pages of the catalog (CAT-1, CAT-2): browse, register, edit, review,
+//! take offline. A form with broken rules comes back filled in, each error next to
+//! its field, so nothing typed is lost.
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use gongshu_domain::catalog::{
+    Category, DataItem, Domain, EntryContent, FieldError, FieldType, Grade, KeyRole, OpenType,
+    ResourceFormat, ReviewAction, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
+};
+use gongshu_services::catalog::{self, today_in_china};
+use gongshu_services::{orgs, ServiceError};
+use gongshu_store::{CatalogFilter, OrgFilter};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::pages::{fail, options, respond};
+use super::render::{csrf_rejected, render_page, WebUser};
+use crate::extract::WebForm;
+use crate::state::AppState;
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct CatalogQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    share_type: Option<String>,
+    #[serde(default)]
+    owner_org_id: Option<String>,
+    /// "1": only authority reviews past their due working day.
+    #[serde(default)]
+    overdue: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn catalog_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<CatalogQuery>,
+) -> Response {
+    let overdue = q.overdue.as_deref() == Some("1");
+    let filter = CatalogFilter {
+        q: q.q.clone(),
+        status: q.status.clone(),
+        category: q.category.clone(),
+        domain: q.domain.clone(),
+        share_type: q.share_type.clone(),
+        owner_org_id: q.owner_org_id.clone(),
+        overdue_on: overdue.then(|| today_in_china(Utc::now())),
+        ..Default::default()
+    };
+    let entries = match catalog::list(&state.app, &web.ctx, filter).await {
+        Ok(l) => l,
+        Err(e) => return fail(&state, &web, e, "/"),
+    };
+    let org_names = org_names(&state, &web).await;
+    render_page(
+        &state,
+        "catalog.html",
+        web.lang,
+        Some(&web),
+        context! {
+            entries => entries, org_names => org_names, query => q, overdue => overdue,
+            today => today_in_china(Utc::now()),
+            statuses => vec!["draft", "department_review", "authority_review", "published", "offline", "unpublished"],
+            categories => options(Category::ALL, Category::key),
+            domains => options(Domain::ALL, Domain::key),
+            share_types => options(ShareType::ALL, ShareType::key),
+        },
+    )
+    .into_response()
+}
+
+async fn org_names(state: &AppState, web: &WebUser) -> BTreeMap<String, String> {
+    orgs::list_orgs(&state.app, &web.ctx, &OrgFilter::default())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect()
+}
+
+/// The register / edit form as typed: every field a string, so nothing is lost
+/// when it comes back with errors.
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(default)]
+pub struct EntryForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    name: String,
+    summary: String,
+    category: String,
+    domain: String,
+    format: String,
+    source_org_id: String,
+    providing_org_id: String,
+    approving_department: String,
+    /// One data item per line: 名称 | 英文名 | 类型 | 长度 | 敏感(是/否) | 标识类型 | 含义
+    items: String,
+    share_type: String,
+    share_conditions: String,
+    share_scope: String,
+    legal_basis: String,
+    share_api: Option<String>,
+    share_download: Option<String>,
+    share_page_query: Option<String>,
+    open_type: String,
+    open_conditions: String,
+    open_basis: String,
+    update_frequency: String,
+    timeliness: String,
+    grade: String,
+    sensitivity: String,
+    classified: Option<String>,
+    release_date: String,
+    related_codes: String,
+}
+
+fn problem(field: &str, code: &'static str, zh: String, en: String) -> FieldError {
+    FieldError {
+        field: field.into(),
+        code,
+        message_zh: zh,
+        message_en: en,
+    }
+}
+
+fn choice<T>(
+    value: &str,
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    out: &mut Vec<FieldError>,
+) -> Option<T> {
+    let found = parse(value.trim());
+    if found.is_none() {
+        out.push(problem(
+            field,
+            "input.invalid_choice",
+            format!("请选择有效的选项（{}）", value.trim()),
+            format!("choose a valid option ({})", value.trim()),
+        ));
+    }
+    found
+}
+
+fn yes(s: &str) -> bool {
+    matches!(
+        s.trim().to_lowercase().as_str(),
+        "是" | "y" | "yes" | "true" | "1" | "敏感"
+    )
+}
+
+/// 名称 | 英文名 | 类型 | 长度 | 敏感 | 标识类型 | 含义, one item per line.
+fn parse_items(text: &str, out: &mut Vec<FieldError>) -> Vec<DataItem> {
+    let mut items = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let cells: Vec<&str> = line.split(['|', '｜']).map(str::trim).collect();
+        let cell = |i: usize| cells.get(i).copied().unwrap_or("");
+        let field = format!("items[{}]", items.len());
+        let line_no = n + 1;
+        let field_type = match cell(2) {
+            "" => Some(FieldType::String),
+            t => FieldType::parse(t)
+                .or_else(|| FieldType::ALL.iter().copied().find(|f| f.label_zh() == t)),
+        };
+        let key_role = match cell(5) {
+            "" => Some(KeyRole::None),
+            k => KeyRole::parse(k)
+                .or_else(|| KeyRole::ALL.iter().copied().find(|r| r.label_zh() == k)),
+        };
+        let length = match cell(3) {
+            "" => Some(None),
+            l => l.parse::<u32>().ok().map(Some),
+        };
+        match (field_type, key_role, length) {
+            (Some(field_type), Some(key_role), Some(length)) => items.push(DataItem {
+                name: cell(0).to_string(),
+                code_name: cell(1).to_string(),
+                field_type,
+                length,
+                meaning: cell(6).to_string(),
+                sensitive: yes(cell(4)),
+                key_role,
+                element_code: None,
+            }),
+            _ => out.push(problem(
+                &field,
+                "catalog.item_line_invalid",
+                format!("信息项第 {line_no} 行格式有误：类型、长度或标识类型无法识别"),
+                format!("data item line {line_no}: the type, length or key role is not recognised"),
+            )),
+        }
+    }
+    items
+}
+
+impl EntryForm {
+    fn to_content(&self) -> Result<EntryContent, Vec<FieldError>> {
+        let mut out = Vec::new();
+        let category = choice(&self.category, "category", Category::parse, &mut out);
+        let domain = choice(&self.domain, "domain", Domain::parse, &mut out);
+        let format = choice(&self.format, "format", ResourceFormat::parse, &mut out);
+        let share_type = choice(&self.share_type, "share_type", ShareType::parse, &mut out);
+        let open_type = choice(&self.open_type, "open_type", OpenType::parse, &mut out);
+        let frequency = choice(
+            &self.update_frequency,
+            "update_frequency",
+            UpdateFrequency::parse,
+            &mut out,
+        );
+        let grade = choice(&self.grade, "grade", Grade::parse, &mut out);
+        let sensitivity = match self.sensitivity.trim() {
+            "" => None,
+            s => choice(s, "sensitivity", Sensitivity::parse, &mut out),
+        };
+        let release_date = match self.release_date.trim() {
+            "" => None,
+            d => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    out.push(problem(
+                        "release_date",
+                        "input.invalid_date",
+                        "日期格式应为 YYYY-MM-DD".into(),
+                        "dates are YYYY-MM-DD".into(),
+                    ));
+                    None
+                }
+            },
+        };
+        let items = parse_items(&self.items, &mut out);
+        let mut share_modes = Vec::new();
+        for (on, mode) in [
+            (&self.share_api, ShareMode::Api),
+            (&self.share_download, ShareMode::Download),
+            (&self.share_page_query, ShareMode::PageQuery),
+        ] {
+            if on.is_some() {
+                share_modes.push(mode);
+            }
+        }
+        let (
+            Some(category),
+            Some(domain),
+            Some(format),
+            Some(share_type),
+            Some(open_type),
+            Some(frequency),
+            Some(grade),
+        ) = (
+            category, domain, format, share_type, open_type, frequency, grade,
+        )
+        else {
+            return Err(out);
+        };
+        if !out.is_empty() {
+            return Err(out);
+        }
+        let text = |s: &str| s.trim().to_string();
+        Ok(EntryContent {
+            name: text(&self.name),
+            summary: text(&self.summary),
+            category,
+            domain,
+            format,
+            source_org_id: text(&self.source_org_id),
+            providing_org_id: Some(text(&self.providing_org_id)).filter(|s| !s.is_empty()),
+            approving_department: text(&self.approving_department),
+            co_builder_org_ids: Vec::new(),
+            items,
+            share_type,
+            share_conditions: text(&self.share_conditions),
+            share_scope: text(&self.share_scope),
+            share_modes,
+            legal_basis: text(&self.legal_basis),
+            open_type,
+            open_conditions: text(&self.open_conditions),
+            open_basis: text(&self.open_basis),
+            update_frequency: frequency,
+            timeliness: text(&self.timeliness),
+            grade,
+            sensitivity,
+            classified: self.classified.is_some(),
+            release_date,
+            related_codes: self
+                .related_codes
+                .split([',', '，', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        })
+    }
+
+    fn from_content(c: &EntryContent) -> Self {
+        let on = |m: ShareMode| c.share_modes.contains(&m).then(|| "on".to_string());
+        EntryForm {
+            csrf: String::new(),
+            name: c.name.clone(),
+            summary: c.summary.clone(),
+            category: c.category.key().into(),
+            domain: c.domain.key().into(),
+            format: c.format.key().into(),
+            source_org_id: c.source_org_id.clone(),
+            providing_org_id: c.providing_org_id.clone().unwrap_or_default(),
+            approving_department: c.approving_department.clone(),
+            items: c
+                .items
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} | {} | {} | {} | {} | {} | {}",
+                        i.name,
+                        i.code_name,
+                        i.field_type.key(),
+                        i.length.map(|l| l.to_string()).unwrap_or_default(),
+                        if i.sensitive { "是" } else { "否" },
+                        i.key_role.key(),
+                        i.meaning
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            share_type: c.share_type.key().into(),
+            share_conditions: c.share_conditions.clone(),
+            share_scope: c.share_scope.clone(),
+            legal_basis: c.legal_basis.clone(),
+            share_api: on(ShareMode::Api),
+            share_download: on(ShareMode::Download),
+            share_page_query: on(ShareMode::PageQuery),
+            open_type: c.open_type.key().into(),
+            open_conditions: c.open_conditions.clone(),
+            open_basis: c.open_basis.clone(),
+            update_frequency: c.update_frequency.key().into(),
+            timeliness: c.timeliness.clone(),
+            grade: c.grade.key().into(),
+            sensitivity: c
+                .sensitivity
+                .map(|s| s.key().to_string())
+                .unwrap_or_default(),
+            classified: c.classified.then(|| "on".to_string()),
+            release_date: c.release_date.map(|d| d.to_string()).unwrap_or_default(),
+            related_codes: c.related_codes.join(", "),
+        }
+    }
+}
+
+/// Renders the form, with the errors (if any) keyed by field.
+async fn form_page(
+    state: &AppState,
+    web: &WebUser,
+    form: &EntryForm,
+    action: &str,
+    entry_code: Option<&str>,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Response {
+    let sources: Vec<_> = orgs::list_orgs(&state.app, &web.ctx, &OrgFilter::default())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| {
+            !o.disabled
+                && gongshu_domain::org::OrgKind::parse(&o.kind).is_some_and(|k| k.is_data_source())
+        })
+        .collect();
+    let by_field: BTreeMap<String, Vec<String>> =
+        errors.iter().fold(BTreeMap::new(), |mut m, e| {
+            let text = if web.lang.code() == "en" {
+                e.message_en.clone()
+            } else {
+                e.message_zh.clone()
+            };
+            // Item errors show under the items box.
+            let key = if e.field.starts_with("items") {
+                "items".to_string()
+            } else {
+                e.field.clone()
+            };
+            m.entry(key).or_default().push(text);
+            m
+        });
+    let page = render_page(
+        state,
+        "catalog_form.html",
+        web.lang,
+        Some(web),
+        context! {
+            form => form, action => action, entry_code => entry_code, errors => by_field,
+            error_count => errors.len(), sources => sources,
+            categories => options(Category::ALL, Category::key),
+            domains => options(Domain::ALL, Domain::key),
+            formats => options(ResourceFormat::ALL, ResourceFormat::key),
+            share_types => options(ShareType::ALL, ShareType::key),
+            open_types => options(OpenType::ALL, OpenType::key),
+            frequencies => options(UpdateFrequency::ALL, UpdateFrequency::key),
+            grades => options(Grade::ALL, Grade::key),
+            sensitivities => options(Sensitivity::ALL, Sensitivity::key),
+        },
+    );
+    (status, page).into_response()
+}
+
+pub async fn new_entry_page(State(state): State<AppState>, web: WebUser) -> Response {
+    let form = EntryForm {
+        category: "business".into(),
+        source_org_id: web.user.org_id.clone(),
+        share_type: "unconditional".into(),
+        share_api: Some("on".into()),
+        open_type: "not_open".into(),
+        update_frequency: "daily".into(),
+        grade: "general".into(),
+        sensitivity: "l2".into(),
+        ..Default::default()
+    };
+    form_page(
+        &state,
+        &web,
+        &form,
+        "/catalog",
+        None,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Errors of a failed save: the field errors of a form, or one general error.
+fn save_errors(e: ServiceError) -> Result<Vec<FieldError>, ServiceError> {
+    if e.errors.is_empty() {
+        return match e.field.clone() {
+            Some(field) if e.kind == gongshu_services::error::ErrorKind::Invalid => {
+                Ok(vec![FieldError {
+                    field,
+                    code: "input.invalid",
+                    message_zh: e.message,
+                    message_en: e.message_en,
+                }])
+            }
+            _ => Err(e),
+        };
+    }
+    Ok(e.errors
+        .iter()
+        .map(|p| FieldError {
+            field: p.field.clone(),
+            code: "input.invalid",
+            message_zh: p.message.clone(),
+            message_en: p.message_en.clone(),
+        })
+        .collect())
+}
+
+pub async fn create_entry(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(form): WebForm<EntryForm>,
+) -> Response {
+    if !web.csrf_ok(&form.csrf) {
+        return csrf_rejected();
+    }
+    let content = match form.to_content() {
+        Ok(c) => c,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &web,
+                &form,
+                "/catalog",
+                None,
+                errors,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    match catalog::create(&state.app, &web.ctx, content).await {
+        Ok(entry) => Redirect::to(&format!("/catalog/{}?done=created", entry.id)).into_response(),
+        Err(e) => match save_errors(e) {
+            Ok(errors) => {
+                form_page(
+                    &state,
+                    &web,
+                    &form,
+                    "/catalog",
+                    None,
+                    errors,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await
+            }
+            Err(e) => fail(&state, &web, e, "/catalog/new"),
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+pub async fn entry_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let entry = match catalog::get(&state.app, &web.ctx, &id).await {
+        Ok(e) => e,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
+    let history = catalog::history(&state.app, &web.ctx, &entry.id)
+        .await
+        .unwrap_or_default();
+    let org_names = org_names(&state, &web).await;
+    let p = &web.ctx.principal;
+    let owner = Some(entry.owner_org_id.as_str());
+    use gongshu_domain::permissions::Permission as P;
+    let may = context! {
+        register => p.authorize(P::CatalogRegister, owner).is_ok(),
+        review => p.authorize(P::CatalogReview, owner).is_ok(),
+        approve => p.authorize(P::CatalogApprove, owner).is_ok(),
+        offline => p.authorize(P::CatalogOffline, owner).is_ok(),
+    };
+    let shown = entry.published.clone().or_else(|| entry.working.clone());
+    let stage = entry
+        .stage
+        .as_deref()
+        .and_then(Stage::parse)
+        .map(|s| s.key());
+    render_page(
+        &state,
+        "catalog_entry.html",
+        web.lang,
+        Some(&web),
+        context! {
+            entry => entry, shown => shown, stage => stage, history => history,
+            org_names => org_names, may => may, done => q.done,
+            today => today_in_china(Utc::now()),
+        },
+    )
+    .into_response()
+}
+
+pub async fn edit_entry_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let entry = match catalog::get(&state.app, &web.ctx, &id).await {
+        Ok(e) => e,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
+    let Some(content) = entry.working.as_ref().or(entry.published.as_ref()) else {
+        return fail(
+            &state,
+            &web,
+            ServiceError::not_found("目录内容", "entry content", &id),
+            "/catalog",
+        );
+    };
+    let form = EntryForm::from_content(content);
+    let action = format!("/catalog/{}", entry.id);
+    form_page(
+        &state,
+        &web,
+        &form,
+        &action,
+        Some(&entry.code),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update_entry(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<EntryForm>,
+) -> Response {
+    if !web.csrf_ok(&form.csrf) {
+        return csrf_rejected();
+    }
+    let action = format!("/catalog/{id}");
+    let content = match form.to_content() {
+        Ok(c) => c,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &web,
+                &form,
+                &action,
+                None,
+                errors,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    match catalog::update(&state.app, &web.ctx, &id, content).await {
+        Ok(entry) => Redirect::to(&format!("/catalog/{}?done=updated", entry.id)).into_response(),
+        Err(e) => match save_errors(e) {
+            Ok(errors) => {
+                form_page(
+                    &state,
+                    &web,
+                    &form,
+                    &action,
+                    None,
+                    errors,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await
+            }
+            Err(e) => fail(&state, &web, e, &action),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn review_entry(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<ReviewForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let back = format!("/catalog/{id}");
+    let Some(action) = ReviewAction::parse(&f.action) else {
+        let e = ServiceError::invalid(
+            "catalog.unknown_action",
+            "action",
+            "未知的审核操作",
+            "unknown review action",
+        );
+        return fail(&state, &web, e, &back);
+    };
+    let result = catalog::review(&state.app, &web.ctx, &id, action, Some(f.reason)).await;
+    respond(
+        &state,
+        &web,
+        result,
+        &format!("{back}?done={}", action.key()),
+        &back,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct OfflineForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn take_offline(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<OfflineForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let back = format!("/catalog/{id}");
+    let result = catalog::take_offline(&state.app, &web.ctx, &id, &f.reason).await;
+    respond(&state, &web, result, &format!("{back}?done=offline"), &back)
+}
