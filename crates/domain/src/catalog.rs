@@ -485,6 +485,30 @@ pub fn normalise_item_name(name: &str) -> String {
         .collect()
 }
 
+/// CAT-3: the key under which the same datum meets across departments: its
+/// standard data element code when it has one, else its normalised name and meaning.
+pub fn item_key(item: &DataItem) -> String {
+    match item
+        .element_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => format!("element:{}", code.to_ascii_uppercase()),
+        None => format!(
+            "name:{}|{}",
+            normalise_item_name(&item.name),
+            normalise_item_name(&item.meaning)
+        ),
+    }
+}
+
+/// Items that identify a subject (ID number, credit code …) link records of many
+/// departments; using one is not a claim to be its source (CAT-3).
+pub fn is_link_key(item: &DataItem) -> bool {
+    item.key_role != KeyRole::None
+}
+
 /// CAT-1: a resource code: category digit, two-digit domain, then a six-digit
 /// sequence unique per node within that category and domain, e.g. `101-000042`.
 pub fn resource_code(category: Category, domain: Domain, sequence: u32) -> String {
@@ -731,6 +755,27 @@ mod tests {
         );
         assert!(resource_code(Category::Theme, Domain::Health, 1)
             .starts_with(&resource_code_prefix(Category::Theme, Domain::Health)));
+    }
+
+    #[test]
+    fn cat_3_item_keys_meet_by_element_code_or_name_and_meaning() {
+        let mut a = sample().items[0].clone();
+        a.key_role = KeyRole::None;
+        a.name = "婚姻状况".into();
+        a.meaning = "".into();
+        let mut b = a.clone();
+        b.name = " 婚姻 状况".into();
+        assert_eq!(item_key(&a), item_key(&b));
+        b.meaning = "婚姻登记结果".into();
+        assert_ne!(
+            item_key(&a),
+            item_key(&b),
+            "same name, other meaning: another datum"
+        );
+        a.element_code = Some("de0105".into());
+        b.element_code = Some(" DE0105 ".into());
+        assert_eq!(item_key(&a), item_key(&b), "one element code, one datum");
+        assert!(!is_link_key(&a) && is_link_key(&sample().items[0]));
     }
 
     #[test]

@@ -50,6 +50,7 @@ impl Modify for Security {
         api::tokens::list_tokens, api::tokens::create_token, api::tokens::revoke_token,
         api::catalog::list_entries, api::catalog::overdue_entries, api::catalog::create_entry, api::catalog::get_entry,
         api::catalog::update_entry, api::catalog::review_entry, api::catalog::take_offline, api::catalog::entry_history,
+        api::catalog::list_conflicts, api::catalog::resolve_conflict, api::catalog::entry_duplicates,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,
     ),

@@ -542,3 +542,181 @@ pub async fn take_offline(
     )
     .await
 }
+
+/// CAT-3: a datum of a base catalog registered with more than one source department.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemConflict {
+    pub item_key: String,
+    pub item_name: String,
+    /// Every department that registers the datum as its source.
+    pub source_org_ids: Vec<String>,
+    pub claims: Vec<gongshu_store::CatalogItemClaim>,
+    /// The authority's decision, once made.
+    pub decided: Option<gongshu_store::ItemSource>,
+    /// Entries that still register the datum from a department other than the decided source.
+    pub entries_to_correct: Vec<String>,
+}
+
+impl ItemConflict {
+    pub fn is_open(&self) -> bool {
+        self.decided.is_none()
+    }
+}
+
+/// CAT-3: the conflict list: every contested datum of a base catalog, open ones first.
+pub async fn conflicts(app: &App, ctx: &Ctx) -> ServiceResult<Vec<ItemConflict>> {
+    ctx.principal.authorize(Permission::CatalogRead, None)?;
+    let claims = app.store.contested_catalog_items().await?;
+    let decisions: std::collections::HashMap<String, gongshu_store::ItemSource> = app
+        .store
+        .list_item_sources()
+        .await?
+        .into_iter()
+        .map(|d| (d.item_key.clone(), d))
+        .collect();
+    let mut out: Vec<ItemConflict> = Vec::new();
+    for claim in claims {
+        match out.last_mut() {
+            Some(c) if c.item_key == claim.item_key => c.claims.push(claim),
+            _ => out.push(ItemConflict {
+                item_key: claim.item_key.clone(),
+                item_name: claim.item_name.clone(),
+                source_org_ids: Vec::new(),
+                claims: vec![claim],
+                decided: None,
+                entries_to_correct: Vec::new(),
+            }),
+        }
+    }
+    out.retain(|c| c.claims.iter().any(|k| k.category == Category::Base.key()));
+    for c in &mut out {
+        let mut sources: Vec<String> = c.claims.iter().map(|k| k.source_org_id.clone()).collect();
+        sources.sort();
+        sources.dedup();
+        c.source_org_ids = sources;
+        c.decided = decisions.get(&c.item_key).cloned();
+        if let Some(d) = &c.decided {
+            let mut to_correct: Vec<String> = c
+                .claims
+                .iter()
+                .filter(|k| k.source_org_id != d.source_org_id)
+                .map(|k| k.entry_id.clone())
+                .collect();
+            to_correct.dedup();
+            c.entries_to_correct = to_correct;
+        }
+    }
+    out.sort_by_key(|c| (!c.is_open(), c.item_name.clone()));
+    Ok(out)
+}
+
+/// The authority's decision on a contested datum.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveConflict {
+    pub item_key: String,
+    /// One of the departments that claim the datum.
+    pub source_org_id: String,
+    /// Why this department, e.g. the law that makes it responsible.
+    pub note: String,
+}
+
+/// CAT-3: the authority names the one source department of a contested datum.
+pub async fn resolve_conflict(
+    app: &App,
+    ctx: &Ctx,
+    input: ResolveConflict,
+) -> ServiceResult<gongshu_store::ItemSource> {
+    ctx.principal.authorize(Permission::CatalogApprove, None)?;
+    let note = input.note.trim().to_string();
+    if note.is_empty() {
+        return Err(ServiceError::invalid(
+            "catalog.reason_required",
+            "note",
+            "请写明确定数源部门的依据",
+            "state the basis for the decision",
+        ));
+    }
+    let claims = app
+        .store
+        .catalog_item_claims(std::slice::from_ref(&input.item_key))
+        .await?;
+    if claims.is_empty() {
+        return Err(ServiceError::not_found(
+            "数据项",
+            "data item",
+            &input.item_key,
+        ));
+    }
+    if !claims
+        .iter()
+        .any(|c| c.source_org_id == input.source_org_id)
+    {
+        return Err(ServiceError::invalid(
+            "catalog.source_not_claimant",
+            "source_org_id",
+            "只能在登记了该数据项的部门中确定数源部门",
+            "the source must be one of the departments that register the datum",
+        ));
+    }
+    let decision = gongshu_store::ItemSource {
+        item_key: input.item_key.clone(),
+        source_org_id: input.source_org_id,
+        note,
+        decided_by: ctx.principal.actor.clone(),
+        decided_at: truncate_to_micros(Utc::now()),
+    };
+    let mut audit = ctx.audit("catalog.source_decide", "catalog_item", &input.item_key);
+    audit.after = summary(&decision);
+    app.store
+        .commit(vec![Change::PutItemSource(decision.clone())], vec![audit])
+        .await?;
+    Ok(decision)
+}
+
+/// COL-5: a data item of an entry that another department already provides.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DuplicateWarning {
+    pub item_name: String,
+    pub item_key: String,
+    /// Published entries of other source departments that register the same datum.
+    pub provided_by: Vec<gongshu_store::CatalogItemClaim>,
+}
+
+/// COL-5: before submission, the items of the entry's working copy (or published
+/// version) that other source departments already provide in published entries:
+/// data obtainable by sharing must not be collected again.
+pub async fn duplicates(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<Vec<DuplicateWarning>> {
+    let entry = get(app, ctx, id).await?;
+    let Some(content) = entry.working.as_ref().or(entry.published.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let own_items: Vec<_> = content
+        .items
+        .iter()
+        .filter(|i| !catalog::is_link_key(i))
+        .collect();
+    let keys: Vec<String> = own_items.iter().map(|i| catalog::item_key(i)).collect();
+    let claims = app.store.catalog_item_claims(&keys).await?;
+    Ok(own_items
+        .iter()
+        .zip(keys)
+        .filter_map(|(item, key)| {
+            let provided_by: Vec<_> = claims
+                .iter()
+                .filter(|c| {
+                    c.item_key == key
+                        && c.version == "published"
+                        && c.entry_id != entry.id
+                        && c.source_org_id != content.source_org_id
+                })
+                .cloned()
+                .collect();
+            (!provided_by.is_empty()).then(|| DuplicateWarning {
+                item_name: item.name.trim().to_string(),
+                item_key: key,
+                provided_by,
+            })
+        })
+        .collect())
+}

@@ -391,6 +391,23 @@ fn org_id_of(orgs: &[gongshu_store::Organization], name: &str) -> String {
 /// Seeds the demo region with `people` synthetic people (and a tenth as many entities);
 /// returns the logins to print.
 pub async fn seed(app: &App, people: u32) -> ServiceResult<Vec<DemoLogin>> {
+    let (logins, id_of) = seed_foundation_with_ids(app, people).await?;
+    crate::demo_catalog::seed_catalog(app, &Ctx::cli(), id_of.as_ref()).await?;
+    Ok(logins)
+}
+
+/// The demo region without the catalog: organisations, officers, users, subjects.
+pub async fn seed_foundation(app: &App, people: u32) -> ServiceResult<Vec<DemoLogin>> {
+    Ok(seed_foundation_with_ids(app, people).await?.0)
+}
+
+/// Maps a demo organisation key (`psb`, `authority` …) to its id.
+type OrgIds = Box<dyn Fn(&str) -> String + Send + Sync>;
+
+async fn seed_foundation_with_ids(
+    app: &App,
+    people: u32,
+) -> ServiceResult<(Vec<DemoLogin>, OrgIds)> {
     let ctx = Ctx::cli();
     for (code, name, name_en, hosts_node) in DIVISIONS {
         orgs::upsert_division(
@@ -477,7 +494,14 @@ pub async fn seed(app: &App, people: u32) -> ServiceResult<Vec<DemoLogin>> {
 
     let logins = create_users(app, &ctx, &created).await?;
     seed_subjects(app, &ctx, people, &mut rng).await?;
-    Ok(logins)
+    let ids: std::collections::HashMap<&'static str, String> = ORGS
+        .iter()
+        .map(|o| (o.0, org_id_of(&created, o.1)))
+        .collect();
+    Ok((
+        logins,
+        Box::new(move |key: &str| ids.get(key).cloned().unwrap_or_default()),
+    ))
 }
 
 async fn create_users(

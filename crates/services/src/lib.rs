@@ -5,6 +5,7 @@ pub mod audit_writer;
 pub mod catalog;
 pub mod context;
 pub mod demo;
+pub mod demo_catalog;
 pub mod error;
 pub mod identity;
 pub mod jobs;

@@ -454,6 +454,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .map_err(db_err)?;
         }
         Change::InsertCatalogEntry(e) => {
+            let items_of = e.clone();
             sqlx::query(
                 "INSERT INTO catalog_entries (id, code, owner_org_id, category, domain, name, source_org_id, share_type,
                  open_type, published_json, published_version, published_at, offline, offline_reason, offline_at,
@@ -490,8 +491,10 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
+            write_catalog_items(tx, &items_of).await?;
         }
         Change::UpdateCatalogEntry { entry: e, expected_updated_at } => {
+            let items_of = e.clone();
             let done = sqlx::query(
                 "UPDATE catalog_entries SET name = $2, source_org_id = $3, share_type = $4, open_type = $5,
                  published_json = $6, published_version = $7, published_at = $8, offline = $9, offline_reason = $10,
@@ -527,6 +530,23 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound(format!("catalog entry {} (changed meanwhile)", e.id)));
             }
+            write_catalog_items(tx, &items_of).await?;
+        }
+        Change::PutItemSource(s) => {
+            sqlx::query(
+                "INSERT INTO catalog_item_sources (item_key, source_org_id, note, decided_by, decided_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (item_key) DO UPDATE SET source_org_id = excluded.source_org_id, note = excluded.note,
+                 decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+            )
+            .bind(s.item_key)
+            .bind(s.source_org_id)
+            .bind(s.note)
+            .bind(s.decided_by)
+            .bind(s.decided_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
         }
         Change::InsertCatalogReview(r) => {
             sqlx::query(
@@ -547,6 +567,64 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
     }
     Ok(())
 }
+
+/// CAT-3: the entry's data items as the store indexes them: those of the published
+/// version (unless offline) and of the working copy.
+async fn write_catalog_items(tx: &mut DbTx<'_>, e: &CatalogEntry) -> StoreResult<()> {
+    sqlx::query("DELETE FROM catalog_items WHERE entry_id = $1")
+        .bind(&e.id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    let published = e.published.as_ref().filter(|_| !e.offline);
+    for (version, content) in [("published", published), ("working", e.working.as_ref())] {
+        let Some(content) = content else { continue };
+        for (position, item) in content.items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO catalog_items (entry_id, version, position, item_key, name, source_org_id, category, link_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&e.id)
+            .bind(version)
+            .bind(position as i32)
+            .bind(gongshu_domain::catalog::item_key(item))
+            .bind(item.name.trim())
+            .bind(&content.source_org_id)
+            .bind(content.category.key())
+            .bind(gongshu_domain::catalog::is_link_key(item))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
+fn item_claim_from(r: &DbRow) -> Result<CatalogItemClaim, sqlx::Error> {
+    Ok(CatalogItemClaim {
+        item_key: r.try_get("item_key")?,
+        item_name: r.try_get("name")?,
+        source_org_id: r.try_get("source_org_id")?,
+        entry_id: r.try_get("entry_id")?,
+        entry_code: r.try_get("code")?,
+        entry_name: r.try_get("entry_name")?,
+        category: r.try_get("category")?,
+        version: r.try_get("version")?,
+    })
+}
+
+fn item_source_from(r: &DbRow) -> Result<ItemSource, sqlx::Error> {
+    Ok(ItemSource {
+        item_key: r.try_get("item_key")?,
+        source_org_id: r.try_get("source_org_id")?,
+        note: r.try_get("note")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+    })
+}
+
+const ITEM_CLAIM_COLUMNS: &str = "SELECT i.item_key, i.name, i.source_org_id, i.entry_id, e.code, e.name AS entry_name, \
+     i.category, i.version FROM catalog_items i JOIN catalog_entries e ON e.id = i.entry_id";
 
 /// A lookup table of the audit trail: its key columns, and the `audit_log`
 /// expressions (over `audit_log a`) they hold; a missing organisation or object id
@@ -931,6 +1009,9 @@ impl Store for BackendStore {
             let pattern = format!("%{}%", q.trim());
             qb.push(" AND (name LIKE ").push_bind(pattern.clone()).push(" OR code LIKE ").push_bind(pattern).push(")");
         }
+        if let Some(m) = f.mounted {
+            qb.push(" AND mounted = ").push_bind(m);
+        }
         if let Some(day) = f.overdue_on {
             qb.push(" AND stage = 'authority_review' AND authority_due < ").push_bind(day);
         }
@@ -955,6 +1036,36 @@ impl Store for BackendStore {
             catalog_review_from,
         )
         .await
+    }
+
+    async fn contested_catalog_items(&self) -> StoreResult<Vec<CatalogItemClaim>> {
+        let sql = format!(
+            "{ITEM_CLAIM_COLUMNS} WHERE NOT i.link_key AND i.item_key IN (
+                 SELECT item_key FROM catalog_items WHERE NOT link_key
+                 GROUP BY item_key HAVING COUNT(DISTINCT source_org_id) > 1)
+             ORDER BY i.item_key, i.source_org_id, e.code, i.version"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(item_claim_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn catalog_item_claims(&self, item_keys: &[String]) -> StoreResult<Vec<CatalogItemClaim>> {
+        if item_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(ITEM_CLAIM_COLUMNS);
+        qb.push(" WHERE NOT i.link_key AND i.item_key IN (");
+        let mut sep = qb.separated(", ");
+        for k in item_keys {
+            sep.push_bind(k.clone());
+        }
+        qb.push(") ORDER BY i.item_key, e.code");
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(item_claim_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn list_item_sources(&self) -> StoreResult<Vec<ItemSource>> {
+        fetch_all(&self.reader, "SELECT * FROM catalog_item_sources ORDER BY item_key", &[], item_source_from).await
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {

@@ -65,6 +65,8 @@ pub enum Change {
         expected_updated_at: DateTime<Utc>,
     },
     InsertCatalogReview(CatalogReview),
+    /// CAT-3: records (or replaces) the one source of a datum.
+    PutItemSource(ItemSource),
 }
 
 /// The storage port. Both backends behave the same; the integration suite proves it.
@@ -122,6 +124,13 @@ pub trait Store: Send + Sync + 'static {
     async fn last_catalog_code(&self, prefix: &str) -> StoreResult<Option<String>>;
     /// Oldest first.
     async fn list_catalog_reviews(&self, entry_id: &str) -> StoreResult<Vec<CatalogReview>>;
+    /// CAT-3: claims (not link keys) of every datum registered with more than one
+    /// source department, ordered by key.
+    async fn contested_catalog_items(&self) -> StoreResult<Vec<CatalogItemClaim>>;
+    /// Claims (not link keys) of the given data items, by any entry.
+    async fn catalog_item_claims(&self, item_keys: &[String])
+        -> StoreResult<Vec<CatalogItemClaim>>;
+    async fn list_item_sources(&self) -> StoreResult<Vec<ItemSource>>;
 
     // Audit (GOV-5)
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;

@@ -282,6 +282,8 @@ pub struct CatalogFilter {
     pub q: Option<String>,
     /// Only entries awaiting the authority whose due day is before this day.
     pub overdue_on: Option<NaiveDate>,
+    /// CAT-6: only entries with (true) or without (false) data mounted behind them.
+    pub mounted: Option<bool>,
     /// At most this many entries, 1–1000 (default 200).
     pub limit: Option<i64>,
 }
@@ -305,4 +307,28 @@ impl CatalogFilter {
         }
         self
     }
+}
+
+/// CAT-3: one entry's registration of a data item with its source department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CatalogItemClaim {
+    pub item_key: String,
+    pub item_name: String,
+    pub source_org_id: String,
+    pub entry_id: String,
+    pub entry_code: String,
+    pub entry_name: String,
+    pub category: String,
+    /// `published` or `working` (a draft or an entry in review).
+    pub version: String,
+}
+
+/// CAT-3: the authority's decision on which department is the one source of a datum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemSource {
+    pub item_key: String,
+    pub source_org_id: String,
+    pub note: String,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
 }

@@ -135,3 +135,36 @@ pub async fn entry_history(
     let entry = catalog::get(&s.app, &ctx, &id).await?;
     Ok(Json(catalog::history(&s.app, &ctx, &entry.id).await?))
 }
+
+/// CAT-3: the conflict list: data of base catalogs registered by more than one source department.
+#[utoipa::path(get, path = "/api/v1/catalog/conflicts", tag = "catalog",
+    responses((status = 200, body = [catalog::ItemConflict]), (status = 403, body = ErrorBody)))]
+pub async fn list_conflicts(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<catalog::ItemConflict>>> {
+    Ok(Json(catalog::conflicts(&s.app, &ctx).await?))
+}
+
+/// CAT-3: the authority names the one source department of a contested datum.
+#[utoipa::path(post, path = "/api/v1/catalog/conflicts/resolve", tag = "catalog",
+    request_body = catalog::ResolveConflict,
+    responses((status = 200, body = gongshu_store::ItemSource), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn resolve_conflict(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(input): ApiJson<catalog::ResolveConflict>,
+) -> ApiResult<Json<gongshu_store::ItemSource>> {
+    Ok(Json(catalog::resolve_conflict(&s.app, &ctx, input).await?))
+}
+
+/// COL-5: the entry's data items that other departments already provide.
+#[utoipa::path(get, path = "/api/v1/catalog/{id}/duplicates", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = [catalog::DuplicateWarning]), (status = 404, body = ErrorBody)))]
+pub async fn entry_duplicates(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<catalog::DuplicateWarning>>> {
+    Ok(Json(catalog::duplicates(&s.app, &ctx, &id).await?))
+}

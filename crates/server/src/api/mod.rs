@@ -65,6 +65,15 @@ pub fn routes() -> Router<AppState> {
             get(catalog::list_entries).post(catalog::create_entry),
         )
         .route("/api/v1/catalog/overdue", get(catalog::overdue_entries))
+        .route("/api/v1/catalog/conflicts", get(catalog::list_conflicts))
+        .route(
+            "/api/v1/catalog/conflicts/resolve",
+            post(catalog::resolve_conflict),
+        )
+        .route(
+            "/api/v1/catalog/{id}/duplicates",
+            get(catalog::entry_duplicates),
+        )
         .route(
             "/api/v1/catalog/{id}",
             get(catalog::get_entry).put(catalog::update_entry),

@@ -39,6 +39,9 @@ pub struct CatalogQuery {
     /// "1": only authority reviews past their due working day.
     #[serde(default)]
     overdue: Option<String>,
+    /// "0": only entries without data mounted (CAT-6).
+    #[serde(default)]
+    mounted: Option<String>,
     #[serde(default)]
     done: Option<String>,
 }
@@ -57,6 +60,11 @@ pub async fn catalog_page(
         share_type: q.share_type.clone(),
         owner_org_id: q.owner_org_id.clone(),
         overdue_on: overdue.then(|| today_in_china(Utc::now())),
+        mounted: match q.mounted.as_deref() {
+            Some("0") => Some(false),
+            Some("1") => Some(true),
+            _ => None,
+        },
         ..Default::default()
     };
     let entries = match catalog::list(&state.app, &web.ctx, filter).await {
@@ -526,6 +534,9 @@ pub async fn entry_page(
     let history = catalog::history(&state.app, &web.ctx, &entry.id)
         .await
         .unwrap_or_default();
+    let duplicates = catalog::duplicates(&state.app, &web.ctx, &entry.id)
+        .await
+        .unwrap_or_default();
     let org_names = org_names(&state, &web).await;
     let p = &web.ctx.principal;
     let owner = Some(entry.owner_org_id.as_str());
@@ -548,7 +559,7 @@ pub async fn entry_page(
         web.lang,
         Some(&web),
         context! {
-            entry => entry, shown => shown, stage => stage, history => history,
+            entry => entry, shown => shown, stage => stage, history => history, duplicates => duplicates,
             org_names => org_names, may => may, done => q.done,
             today => today_in_china(Utc::now()),
         },
@@ -688,4 +699,64 @@ pub async fn take_offline(
     let back = format!("/catalog/{id}");
     let result = catalog::take_offline(&state.app, &web.ctx, &id, &f.reason).await;
     respond(&state, &web, result, &format!("{back}?done=offline"), &back)
+}
+
+pub async fn conflicts_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let conflicts = match catalog::conflicts(&state.app, &web.ctx).await {
+        Ok(c) => c,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
+    let org_names = org_names(&state, &web).await;
+    let may_resolve = web
+        .ctx
+        .principal
+        .authorize(
+            gongshu_domain::permissions::Permission::CatalogApprove,
+            None,
+        )
+        .is_ok();
+    render_page(
+        &state,
+        "catalog_conflicts.html",
+        web.lang,
+        Some(&web),
+        context! { conflicts => conflicts, org_names => org_names, may_resolve => may_resolve, done => q.done },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    csrf: String,
+    item_key: String,
+    source_org_id: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn resolve_conflict(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(f): WebForm<ResolveForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let input = catalog::ResolveConflict {
+        item_key: f.item_key,
+        source_org_id: f.source_org_id,
+        note: f.note,
+    };
+    let result = catalog::resolve_conflict(&state.app, &web.ctx, input).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/conflicts?done=resolved",
+        "/catalog/conflicts",
+    )
 }

@@ -37,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/catalog/new", get(catalog::new_entry_page))
         .route(
+            "/catalog/conflicts",
+            get(catalog::conflicts_page).post(catalog::resolve_conflict),
+        )
+        .route(
             "/catalog/{id}",
             get(catalog::entry_page).post(catalog::update_entry),
         )

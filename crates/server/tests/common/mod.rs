@@ -231,9 +231,9 @@ impl TestServer {
         }
     }
 
-    /// Seeds the demo region (14 users of every role) and returns its logins.
+    /// Seeds the demo region (14 users of every role, no catalog) and returns its logins.
     pub async fn seed_demo(&self) -> Demo {
-        let logins = gongshu_services::demo::seed(&self.app, 20)
+        let logins = gongshu_services::demo::seed_foundation(&self.app, 20)
             .await
             .expect("seed demo");
         Demo { logins }

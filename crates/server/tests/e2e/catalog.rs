@@ -425,3 +425,176 @@ async fn cat_2_overdue_authority_reviews_are_listed(srv: Arc<TestServer>) {
     assert_eq!(listed, [ids[0].as_str()]);
 }
 both_backends!(cat_2_overdue_authority_reviews_are_listed);
+
+/// CAT-3, COL-5: a datum of a base catalog claimed by a second department is a
+/// conflict the authority resolves; an entry whose items another department
+/// already provides is flagged before submission.
+async fn cat_3_second_source_of_a_base_datum_is_a_conflict_the_authority_resolves(
+    srv: Arc<TestServer>,
+) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let market = srv.login_demo(&demo, "market.admin").await;
+    let psb = registrar.org_id.clone();
+
+    let mut household = business_entry(&psb, "户籍登记信息");
+    household["items"] = json!([
+        {"name": "公民身份号码", "code_name": "citizen_id", "field_type": "string", "key_role": "citizen_id"},
+        {"name": "户籍地址", "code_name": "household_address", "field_type": "string", "meaning": "常住户口登记地址"}
+    ]);
+    let a = registrar
+        .post("/api/v1/catalog", household)
+        .await
+        .expect_status(201);
+    let a_id = a["id"].as_str().expect("id").to_string();
+    review(&registrar, &a_id, "submit", None)
+        .await
+        .expect_status(200);
+    review(&reviewer, &a_id, "department_pass", None)
+        .await
+        .expect_status(200);
+    review(&authority, &a_id, "authority_approve", None)
+        .await
+        .expect_status(200);
+
+    let none = authority
+        .get("/api/v1/catalog/conflicts")
+        .await
+        .expect_status(200);
+    assert_eq!(
+        none.as_array().map(Vec::len),
+        Some(0),
+        "one source so far: {none}"
+    );
+
+    // The authority's base catalog names civil affairs as the source of the same datum
+    // (spelled with a space); the shared ID-number key is a link, not a claim.
+    let mut base = business_entry(&civil.org_id, "人口基础信息");
+    base["category"] = json!("base");
+    base["items"] = json!([
+        {"name": "公民身份号码", "code_name": "citizen_id", "field_type": "string", "key_role": "citizen_id"},
+        {"name": "户籍 地址", "code_name": "address", "field_type": "string", "meaning": "常住户口登记地址"}
+    ]);
+    let b = authority
+        .post("/api/v1/catalog", base)
+        .await
+        .expect_status(201);
+    let b_id = b["id"].as_str().expect("id").to_string();
+
+    let warnings = authority
+        .get(&format!("/api/v1/catalog/{b_id}/duplicates"))
+        .await
+        .expect_status(200);
+    let warnings = warnings.as_array().expect("warnings").clone();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["item_name"], "户籍 地址");
+    assert_eq!(warnings[0]["provided_by"][0]["entry_id"], a_id.as_str());
+    assert_eq!(warnings[0]["provided_by"][0]["source_org_id"], psb.as_str());
+
+    let conflicts = registrar
+        .get("/api/v1/catalog/conflicts")
+        .await
+        .expect_status(200);
+    let conflicts = conflicts.as_array().expect("conflicts").clone();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    let key = conflicts[0]["item_key"].as_str().expect("key").to_string();
+    let mut expected = vec![psb.clone(), civil.org_id.clone()];
+    expected.sort();
+    assert_eq!(conflicts[0]["source_org_ids"], json!(expected));
+    assert_eq!(conflicts[0]["decided"], Value::Null);
+
+    registrar
+        .post(
+            "/api/v1/catalog/conflicts/resolve",
+            json!({"item_key": key, "source_org_id": psb, "note": "户口登记由公安机关负责"}),
+        )
+        .await
+        .expect_error(403, "auth.denied");
+    authority
+        .post(
+            "/api/v1/catalog/conflicts/resolve",
+            json!({"item_key": key, "source_org_id": market.org_id, "note": "x"}),
+        )
+        .await
+        .expect_error(400, "catalog.source_not_claimant");
+    authority
+        .post(
+            "/api/v1/catalog/conflicts/resolve",
+            json!({"item_key": key, "source_org_id": psb, "note": "《户口登记条例》：户口登记由公安机关负责"}),
+        )
+        .await
+        .expect_status(200);
+    let decided = authority
+        .get("/api/v1/catalog/conflicts")
+        .await
+        .expect_status(200);
+    assert_eq!(decided[0]["decided"]["source_org_id"], psb.as_str());
+    assert_eq!(decided[0]["entries_to_correct"], json!([b_id]));
+
+    let auditor = srv.login_demo(&demo, "auditor").await;
+    let trail = auditor
+        .get("/api/v1/audit?action=catalog.source_decide")
+        .await
+        .expect_status(200);
+    assert_eq!(trail.as_array().map(Vec::len), Some(1));
+}
+both_backends!(cat_3_second_source_of_a_base_datum_is_a_conflict_the_authority_resolves);
+
+/// The demo catalog: about 300 entries in every lifecycle state, deliberate
+/// one-source conflicts and overdue reviews, all audited, chain intact.
+async fn cat_1_demo_seeds_a_catalog_in_every_state(srv: Arc<TestServer>) {
+    gongshu_services::demo::seed(&srv.app, 10)
+        .await
+        .expect("seed the demo with its catalog");
+    let ctx = gongshu_services::Ctx::cli();
+    let all = gongshu_services::catalog::list(
+        &srv.app,
+        &ctx,
+        gongshu_store::CatalogFilter {
+            limit: Some(1000),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("list");
+    assert!(
+        (280..=400).contains(&all.len()),
+        "about 300 entries: {}",
+        all.len()
+    );
+    for stage in ["draft", "department_review", "authority_review"] {
+        assert!(
+            all.iter().any(|e| e.stage.as_deref() == Some(stage)),
+            "some entry in {stage}"
+        );
+    }
+    assert!(all.iter().any(|e| e.offline), "some entry offline");
+    assert!(
+        all.iter()
+            .any(|e| e.published.is_some() && e.working.is_some()),
+        "some published entry under revision"
+    );
+    for category in ["base", "theme", "business"] {
+        assert!(all.iter().any(|e| e.category == category), "{category}");
+    }
+    let overdue = gongshu_services::catalog::overdue(&srv.app, &ctx, chrono::Utc::now())
+        .await
+        .expect("overdue");
+    assert!(!overdue.is_empty(), "some authority reviews are overdue");
+    let conflicts = gongshu_services::catalog::conflicts(&srv.app, &ctx)
+        .await
+        .expect("conflicts");
+    let names: Vec<&str> = conflicts.iter().map(|c| c.item_name.as_str()).collect();
+    assert!(
+        names.contains(&"婚姻状况") && names.contains(&"法定代表人"),
+        "{names:?}"
+    );
+    let report = gongshu_services::audit::verify_chain(&srv.app)
+        .await
+        .expect("verify");
+    assert!(report.ok, "{}", report.message_en);
+}
+both_backends!(cat_1_demo_seeds_a_catalog_in_every_state);
