@@ -243,9 +243,17 @@ pub async fn create(app: &App, ctx: &Ctx, content: EntryContent) -> ServiceResul
 pub async fn create_at(
     app: &App,
     ctx: &Ctx,
-    mut content: EntryContent,
+    content: EntryContent,
     now: DateTime<Utc>,
 ) -> ServiceResult<CatalogEntry> {
+    let mut created = create_many_at(app, ctx, vec![content], now)
+        .await
+        .map_err(|mut rows| rows.remove(0).1)?;
+    Ok(created.remove(0))
+}
+
+/// The organisation a registrar registers for, once it may.
+fn registering_org(ctx: &Ctx) -> ServiceResult<String> {
     let owner = ctx.principal.org_id.clone().ok_or_else(|| {
         ServiceError::new(
             ErrorKind::Denied,
@@ -256,61 +264,121 @@ pub async fn create_at(
     })?;
     ctx.principal
         .authorize(Permission::CatalogRegister, Some(&owner))?;
-    content.name = content.name.trim().to_string();
-    check(app, &owner, &content).await?;
-    let now = truncate_to_micros(now);
-    let prefix = catalog::resource_code_prefix(content.category, content.domain);
-    // Two registrations may race for one sequence number; the unique code decides.
-    for _ in 0..5 {
-        let next = match app.store.last_catalog_code(&prefix).await? {
-            Some(code) => code[prefix.len()..].parse::<u32>().unwrap_or(0) + 1,
-            None => 1,
-        };
-        let mut entry = CatalogEntry {
-            id: new_id(),
-            code: catalog::resource_code(content.category, content.domain, next),
-            owner_org_id: owner.clone(),
-            category: content.category.key().into(),
-            domain: content.domain.key().into(),
-            name: String::new(),
-            source_org_id: String::new(),
-            share_type: String::new(),
-            open_type: String::new(),
-            published: None,
-            published_version: 0,
-            published_at: None,
-            offline: false,
-            offline_reason: None,
-            offline_at: None,
-            working: Some(content.clone()),
-            stage: Some(Stage::Draft.key().into()),
-            registrar_user_id: None,
-            department_reviewer_user_id: None,
-            submitted_at: None,
-            authority_due: None,
-            return_reason: None,
-            mounted: false,
-            created_at: now,
-            updated_at: now,
-        };
-        refresh_columns(&mut entry);
-        let mut audit = ctx.audit("catalog.create", "catalog_entry", &entry.id);
-        audit.after = summary(&status_summary(&entry));
-        let changes = vec![
-            Change::InsertCatalogEntry(entry.clone()),
-            Change::InsertCatalogReview(review_row(ctx, &entry.id, "create", None, now)),
-        ];
-        match app.store.commit(changes, vec![audit]).await {
-            Ok(_) => return Ok(entry),
-            Err(StoreError::Conflict(_)) => continue,
-            Err(e) => return Err(e.into()),
+    Ok(owner)
+}
+
+fn draft_entry(
+    owner: &str,
+    code: String,
+    content: EntryContent,
+    now: DateTime<Utc>,
+) -> CatalogEntry {
+    let mut entry = CatalogEntry {
+        id: new_id(),
+        code,
+        owner_org_id: owner.to_string(),
+        category: content.category.key().into(),
+        domain: content.domain.key().into(),
+        name: String::new(),
+        source_org_id: String::new(),
+        share_type: String::new(),
+        open_type: String::new(),
+        published: None,
+        published_version: 0,
+        published_at: None,
+        offline: false,
+        offline_reason: None,
+        offline_at: None,
+        working: Some(content),
+        stage: Some(Stage::Draft.key().into()),
+        registrar_user_id: None,
+        department_reviewer_user_id: None,
+        submitted_at: None,
+        authority_due: None,
+        return_reason: None,
+        mounted: false,
+        created_at: now,
+        updated_at: now,
+    };
+    refresh_columns(&mut entry);
+    entry
+}
+
+/// CAT-1: registers several entries at once (a spreadsheet import): all of them, or
+/// none. On failure, every failing entry is returned with its index and error.
+pub async fn create_many(
+    app: &App,
+    ctx: &Ctx,
+    contents: Vec<EntryContent>,
+) -> Result<Vec<CatalogEntry>, Vec<(usize, ServiceError)>> {
+    create_many_at(app, ctx, contents, Utc::now()).await
+}
+
+pub async fn create_many_at(
+    app: &App,
+    ctx: &Ctx,
+    mut contents: Vec<EntryContent>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CatalogEntry>, Vec<(usize, ServiceError)>> {
+    let owner = registering_org(ctx).map_err(|e| vec![(0, e)])?;
+    let mut failures = Vec::new();
+    for (i, content) in contents.iter_mut().enumerate() {
+        content.name = content.name.trim().to_string();
+        if let Err(e) = check(app, &owner, content).await {
+            failures.push((i, e));
         }
     }
-    Err(ServiceError::conflict(
-        "catalog.code_busy",
-        "分配资源代码时冲突，请重试",
-        "could not allocate a resource code; try again",
-    ))
+    if !failures.is_empty() {
+        return Err(failures);
+    }
+    let now = truncate_to_micros(now);
+    // Concurrent registrations may race for a sequence number; the unique code decides.
+    for _ in 0..5 {
+        let mut next: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut entries = Vec::with_capacity(contents.len());
+        for content in &contents {
+            let prefix = catalog::resource_code_prefix(content.category, content.domain);
+            if !next.contains_key(&prefix) {
+                let last = app
+                    .store
+                    .last_catalog_code(&prefix)
+                    .await
+                    .map_err(|e| vec![(0, e.into())])?;
+                let n = last
+                    .map(|c| c[prefix.len()..].parse::<u32>().unwrap_or(0))
+                    .unwrap_or(0);
+                next.insert(prefix.clone(), n);
+            }
+            let seq = next.get_mut(&prefix).expect("inserted above");
+            *seq += 1;
+            let code = catalog::resource_code(content.category, content.domain, *seq);
+            entries.push(draft_entry(&owner, code, content.clone(), now));
+        }
+        let mut changes = Vec::with_capacity(entries.len() * 2);
+        let mut audits = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let mut audit = ctx.audit("catalog.create", "catalog_entry", &entry.id);
+            audit.after = summary(&status_summary(entry));
+            audits.push(audit);
+            changes.push(Change::InsertCatalogEntry(entry.clone()));
+            changes.push(Change::InsertCatalogReview(review_row(
+                ctx, &entry.id, "create", None, now,
+            )));
+        }
+        match app.store.commit(changes, audits).await {
+            Ok(_) => return Ok(entries),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(vec![(0, e.into())]),
+        }
+    }
+    Err(vec![(
+        0,
+        ServiceError::conflict(
+            "catalog.code_busy",
+            "分配资源代码时冲突，请重试",
+            "could not allocate a resource code; try again",
+        ),
+    )])
 }
 
 /// CAT-2: edits the working copy. A published entry gets a new working copy in
