@@ -51,6 +51,7 @@ impl Modify for Security {
         api::catalog::list_entries, api::catalog::overdue_entries, api::catalog::create_entry, api::catalog::get_entry,
         api::catalog::update_entry, api::catalog::review_entry, api::catalog::take_offline, api::catalog::entry_history,
         api::catalog::list_conflicts, api::catalog::resolve_conflict, api::catalog::entry_duplicates,
+        api::catalog::list_changes, api::catalog::record_change, api::catalog::complete_change,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,
     ),

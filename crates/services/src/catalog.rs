@@ -34,7 +34,7 @@ pub async fn get(app: &App, ctx: &Ctx, id_or_code: &str) -> ServiceResult<Catalo
     found.ok_or_else(|| not_found(id_or_code))
 }
 
-/// Entries matching the filter, newest code first.
+/// Entries matching the filter, in resource-code order.
 pub async fn list(app: &App, ctx: &Ctx, filter: CatalogFilter) -> ServiceResult<Vec<CatalogEntry>> {
     ctx.principal.authorize(Permission::CatalogRead, None)?;
     Ok(app
@@ -297,6 +297,7 @@ fn draft_entry(
         authority_due: None,
         return_reason: None,
         mounted: false,
+        overdue_since: None,
         created_at: now,
         updated_at: now,
     };
@@ -502,6 +503,7 @@ pub async fn review_at(
     let mut after = before.clone();
     match action {
         ReviewAction::Submit => {
+            after.overdue_since = None;
             after.registrar_user_id = ctx.principal.user_id.clone();
             after.submitted_at = Some(now);
             after.department_reviewer_user_id = None;
@@ -787,4 +789,185 @@ pub async fn duplicates(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<Vec<Dup
             })
         })
         .collect())
+}
+
+/// CAT-2: the overdue job: marks authority reviews past their due working day, once
+/// each, with an audit record, so that they count against the authority later.
+pub async fn flag_overdue(app: &App, now: DateTime<Utc>) -> ServiceResult<usize> {
+    let ctx = Ctx::system();
+    let today = today_in_china(now);
+    let now = truncate_to_micros(now);
+    let filter = CatalogFilter {
+        overdue_on: Some(today),
+        limit: Some(1000),
+        ..Default::default()
+    };
+    let mut flagged = 0;
+    for entry in app.store.list_catalog_entries(&filter).await? {
+        if entry.overdue_since.is_some() {
+            continue;
+        }
+        let mut after = entry.clone();
+        after.overdue_since = Some(today);
+        after.updated_at = now;
+        let mut audit = ctx.audit("catalog.review_overdue", "catalog_entry", &entry.id);
+        audit.after = summary(&status_summary(&after));
+        let change = Change::UpdateCatalogEntry {
+            entry: after,
+            expected_updated_at: entry.updated_at,
+        };
+        match app.store.commit(vec![change], vec![audit]).await {
+            Ok(_) => flagged += 1,
+            // Decided meanwhile: nothing to flag.
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for record in app.store.list_change_records(None, true).await? {
+        if record.overdue_since.is_some() || record.due >= today {
+            continue;
+        }
+        let mut after = record.clone();
+        after.overdue_since = Some(today);
+        let mut audit = ctx.audit("catalog.change_overdue", "catalog_change", &record.id);
+        audit.org_id = Some(record.org_id.clone());
+        audit.after = summary(&after);
+        app.store
+            .commit(vec![Change::UpdateChangeRecord(after)], vec![audit])
+            .await?;
+        flagged += 1;
+    }
+    Ok(flagged)
+}
+
+/// A recorded change of law or function (input).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChangeRecord {
+    pub org_id: String,
+    pub description: String,
+    pub basis: String,
+}
+
+/// CAT-2: the authority records a change of law or function of a department, which
+/// then updates its catalog within 15 working days (XJ 11, HZ 12).
+pub async fn record_change(
+    app: &App,
+    ctx: &Ctx,
+    input: NewChangeRecord,
+) -> ServiceResult<gongshu_store::CatalogChangeRecord> {
+    ctx.principal.authorize(Permission::CatalogApprove, None)?;
+    let description = input.description.trim().to_string();
+    let basis = input.basis.trim().to_string();
+    let mut problems = Vec::new();
+    if description.is_empty() {
+        problems.push(field_error(
+            "description",
+            "catalog.description_required",
+            "请说明发生了什么变化".into(),
+            "describe the change".into(),
+        ));
+    }
+    if basis.is_empty() {
+        problems.push(field_error(
+            "basis",
+            "catalog.basis_required",
+            "请写明变化依据（法规或决定）".into(),
+            "name the law or decision".into(),
+        ));
+    }
+    match app.store.get_org(&input.org_id).await? {
+        Some(o) if OrgKind::parse(&o.kind).is_some_and(|k| k.is_data_source()) => {}
+        _ => problems.push(field_error(
+            "org_id",
+            "catalog.org_not_source",
+            "请选择一个提供公共数据的部门".into(),
+            "choose a department that provides public data".into(),
+        )),
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::fields(problems));
+    }
+    let now = truncate_to_micros(Utc::now());
+    let due = app
+        .deadlines
+        .due(
+            &app.calendar,
+            DeadlineKind::CatalogUpdateAfterChange,
+            today_in_china(now),
+        )
+        .map_err(ServiceError::from_calendar)?;
+    let record = gongshu_store::CatalogChangeRecord {
+        id: new_id(),
+        org_id: input.org_id,
+        description,
+        basis,
+        recorded_by: ctx.principal.actor.clone(),
+        recorded_at: now,
+        due,
+        completed_at: None,
+        completed_note: None,
+        overdue_since: None,
+    };
+    let mut audit = ctx.audit("catalog.change_record", "catalog_change", &record.id);
+    audit.after = summary(&record);
+    app.store
+        .commit(
+            vec![Change::InsertChangeRecord(record.clone())],
+            vec![audit],
+        )
+        .await?;
+    Ok(record)
+}
+
+/// The department reports its catalog updated after a recorded change.
+pub async fn complete_change(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    note: &str,
+) -> ServiceResult<gongshu_store::CatalogChangeRecord> {
+    let before = app
+        .store
+        .get_change_record(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("变化记录", "change record", id))?;
+    ctx.principal
+        .authorize(Permission::CatalogRegister, Some(&before.org_id))?;
+    if before.completed_at.is_some() {
+        return Err(ServiceError::conflict(
+            "catalog.change_completed",
+            "该变化已报告更新完成",
+            "this change was already reported as done",
+        ));
+    }
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(ServiceError::invalid(
+            "catalog.reason_required",
+            "note",
+            "请说明更新了哪些目录",
+            "say which entries were updated",
+        ));
+    }
+    let mut after = before.clone();
+    after.completed_at = Some(truncate_to_micros(Utc::now()));
+    after.completed_note = Some(note.to_string());
+    let mut audit = ctx.audit("catalog.change_complete", "catalog_change", id);
+    audit.before = summary(&before);
+    audit.after = summary(&after);
+    app.store
+        .commit(vec![Change::UpdateChangeRecord(after.clone())], vec![audit])
+        .await?;
+    Ok(after)
+}
+
+/// Recorded changes, newest first; a department sees its own unless it reads globally.
+pub async fn list_changes(
+    app: &App,
+    ctx: &Ctx,
+    open_only: bool,
+) -> ServiceResult<Vec<gongshu_store::CatalogChangeRecord>> {
+    ctx.principal.authorize(Permission::CatalogRead, None)?;
+    Ok(app.store.list_change_records(None, open_only).await?)
 }

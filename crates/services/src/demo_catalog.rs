@@ -314,7 +314,14 @@ const SUBJECTS: &[(&str, Domain, &[&str])] = &[
 ];
 
 /// (name, code name, type, length, sensitive, meaning) of the items entries draw from.
-type PoolItem = (&'static str, &'static str, FieldType, Option<u32>, bool, &'static str);
+type PoolItem = (
+    &'static str,
+    &'static str,
+    FieldType,
+    Option<u32>,
+    bool,
+    &'static str,
+);
 
 const ITEM_POOL: &[PoolItem] = &[
     (
@@ -665,6 +672,7 @@ fn entry_row(
         authority_due: None,
         return_reason: None,
         mounted: false,
+        overdue_since: None,
         created_at: created,
         updated_at: now,
     };

@@ -11,6 +11,7 @@ use crate::error::ServiceResult;
 
 pub const PURGE_SESSIONS: &str = "sessions.purge_expired";
 pub const VERIFY_AUDIT: &str = "audit.verify";
+pub const FLAG_CATALOG_OVERDUE: &str = "catalog.flag_overdue";
 
 /// Enqueues the periodic jobs of the current period (idempotent across nodes).
 pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
@@ -24,6 +25,13 @@ pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
         .schedule_job(
             PURGE_SESSIONS,
             &format!("{PURGE_SESSIONS}:{}", hour.format("%Y-%m-%dT%H")),
+            hour,
+        )
+        .await?;
+    app.store
+        .schedule_job(
+            FLAG_CATALOG_OVERDUE,
+            &format!("{FLAG_CATALOG_OVERDUE}:{}", hour.format("%Y-%m-%dT%H")),
             hour,
         )
         .await?;
@@ -56,6 +64,12 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                 let mut d = ctx.audit("audit.verify_scheduled", "job", &job.id.to_string());
                 d.after = summary(&report);
                 app.store.commit(vec![], vec![d]).await?;
+            }
+            FLAG_CATALOG_OVERDUE => {
+                let flagged = crate::catalog::flag_overdue(app, Utc::now()).await?;
+                if flagged > 0 {
+                    tracing::info!(flagged, "catalog deadlines passed");
+                }
             }
             other => tracing::warn!(kind = other, "unknown job kind"),
         }

@@ -154,6 +154,7 @@ fn catalog_entry_from(r: &DbRow) -> Result<CatalogEntry, sqlx::Error> {
         authority_due: r.try_get("authority_due")?,
         return_reason: r.try_get("return_reason")?,
         mounted: r.try_get("mounted")?,
+        overdue_since: r.try_get("overdue_since")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -459,9 +460,9 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
                 "INSERT INTO catalog_entries (id, code, owner_org_id, category, domain, name, source_org_id, share_type,
                  open_type, published_json, published_version, published_at, offline, offline_reason, offline_at,
                  working_json, stage, registrar_user_id, department_reviewer_user_id, submitted_at, authority_due,
-                 return_reason, mounted, created_at, updated_at)
+                 return_reason, mounted, created_at, updated_at, overdue_since)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 $21, $22, $23, $24, $25)",
+                 $21, $22, $23, $24, $25, $26)",
             )
             .bind(e.id)
             .bind(e.code)
@@ -488,6 +489,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .bind(e.mounted)
             .bind(e.created_at)
             .bind(e.updated_at)
+            .bind(e.overdue_since)
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
@@ -500,7 +502,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
                  published_json = $6, published_version = $7, published_at = $8, offline = $9, offline_reason = $10,
                  offline_at = $11, working_json = $12, stage = $13, registrar_user_id = $14,
                  department_reviewer_user_id = $15, submitted_at = $16, authority_due = $17, return_reason = $18,
-                 mounted = $19, updated_at = $20
+                 mounted = $19, updated_at = $20, overdue_since = $22
                  WHERE id = $1 AND updated_at = $21",
             )
             .bind(&e.id)
@@ -524,6 +526,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .bind(e.mounted)
             .bind(e.updated_at)
             .bind(expected_updated_at)
+            .bind(e.overdue_since)
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
@@ -531,6 +534,27 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
                 return Err(StoreError::NotFound(format!("catalog entry {} (changed meanwhile)", e.id)));
             }
             write_catalog_items(tx, &items_of).await?;
+        }
+        Change::InsertChangeRecord(c) | Change::UpdateChangeRecord(c) => {
+            sqlx::query(
+                "INSERT INTO catalog_change_records (id, org_id, description, basis, recorded_by, recorded_at, due,
+                 completed_at, completed_note, overdue_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (id) DO UPDATE SET completed_at = excluded.completed_at,
+                 completed_note = excluded.completed_note, overdue_since = excluded.overdue_since",
+            )
+            .bind(c.id)
+            .bind(c.org_id)
+            .bind(c.description)
+            .bind(c.basis)
+            .bind(c.recorded_by)
+            .bind(c.recorded_at)
+            .bind(c.due)
+            .bind(c.completed_at)
+            .bind(c.completed_note)
+            .bind(c.overdue_since)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
         }
         Change::PutItemSource(s) => {
             sqlx::query(
@@ -610,6 +634,21 @@ fn item_claim_from(r: &DbRow) -> Result<CatalogItemClaim, sqlx::Error> {
         entry_name: r.try_get("entry_name")?,
         category: r.try_get("category")?,
         version: r.try_get("version")?,
+    })
+}
+
+fn change_record_from(r: &DbRow) -> Result<CatalogChangeRecord, sqlx::Error> {
+    Ok(CatalogChangeRecord {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        description: r.try_get("description")?,
+        basis: r.try_get("basis")?,
+        recorded_by: r.try_get("recorded_by")?,
+        recorded_at: r.try_get("recorded_at")?,
+        due: r.try_get("due")?,
+        completed_at: r.try_get("completed_at")?,
+        completed_note: r.try_get("completed_note")?,
+        overdue_since: r.try_get("overdue_since")?,
     })
 }
 
@@ -1015,7 +1054,8 @@ impl Store for BackendStore {
         if let Some(day) = f.overdue_on {
             qb.push(" AND stage = 'authority_review' AND authority_due < ").push_bind(day);
         }
-        qb.push(" ORDER BY code DESC LIMIT ").push_bind(f.limit.unwrap_or(200).clamp(1, 1000));
+        qb.push(" ORDER BY code LIMIT ").push_bind(f.limit.unwrap_or(200).clamp(1, 1000));
+        qb.push(" OFFSET ").push_bind(f.offset.unwrap_or(0).max(0));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(catalog_entry_from).collect::<Result<_, _>>().map_err(db_err)
     }
@@ -1062,6 +1102,23 @@ impl Store for BackendStore {
         qb.push(") ORDER BY i.item_key, e.code");
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(item_claim_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM catalog_change_records WHERE id = $1", id, change_record_from).await
+    }
+
+    async fn list_change_records(&self, org_id: Option<&str>, open_only: bool) -> StoreResult<Vec<CatalogChangeRecord>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM catalog_change_records WHERE 1 = 1");
+        if let Some(o) = org_id {
+            qb.push(" AND org_id = ").push_bind(o.to_string());
+        }
+        if open_only {
+            qb.push(" AND completed_at IS NULL");
+        }
+        qb.push(" ORDER BY recorded_at DESC LIMIT 1000");
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(change_record_from).collect::<Result<_, _>>().map_err(db_err)
     }
 
     async fn list_item_sources(&self) -> StoreResult<Vec<ItemSource>> {

@@ -67,6 +67,8 @@ pub enum Change {
     InsertCatalogReview(CatalogReview),
     /// CAT-3: records (or replaces) the one source of a datum.
     PutItemSource(ItemSource),
+    InsertChangeRecord(CatalogChangeRecord),
+    UpdateChangeRecord(CatalogChangeRecord),
 }
 
 /// The storage port. Both backends behave the same; the integration suite proves it.
@@ -118,7 +120,7 @@ pub trait Store: Send + Sync + 'static {
     // Catalog (CAT-1 … CAT-6)
     async fn get_catalog_entry(&self, id: &str) -> StoreResult<Option<CatalogEntry>>;
     async fn get_catalog_entry_by_code(&self, code: &str) -> StoreResult<Option<CatalogEntry>>;
-    /// Newest code first.
+    /// In resource-code order.
     async fn list_catalog_entries(&self, filter: &CatalogFilter) -> StoreResult<Vec<CatalogEntry>>;
     /// The highest code that starts with `prefix`, if any.
     async fn last_catalog_code(&self, prefix: &str) -> StoreResult<Option<String>>;
@@ -131,6 +133,13 @@ pub trait Store: Send + Sync + 'static {
     async fn catalog_item_claims(&self, item_keys: &[String])
         -> StoreResult<Vec<CatalogItemClaim>>;
     async fn list_item_sources(&self) -> StoreResult<Vec<ItemSource>>;
+    async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;
+    /// Newest first; of one organisation when given; only not completed when `open_only`.
+    async fn list_change_records(
+        &self,
+        org_id: Option<&str>,
+        open_only: bool,
+    ) -> StoreResult<Vec<CatalogChangeRecord>>;
 
     // Audit (GOV-5)
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;

@@ -248,6 +248,8 @@ pub struct CatalogEntry {
     pub return_reason: Option<String>,
     /// CAT-6: real data is mounted behind the entry.
     pub mounted: bool,
+    /// CAT-2: the day the overdue job found the authority's review past its due day.
+    pub overdue_since: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -286,6 +288,8 @@ pub struct CatalogFilter {
     pub mounted: Option<bool>,
     /// At most this many entries, 1–1000 (default 200).
     pub limit: Option<i64>,
+    /// Skip this many entries (paging).
+    pub offset: Option<i64>,
 }
 
 impl CatalogFilter {
@@ -331,4 +335,22 @@ pub struct ItemSource {
     pub note: String,
     pub decided_by: String,
     pub decided_at: DateTime<Utc>,
+}
+
+/// CAT-2: a recorded change of law or function after which a department updates its
+/// catalog within 15 working days (XJ 11, HZ 12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CatalogChangeRecord {
+    pub id: String,
+    /// The department that must update its entries.
+    pub org_id: String,
+    pub description: String,
+    /// The law, regulation or decision that changed.
+    pub basis: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    pub due: NaiveDate,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_note: Option<String>,
+    pub overdue_since: Option<NaiveDate>,
 }

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 
-/// Catalog entries matching the filter, newest code first.
+/// Catalog entries matching the filter, in resource-code order (page with limit and offset).
 #[utoipa::path(get, path = "/api/v1/catalog", tag = "catalog", params(CatalogFilter),
     responses((status = 200, body = [CatalogEntry]), (status = 403, body = ErrorBody)))]
 pub async fn list_entries(
@@ -167,4 +167,60 @@ pub async fn entry_duplicates(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<catalog::DuplicateWarning>>> {
     Ok(Json(catalog::duplicates(&s.app, &ctx, &id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeQuery {
+    /// Only changes the department has not yet reported done.
+    #[serde(default)]
+    pub open: Option<bool>,
+}
+
+/// CAT-2: recorded changes of law or function, with their 15-working-day due day.
+#[utoipa::path(get, path = "/api/v1/catalog/changes", tag = "catalog", params(ChangeQuery),
+    responses((status = 200, body = [gongshu_store::CatalogChangeRecord]), (status = 403, body = ErrorBody)))]
+pub async fn list_changes(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<ChangeQuery>,
+) -> ApiResult<Json<Vec<gongshu_store::CatalogChangeRecord>>> {
+    Ok(Json(
+        catalog::list_changes(&s.app, &ctx, q.open.unwrap_or(false)).await?,
+    ))
+}
+
+/// CAT-2: the authority records a change of law or function of a department (XJ 11).
+#[utoipa::path(post, path = "/api/v1/catalog/changes", tag = "catalog", request_body = catalog::NewChangeRecord,
+    responses((status = 201, body = gongshu_store::CatalogChangeRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn record_change(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(input): ApiJson<catalog::NewChangeRecord>,
+) -> ApiResult<(StatusCode, Json<gongshu_store::CatalogChangeRecord>)> {
+    let record = catalog::record_change(&s.app, &ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteChange {
+    /// Which entries were updated.
+    pub note: String,
+}
+
+/// CAT-2: the department reports its catalog updated after a recorded change.
+#[utoipa::path(post, path = "/api/v1/catalog/changes/{id}/complete", tag = "catalog", params(("id" = String, Path)),
+    request_body = CompleteChange,
+    responses((status = 200, body = gongshu_store::CatalogChangeRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn complete_change(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CompleteChange>,
+) -> ApiResult<Json<gongshu_store::CatalogChangeRecord>> {
+    Ok(Json(
+        catalog::complete_change(&s.app, &ctx, &id, &input.note).await?,
+    ))
 }

@@ -67,6 +67,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/catalog/overdue", get(catalog::overdue_entries))
         .route("/api/v1/catalog/conflicts", get(catalog::list_conflicts))
         .route(
+            "/api/v1/catalog/changes",
+            get(catalog::list_changes).post(catalog::record_change),
+        )
+        .route(
+            "/api/v1/catalog/changes/{id}/complete",
+            post(catalog::complete_change),
+        )
+        .route(
             "/api/v1/catalog/conflicts/resolve",
             post(catalog::resolve_conflict),
         )

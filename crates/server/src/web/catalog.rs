@@ -43,7 +43,47 @@ pub struct CatalogQuery {
     #[serde(default)]
     mounted: Option<String>,
     #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
     done: Option<String>,
+}
+
+const PAGE_SIZE: i64 = 100;
+
+/// The list's query string for another page.
+fn page_link(q: &CatalogQuery, page: i64) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    for (k, v) in [
+        ("q", &q.q),
+        ("status", &q.status),
+        ("category", &q.category),
+        ("domain", &q.domain),
+        ("share_type", &q.share_type),
+        ("owner_org_id", &q.owner_org_id),
+        ("overdue", &q.overdue),
+        ("mounted", &q.mounted),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            pairs.push((k, v.clone()));
+        }
+    }
+    pairs.push(("page", page.to_string()));
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v)))
+        .collect();
+    format!("/catalog?{}", query.join("&"))
+}
+
+fn utf8_percent_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub async fn catalog_page(
@@ -60,6 +100,8 @@ pub async fn catalog_page(
         share_type: q.share_type.clone(),
         owner_org_id: q.owner_org_id.clone(),
         overdue_on: overdue.then(|| today_in_china(Utc::now())),
+        limit: Some(PAGE_SIZE),
+        offset: Some((q.page.unwrap_or(1).max(1) - 1) * PAGE_SIZE),
         mounted: match q.mounted.as_deref() {
             Some("0") => Some(false),
             Some("1") => Some(true),
@@ -72,6 +114,9 @@ pub async fn catalog_page(
         Err(e) => return fail(&state, &web, e, "/"),
     };
     let org_names = org_names(&state, &web).await;
+    let page = q.page.unwrap_or(1).max(1);
+    let next_page = (entries.len() as i64 == PAGE_SIZE).then(|| page_link(&q, page + 1));
+    let prev_page = (page > 1).then(|| page_link(&q, page - 1));
     render_page(
         &state,
         "catalog.html",
@@ -79,6 +124,7 @@ pub async fn catalog_page(
         Some(&web),
         context! {
             entries => entries, org_names => org_names, query => q, overdue => overdue,
+            page => page, next_page => next_page, prev_page => prev_page,
             today => today_in_china(Utc::now()),
             statuses => vec!["draft", "department_review", "authority_review", "published", "offline", "unpublished"],
             categories => options(Category::ALL, Category::key),
@@ -758,5 +804,105 @@ pub async fn resolve_conflict(
         result,
         "/catalog/conflicts?done=resolved",
         "/catalog/conflicts",
+    )
+}
+
+pub async fn changes_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let changes = match catalog::list_changes(&state.app, &web.ctx, false).await {
+        Ok(c) => c,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
+    let org_names = org_names(&state, &web).await;
+    let sources: Vec<_> = orgs::list_orgs(&state.app, &web.ctx, &OrgFilter::default())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| {
+            gongshu_domain::org::OrgKind::parse(&o.kind).is_some_and(|k| k.is_data_source())
+        })
+        .collect();
+    use gongshu_domain::permissions::Permission as P;
+    let p = &web.ctx.principal;
+    let may_record = p.authorize(P::CatalogApprove, None).is_ok();
+    let completable: Vec<String> = changes
+        .iter()
+        .filter(|c| {
+            c.completed_at.is_none() && p.authorize(P::CatalogRegister, Some(&c.org_id)).is_ok()
+        })
+        .map(|c| c.id.clone())
+        .collect();
+    render_page(
+        &state,
+        "catalog_changes.html",
+        web.lang,
+        Some(&web),
+        context! {
+            changes => changes, org_names => org_names, sources => sources, may_record => may_record,
+            completable => completable, done => q.done, today => today_in_china(Utc::now()),
+        },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ChangeForm {
+    csrf: String,
+    org_id: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    basis: String,
+}
+
+pub async fn record_change(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(f): WebForm<ChangeForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let input = catalog::NewChangeRecord {
+        org_id: f.org_id,
+        description: f.description,
+        basis: f.basis,
+    };
+    let result = catalog::record_change(&state.app, &web.ctx, input).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/changes?done=recorded",
+        "/catalog/changes",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CompleteForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn complete_change(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<CompleteForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let result = catalog::complete_change(&state.app, &web.ctx, &id, &f.note).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/changes?done=completed",
+        "/catalog/changes",
     )
 }

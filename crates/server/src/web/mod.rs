@@ -37,6 +37,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/catalog/new", get(catalog::new_entry_page))
         .route(
+            "/catalog/changes",
+            get(catalog::changes_page).post(catalog::record_change),
+        )
+        .route(
+            "/catalog/changes/{id}/complete",
+            post(catalog::complete_change),
+        )
+        .route(
             "/catalog/conflicts",
             get(catalog::conflicts_page).post(catalog::resolve_conflict),
         )

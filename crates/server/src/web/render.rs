@@ -28,6 +28,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("result.html", include_str!("../../templates/result.html")),
     ("catalog.html", include_str!("../../templates/catalog.html")),
     (
+        "catalog_conflicts.html",
+        include_str!("../../templates/catalog_conflicts.html"),
+    ),
+    (
+        "catalog_changes.html",
+        include_str!("../../templates/catalog_changes.html"),
+    ),
+    (
         "catalog_form.html",
         include_str!("../../templates/catalog_form.html"),
     ),

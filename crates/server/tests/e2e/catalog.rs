@@ -598,3 +598,176 @@ async fn cat_1_demo_seeds_a_catalog_in_every_state(srv: Arc<TestServer>) {
     assert!(report.ok, "{}", report.message_en);
 }
 both_backends!(cat_1_demo_seeds_a_catalog_in_every_state);
+
+/// CAT-2: the overdue job flags each authority review past its due working day once,
+/// with an audit record; a recorded change of law or function gives the department
+/// 15 working days, and is flagged too when they pass.
+async fn cat_2_overdue_job_flags_late_reviews_and_late_updates(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let auditor = srv.login_demo(&demo, "auditor").await;
+    let psb = registrar.org_id.clone();
+    let e = registrar
+        .post(
+            "/api/v1/catalog",
+            business_entry(&psb, "看守所在押人员信息"),
+        )
+        .await
+        .expect_status(201);
+    let id = e["id"].as_str().expect("id").to_string();
+    review(&registrar, &id, "submit", None)
+        .await
+        .expect_status(200);
+    review(&reviewer, &id, "department_pass", None)
+        .await
+        .expect_status(200);
+
+    let change = authority
+        .post(
+            "/api/v1/catalog/changes",
+            json!({"org_id": psb, "description": "新增出入境管理职能", "basis": "市政府机构改革方案（合成）"}),
+        )
+        .await
+        .expect_status(201);
+    let due = srv
+        .app
+        .calendar
+        .add_workdays(today_in_china(chrono::Utc::now()), 15)
+        .expect("calendar");
+    assert_eq!(change["due"], due.to_string(), "XJ 11: 15 working days");
+    registrar
+        .post(
+            "/api/v1/catalog/changes",
+            json!({"org_id": psb, "description": "x", "basis": "y"}),
+        )
+        .await
+        .expect_error(403, "auth.denied");
+
+    // Nothing is late yet.
+    let now = chrono::Utc::now();
+    assert_eq!(
+        gongshu_services::catalog::flag_overdue(&srv.app, now)
+            .await
+            .expect("job"),
+        0
+    );
+    // Both deadlines pass.
+    let raw = srv.raw().await;
+    raw.exec(&format!(
+        "UPDATE catalog_entries SET authority_due = '2026-01-05' WHERE id = '{id}'"
+    ))
+    .await;
+    raw.exec("UPDATE catalog_change_records SET due = '2026-01-06'")
+        .await;
+    raw.close().await;
+    assert_eq!(
+        gongshu_services::catalog::flag_overdue(&srv.app, now)
+            .await
+            .expect("job"),
+        2
+    );
+    assert_eq!(
+        gongshu_services::catalog::flag_overdue(&srv.app, now)
+            .await
+            .expect("job"),
+        0,
+        "each flagged once"
+    );
+    let entry = authority
+        .get(&format!("/api/v1/catalog/{id}"))
+        .await
+        .expect_status(200);
+    assert_eq!(entry["overdue_since"], today_in_china(now).to_string());
+    let open = registrar
+        .get("/api/v1/catalog/changes?open=true")
+        .await
+        .expect_status(200);
+    assert_eq!(open[0]["overdue_since"], today_in_china(now).to_string());
+    for action in ["catalog.review_overdue", "catalog.change_overdue"] {
+        let trail = auditor
+            .get(&format!("/api/v1/audit?action={action}"))
+            .await
+            .expect_status(200);
+        assert_eq!(trail.as_array().map(Vec::len), Some(1), "{action}");
+        assert_eq!(trail[0]["actor"], "system");
+    }
+
+    let change_id = change["id"].as_str().expect("id");
+    registrar
+        .post(
+            &format!("/api/v1/catalog/changes/{change_id}/complete"),
+            json!({"note": "已更新 401 类目录 3 条"}),
+        )
+        .await
+        .expect_status(200);
+    let open = registrar
+        .get("/api/v1/catalog/changes?open=true")
+        .await
+        .expect_status(200);
+    assert_eq!(open.as_array().map(Vec::len), Some(0));
+}
+both_backends!(cat_2_overdue_job_flags_late_reviews_and_late_updates);
+
+/// The console's catalog pages render over the demo catalog: list, filters, an
+/// entry with its items and history, the edit form, conflicts and changes.
+async fn cat_2_console_catalog_pages_render(srv: Arc<TestServer>) {
+    let logins = gongshu_services::demo::seed(&srv.app, 5)
+        .await
+        .expect("seed demo with catalog");
+    let password = |u: &str| {
+        logins
+            .iter()
+            .find(|l| l.username == u)
+            .map(|l| l.password.clone())
+            .expect("login")
+    };
+    let registrar = srv.login("psb.registrar", &password("psb.registrar")).await;
+    let page = |path: String| {
+        let rb = registrar.request(reqwest::Method::GET, &path);
+        async move {
+            let resp = rb.send().await.expect("get");
+            let status = resp.status().as_u16();
+            (status, resp.text().await.expect("body"))
+        }
+    };
+    let (status, list) = page("/catalog".into()).await;
+    assert_eq!(status, 200);
+    assert!(list.contains("人口基础信息"), "the first page starts with the base catalogs");
+    assert!(list.contains("id=\"next-page\""), "300 entries take more than one page");
+    let (_, second) = page("/catalog?page=2".into()).await;
+    assert!(second.contains("id=\"prev-page\"") && !second.contains("人口基础信息"));
+    let (_, found) = page("/catalog?q=%E6%88%B7%E7%B1%8D%E7%99%BB%E8%AE%B0".into()).await;
+    assert!(found.contains("户籍登记信息"), "q finds by name");
+    let (_, filtered) = page("/catalog?status=published&mounted=0&category=base".into()).await;
+    assert!(filtered.contains("人口基础信息") && !filtered.contains("户籍登记信息"));
+    let entry = srv
+        .app
+        .store
+        .list_catalog_entries(&gongshu_store::CatalogFilter {
+            q: Some("户籍登记信息".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("find")
+        .remove(0);
+    let (status, detail) = page(format!("/catalog/{}", entry.id)).await;
+    assert_eq!(status, 200);
+    assert!(
+        detail.contains(&entry.code)
+            && detail.contains("公民身份号码")
+            && detail.contains("审核记录")
+    );
+    let (status, edit) = page(format!("/catalog/{}/edit", entry.id)).await;
+    assert_eq!(status, 200);
+    assert!(edit.contains("citizen_id"), "the form is filled in");
+    let (status, conflicts) = page("/catalog/conflicts".into()).await;
+    assert_eq!(status, 200);
+    assert!(conflicts.contains("婚姻状况") && conflicts.contains("待处理"), "{conflicts}");
+    let (status, _) = page("/catalog/changes".into()).await;
+    assert_eq!(status, 200);
+    let (status, _) = page("/catalog/new".into()).await;
+    assert_eq!(status, 200);
+}
+both_backends!(cat_2_console_catalog_pages_render);
