@@ -16,6 +16,8 @@ pub struct App {
     pub calendar: WorkCalendar,
     pub deadlines: DeadlinePolicy,
     pub settings: Settings,
+    /// CAT-10: this node's catalog search index, rebuilt from the store.
+    pub search: Arc<crate::catalog_search::SearchCache>,
 }
 
 impl App {
@@ -25,6 +27,7 @@ impl App {
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),
             settings: Settings::default(),
+            search: Arc::default(),
         }
     }
 }

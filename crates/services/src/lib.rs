@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod audit_writer;
 pub mod catalog;
+pub mod catalog_search;
+pub mod catalog_sheet;
 pub mod context;
 pub mod demo;
 pub mod demo_catalog;

@@ -1048,6 +1048,9 @@ impl Store for BackendStore {
             let pattern = format!("%{}%", q.trim());
             qb.push(" AND (name LIKE ").push_bind(pattern.clone()).push(" OR code LIKE ").push_bind(pattern).push(")");
         }
+        if let Some(t) = f.updated_since {
+            qb.push(" AND updated_at >= ").push_bind(t);
+        }
         if let Some(m) = f.mounted {
             qb.push(" AND mounted = ").push_bind(m);
         }
@@ -1058,6 +1061,13 @@ impl Store for BackendStore {
         qb.push(" OFFSET ").push_bind(f.offset.unwrap_or(0).max(0));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(catalog_entry_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn catalog_last_update(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        sqlx::query_scalar("SELECT MAX(updated_at) FROM catalog_entries")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)
     }
 
     async fn last_catalog_code(&self, prefix: &str) -> StoreResult<Option<String>> {

@@ -122,6 +122,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_catalog_entry_by_code(&self, code: &str) -> StoreResult<Option<CatalogEntry>>;
     /// In resource-code order.
     async fn list_catalog_entries(&self, filter: &CatalogFilter) -> StoreResult<Vec<CatalogEntry>>;
+    /// When any entry last changed (the search index refreshes when this moves).
+    async fn catalog_last_update(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// The highest code that starts with `prefix`, if any.
     async fn last_catalog_code(&self, prefix: &str) -> StoreResult<Option<String>>;
     /// Oldest first.

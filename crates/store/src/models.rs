@@ -290,6 +290,8 @@ pub struct CatalogFilter {
     pub limit: Option<i64>,
     /// Skip this many entries (paging).
     pub offset: Option<i64>,
+    /// Only entries changed at or after this time (for harvesters and the search index).
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 impl CatalogFilter {

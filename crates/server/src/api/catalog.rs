@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use gongshu_domain::catalog::{EntryContent, ReviewAction};
 use gongshu_services::catalog::{self, OfflineInput};
+use gongshu_services::catalog_search;
 use gongshu_store::{CatalogEntry, CatalogFilter, CatalogReview};
 use serde::{Deserialize, Serialize};
 
@@ -223,4 +224,17 @@ pub async fn complete_change(
     Ok(Json(
         catalog::complete_change(&s.app, &ctx, &id, &input.note).await?,
     ))
+}
+
+/// CAT-10: full-text search in 中文 (word segmentation: 人口 finds 常住人口信息) and
+/// English, with facet counts and filters. Published entries unless `status` says otherwise.
+#[utoipa::path(get, path = "/api/v1/catalog/search", tag = "catalog", params(catalog_search::CatalogSearch),
+    responses((status = 200, body = Object, description = "{total, hits: [{id, code, name, score}], facets: {name: [[key, count]]}}"),
+        (status = 400, body = ErrorBody)))]
+pub async fn search_entries(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<catalog_search::CatalogSearch>,
+) -> ApiResult<Json<gongshu_search::SearchResult>> {
+    Ok(Json(catalog_search::search(&s.app, &ctx, q).await?))
 }

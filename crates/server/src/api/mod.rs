@@ -2,12 +2,14 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_sheet;
 pub mod health;
 pub mod orgs;
 pub mod tokens;
 pub mod tools;
 pub mod users;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -65,6 +67,21 @@ pub fn routes() -> Router<AppState> {
             get(catalog::list_entries).post(catalog::create_entry),
         )
         .route("/api/v1/catalog/overdue", get(catalog::overdue_entries))
+        .route("/api/v1/catalog/search", get(catalog::search_entries))
+        .route(
+            "/api/v1/catalog/template.xlsx",
+            get(catalog_sheet::template),
+        )
+        .route(
+            "/api/v1/catalog/import",
+            post(catalog_sheet::import)
+                .layer(DefaultBodyLimit::max(catalog_sheet::MAX_SHEET_BYTES)),
+        )
+        .route(
+            "/api/v1/catalog/export.xlsx",
+            get(catalog_sheet::export_xlsx),
+        )
+        .route("/api/v1/catalog/export.csv", get(catalog_sheet::export_csv))
         .route("/api/v1/catalog/conflicts", get(catalog::list_conflicts))
         .route(
             "/api/v1/catalog/changes",

@@ -116,6 +116,11 @@ pub async fn catalog_page(
     let org_names = org_names(&state, &web).await;
     let page = q.page.unwrap_or(1).max(1);
     let next_page = (entries.len() as i64 == PAGE_SIZE).then(|| page_link(&q, page + 1));
+    // The same filters, for the export links.
+    let export_query = page_link(&q, 1)
+        .trim_start_matches("/catalog?")
+        .replace("&page=1", "")
+        .replace("page=1", "");
     let prev_page = (page > 1).then(|| page_link(&q, page - 1));
     render_page(
         &state,
@@ -124,7 +129,7 @@ pub async fn catalog_page(
         Some(&web),
         context! {
             entries => entries, org_names => org_names, query => q, overdue => overdue,
-            page => page, next_page => next_page, prev_page => prev_page,
+            page => page, next_page => next_page, prev_page => prev_page, export_query => export_query,
             today => today_in_china(Utc::now()),
             statuses => vec!["draft", "department_review", "authority_review", "published", "offline", "unpublished"],
             categories => options(Category::ALL, Category::key),
@@ -905,4 +910,137 @@ pub async fn complete_change(
         "/catalog/changes?done=completed",
         "/catalog/changes",
     )
+}
+
+pub async fn search_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<gongshu_services::catalog_search::CatalogSearch>,
+) -> Response {
+    let result =
+        match gongshu_services::catalog_search::search(&state.app, &web.ctx, q.clone()).await {
+            Ok(r) => r,
+            Err(e) => return fail(&state, &web, e, "/catalog/search"),
+        };
+    let org_names = org_names(&state, &web).await;
+    // Each facet value links to the same search narrowed by it.
+    let mut facets = Vec::new();
+    for (facet, values) in &result.facets {
+        let links: Vec<_> = values
+            .iter()
+            .map(|(key, count)| {
+                let mut narrowed = q.clone();
+                match facet.as_str() {
+                    "source_org_id" => narrowed.source_org_id = Some(key.clone()),
+                    "category" => narrowed.category = Some(key.clone()),
+                    "domain" => narrowed.domain = Some(key.clone()),
+                    "share_type" => narrowed.share_type = Some(key.clone()),
+                    "open_type" => narrowed.open_type = Some(key.clone()),
+                    "grade" => narrowed.grade = Some(key.clone()),
+                    "format" => narrowed.format = Some(key.clone()),
+                    _ => narrowed.update_frequency = Some(key.clone()),
+                }
+                narrowed.offset = None;
+                let label = if facet == "source_org_id" {
+                    org_names.get(key).cloned().unwrap_or_else(|| key.clone())
+                } else {
+                    key.clone()
+                };
+                context! { key => key, label => label, count => count, href => search_link(&narrowed) }
+            })
+            .collect();
+        facets.push(context! { name => facet, values => links });
+    }
+    render_page(
+        &state,
+        "catalog_search.html",
+        web.lang,
+        Some(&web),
+        context! { result => result, query => q, facets => facets, org_names => org_names },
+    )
+    .into_response()
+}
+
+fn search_link(q: &gongshu_services::catalog_search::CatalogSearch) -> String {
+    let pairs: Vec<String> = [
+        ("q", &q.q),
+        ("source_org_id", &q.source_org_id),
+        ("category", &q.category),
+        ("domain", &q.domain),
+        ("share_type", &q.share_type),
+        ("open_type", &q.open_type),
+        ("grade", &q.grade),
+        ("format", &q.format),
+        ("update_frequency", &q.update_frequency),
+        ("status", &q.status),
+    ]
+    .iter()
+    .filter_map(|(k, v)| {
+        v.as_ref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{k}={}", utf8_percent_encode(v)))
+    })
+    .collect();
+    format!("/catalog/search?{}", pairs.join("&"))
+}
+
+/// CAT-1: the console's spreadsheet import (multipart: `csrf` and `file`).
+pub async fn import_sheet(
+    State(state): State<AppState>,
+    web: WebUser,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                match field.bytes().await {
+                    Ok(bytes) if name == "csrf" => {
+                        csrf = String::from_utf8_lossy(&bytes).into_owned()
+                    }
+                    Ok(bytes) if name == "file" => file = Some(bytes.to_vec()),
+                    Ok(_) => {}
+                    Err(e) => return bad_upload(&state, &web, &e.body_text()),
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return bad_upload(&state, &web, &e.body_text()),
+        }
+    }
+    if !web.csrf_ok(&csrf) {
+        return csrf_rejected();
+    }
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return bad_upload(&state, &web, "no file / 未选择文件");
+    };
+    match gongshu_services::catalog_sheet::import_xlsx(&state.app, &web.ctx, &bytes).await {
+        Ok(report) => {
+            let status = if report.problems.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page = render_page(
+                &state,
+                "catalog_import.html",
+                web.lang,
+                Some(&web),
+                context! { report => report },
+            );
+            (status, page).into_response()
+        }
+        Err(e) => fail(&state, &web, e, "/catalog"),
+    }
+}
+
+fn bad_upload(state: &AppState, web: &WebUser, detail: &str) -> Response {
+    let e = ServiceError::invalid(
+        "catalog.sheet_upload",
+        "file",
+        format!("上传的文件无法读取：{detail}"),
+        format!("the upload could not be read: {detail}"),
+    );
+    fail(state, web, e, "/catalog")
 }

@@ -36,6 +36,13 @@ pub fn routes() -> Router<AppState> {
             get(catalog::catalog_page).post(catalog::create_entry),
         )
         .route("/catalog/new", get(catalog::new_entry_page))
+        .route("/catalog/search", get(catalog::search_page))
+        .route(
+            "/catalog/import",
+            post(catalog::import_sheet).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::catalog_sheet::MAX_SHEET_BYTES,
+            )),
+        )
         .route(
             "/catalog/changes",
             get(catalog::changes_page).post(catalog::record_change),

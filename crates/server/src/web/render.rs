@@ -28,6 +28,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("result.html", include_str!("../../templates/result.html")),
     ("catalog.html", include_str!("../../templates/catalog.html")),
     (
+        "catalog_import.html",
+        include_str!("../../templates/catalog_import.html"),
+    ),
+    (
+        "catalog_search.html",
+        include_str!("../../templates/catalog_search.html"),
+    ),
+    (
         "catalog_conflicts.html",
         include_str!("../../templates/catalog_conflicts.html"),
     ),

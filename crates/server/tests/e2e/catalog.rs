@@ -734,8 +734,14 @@ async fn cat_2_console_catalog_pages_render(srv: Arc<TestServer>) {
     };
     let (status, list) = page("/catalog".into()).await;
     assert_eq!(status, 200);
-    assert!(list.contains("人口基础信息"), "the first page starts with the base catalogs");
-    assert!(list.contains("id=\"next-page\""), "300 entries take more than one page");
+    assert!(
+        list.contains("人口基础信息"),
+        "the first page starts with the base catalogs"
+    );
+    assert!(
+        list.contains("id=\"next-page\""),
+        "300 entries take more than one page"
+    );
     let (_, second) = page("/catalog?page=2".into()).await;
     assert!(second.contains("id=\"prev-page\"") && !second.contains("人口基础信息"));
     let (_, found) = page("/catalog?q=%E6%88%B7%E7%B1%8D%E7%99%BB%E8%AE%B0".into()).await;
@@ -764,10 +770,240 @@ async fn cat_2_console_catalog_pages_render(srv: Arc<TestServer>) {
     assert!(edit.contains("citizen_id"), "the form is filled in");
     let (status, conflicts) = page("/catalog/conflicts".into()).await;
     assert_eq!(status, 200);
-    assert!(conflicts.contains("婚姻状况") && conflicts.contains("待处理"), "{conflicts}");
+    assert!(
+        conflicts.contains("婚姻状况") && conflicts.contains("待处理"),
+        "{conflicts}"
+    );
     let (status, _) = page("/catalog/changes".into()).await;
     assert_eq!(status, 200);
     let (status, _) = page("/catalog/new".into()).await;
     assert_eq!(status, 200);
 }
 both_backends!(cat_2_console_catalog_pages_render);
+
+/// CAT-10: search by Chinese words (人口 finds 人口基础信息 and 户籍人口…), with
+/// facets and filters; a newly published entry is found at once; drafts only when asked.
+async fn cat_10_search_finds_chinese_words_with_facets_and_new_entries(srv: Arc<TestServer>) {
+    let logins = gongshu_services::demo::seed(&srv.app, 5)
+        .await
+        .expect("seed demo with catalog");
+    let password = |u: &str| {
+        logins
+            .iter()
+            .find(|l| l.username == u)
+            .map(|l| l.password.clone())
+            .expect("login")
+    };
+    let registrar = srv.login("psb.registrar", &password("psb.registrar")).await;
+    let reviewer = srv.login("psb.reviewer", &password("psb.reviewer")).await;
+    let authority = srv.login("authority", &password("authority")).await;
+
+    let found = registrar
+        .get("/api/v1/catalog/search?q=%E4%BA%BA%E5%8F%A3")
+        .await
+        .expect_status(200);
+    let names: Vec<&str> = found["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["name"].as_str().unwrap_or(""))
+        .collect();
+    assert!(names.contains(&"人口基础信息"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("户籍人口"))
+            && names.iter().any(|n| n.contains("流动人口")),
+        "人口 inside compounds: {names:?}"
+    );
+    assert!(!names.iter().any(|n| n.contains("法人")), "{names:?}");
+    assert!(found["facets"]["category"].is_array(), "{found}");
+    let bases = registrar
+        .get("/api/v1/catalog/search?q=%E4%BA%BA%E5%8F%A3&category=base")
+        .await
+        .expect_status(200);
+    assert_eq!(bases["total"], 1, "{bases}");
+    assert_eq!(bases["hits"][0]["name"], "人口基础信息");
+
+    // A new entry: invisible while a draft, found once published.
+    let e = registrar
+        .post(
+            "/api/v1/catalog",
+            business_entry(&registrar.org_id, "境外人员临时住宿登记信息"),
+        )
+        .await
+        .expect_status(201);
+    let id = e["id"].as_str().expect("id").to_string();
+    let q = "/api/v1/catalog/search?q=%E4%B8%B4%E6%97%B6%E4%BD%8F%E5%AE%BF";
+    assert_eq!(registrar.get(q).await.expect_status(200)["total"], 0);
+    let drafts = registrar
+        .get(&format!("{q}&status=all"))
+        .await
+        .expect_status(200);
+    assert_eq!(drafts["total"], 1, "{drafts}");
+    review(&registrar, &id, "submit", None)
+        .await
+        .expect_status(200);
+    review(&reviewer, &id, "department_pass", None)
+        .await
+        .expect_status(200);
+    review(&authority, &id, "authority_approve", None)
+        .await
+        .expect_status(200);
+    let published = registrar.get(q).await.expect_status(200);
+    assert_eq!(published["total"], 1, "{published}");
+    assert_eq!(published["hits"][0]["id"], id.as_str());
+
+    let resp = registrar
+        .request(reqwest::Method::GET, "/catalog/search?q=%E4%BA%BA%E5%8F%A3")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(resp.status(), 200);
+    let page = resp.text().await.expect("body");
+    assert!(page.contains("人口基础信息") && page.contains("id=\"facets\""));
+}
+both_backends!(cat_10_search_finds_chinese_words_with_facets_and_new_entries);
+
+/// One spreadsheet row of the import template: heading → text.
+fn sheet_row(name: &str, share_type: &str, legal_basis: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("资源名称", name.to_string()),
+        ("资源摘要", "由表格导入的业务目录".to_string()),
+        ("目录类别", "业务".to_string()),
+        ("领域", "公共安全".to_string()),
+        ("资源格式", "数据库".to_string()),
+        ("数源部门", "云川市公安局".to_string()),
+        (
+            "信息项",
+            "公民身份号码 | citizen_id | string | 18 | 是 | citizen_id | GB 11643\n登记日期 | registered_on | date"
+                .to_string(),
+        ),
+        ("共享类型", share_type.to_string()),
+        ("共享条件", "仅限履职需要".to_string()),
+        ("共享方式", "接口调用、页面查询".to_string()),
+        ("法律法规依据", legal_basis.to_string()),
+        ("开放类型", "不予开放".to_string()),
+        ("不予开放依据", "含个人信息".to_string()),
+        ("更新频率", "每日".to_string()),
+        ("数据分级", "一般数据".to_string()),
+        ("敏感级别", "l2".to_string()),
+    ]
+}
+
+fn workbook(rows: &[Vec<(&'static str, String)>]) -> Vec<u8> {
+    use gongshu_services::catalog_sheet::{COLUMNS, SHEET};
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name(SHEET).expect("sheet name");
+    for (c, col) in COLUMNS.iter().enumerate() {
+        sheet
+            .write_string(0, c as u16, col.heading)
+            .expect("heading");
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (heading, value) in row {
+            let c = COLUMNS
+                .iter()
+                .position(|col| col.heading == *heading)
+                .expect("column");
+            sheet
+                .write_string(r as u32 + 1, c as u16, value.as_str())
+                .expect("cell");
+        }
+    }
+    wb.save_to_buffer().expect("xlsx")
+}
+
+/// The "Done when" for spreadsheets: an XLSX with one bad row imports
+/// nothing and names the row; the corrected file imports every row; the catalog
+/// exports to XLSX and CSV; the template downloads.
+async fn cat_1_xlsx_with_one_bad_row_imports_nothing_and_names_the_row(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let template = registrar
+        .request(reqwest::Method::GET, "/api/v1/catalog/template.xlsx")
+        .send()
+        .await
+        .expect("template");
+    assert_eq!(template.status(), 200);
+    assert!(
+        template.bytes().await.expect("bytes").starts_with(b"PK"),
+        "an XLSX (zip)"
+    );
+
+    let bad = workbook(&[
+        sheet_row("表格导入出租屋登记信息", "无条件共享", ""),
+        sheet_row("表格导入重点场所信息", "有条件共享", ""),
+    ]);
+    let resp = registrar
+        .request(reqwest::Method::POST, "/api/v1/catalog/import")
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(bad)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(resp.status(), 422);
+    let report: Value = resp.json().await.expect("report");
+    assert_eq!(report["imported"], 0);
+    let problems = report["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{report}");
+    assert_eq!(
+        problems[0]["row"], 3,
+        "Excel row 3: the second data row under the heading"
+    );
+    assert_eq!(problems[0]["column"], "法律法规依据");
+    let none = registrar.get("/api/v1/catalog").await.expect_status(200);
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "nothing saved");
+
+    let good = workbook(&[
+        sheet_row("表格导入出租屋登记信息", "无条件共享", ""),
+        sheet_row(
+            "表格导入重点场所信息",
+            "有条件共享",
+            "《示范省公共数据条例》（合成）",
+        ),
+    ]);
+    let resp = registrar
+        .request(reqwest::Method::POST, "/api/v1/catalog/import")
+        .body(good)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(resp.status(), 200);
+    let report: Value = resp.json().await.expect("report");
+    assert_eq!(report["imported"], 2, "{report}");
+
+    let csv = registrar
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/catalog/export.csv?q=%E8%A1%A8%E6%A0%BC%E5%AF%BC%E5%85%A5",
+        )
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.expect("text");
+    assert!(text.starts_with('\u{feff}'), "BOM for Excel");
+    assert!(text.contains("表格导入出租屋登记信息") && text.contains("表格导入重点场所信息"));
+    let xlsx = registrar
+        .request(reqwest::Method::GET, "/api/v1/catalog/export.xlsx")
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(xlsx.status(), 200);
+    assert!(xlsx.bytes().await.expect("bytes").starts_with(b"PK"));
+
+    let auditor = srv.login_demo(&demo, "auditor").await;
+    let trail = auditor
+        .get("/api/v1/audit?action=catalog.create")
+        .await
+        .expect_status(200);
+    assert_eq!(
+        trail.as_array().map(Vec::len),
+        Some(2),
+        "each imported entry audited"
+    );
+}
+both_backends!(cat_1_xlsx_with_one_bad_row_imports_nothing_and_names_the_row);
