@@ -526,6 +526,194 @@ pub fn resource_code_prefix(category: Category, domain: Domain) -> String {
 }
 
 labelled_enum! {
+    /// CAT-10: what a catalog check looks at (CZ 23, CZ 37).
+    CheckDimension {
+        Completeness => "completeness", "完整性", "Completeness";
+        Consistency => "consistency", "一致性", "Consistency";
+        Naming => "naming", "规范命名", "Naming";
+    }
+}
+
+/// CAT-10: one finding of the catalog checks: advice, not a refusal (the save
+/// rules of [`check_entry`] refuse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub dimension: CheckDimension,
+    pub field: String,
+    pub code: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+fn finding(
+    dimension: CheckDimension,
+    field: impl Into<String>,
+    code: &'static str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> Finding {
+    Finding {
+        dimension,
+        field: field.into(),
+        code,
+        message_zh: zh.into(),
+        message_en: en.into(),
+    }
+}
+
+/// Words that name a resource by what it is (信息, 数据 …) rather than by its form.
+const NAME_ENDINGS: [&str; 6] = ["信息", "数据", "目录", "名录", "名单", "清单"];
+
+/// CAT-10: checks an entry for completeness, consistency and naming.
+pub fn quality_findings(e: &EntryContent) -> Vec<Finding> {
+    use CheckDimension::*;
+    let mut out = Vec::new();
+    let name = e.name.trim();
+    if !NAME_ENDINGS.iter().any(|w| name.ends_with(w)) {
+        out.push(finding(
+            Naming,
+            "name",
+            "catalog.check.name_ending",
+            "资源名称宜以“信息”“数据”等结尾，说明资源内容",
+            "a resource name should end with 信息, 数据 or similar, saying what it holds",
+        ));
+    }
+    if name.chars().count() < 4 {
+        out.push(finding(
+            Naming,
+            "name",
+            "catalog.check.name_short",
+            "资源名称过短，难以检索",
+            "the name is too short to be found",
+        ));
+    }
+    if name
+        .chars()
+        .any(|c| c.is_whitespace() || "()（）[]【】/\\_-—".contains(c))
+    {
+        out.push(finding(
+            Naming,
+            "name",
+            "catalog.check.name_punctuation",
+            "资源名称不宜含空格、括号或符号",
+            "a resource name should hold no spaces, brackets or symbols",
+        ));
+    }
+    if ["测试", "临时", "test", "tmp"]
+        .iter()
+        .any(|w| name.to_lowercase().contains(w))
+    {
+        out.push(finding(
+            Naming,
+            "name",
+            "catalog.check.name_placeholder",
+            "资源名称像是测试或临时名称",
+            "the name looks like a test or placeholder",
+        ));
+    }
+    for (i, item) in e.items.iter().enumerate() {
+        if item.code_name.chars().any(|c| c.is_ascii_uppercase()) {
+            out.push(finding(
+                Naming,
+                format!("items[{i}].code_name"),
+                "catalog.check.code_name_case",
+                format!("信息项“{}”的英文名宜用小写字母和下划线", item.name),
+                format!(
+                    "data item \"{}\": code names should be lower case with underscores",
+                    item.name
+                ),
+            ));
+        }
+        if item.meaning.trim().is_empty() {
+            out.push(finding(
+                Completeness,
+                format!("items[{i}].meaning"),
+                "catalog.check.item_meaning",
+                format!("信息项“{}”缺少含义说明", item.name),
+                format!("data item \"{}\" has no meaning", item.name),
+            ));
+        }
+        if item.field_type == FieldType::String && item.length.is_none() {
+            out.push(finding(
+                Completeness,
+                format!("items[{i}].length"),
+                "catalog.check.item_length",
+                format!("字符型信息项“{}”未写长度", item.name),
+                format!("text item \"{}\" has no length", item.name),
+            ));
+        }
+        if matches!(item.key_role, KeyRole::CitizenId) && !item.sensitive {
+            out.push(finding(
+                Consistency,
+                format!("items[{i}].sensitive"),
+                "catalog.check.citizen_id_sensitive",
+                "公民身份号码属于个人敏感信息，应标为敏感",
+                "citizen ID numbers are sensitive personal information",
+            ));
+        }
+    }
+    if e.summary.trim().chars().count() < 10 {
+        out.push(finding(
+            Completeness,
+            "summary",
+            "catalog.check.summary_short",
+            "资源摘要过于简略（少于 10 个字）",
+            "the summary is very short (under 10 characters)",
+        ));
+    }
+    if e.timeliness.trim().is_empty() {
+        out.push(finding(
+            Completeness,
+            "timeliness",
+            "catalog.check.timeliness",
+            "未写时效要求",
+            "no timeliness stated",
+        ));
+    }
+    if e.share_type == ShareType::Conditional && e.share_scope.trim().is_empty() {
+        out.push(finding(
+            Completeness,
+            "share_scope",
+            "catalog.check.share_scope",
+            "有条件共享的资源宜写明共享范围",
+            "a conditionally shared resource should state its scope",
+        ));
+    }
+    let sensitive_items = e.items.iter().any(|i| i.sensitive);
+    if e.open_type == OpenType::Unconditional && sensitive_items {
+        out.push(finding(Consistency, "open_type", "catalog.check.open_sensitive", "含敏感信息项的资源不宜无条件开放，请先脱敏或改为有条件开放", "a resource with sensitive items should not open unconditionally; desensitise it or open it conditionally"));
+    }
+    if e.open_type == OpenType::Unconditional && e.share_type != ShareType::Unconditional {
+        out.push(finding(
+            Consistency,
+            "open_type",
+            "catalog.check.open_wider_than_share",
+            "向社会无条件开放的资源，对政务部门应无条件共享",
+            "data open to everyone should be shared unconditionally with government bodies",
+        ));
+    }
+    if matches!(e.sensitivity, Some(Sensitivity::L4)) && e.share_type == ShareType::Unconditional {
+        out.push(finding(
+            Consistency,
+            "share_type",
+            "catalog.check.l4_unconditional",
+            "四级（较敏感）数据不宜无条件共享",
+            "L4 data should not be shared unconditionally",
+        ));
+    }
+    if e.update_frequency == UpdateFrequency::RealTime && e.format == ResourceFormat::Spreadsheet {
+        out.push(finding(
+            Consistency,
+            "format",
+            "catalog.check.realtime_spreadsheet",
+            "实时更新的资源不宜以电子表格提供",
+            "real-time data should not be provided as spreadsheets",
+        ));
+    }
+    out
+}
+
+labelled_enum! {
     /// CAT-2: where the working copy of an entry stands in review.
     Stage {
         Draft => "draft", "草稿", "Draft";
@@ -776,6 +964,47 @@ mod tests {
         b.element_code = Some(" DE0105 ".into());
         assert_eq!(item_key(&a), item_key(&b), "one element code, one datum");
         assert!(!is_link_key(&a) && is_link_key(&sample().items[0]));
+    }
+
+    #[test]
+    fn cat_10_checks_find_completeness_consistency_and_naming() {
+        let clean = {
+            let mut e = sample();
+            e.timeliness = "变更后 1 个工作日内".into();
+            e
+        };
+        assert_eq!(quality_findings(&clean), vec![], "the sample is clean");
+        let mut e = clean.clone();
+        e.name = "测试_".into();
+        e.items[0].sensitive = false;
+        e.items[0].code_name = "CitizenID".into();
+        e.open_type = OpenType::Unconditional;
+        e.timeliness.clear();
+        let codes: Vec<(CheckDimension, &str)> = quality_findings(&e)
+            .iter()
+            .map(|f| (f.dimension, f.code))
+            .collect();
+        for expected in [
+            (CheckDimension::Naming, "catalog.check.name_ending"),
+            (CheckDimension::Naming, "catalog.check.name_short"),
+            (CheckDimension::Naming, "catalog.check.name_punctuation"),
+            (CheckDimension::Naming, "catalog.check.name_placeholder"),
+            (CheckDimension::Naming, "catalog.check.code_name_case"),
+            (
+                CheckDimension::Consistency,
+                "catalog.check.citizen_id_sensitive",
+            ),
+            (CheckDimension::Completeness, "catalog.check.timeliness"),
+        ] {
+            assert!(codes.contains(&expected), "{expected:?} in {codes:?}");
+        }
+        assert!(
+            !codes.contains(&(CheckDimension::Consistency, "catalog.check.open_sensitive")),
+            "no sensitive item left"
+        );
+        e.items[0].sensitive = true;
+        let codes: Vec<&str> = quality_findings(&e).iter().map(|f| f.code).collect();
+        assert!(codes.contains(&"catalog.check.open_sensitive"));
     }
 
     #[test]

@@ -52,7 +52,7 @@ impl Modify for Security {
         api::catalog::update_entry, api::catalog::review_entry, api::catalog::take_offline, api::catalog::entry_history,
         api::catalog::list_conflicts, api::catalog::resolve_conflict, api::catalog::entry_duplicates,
         api::catalog::list_changes, api::catalog::record_change, api::catalog::complete_change,
-        api::catalog::search_entries,
+        api::catalog::search_entries, api::catalog::entry_checks,
         api::catalog_sheet::template, api::catalog_sheet::import, api::catalog_sheet::export_xlsx, api::catalog_sheet::export_csv,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,

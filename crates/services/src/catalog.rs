@@ -971,3 +971,19 @@ pub async fn list_changes(
     ctx.principal.authorize(Permission::CatalogRead, None)?;
     Ok(app.store.list_change_records(None, open_only).await?)
 }
+
+/// CAT-10: the completeness, consistency and naming findings of an entry's working
+/// copy (or published version).
+pub async fn quality_checks(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+) -> ServiceResult<Vec<catalog::Finding>> {
+    let entry = get(app, ctx, id).await?;
+    Ok(entry
+        .working
+        .as_ref()
+        .or(entry.published.as_ref())
+        .map(catalog::quality_findings)
+        .unwrap_or_default())
+}

@@ -238,3 +238,15 @@ pub async fn search_entries(
 ) -> ApiResult<Json<gongshu_search::SearchResult>> {
     Ok(Json(catalog_search::search(&s.app, &ctx, q).await?))
 }
+
+/// CAT-10: completeness, consistency and naming findings of an entry (advice; the
+/// save rules are enforced on save).
+#[utoipa::path(get, path = "/api/v1/catalog/{id}/checks", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = [Object], description = "[{dimension, field, code, message_zh, message_en}]"), (status = 404, body = ErrorBody)))]
+pub async fn entry_checks(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<gongshu_domain::catalog::Finding>>> {
+    Ok(Json(catalog::quality_checks(&s.app, &ctx, &id).await?))
+}

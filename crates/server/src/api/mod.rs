@@ -95,6 +95,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/catalog/conflicts/resolve",
             post(catalog::resolve_conflict),
         )
+        .route("/api/v1/catalog/{id}/checks", get(catalog::entry_checks))
         .route(
             "/api/v1/catalog/{id}/duplicates",
             get(catalog::entry_duplicates),

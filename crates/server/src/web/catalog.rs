@@ -588,6 +588,9 @@ pub async fn entry_page(
     let duplicates = catalog::duplicates(&state.app, &web.ctx, &entry.id)
         .await
         .unwrap_or_default();
+    let findings = catalog::quality_checks(&state.app, &web.ctx, &entry.id)
+        .await
+        .unwrap_or_default();
     let org_names = org_names(&state, &web).await;
     let p = &web.ctx.principal;
     let owner = Some(entry.owner_org_id.as_str());
@@ -610,7 +613,7 @@ pub async fn entry_page(
         web.lang,
         Some(&web),
         context! {
-            entry => entry, shown => shown, stage => stage, history => history, duplicates => duplicates,
+            entry => entry, shown => shown, stage => stage, history => history, duplicates => duplicates, findings => findings,
             org_names => org_names, may => may, done => q.done,
             today => today_in_china(Utc::now()),
         },

@@ -127,6 +127,7 @@ fn catalog_label(group: &str, key: &str) -> Option<(&'static str, &'static str)>
         "field_type" => pair!(c::FieldType),
         "key_role" => pair!(c::KeyRole),
         "stage" => pair!(c::Stage),
+        "check_dimension" => pair!(c::CheckDimension),
         "review_action" => match key {
             "create" => Some(("登记", "Registered")),
             "update" => Some(("修改", "Edited")),

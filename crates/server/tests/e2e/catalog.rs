@@ -1007,3 +1007,50 @@ async fn cat_1_xlsx_with_one_bad_row_imports_nothing_and_names_the_row(srv: Arc<
     );
 }
 both_backends!(cat_1_xlsx_with_one_bad_row_imports_nothing_and_names_the_row);
+
+/// CAT-10: each entry's completeness, consistency and naming findings are visible
+/// in the API and on its page.
+async fn cat_10_entry_checks_are_visible(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let mut entry = business_entry(&registrar.org_id, "临时表");
+    entry["open_type"] = json!("unconditional");
+    entry["open_basis"] = json!("");
+    let e = registrar
+        .post("/api/v1/catalog", entry)
+        .await
+        .expect_status(201);
+    let id = e["id"].as_str().expect("id");
+    let findings = registrar
+        .get(&format!("/api/v1/catalog/{id}/checks"))
+        .await
+        .expect_status(200);
+    let codes: Vec<&str> = findings
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or(""))
+        .collect();
+    for code in [
+        "catalog.check.name_ending",
+        "catalog.check.name_short",
+        "catalog.check.name_placeholder",
+        "catalog.check.open_sensitive",
+        "catalog.check.timeliness",
+    ] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
+    let page = registrar
+        .request(reqwest::Method::GET, &format!("/catalog/{id}"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("id=\"findings-table\"") && page.contains("规范命名"),
+        "findings shown"
+    );
+}
+both_backends!(cat_10_entry_checks_are_visible);
