@@ -36,6 +36,10 @@ pub struct CatalogQuery {
     share_type: Option<String>,
     #[serde(default)]
     owner_org_id: Option<String>,
+    #[serde(default)]
+    source_org_id: Option<String>,
+    #[serde(default)]
+    open_type: Option<String>,
     /// "1": only authority reviews past their due working day.
     #[serde(default)]
     overdue: Option<String>,
@@ -60,6 +64,8 @@ fn page_link(q: &CatalogQuery, page: i64) -> String {
         ("domain", &q.domain),
         ("share_type", &q.share_type),
         ("owner_org_id", &q.owner_org_id),
+        ("source_org_id", &q.source_org_id),
+        ("open_type", &q.open_type),
         ("overdue", &q.overdue),
         ("mounted", &q.mounted),
     ] {
@@ -99,6 +105,8 @@ pub async fn catalog_page(
         domain: q.domain.clone(),
         share_type: q.share_type.clone(),
         owner_org_id: q.owner_org_id.clone(),
+        source_org_id: q.source_org_id.clone(),
+        open_type: q.open_type.clone(),
         overdue_on: overdue.then(|| today_in_china(Utc::now())),
         limit: Some(PAGE_SIZE),
         offset: Some((q.page.unwrap_or(1).max(1) - 1) * PAGE_SIZE),
@@ -1046,4 +1054,67 @@ fn bad_upload(state: &AppState, web: &WebUser, detail: &str) -> Response {
         format!("the upload could not be read: {detail}"),
     );
     fail(state, web, e, "/catalog")
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListsQuery {
+    #[serde(default)]
+    org_id: Option<String>,
+}
+
+/// CAT-7: a department's responsibility list (the data it must provide: its
+/// published entries) and negative list (what it does not share, with the basis),
+/// each viewable and exportable. The demand list follows with share demands (SHR-7).
+pub async fn lists_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<ListsQuery>,
+) -> Response {
+    let org_id = q
+        .org_id
+        .filter(|o| !o.is_empty())
+        .unwrap_or_else(|| web.user.org_id.clone());
+    let of = |extra: CatalogFilter| CatalogFilter {
+        source_org_id: Some(org_id.clone()),
+        status: Some("published".into()),
+        limit: Some(1000),
+        ..extra
+    };
+    let responsibility =
+        match catalog::list(&state.app, &web.ctx, of(CatalogFilter::default())).await {
+            Ok(l) => l,
+            Err(e) => return fail(&state, &web, e, "/catalog"),
+        };
+    let negative: Vec<_> = responsibility
+        .iter()
+        .filter(|e| e.share_type == "not_shared")
+        .cloned()
+        .collect();
+    let sources: Vec<_> = orgs::list_orgs(&state.app, &web.ctx, &OrgFilter::default())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| {
+            gongshu_domain::org::OrgKind::parse(&o.kind).is_some_and(|k| k.is_data_source())
+        })
+        .collect();
+    let org_name = sources
+        .iter()
+        .find(|o| o.id == org_id)
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
+    let enc = utf8_percent_encode(&org_id);
+    render_page(
+        &state,
+        "catalog_lists.html",
+        web.lang,
+        Some(&web),
+        context! {
+            org_id => org_id, org_name => org_name, sources => sources,
+            responsibility => responsibility, negative => negative,
+            responsibility_query => format!("source_org_id={enc}&status=published"),
+            negative_query => format!("source_org_id={enc}&status=published&share_type=not_shared"),
+        },
+    )
+    .into_response()
 }

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/catalog/new", get(catalog::new_entry_page))
         .route("/catalog/search", get(catalog::search_page))
+        .route("/catalog/lists", get(catalog::lists_page))
         .route(
             "/catalog/import",
             post(catalog::import_sheet).layer(axum::extract::DefaultBodyLimit::max(

@@ -28,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("result.html", include_str!("../../templates/result.html")),
     ("catalog.html", include_str!("../../templates/catalog.html")),
     (
+        "catalog_lists.html",
+        include_str!("../../templates/catalog_lists.html"),
+    ),
+    (
         "catalog_import.html",
         include_str!("../../templates/catalog_import.html"),
     ),

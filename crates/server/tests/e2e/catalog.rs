@@ -712,17 +712,9 @@ both_backends!(cat_2_overdue_job_flags_late_reviews_and_late_updates);
 
 /// The console's catalog pages render over the demo catalog: list, filters, an
 /// entry with its items and history, the edit form, conflicts and changes.
-async fn cat_2_console_catalog_pages_render(srv: Arc<TestServer>) {
-    let logins = gongshu_services::demo::seed(&srv.app, 5)
-        .await
-        .expect("seed demo with catalog");
-    let password = |u: &str| {
-        logins
-            .iter()
-            .find(|l| l.username == u)
-            .map(|l| l.password.clone())
-            .expect("login")
-    };
+async fn cat_2_cat_7_console_catalog_pages_and_lists_render(srv: Arc<TestServer>) {
+    let logins = seed_demo_with_catalog(&srv).await;
+    let password = |u: &str| demo_password(&logins, u);
     let registrar = srv.login("psb.registrar", &password("psb.registrar")).await;
     let page = |path: String| {
         let rb = registrar.request(reqwest::Method::GET, &path);
@@ -778,22 +770,37 @@ async fn cat_2_console_catalog_pages_render(srv: Arc<TestServer>) {
     assert_eq!(status, 200);
     let (status, _) = page("/catalog/new".into()).await;
     assert_eq!(status, 200);
+    // CAT-7: psb's lists: its published entries, and those it does not share.
+    let (status, lists) = page("/catalog/lists".into()).await;
+    assert_eq!(status, 200);
+    assert!(lists.contains("责任清单") && lists.contains("负面清单"));
+    let psb = registrar.org_id.clone();
+    let published_not_shared = srv
+        .app
+        .store
+        .list_catalog_entries(&gongshu_store::CatalogFilter {
+            source_org_id: Some(psb),
+            status: Some("published".into()),
+            share_type: Some("not_shared".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert!(
+        !published_not_shared.is_empty(),
+        "the demo has a negative list for psb"
+    );
+    for e in &published_not_shared {
+        assert!(lists.contains(&e.code), "{} on the negative list", e.code);
+    }
 }
-both_backends!(cat_2_console_catalog_pages_render);
+both_backends!(cat_2_cat_7_console_catalog_pages_and_lists_render);
 
 /// CAT-10: search by Chinese words (人口 finds 人口基础信息 and 户籍人口…), with
 /// facets and filters; a newly published entry is found at once; drafts only when asked.
 async fn cat_10_search_finds_chinese_words_with_facets_and_new_entries(srv: Arc<TestServer>) {
-    let logins = gongshu_services::demo::seed(&srv.app, 5)
-        .await
-        .expect("seed demo with catalog");
-    let password = |u: &str| {
-        logins
-            .iter()
-            .find(|l| l.username == u)
-            .map(|l| l.password.clone())
-            .expect("login")
-    };
+    let logins = seed_demo_with_catalog(&srv).await;
+    let password = |u: &str| demo_password(&logins, u);
     let registrar = srv.login("psb.registrar", &password("psb.registrar")).await;
     let reviewer = srv.login("psb.reviewer", &password("psb.reviewer")).await;
     let authority = srv.login("authority", &password("authority")).await;
@@ -862,6 +869,21 @@ async fn cat_10_search_finds_chinese_words_with_facets_and_new_entries(srv: Arc<
     assert!(page.contains("人口基础信息") && page.contains("id=\"facets\""));
 }
 both_backends!(cat_10_search_finds_chinese_words_with_facets_and_new_entries);
+
+/// The whole demo, its ~300 catalog entries included; returns its logins.
+async fn seed_demo_with_catalog(srv: &TestServer) -> Vec<gongshu_services::demo::DemoLogin> {
+    gongshu_services::demo::seed(&srv.app, 5)
+        .await
+        .expect("seed demo with catalog")
+}
+
+fn demo_password(logins: &[gongshu_services::demo::DemoLogin], username: &str) -> String {
+    logins
+        .iter()
+        .find(|l| l.username == username)
+        .map(|l| l.password.clone())
+        .expect("demo login")
+}
 
 /// One spreadsheet row of the import template: heading → text.
 fn sheet_row(name: &str, share_type: &str, legal_basis: &str) -> Vec<(&'static str, String)> {
