@@ -209,6 +209,110 @@ fn allowed_zh<T: Choice>() -> String {
         .join("、")
 }
 
+/// A line of the data-items text that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemLineProblem {
+    /// 1-based line within the text.
+    pub line: usize,
+    pub message: String,
+    pub message_en: String,
+}
+
+/// CAT-1: data items written one per line as
+/// `名称 | 英文名 | 类型 | 长度 | 敏感(是/否) | 标识类型 | 含义` (the spreadsheet cell and
+/// the console form use the same format). Types and key roles may be given by key,
+/// Chinese or English label; every unreadable part is reported with its line.
+pub fn parse_item_lines(text: &str) -> (Vec<DataItem>, Vec<ItemLineProblem>) {
+    let mut items = Vec::new();
+    let mut problems = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let line_no = n + 1;
+        let parts: Vec<&str> = line.split(['|', '｜']).map(str::trim).collect();
+        let part = |i: usize| parts.get(i).copied().unwrap_or("");
+        let mut bad = |what: &str, what_en: &str, value: &str, allowed: String| {
+            problems.push(ItemLineProblem {
+                line: line_no,
+                message: format!("信息项第 {line_no} 行：{what}“{value}”无法识别{allowed}（格式：{ITEM_FORMAT}）"),
+                message_en: format!("data item line {line_no}: the {what_en} \"{value}\" is not recognised (format: {ITEM_FORMAT_EN})"),
+            });
+        };
+        let field_type = match part(2) {
+            "" => Some(FieldType::String),
+            t => {
+                let found = parse_choice::<FieldType>(t);
+                if found.is_none() {
+                    bad(
+                        "类型",
+                        "type",
+                        t,
+                        format!("，可填写：{}", allowed_zh::<FieldType>()),
+                    );
+                }
+                found
+            }
+        };
+        let length = match part(3) {
+            "" => Some(None),
+            l => {
+                let found = l.parse::<u32>().ok().map(Some);
+                if found.is_none() {
+                    bad("长度", "length", l, "，应为正整数".into());
+                }
+                found
+            }
+        };
+        let sensitive = match fold(part(4)).as_str() {
+            "" | "否" | "n" | "no" | "false" | "0" | "不敏感" => Some(false),
+            "是" | "y" | "yes" | "true" | "1" | "敏感" => Some(true),
+            _ => {
+                bad(
+                    "敏感标记",
+                    "sensitive flag",
+                    part(4),
+                    "，应为“是”或“否”".into(),
+                );
+                None
+            }
+        };
+        let key_role = match part(5) {
+            "" => Some(KeyRole::None),
+            k => {
+                let found = parse_choice::<KeyRole>(k);
+                if found.is_none() {
+                    bad(
+                        "标识类型",
+                        "key role",
+                        k,
+                        format!("，可填写：{}", allowed_zh::<KeyRole>()),
+                    );
+                }
+                found
+            }
+        };
+        // A meaning that itself holds a `|` keeps it.
+        let meaning = parts.get(6..).map(|m| m.join(" | ")).unwrap_or_default();
+        if let (Some(field_type), Some(length), Some(sensitive), Some(key_role)) =
+            (field_type, length, sensitive, key_role)
+        {
+            items.push(DataItem {
+                name: part(0).to_string(),
+                code_name: part(1).to_string(),
+                field_type,
+                length,
+                meaning,
+                sensitive,
+                key_role,
+                element_code: None,
+            });
+        }
+    }
+    (items, problems)
+}
+
 fn allowed_keys<T: Choice>() -> String {
     T::all()
         .iter()
@@ -884,93 +988,15 @@ impl<'a> RowReader<'a> {
     fn items(&mut self) -> Vec<DataItem> {
         let text = self.text("items");
         let heading = column("items").heading;
-        let mut items = Vec::new();
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let line_no = n + 1;
-            let parts: Vec<&str> = line.split(['|', '｜']).map(str::trim).collect();
-            let part = |i: usize| parts.get(i).copied().unwrap_or("");
-            let mut bad = |what: &str, what_en: &str, value: &str, allowed: String| {
-                self.problems.push(problem(
-                    self.row,
-                    heading,
-                    "catalog.item_line_invalid",
-                    format!("信息项第 {line_no} 行：{what}“{value}”无法识别{allowed}（格式：{ITEM_FORMAT}）"),
-                    format!("data item line {line_no}: the {what_en} \"{value}\" is not recognised (format: {ITEM_FORMAT_EN})"),
-                ));
-            };
-            let field_type = match part(2) {
-                "" => Some(FieldType::String),
-                t => {
-                    let found = parse_choice::<FieldType>(t);
-                    if found.is_none() {
-                        bad(
-                            "类型",
-                            "type",
-                            t,
-                            format!("，可填写：{}", allowed_zh::<FieldType>()),
-                        );
-                    }
-                    found
-                }
-            };
-            let length = match part(3) {
-                "" => Some(None),
-                l => {
-                    let found = l.parse::<u32>().ok().map(Some);
-                    if found.is_none() {
-                        bad("长度", "length", l, "，应为正整数".into());
-                    }
-                    found
-                }
-            };
-            let sensitive = match fold(part(4)).as_str() {
-                "" | "否" | "n" | "no" | "false" | "0" | "不敏感" => Some(false),
-                "是" | "y" | "yes" | "true" | "1" | "敏感" => Some(true),
-                _ => {
-                    bad(
-                        "敏感标记",
-                        "sensitive flag",
-                        part(4),
-                        "，应为“是”或“否”".into(),
-                    );
-                    None
-                }
-            };
-            let key_role = match part(5) {
-                "" => Some(KeyRole::None),
-                k => {
-                    let found = parse_choice::<KeyRole>(k);
-                    if found.is_none() {
-                        bad(
-                            "标识类型",
-                            "key role",
-                            k,
-                            format!("，可填写：{}", allowed_zh::<KeyRole>()),
-                        );
-                    }
-                    found
-                }
-            };
-            // A meaning that itself holds a `|` keeps it.
-            let meaning = parts.get(6..).map(|m| m.join(" | ")).unwrap_or_default();
-            if let (Some(field_type), Some(length), Some(sensitive), Some(key_role)) =
-                (field_type, length, sensitive, key_role)
-            {
-                items.push(DataItem {
-                    name: part(0).to_string(),
-                    code_name: part(1).to_string(),
-                    field_type,
-                    length,
-                    meaning,
-                    sensitive,
-                    key_role,
-                    element_code: None,
-                });
-            }
+        let (items, problems) = parse_item_lines(&text);
+        for p in problems {
+            self.problems.push(problem(
+                self.row,
+                heading,
+                "catalog.item_line_invalid",
+                p.message,
+                p.message_en,
+            ));
         }
         items
     }

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use gongshu_domain::catalog::{
-    Category, DataItem, Domain, EntryContent, FieldError, FieldType, Grade, KeyRole, OpenType,
-    ResourceFormat, ReviewAction, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
+    Category, DataItem, Domain, EntryContent, FieldError, Grade, OpenType, ResourceFormat,
+    ReviewAction, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
 };
 use gongshu_services::catalog::{self, today_in_china};
 use gongshu_services::{orgs, ServiceError};
@@ -220,58 +220,15 @@ fn choice<T>(
     found
 }
 
-fn yes(s: &str) -> bool {
-    matches!(
-        s.trim().to_lowercase().as_str(),
-        "是" | "y" | "yes" | "true" | "1" | "敏感"
-    )
-}
-
-/// 名称 | 英文名 | 类型 | 长度 | 敏感 | 标识类型 | 含义, one item per line.
+/// The items box: the same line format and checks as the spreadsheet import.
 fn parse_items(text: &str, out: &mut Vec<FieldError>) -> Vec<DataItem> {
-    let mut items = Vec::new();
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let cells: Vec<&str> = line.split(['|', '｜']).map(str::trim).collect();
-        let cell = |i: usize| cells.get(i).copied().unwrap_or("");
-        let field = format!("items[{}]", items.len());
-        let line_no = n + 1;
-        let field_type = match cell(2) {
-            "" => Some(FieldType::String),
-            t => FieldType::parse(t)
-                .or_else(|| FieldType::ALL.iter().copied().find(|f| f.label_zh() == t)),
-        };
-        let key_role = match cell(5) {
-            "" => Some(KeyRole::None),
-            k => KeyRole::parse(k)
-                .or_else(|| KeyRole::ALL.iter().copied().find(|r| r.label_zh() == k)),
-        };
-        let length = match cell(3) {
-            "" => Some(None),
-            l => l.parse::<u32>().ok().map(Some),
-        };
-        match (field_type, key_role, length) {
-            (Some(field_type), Some(key_role), Some(length)) => items.push(DataItem {
-                name: cell(0).to_string(),
-                code_name: cell(1).to_string(),
-                field_type,
-                length,
-                meaning: cell(6).to_string(),
-                sensitive: yes(cell(4)),
-                key_role,
-                element_code: None,
-            }),
-            _ => out.push(problem(
-                &field,
-                "catalog.item_line_invalid",
-                format!("信息项第 {line_no} 行格式有误：类型、长度或标识类型无法识别"),
-                format!("data item line {line_no}: the type, length or key role is not recognised"),
-            )),
-        }
-    }
+    let (items, problems) = gongshu_services::catalog_sheet::parse_item_lines(text);
+    out.extend(problems.into_iter().map(|p| FieldError {
+        field: "items".into(),
+        code: "catalog.item_line_invalid",
+        message_zh: p.message,
+        message_en: p.message_en,
+    }));
     items
 }
 

@@ -1076,3 +1076,67 @@ async fn cat_10_entry_checks_are_visible(srv: Arc<TestServer>) {
     );
 }
 both_backends!(cat_10_entry_checks_are_visible);
+
+/// CAT-1: the console form reads data items like the spreadsheet does: an
+/// unreadable line comes back named, with everything typed kept.
+async fn cat_1_console_form_names_a_bad_item_line_and_keeps_the_input(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let form = [
+        ("csrf", registrar.csrf.as_str()),
+        ("name", "表单录入治安信息"),
+        ("summary", "表单录入的业务目录"),
+        ("category", "business"),
+        ("domain", "public_safety"),
+        ("format", "database"),
+        ("source_org_id", registrar.org_id.as_str()),
+        ("items", "公民身份号码 | citizen_id | string | 18 | 是 | citizen_id\n登记日期 | registered_on | 日期型 | | 也许"),
+        ("share_type", "unconditional"),
+        ("share_api", "on"),
+        ("open_type", "not_open"),
+        ("open_basis", "含个人信息"),
+        ("update_frequency", "daily"),
+        ("grade", "general"),
+        ("sensitivity", "l2"),
+    ];
+    let resp = registrar
+        .request(reqwest::Method::POST, "/catalog")
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 400);
+    let page = resp.text().await.expect("body");
+    assert!(
+        page.contains("信息项第 2 行") && page.contains("也许"),
+        "the bad line is named"
+    );
+    assert!(page.contains("表单录入治安信息"), "the input is kept");
+    let none = registrar.get("/api/v1/catalog").await.expect_status(200);
+    assert_eq!(none.as_array().map(Vec::len), Some(0));
+
+    let fixed: Vec<(&str, &str)> = form
+        .iter()
+        .map(|(k, v)| {
+            if *k == "items" {
+                (*k, "公民身份号码 | citizen_id | string | 18 | 是 | citizen_id\n登记日期 | registered_on | 日期型 | | 否")
+            } else {
+                (*k, *v)
+            }
+        })
+        .collect();
+    let resp = registrar
+        .request(reqwest::Method::POST, "/catalog")
+        .form(&fixed)
+        .send()
+        .await
+        .expect("post");
+    assert!(
+        resp.url().path().starts_with("/catalog/"),
+        "redirected to the new entry: {}",
+        resp.url()
+    );
+    let all = registrar.get("/api/v1/catalog").await.expect_status(200);
+    assert_eq!(all[0]["working"]["items"][1]["field_type"], "date");
+}
+both_backends!(cat_1_console_form_names_a_bad_item_line_and_keeps_the_input);
