@@ -53,6 +53,8 @@ impl Modify for Security {
         api::catalog::list_conflicts, api::catalog::resolve_conflict, api::catalog::entry_duplicates,
         api::catalog::list_changes, api::catalog::record_change, api::catalog::complete_change,
         api::catalog::search_entries, api::catalog::entry_checks,
+        api::catalog::list_scenarios, api::catalog::create_scenario,
+        api::catalog::list_projects, api::catalog::register_project, api::catalog::check_project,
         api::catalog_sheet::template, api::catalog_sheet::import, api::catalog_sheet::export_xlsx, api::catalog_sheet::export_csv,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,

@@ -10,8 +10,10 @@ pub mod demo;
 pub mod demo_catalog;
 pub mod error;
 pub mod identity;
+pub mod it_projects;
 pub mod jobs;
 pub mod orgs;
+pub mod scenarios;
 pub mod settings;
 
 pub use context::{App, Ctx};

@@ -556,6 +556,42 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .await
             .map_err(db_err)?;
         }
+        Change::InsertScenario(b) => {
+            sqlx::query(
+                "INSERT INTO scenario_bundles (id, name, description, lead_org_id, entry_ids, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(b.id)
+            .bind(b.name)
+            .bind(b.description)
+            .bind(b.lead_org_id)
+            .bind(b.entry_ids.join(","))
+            .bind(b.created_by)
+            .bind(b.created_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::PutItProject(p) => {
+            sqlx::query(
+                "INSERT INTO it_projects (id, name, org_id, approval_ref, entry_ids, approved_at, acceptance_checked_at,
+                 unmounted_entry_ids, accepted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (id) DO UPDATE SET acceptance_checked_at = excluded.acceptance_checked_at,
+                 unmounted_entry_ids = excluded.unmounted_entry_ids, accepted_at = excluded.accepted_at",
+            )
+            .bind(p.id)
+            .bind(p.name)
+            .bind(p.org_id)
+            .bind(p.approval_ref)
+            .bind(p.entry_ids.join(","))
+            .bind(p.approved_at)
+            .bind(p.acceptance_checked_at)
+            .bind(p.unmounted_entry_ids.join(","))
+            .bind(p.accepted_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
         Change::PutItemSource(s) => {
             sqlx::query(
                 "INSERT INTO catalog_item_sources (item_key, source_org_id, note, decided_by, decided_at)
@@ -649,6 +685,32 @@ fn change_record_from(r: &DbRow) -> Result<CatalogChangeRecord, sqlx::Error> {
         completed_at: r.try_get("completed_at")?,
         completed_note: r.try_get("completed_note")?,
         overdue_since: r.try_get("overdue_since")?,
+    })
+}
+
+fn scenario_from(r: &DbRow) -> Result<ScenarioBundle, sqlx::Error> {
+    Ok(ScenarioBundle {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        lead_org_id: r.try_get("lead_org_id")?,
+        entry_ids: split_list(r.try_get("entry_ids")?),
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn it_project_from(r: &DbRow) -> Result<ItProject, sqlx::Error> {
+    Ok(ItProject {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        org_id: r.try_get("org_id")?,
+        approval_ref: r.try_get("approval_ref")?,
+        entry_ids: split_list(r.try_get("entry_ids")?),
+        approved_at: r.try_get("approved_at")?,
+        acceptance_checked_at: r.try_get("acceptance_checked_at")?,
+        unmounted_entry_ids: split_list(r.try_get::<Option<String>, _>("unmounted_entry_ids")?.unwrap_or_default()),
+        accepted_at: r.try_get("accepted_at")?,
     })
 }
 
@@ -1129,6 +1191,18 @@ impl Store for BackendStore {
         qb.push(" ORDER BY recorded_at DESC LIMIT 1000");
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(change_record_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn list_scenarios(&self) -> StoreResult<Vec<ScenarioBundle>> {
+        fetch_all(&self.reader, "SELECT * FROM scenario_bundles ORDER BY created_at DESC", &[], scenario_from).await
+    }
+
+    async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM it_projects WHERE id = $1", id, it_project_from).await
+    }
+
+    async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>> {
+        fetch_all(&self.reader, "SELECT * FROM it_projects ORDER BY approved_at DESC", &[], it_project_from).await
     }
 
     async fn list_item_sources(&self) -> StoreResult<Vec<ItemSource>> {

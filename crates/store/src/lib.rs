@@ -68,6 +68,9 @@ pub enum Change {
     /// CAT-3: records (or replaces) the one source of a datum.
     PutItemSource(ItemSource),
     InsertChangeRecord(CatalogChangeRecord),
+    InsertScenario(ScenarioBundle),
+    /// Inserts or replaces a project.
+    PutItProject(ItProject),
     UpdateChangeRecord(CatalogChangeRecord),
 }
 
@@ -135,6 +138,9 @@ pub trait Store: Send + Sync + 'static {
     async fn catalog_item_claims(&self, item_keys: &[String])
         -> StoreResult<Vec<CatalogItemClaim>>;
     async fn list_item_sources(&self) -> StoreResult<Vec<ItemSource>>;
+    async fn list_scenarios(&self) -> StoreResult<Vec<ScenarioBundle>>;
+    async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>>;
+    async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>>;
     async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;
     /// Newest first; of one organisation when given; only not completed when `open_only`.
     async fn list_change_records(

@@ -356,3 +356,34 @@ pub struct CatalogChangeRecord {
     pub completed_note: Option<String>,
     pub overdue_since: Option<NaiveDate>,
 }
+
+/// CAT-5: a scenario catalog: the resources one business scenario needs, requested
+/// together later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScenarioBundle {
+    pub id: String,
+    pub name: String,
+    /// The business scenario it serves.
+    pub description: String,
+    pub lead_org_id: String,
+    pub entry_ids: Vec<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// CAT-11: a government IT project: the catalog entries it registered to be
+/// approved, and whether their data was mounted when it was checked for acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItProject {
+    pub id: String,
+    pub name: String,
+    pub org_id: String,
+    /// The approval document's number.
+    pub approval_ref: String,
+    pub entry_ids: Vec<String>,
+    pub approved_at: DateTime<Utc>,
+    pub acceptance_checked_at: Option<DateTime<Utc>>,
+    /// Entries whose data was not mounted at the last acceptance check.
+    pub unmounted_entry_ids: Vec<String>,
+    pub accepted_at: Option<DateTime<Utc>>,
+}

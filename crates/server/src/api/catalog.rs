@@ -250,3 +250,77 @@ pub async fn entry_checks(
 ) -> ApiResult<Json<Vec<gongshu_domain::catalog::Finding>>> {
     Ok(Json(catalog::quality_checks(&s.app, &ctx, &id).await?))
 }
+
+/// CAT-5: scenario catalogs, newest first.
+#[utoipa::path(get, path = "/api/v1/catalog/scenarios", tag = "catalog",
+    responses((status = 200, body = [gongshu_store::ScenarioBundle]), (status = 403, body = ErrorBody)))]
+pub async fn list_scenarios(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<gongshu_store::ScenarioBundle>>> {
+    Ok(Json(gongshu_services::scenarios::list(&s.app, &ctx).await?))
+}
+
+/// CAT-5: the caller's department bundles published resources for one business scenario.
+#[utoipa::path(post, path = "/api/v1/catalog/scenarios", tag = "catalog",
+    request_body = gongshu_services::scenarios::NewScenario,
+    responses((status = 201, body = gongshu_store::ScenarioBundle), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_scenario(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(input): ApiJson<gongshu_services::scenarios::NewScenario>,
+) -> ApiResult<(StatusCode, Json<gongshu_store::ScenarioBundle>)> {
+    let bundle = gongshu_services::scenarios::create(&s.app, &ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(bundle)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectQuery {
+    /// Only projects that fail the approval or the acceptance check.
+    #[serde(default)]
+    pub failing: Option<bool>,
+}
+
+/// CAT-11: government IT projects with their catalog checks.
+#[utoipa::path(get, path = "/api/v1/it-projects", tag = "catalog", params(ProjectQuery),
+    responses((status = 200, body = [gongshu_services::it_projects::ProjectStatus]), (status = 403, body = ErrorBody)))]
+pub async fn list_projects(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<ProjectQuery>,
+) -> ApiResult<Json<Vec<gongshu_services::it_projects::ProjectStatus>>> {
+    Ok(Json(
+        gongshu_services::it_projects::list(&s.app, &ctx, q.failing.unwrap_or(false)).await?,
+    ))
+}
+
+/// CAT-11: the authority records an approved project with the catalog entries it registered.
+#[utoipa::path(post, path = "/api/v1/it-projects", tag = "catalog",
+    request_body = gongshu_services::it_projects::NewItProject,
+    responses((status = 201, body = gongshu_services::it_projects::ProjectStatus), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn register_project(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(input): ApiJson<gongshu_services::it_projects::NewItProject>,
+) -> ApiResult<(
+    StatusCode,
+    Json<gongshu_services::it_projects::ProjectStatus>,
+)> {
+    let project = gongshu_services::it_projects::register(&s.app, &ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(project)))
+}
+
+/// CAT-11: the acceptance check: every registered entry must have data mounted.
+#[utoipa::path(post, path = "/api/v1/it-projects/{id}/acceptance-check", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = gongshu_services::it_projects::ProjectStatus), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn check_project(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<gongshu_services::it_projects::ProjectStatus>> {
+    Ok(Json(
+        gongshu_services::it_projects::check_acceptance(&s.app, &ctx, &id).await?,
+    ))
+}

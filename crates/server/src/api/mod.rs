@@ -69,6 +69,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/catalog/overdue", get(catalog::overdue_entries))
         .route("/api/v1/catalog/search", get(catalog::search_entries))
         .route(
+            "/api/v1/catalog/scenarios",
+            get(catalog::list_scenarios).post(catalog::create_scenario),
+        )
+        .route(
+            "/api/v1/it-projects",
+            get(catalog::list_projects).post(catalog::register_project),
+        )
+        .route(
+            "/api/v1/it-projects/{id}/acceptance-check",
+            post(catalog::check_project),
+        )
+        .route(
             "/api/v1/catalog/template.xlsx",
             get(catalog_sheet::template),
         )

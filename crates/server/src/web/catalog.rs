@@ -1075,3 +1075,163 @@ pub async fn lists_page(
     )
     .into_response()
 }
+
+pub async fn scenarios_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let scenarios = match gongshu_services::scenarios::list(&state.app, &web.ctx).await {
+        Ok(s) => s,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
+    let mut codes = BTreeMap::new();
+    for b in &scenarios {
+        for id in &b.entry_ids {
+            if let Ok(Some(e)) = state.app.store.get_catalog_entry(id).await {
+                codes.insert(id.clone(), format!("{} {}", e.code, e.name));
+            }
+        }
+    }
+    let org_names = org_names(&state, &web).await;
+    render_page(
+        &state,
+        "catalog_scenarios.html",
+        web.lang,
+        Some(&web),
+        context! { scenarios => scenarios, entries => codes, org_names => org_names, done => q.done },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ScenarioForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// Resource codes, separated by commas, spaces or lines.
+    #[serde(default)]
+    entries: String,
+}
+
+fn code_list(text: &str) -> Vec<String> {
+    text.split([',', '，', '、', ' ', '\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub async fn create_scenario(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(f): WebForm<ScenarioForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let input = gongshu_services::scenarios::NewScenario {
+        name: f.name,
+        description: f.description,
+        entries: code_list(&f.entries),
+    };
+    let result = gongshu_services::scenarios::create(&state.app, &web.ctx, input).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/scenarios?done=created",
+        "/catalog/scenarios",
+    )
+}
+
+pub async fn projects_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let projects = match gongshu_services::it_projects::list(&state.app, &web.ctx, false).await {
+        Ok(p) => p,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
+    let org_names = org_names(&state, &web).await;
+    let may_manage = web
+        .ctx
+        .principal
+        .authorize(
+            gongshu_domain::permissions::Permission::CatalogApprove,
+            None,
+        )
+        .is_ok();
+    render_page(
+        &state,
+        "catalog_projects.html",
+        web.lang,
+        Some(&web),
+        context! { projects => projects, org_names => org_names, may_manage => may_manage, done => q.done },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ProjectForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    approval_ref: String,
+    #[serde(default)]
+    entries: String,
+}
+
+pub async fn register_project(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(f): WebForm<ProjectForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let input = gongshu_services::it_projects::NewItProject {
+        name: f.name,
+        org_id: f.org_id,
+        approval_ref: f.approval_ref,
+        entries: code_list(&f.entries),
+    };
+    let result = gongshu_services::it_projects::register(&state.app, &web.ctx, input).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/projects?done=registered",
+        "/catalog/projects",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn check_project(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<CsrfOnly>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let result = gongshu_services::it_projects::check_acceptance(&state.app, &web.ctx, &id).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/projects?done=checked",
+        "/catalog/projects",
+    )
+}

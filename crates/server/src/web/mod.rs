@@ -39,6 +39,15 @@ pub fn routes() -> Router<AppState> {
         .route("/catalog/search", get(catalog::search_page))
         .route("/catalog/lists", get(catalog::lists_page))
         .route(
+            "/catalog/scenarios",
+            get(catalog::scenarios_page).post(catalog::create_scenario),
+        )
+        .route(
+            "/catalog/projects",
+            get(catalog::projects_page).post(catalog::register_project),
+        )
+        .route("/catalog/projects/{id}/check", post(catalog::check_project))
+        .route(
             "/catalog/import",
             post(catalog::import_sheet).layer(axum::extract::DefaultBodyLimit::max(
                 crate::api::catalog_sheet::MAX_SHEET_BYTES,

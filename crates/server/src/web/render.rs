@@ -28,6 +28,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("result.html", include_str!("../../templates/result.html")),
     ("catalog.html", include_str!("../../templates/catalog.html")),
     (
+        "catalog_scenarios.html",
+        include_str!("../../templates/catalog_scenarios.html"),
+    ),
+    (
+        "catalog_projects.html",
+        include_str!("../../templates/catalog_projects.html"),
+    ),
+    (
         "catalog_lists.html",
         include_str!("../../templates/catalog_lists.html"),
     ),

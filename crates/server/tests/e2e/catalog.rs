@@ -770,6 +770,10 @@ async fn cat_2_cat_7_console_catalog_pages_and_lists_render(srv: Arc<TestServer>
     assert_eq!(status, 200);
     let (status, _) = page("/catalog/new".into()).await;
     assert_eq!(status, 200);
+    for path in ["/catalog/scenarios", "/catalog/projects"] {
+        let (status, _) = page(path.into()).await;
+        assert_eq!(status, 200, "{path}");
+    }
     // CAT-7: psb's lists: its published entries, and those it does not share.
     let (status, lists) = page("/catalog/lists".into()).await;
     assert_eq!(status, 200);
@@ -1140,3 +1144,162 @@ async fn cat_1_console_form_names_a_bad_item_line_and_keeps_the_input(srv: Arc<T
     assert_eq!(all[0]["working"]["items"][1]["field_type"], "date");
 }
 both_backends!(cat_1_console_form_names_a_bad_item_line_and_keeps_the_input);
+
+/// Registers `name` for psb and takes it through both reviews; returns (id, code).
+async fn published_entry(
+    registrar: &crate::common::Session,
+    reviewer: &crate::common::Session,
+    authority: &crate::common::Session,
+    name: &str,
+) -> (String, String) {
+    let e = registrar
+        .post("/api/v1/catalog", business_entry(&registrar.org_id, name))
+        .await
+        .expect_status(201);
+    let id = e["id"].as_str().expect("id").to_string();
+    review(registrar, &id, "submit", None)
+        .await
+        .expect_status(200);
+    review(reviewer, &id, "department_pass", None)
+        .await
+        .expect_status(200);
+    review(authority, &id, "authority_approve", None)
+        .await
+        .expect_status(200);
+    (id, e["code"].as_str().expect("code").to_string())
+}
+
+/// CAT-5: a scenario catalog bundles published entries for one business scenario;
+/// drafts and unknown codes are refused.
+async fn cat_5_scenario_catalog_bundles_published_entries(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let (a, a_code) =
+        published_entry(&registrar, &reviewer, &authority, "新生儿户籍登记信息").await;
+    let (b, _) = published_entry(&registrar, &reviewer, &authority, "新生儿身份证办理信息").await;
+    let draft = registrar
+        .post(
+            "/api/v1/catalog",
+            business_entry(&registrar.org_id, "新生儿草稿信息"),
+        )
+        .await
+        .expect_status(201);
+
+    let refused = registrar
+        .post(
+            "/api/v1/catalog/scenarios",
+            json!({"name": "出生一件事", "description": "新生儿出生登记联办", "entries": [a_code, draft["code"], "999-000000"]}),
+        )
+        .await;
+    let body = refused.expect_error(400, "input.invalid").clone();
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        codes,
+        ["scenario.entry_not_published", "scenario.entry_unknown"]
+    );
+
+    let bundle = registrar
+        .post(
+            "/api/v1/catalog/scenarios",
+            json!({"name": "出生一件事", "description": "新生儿出生登记联办", "entries": [a_code, b]}),
+        )
+        .await
+        .expect_status(201);
+    assert_eq!(bundle["entry_ids"], json!([a, b]));
+    assert_eq!(bundle["lead_org_id"], registrar.org_id.as_str());
+    let all = authority
+        .get("/api/v1/catalog/scenarios")
+        .await
+        .expect_status(200);
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+}
+both_backends!(cat_5_scenario_catalog_bundles_published_entries);
+
+/// CAT-11: an IT project without a catalog at approval, or without its data
+/// mounted at acceptance, is reported; one that meets both is accepted.
+async fn cat_11_it_projects_failing_catalog_checks_are_reported(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let (entry, code) =
+        published_entry(&registrar, &reviewer, &authority, "智慧警务平台数据信息").await;
+    let psb = registrar.org_id.clone();
+
+    registrar
+        .post(
+            "/api/v1/it-projects",
+            json!({"name": "x", "org_id": psb, "approval_ref": "y"}),
+        )
+        .await
+        .expect_error(403, "auth.denied");
+    let empty = authority
+        .post(
+            "/api/v1/it-projects",
+            json!({"name": "治安视频联网项目", "org_id": psb, "approval_ref": "云发改〔2026〕12号"}),
+        )
+        .await
+        .expect_status(201);
+    assert_eq!(empty["fails_approval_check"], true);
+    let with_catalog = authority
+        .post(
+            "/api/v1/it-projects",
+            json!({"name": "智慧警务平台", "org_id": psb, "approval_ref": "云发改〔2026〕13号", "entries": [code]}),
+        )
+        .await
+        .expect_status(201);
+    assert_eq!(with_catalog["fails_approval_check"], false);
+    let id = with_catalog["project"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let checked = authority
+        .post(
+            &format!("/api/v1/it-projects/{id}/acceptance-check"),
+            json!({}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(
+        checked["fails_acceptance_check"], true,
+        "no data mounted yet"
+    );
+    assert_eq!(checked["project"]["unmounted_entry_ids"], json!([entry]));
+    let failing = authority
+        .get("/api/v1/it-projects?failing=true")
+        .await
+        .expect_status(200);
+    assert_eq!(failing.as_array().map(Vec::len), Some(2));
+
+    // Data mounted behind the entry (the next issue mounts it for real).
+    let raw = srv.raw().await;
+    raw.exec(&format!(
+        "UPDATE catalog_entries SET mounted = TRUE WHERE id = '{entry}'"
+    ))
+    .await;
+    raw.close().await;
+    let accepted = authority
+        .post(
+            &format!("/api/v1/it-projects/{id}/acceptance-check"),
+            json!({}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(accepted["fails_acceptance_check"], false);
+    assert!(accepted["project"]["accepted_at"].is_string());
+    let failing = authority
+        .get("/api/v1/it-projects?failing=true")
+        .await
+        .expect_status(200);
+    assert_eq!(failing.as_array().map(Vec::len), Some(1));
+    assert_eq!(failing[0]["project"]["name"], "治安视频联网项目");
+}
+both_backends!(cat_11_it_projects_failing_catalog_checks_are_reported);
