@@ -54,6 +54,7 @@ impl Modify for Security {
         api::catalog::list_changes, api::catalog::record_change, api::catalog::complete_change,
         api::catalog::search_entries, api::catalog::entry_checks,
         api::catalog::list_scenarios, api::catalog::create_scenario,
+        api::catalog::list_demands, api::catalog::create_demand, api::catalog::answer_demand, api::catalog::export_demands,
         api::catalog::list_projects, api::catalog::register_project, api::catalog::check_project,
         api::catalog_sheet::template, api::catalog_sheet::import, api::catalog_sheet::export_xlsx, api::catalog_sheet::export_csv,
         api::audit::list_audit, api::audit::verify_audit,

@@ -66,7 +66,9 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                 app.store.commit(vec![], vec![d]).await?;
             }
             FLAG_CATALOG_OVERDUE => {
-                let flagged = crate::catalog::flag_overdue(app, Utc::now()).await?;
+                let now = Utc::now();
+                let flagged = crate::catalog::flag_overdue(app, now).await?
+                    + crate::demands::flag_overdue(app, now).await?;
                 if flagged > 0 {
                     tracing::info!(flagged, "catalog deadlines passed");
                 }

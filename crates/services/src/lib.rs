@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod catalog_sheet;
 pub mod context;
+pub mod demands;
 pub mod demo;
 pub mod demo_catalog;
 pub mod error;

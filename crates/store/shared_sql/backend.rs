@@ -572,6 +572,32 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .await
             .map_err(db_err)?;
         }
+        Change::PutDemand(d) => {
+            sqlx::query(
+                "INSERT INTO data_demands (id, requester_org_id, source_org_id, title, purpose, items, status, entry_id,
+                 answer, due, answered_at, overdue_since, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, entry_id = excluded.entry_id,
+                 answer = excluded.answer, answered_at = excluded.answered_at, overdue_since = excluded.overdue_since",
+            )
+            .bind(d.id)
+            .bind(d.requester_org_id)
+            .bind(d.source_org_id)
+            .bind(d.title)
+            .bind(d.purpose)
+            .bind(d.items)
+            .bind(d.status)
+            .bind(d.entry_id)
+            .bind(d.answer)
+            .bind(d.due)
+            .bind(d.answered_at)
+            .bind(d.overdue_since)
+            .bind(d.created_by)
+            .bind(d.created_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
         Change::PutItProject(p) => {
             sqlx::query(
                 "INSERT INTO it_projects (id, name, org_id, approval_ref, entry_ids, approved_at, acceptance_checked_at,
@@ -695,6 +721,25 @@ fn scenario_from(r: &DbRow) -> Result<ScenarioBundle, sqlx::Error> {
         description: r.try_get("description")?,
         lead_org_id: r.try_get("lead_org_id")?,
         entry_ids: split_list(r.try_get("entry_ids")?),
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn demand_from(r: &DbRow) -> Result<DataDemand, sqlx::Error> {
+    Ok(DataDemand {
+        id: r.try_get("id")?,
+        requester_org_id: r.try_get("requester_org_id")?,
+        source_org_id: r.try_get("source_org_id")?,
+        title: r.try_get("title")?,
+        purpose: r.try_get("purpose")?,
+        items: r.try_get("items")?,
+        status: r.try_get("status")?,
+        entry_id: r.try_get("entry_id")?,
+        answer: r.try_get("answer")?,
+        due: r.try_get("due")?,
+        answered_at: r.try_get("answered_at")?,
+        overdue_since: r.try_get("overdue_since")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
     })
@@ -1195,6 +1240,23 @@ impl Store for BackendStore {
 
     async fn list_scenarios(&self) -> StoreResult<Vec<ScenarioBundle>> {
         fetch_all(&self.reader, "SELECT * FROM scenario_bundles ORDER BY created_at DESC", &[], scenario_from).await
+    }
+
+    async fn get_demand(&self, id: &str) -> StoreResult<Option<DataDemand>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM data_demands WHERE id = $1", id, demand_from).await
+    }
+
+    async fn list_demands(&self, org_id: Option<&str>) -> StoreResult<Vec<DataDemand>> {
+        match org_id {
+            Some(o) => fetch_all(
+                &self.reader,
+                "SELECT * FROM data_demands WHERE requester_org_id = $1 OR source_org_id = $1 ORDER BY created_at DESC",
+                &[o],
+                demand_from,
+            )
+            .await,
+            None => fetch_all(&self.reader, "SELECT * FROM data_demands ORDER BY created_at DESC", &[], demand_from).await,
+        }
     }
 
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>> {

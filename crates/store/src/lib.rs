@@ -69,6 +69,8 @@ pub enum Change {
     PutItemSource(ItemSource),
     InsertChangeRecord(CatalogChangeRecord),
     InsertScenario(ScenarioBundle),
+    /// Inserts or replaces a demand.
+    PutDemand(DataDemand),
     /// Inserts or replaces a project.
     PutItProject(ItProject),
     UpdateChangeRecord(CatalogChangeRecord),
@@ -139,6 +141,9 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Vec<CatalogItemClaim>>;
     async fn list_item_sources(&self) -> StoreResult<Vec<ItemSource>>;
     async fn list_scenarios(&self) -> StoreResult<Vec<ScenarioBundle>>;
+    async fn get_demand(&self, id: &str) -> StoreResult<Option<DataDemand>>;
+    /// Newest first; those a department made or must answer when `org_id` is given.
+    async fn list_demands(&self, org_id: Option<&str>) -> StoreResult<Vec<DataDemand>>;
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>>;
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>>;
     async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;

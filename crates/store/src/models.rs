@@ -387,3 +387,27 @@ pub struct ItProject {
     pub unmounted_entry_ids: Vec<String>,
     pub accepted_at: Option<DateTime<Utc>>,
 }
+
+/// CAT-7, SHR-7: a department's demand for data another department holds (or
+/// should catalog); the source answers within 5 working days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DataDemand {
+    pub id: String,
+    pub requester_org_id: String,
+    pub source_org_id: String,
+    pub title: String,
+    /// The duty or business the data serves.
+    pub purpose: String,
+    /// The data items wanted, in words.
+    pub items: String,
+    /// `open`, `accepted` or `declined`.
+    pub status: String,
+    /// The catalog entry that provides the data, once the source names it.
+    pub entry_id: Option<String>,
+    pub answer: Option<String>,
+    pub due: NaiveDate,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub overdue_since: Option<NaiveDate>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}

@@ -324,3 +324,78 @@ pub async fn check_project(
         gongshu_services::it_projects::check_acceptance(&s.app, &ctx, &id).await?,
     ))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DemandQuery {
+    /// Demands this organisation made or must answer.
+    #[serde(default)]
+    pub org_id: Option<String>,
+}
+
+/// CAT-7, SHR-7: demands for data (a department's demand list).
+#[utoipa::path(get, path = "/api/v1/catalog/demands", tag = "catalog", params(DemandQuery),
+    responses((status = 200, body = [gongshu_store::DataDemand]), (status = 403, body = ErrorBody)))]
+pub async fn list_demands(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<DemandQuery>,
+) -> ApiResult<Json<Vec<gongshu_store::DataDemand>>> {
+    Ok(Json(
+        gongshu_services::demands::list(&s.app, &ctx, q.org_id.as_deref()).await?,
+    ))
+}
+
+/// SHR-7: the caller's department asks a source department for data; the source
+/// answers within 5 working days (HZ 24).
+#[utoipa::path(post, path = "/api/v1/catalog/demands", tag = "catalog",
+    request_body = gongshu_services::demands::NewDemand,
+    responses((status = 201, body = gongshu_store::DataDemand), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_demand(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(input): ApiJson<gongshu_services::demands::NewDemand>,
+) -> ApiResult<(StatusCode, Json<gongshu_store::DataDemand>)> {
+    let demand = gongshu_services::demands::create(&s.app, &ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(demand)))
+}
+
+/// SHR-7: the source names the catalog entry that provides the data, or declines with reasons.
+#[utoipa::path(post, path = "/api/v1/catalog/demands/{id}/answer", tag = "catalog", params(("id" = String, Path)),
+    request_body = gongshu_services::demands::DemandAnswer,
+    responses((status = 200, body = gongshu_store::DataDemand), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn answer_demand(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<gongshu_services::demands::DemandAnswer>,
+) -> ApiResult<Json<gongshu_store::DataDemand>> {
+    Ok(Json(
+        gongshu_services::demands::answer(&s.app, &ctx, &id, input).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DemandListQuery {
+    pub org_id: String,
+}
+
+/// CAT-7: a department's demand list as CSV.
+#[utoipa::path(get, path = "/api/v1/catalog/demands.csv", tag = "catalog", params(DemandListQuery),
+    responses((status = 200, description = "CSV file", content_type = "text/csv")))]
+pub async fn export_demands(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<DemandListQuery>,
+) -> ApiResult<axum::response::Response> {
+    let bytes = gongshu_services::demands::export_csv(&s.app, &ctx, &q.org_id).await?;
+    Ok(crate::api::catalog_sheet::download(
+        "text/csv; charset=utf-8",
+        "demand-list.csv",
+        "需求清单.csv",
+        bytes,
+    ))
+}

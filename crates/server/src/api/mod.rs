@@ -73,6 +73,15 @@ pub fn routes() -> Router<AppState> {
             get(catalog::list_scenarios).post(catalog::create_scenario),
         )
         .route(
+            "/api/v1/catalog/demands",
+            get(catalog::list_demands).post(catalog::create_demand),
+        )
+        .route("/api/v1/catalog/demands.csv", get(catalog::export_demands))
+        .route(
+            "/api/v1/catalog/demands/{id}/answer",
+            post(catalog::answer_demand),
+        )
+        .route(
             "/api/v1/it-projects",
             get(catalog::list_projects).post(catalog::register_project),
         )

@@ -1061,6 +1061,21 @@ pub async fn lists_page(
         .map(|o| o.name.clone())
         .unwrap_or_default();
     let enc = utf8_percent_encode(&org_id);
+    let demands = gongshu_services::demands::list(&state.app, &web.ctx, Some(&org_id))
+        .await
+        .unwrap_or_default();
+    let (made, received): (Vec<_>, Vec<_>) = demands
+        .into_iter()
+        .partition(|d| d.requester_org_id == org_id);
+    let may_answer = web
+        .ctx
+        .principal
+        .authorize(
+            gongshu_domain::permissions::Permission::CatalogRegister,
+            Some(&org_id),
+        )
+        .is_ok();
+    let org_names = org_names(&state, &web).await;
     render_page(
         &state,
         "catalog_lists.html",
@@ -1068,6 +1083,8 @@ pub async fn lists_page(
         Some(&web),
         context! {
             org_id => org_id, org_name => org_name, sources => sources,
+            made => made, received => received, may_answer => may_answer, org_names => org_names,
+            today => today_in_china(Utc::now()),
             responsibility => responsibility, negative => negative,
             responsibility_query => format!("source_org_id={enc}&status=published"),
             negative_query => format!("source_org_id={enc}&status=published&share_type=not_shared"),
@@ -1233,5 +1250,77 @@ pub async fn check_project(
         result,
         "/catalog/projects?done=checked",
         "/catalog/projects",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DemandForm {
+    csrf: String,
+    #[serde(default)]
+    source_org_id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    items: String,
+}
+
+pub async fn create_demand(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(f): WebForm<DemandForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let input = gongshu_services::demands::NewDemand {
+        source_org_id: f.source_org_id,
+        title: f.title,
+        purpose: f.purpose,
+        items: f.items,
+    };
+    let result = gongshu_services::demands::create(&state.app, &web.ctx, input).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/lists#demand",
+        "/catalog/lists",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    csrf: String,
+    /// "accept" or "decline".
+    decision: String,
+    #[serde(default)]
+    entry: String,
+    #[serde(default)]
+    answer: String,
+}
+
+pub async fn answer_demand(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<AnswerForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let input = gongshu_services::demands::DemandAnswer {
+        accept: f.decision == "accept",
+        entry: Some(f.entry),
+        answer: f.answer,
+    };
+    let result = gongshu_services::demands::answer(&state.app, &web.ctx, &id, input).await;
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/lists#received",
+        "/catalog/lists",
     )
 }

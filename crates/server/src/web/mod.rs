@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/catalog/new", get(catalog::new_entry_page))
         .route("/catalog/search", get(catalog::search_page))
         .route("/catalog/lists", get(catalog::lists_page))
+        .route("/catalog/demands", post(catalog::create_demand))
+        .route("/catalog/demands/{id}/answer", post(catalog::answer_demand))
         .route(
             "/catalog/scenarios",
             get(catalog::scenarios_page).post(catalog::create_scenario),

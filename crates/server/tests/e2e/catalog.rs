@@ -1303,3 +1303,118 @@ async fn cat_11_it_projects_failing_catalog_checks_are_reported(srv: Arc<TestSer
     assert_eq!(failing[0]["project"]["name"], "治安视频联网项目");
 }
 both_backends!(cat_11_it_projects_failing_catalog_checks_are_reported);
+
+/// CAT-7, SHR-7: a department's demands make its demand list; the source answers
+/// within 5 working days by naming its entry, or declines with reasons; a demand
+/// left unanswered past its due day is flagged.
+async fn cat_7_demands_make_the_demand_list_and_the_source_answers(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let (entry, code) =
+        published_entry(&registrar, &reviewer, &authority, "居民户籍迁移信息").await;
+    let psb = registrar.org_id.clone();
+
+    // civil.admin has no registrar role: its department's demands are filed by someone who has.
+    civil
+        .post(
+            "/api/v1/catalog/demands",
+            json!({"source_org_id": psb, "title": "户籍迁移", "purpose": "婚姻登记核验", "items": "姓名、迁入地"}),
+        )
+        .await
+        .expect_error(403, "auth.denied");
+    let admin = srv.login_demo(&demo, "admin").await;
+    admin
+        .post(
+            "/api/v1/users",
+            json!({"org_id": civil.org_id, "username": "civil.registrar", "display_name": "民政编报员",
+                   "roles": ["catalog_registrar"], "password": "Civil-Reg-2026"}),
+        )
+        .await
+        .expect_status(201);
+    let civil_registrar = srv.login("civil.registrar", "Civil-Reg-2026").await;
+    civil_registrar
+        .post(
+            "/api/v1/catalog/demands",
+            json!({"source_org_id": psb, "title": "", "purpose": "", "items": ""}),
+        )
+        .await
+        .expect_error(400, "input.invalid");
+    let mut ids = Vec::new();
+    for title in ["户籍迁移记录", "暂住登记记录"] {
+        let d = civil_registrar
+            .post(
+                "/api/v1/catalog/demands",
+                json!({"source_org_id": psb, "title": title, "purpose": "婚姻登记时核验户籍", "items": "姓名、公民身份号码、迁入地"}),
+            )
+            .await
+            .expect_status(201);
+        let due = srv
+            .app
+            .calendar
+            .add_workdays(today_in_china(chrono::Utc::now()), 5)
+            .expect("calendar");
+        assert_eq!(d["due"], due.to_string(), "HZ 24: 5 working days");
+        ids.push(d["id"].as_str().expect("id").to_string());
+    }
+
+    // Only the source answers; accepting names its entry, declining gives reasons.
+    civil_registrar
+        .post(
+            &format!("/api/v1/catalog/demands/{}/answer", ids[0]),
+            json!({"accept": true, "entry": code}),
+        )
+        .await
+        .expect_error(403, "auth.denied");
+    registrar
+        .post(
+            &format!("/api/v1/catalog/demands/{}/answer", ids[0]),
+            json!({"accept": true}),
+        )
+        .await
+        .expect_error(400, "demand.entry_required");
+    let accepted = registrar
+        .post(
+            &format!("/api/v1/catalog/demands/{}/answer", ids[0]),
+            json!({"accept": true, "entry": code}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["entry_id"], entry.as_str());
+
+    // The second is left unanswered past its due day.
+    let raw = srv.raw().await;
+    raw.exec(&format!(
+        "UPDATE data_demands SET due = '2026-01-05' WHERE id = '{}'",
+        ids[1]
+    ))
+    .await;
+    raw.close().await;
+    assert_eq!(
+        gongshu_services::demands::flag_overdue(&srv.app, chrono::Utc::now())
+            .await
+            .expect("job"),
+        1
+    );
+    let list = civil_registrar
+        .get(&format!("/api/v1/catalog/demands?org_id={}", civil.org_id))
+        .await
+        .expect_status(200);
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+    let page = civil_registrar
+        .request(reqwest::Method::GET, "/catalog/lists")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("户籍迁移记录") && page.contains("暂住登记记录") && page.contains("已确认"),
+        "demand list shown"
+    );
+}
+both_backends!(cat_7_demands_make_the_demand_list_and_the_source_answers);
