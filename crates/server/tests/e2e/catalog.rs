@@ -1418,3 +1418,53 @@ async fn cat_7_demands_make_the_demand_list_and_the_source_answers(srv: Arc<Test
     );
 }
 both_backends!(cat_7_demands_make_the_demand_list_and_the_source_answers);
+
+/// CAT-6: each entry shows whether data is mounted behind it; published entries
+/// without data are listed.
+async fn cat_6_unmounted_published_entries_are_listed(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let reviewer = srv.login_demo(&demo, "psb.reviewer").await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let (a, _) = published_entry(&registrar, &reviewer, &authority, "枪支持有证信息").await;
+    let (b, _) = published_entry(&registrar, &reviewer, &authority, "保安员证信息").await;
+    registrar
+        .post(
+            "/api/v1/catalog",
+            business_entry(&registrar.org_id, "草稿不计入信息"),
+        )
+        .await
+        .expect_status(201);
+    let unmounted = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .map(|e| e["id"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let q = "/api/v1/catalog?status=published&mounted=false";
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    let mut found = unmounted(&authority.get(q).await.expect_status(200));
+    found.sort();
+    assert_eq!(
+        found, expected,
+        "both published entries lack data; the draft is not listed"
+    );
+    let raw = srv.raw().await;
+    raw.exec(&format!(
+        "UPDATE catalog_entries SET mounted = TRUE WHERE id = '{a}'"
+    ))
+    .await;
+    raw.close().await;
+    assert_eq!(
+        unmounted(&authority.get(q).await.expect_status(200)),
+        vec![b]
+    );
+    let entry = authority
+        .get(&format!("/api/v1/catalog/{a}"))
+        .await
+        .expect_status(200);
+    assert_eq!(entry["mounted"], true);
+}
+both_backends!(cat_6_unmounted_published_entries_are_listed);
