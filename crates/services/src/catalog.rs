@@ -27,11 +27,17 @@ fn not_found(id: &str) -> ServiceError {
 /// An entry by id or resource code; anyone who may read the catalog.
 pub async fn get(app: &App, ctx: &Ctx, id_or_code: &str) -> ServiceResult<CatalogEntry> {
     ctx.principal.authorize(Permission::CatalogRead, None)?;
-    let found = match app.store.get_catalog_entry(id_or_code).await? {
+    find_entry(app, id_or_code)
+        .await?
+        .ok_or_else(|| not_found(id_or_code))
+}
+
+/// An entry by id or resource code, for use cases that check their own permissions.
+pub async fn find_entry(app: &App, id_or_code: &str) -> ServiceResult<Option<CatalogEntry>> {
+    Ok(match app.store.get_catalog_entry(id_or_code).await? {
         Some(e) => Some(e),
         None => app.store.get_catalog_entry_by_code(id_or_code).await?,
-    };
-    found.ok_or_else(|| not_found(id_or_code))
+    })
 }
 
 /// Entries matching the filter, in resource-code order.

@@ -161,10 +161,7 @@ pub async fn answer(
     let text = input.answer.trim().to_string();
     if input.accept {
         let reference = input.entry.as_deref().map(str::trim).unwrap_or_default();
-        let entry = match app.store.get_catalog_entry(reference).await? {
-            Some(e) => Some(e),
-            None => app.store.get_catalog_entry_by_code(reference).await?,
-        };
+        let entry = crate::catalog::find_entry(app, reference).await?;
         match entry {
             Some(e) if e.source_org_id == before.source_org_id || e.owner_org_id == before.source_org_id => {
                 after.entry_id = Some(e.id);

@@ -79,10 +79,7 @@ pub async fn register(app: &App, ctx: &Ctx, input: NewItProject) -> ServiceResul
         .map(|r| r.trim())
         .filter(|r| !r.is_empty())
     {
-        let found = match app.store.get_catalog_entry(reference).await? {
-            Some(e) => Some(e),
-            None => app.store.get_catalog_entry_by_code(reference).await?,
-        };
+        let found = crate::catalog::find_entry(app, reference).await?;
         match found {
             Some(e) if e.owner_org_id == input.org_id || e.source_org_id == input.org_id => {
                 entry_ids.push(e.id)

@@ -60,10 +60,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewScenario) -> ServiceResult<S
         .map(|r| r.trim())
         .filter(|r| !r.is_empty())
     {
-        let found = match app.store.get_catalog_entry(reference).await? {
-            Some(e) => Some(e),
-            None => app.store.get_catalog_entry_by_code(reference).await?,
-        };
+        let found = crate::catalog::find_entry(app, reference).await?;
         match found {
             Some(e) if e.published.is_some() && !e.offline => {
                 if !entry_ids.contains(&e.id) {
