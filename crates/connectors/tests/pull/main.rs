@@ -1,0 +1,8 @@
+//! COL-1: end-to-end pulls against a test HTTP server and, when their URLs are
+//! set, real PostgreSQL (`GONGSHU_TEST_DATABASE_URL`) and MySQL/MariaDB
+//! (`GONGSHU_TEST_MYSQL_URL`) servers.
+
+mod common;
+mod http;
+mod mysql;
+mod postgres;
