@@ -446,6 +446,7 @@ fn entry(i: usize) -> SearchDoc {
             sensitive: false,
             key_role: KeyRole::None,
             element_code: None,
+            constraints: Default::default(),
         });
     }
     let update_frequency = UpdateFrequency::ALL[rng.weighted(&[5, 20, 10, 30, 15, 5, 12, 3])];

@@ -172,6 +172,37 @@ pub struct DataItem {
     /// Standard data element code, when the item follows one.
     #[serde(default)]
     pub element_code: Option<String>,
+    /// COL-3: what every delivered value of the item must satisfy.
+    #[serde(default, skip_serializing_if = "ItemConstraints::is_empty")]
+    pub constraints: ItemConstraints,
+}
+
+/// COL-3: the constraints a data item puts on delivered values, beyond its type,
+/// length and key role (Frictionless Table Schema `constraints`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemConstraints {
+    /// A value must be present.
+    #[serde(default)]
+    pub required: bool,
+    /// A regular expression the whole value must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// The only values allowed (code lists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enum_values: Vec<String>,
+    /// Smallest allowed number (integer and number items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    /// Largest allowed number (integer and number items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+}
+
+impl ItemConstraints {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 fn no_key_role() -> KeyRole {
@@ -462,6 +493,41 @@ fn check_items(items: &[DataItem], out: &mut Vec<FieldError>) {
                 "catalog.item_length_invalid",
                 "长度必须大于 0",
                 "the length must be above 0",
+            ));
+        }
+        check_constraints(item, n, &at("constraints"), out);
+    }
+}
+
+/// COL-3: constraints must be usable before data is validated against them.
+fn check_constraints(item: &DataItem, n: usize, at: &str, out: &mut Vec<FieldError>) {
+    let c = &item.constraints;
+    if let Some(pattern) = &c.pattern {
+        if crate::dataset::compile_pattern(pattern).is_err() {
+            out.push(err(
+                format!("{at}.pattern"),
+                "catalog.item_pattern_invalid",
+                format!("第 {n} 个信息项的格式规则（正则表达式）无法解析"),
+                format!("data item {n}: the pattern is not a valid regular expression"),
+            ));
+        }
+    }
+    let numeric = matches!(item.field_type, FieldType::Integer | FieldType::Number);
+    if (c.minimum.is_some() || c.maximum.is_some()) && !numeric {
+        out.push(err(
+            format!("{at}.minimum"),
+            "catalog.item_range_not_numeric",
+            format!("第 {n} 个信息项不是数值型，不能设取值范围"),
+            format!("data item {n} is not numeric, so it cannot have a range"),
+        ));
+    }
+    if let (Some(lo), Some(hi)) = (c.minimum, c.maximum) {
+        if lo > hi {
+            out.push(err(
+                format!("{at}.maximum"),
+                "catalog.item_range_inverted",
+                format!("第 {n} 个信息项的最小值大于最大值"),
+                format!("data item {n}: the minimum is above the maximum"),
             ));
         }
     }
@@ -813,6 +879,7 @@ mod tests {
                 sensitive: true,
                 key_role: KeyRole::CitizenId,
                 element_code: None,
+                constraints: Default::default(),
             }],
             share_type: ShareType::Unconditional,
             share_conditions: String::new(),

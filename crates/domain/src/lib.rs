@@ -3,6 +3,7 @@ pub mod audit;
 pub mod calendar;
 pub mod catalog;
 pub mod credentials;
+pub mod dataset;
 pub mod deadlines;
 pub mod ids;
 pub mod org;

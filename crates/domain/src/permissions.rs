@@ -38,6 +38,9 @@ labelled_enum! {
         CatalogReview => "catalog.review", "部门审核资源目录", "Review catalog entries in the department";
         CatalogApprove => "catalog.approve", "主管部门审核资源目录", "Approve catalog entries as the authority";
         CatalogOffline => "catalog.offline", "下架资源目录", "Take catalog entries offline";
+        DataLoad => "data.load", "归集数据", "Deliver and load data";
+        DataQuality => "data.quality", "查看数据质量", "Read data quality";
+        DataGovern => "data.govern", "数据治理（基础库、多源校核）", "Govern data (base databases, cross-checks)";
     }
 }
 
@@ -97,6 +100,8 @@ impl Role {
                 gr!(P::TokenManage, Global),
                 gr!(P::AuditRead, Global),
                 gr!(P::CatalogRead, Global),
+                gr!(P::DataQuality, Global),
+                gr!(P::DataGovern, Global),
             ],
             Role::AuthorityAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -110,6 +115,8 @@ impl Role {
                 gr!(P::CatalogApprove, Global),
                 gr!(P::CatalogOffline, Global),
                 gr!(P::CatalogRegister, OwnOrg),
+                gr!(P::DataQuality, Global),
+                gr!(P::DataGovern, Global),
             ],
             Role::OrgAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -122,6 +129,8 @@ impl Role {
                 gr!(P::AuditRead, OwnOrg),
                 gr!(P::CatalogRead, Global),
                 gr!(P::CatalogOffline, OwnOrg),
+                gr!(P::DataLoad, OwnOrg),
+                gr!(P::DataQuality, OwnOrg),
             ],
             Role::Auditor => &[
                 gr!(P::OrgRead, Global),
@@ -129,6 +138,7 @@ impl Role {
                 gr!(P::AuditRead, Global),
                 gr!(P::AuditVerify, Global),
                 gr!(P::CatalogRead, Global),
+                gr!(P::DataQuality, Global),
             ],
             Role::SecurityOfficer => &[
                 gr!(P::OrgRead, Global),
@@ -137,10 +147,17 @@ impl Role {
                 gr!(P::AuditRead, OwnOrg),
                 gr!(P::CatalogRead, Global),
             ],
-            Role::CatalogRegistrar | Role::DataAdministrator => &[
+            Role::CatalogRegistrar => &[
                 gr!(P::OrgRead, Global),
                 gr!(P::CatalogRead, Global),
                 gr!(P::CatalogRegister, OwnOrg),
+            ],
+            Role::DataAdministrator => &[
+                gr!(P::OrgRead, Global),
+                gr!(P::CatalogRead, Global),
+                gr!(P::CatalogRegister, OwnOrg),
+                gr!(P::DataLoad, OwnOrg),
+                gr!(P::DataQuality, OwnOrg),
             ],
             Role::CatalogReviewer => &[
                 gr!(P::OrgRead, Global),

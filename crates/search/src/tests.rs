@@ -17,6 +17,7 @@ fn item(name: &str, code_name: &str) -> DataItem {
         sensitive: false,
         key_role: KeyRole::None,
         element_code: None,
+        constraints: Default::default(),
     }
 }
 

@@ -307,6 +307,7 @@ pub fn parse_item_lines(text: &str) -> (Vec<DataItem>, Vec<ItemLineProblem>) {
                 sensitive,
                 key_role,
                 element_code: None,
+                constraints: Default::default(),
             });
         }
     }
