@@ -5,7 +5,7 @@ use gongshu_domain::audit::AuditDraft;
 use gongshu_domain::calendar::WorkCalendar;
 use gongshu_domain::deadlines::DeadlinePolicy;
 use gongshu_domain::permissions::Principal;
-use gongshu_store::Store;
+use gongshu_store::{DataPlane, Store};
 use serde::Serialize;
 
 use crate::settings::Settings;
@@ -18,11 +18,15 @@ pub struct App {
     pub settings: Settings,
     /// CAT-10: this node's catalog search index, rebuilt from the store.
     pub search: Arc<crate::catalog_search::SearchCache>,
+    /// COL-2: dataset tables. Private to the services: rows leave the platform only
+    /// through its use cases (DESIGN 2).
+    pub(crate) data: Arc<dyn DataPlane>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
+            data: store.data_plane(),
             store,
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),

@@ -360,11 +360,11 @@ const USERS: &[(&str, &str, &str, &[&str])] = &[
     ),
 ];
 
-const SURNAMES: &[&str] = &[
+pub(crate) const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "林", "高", "罗",
 ];
-const GIVEN: &[&str] = &[
+pub(crate) const GIVEN: &[&str] = &[
     "伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超",
     "秀英", "华", "平", "刚", "桂英", "建国", "晓燕", "志强", "海燕",
 ];
@@ -379,6 +379,19 @@ const OFFICER_ROLES: &[&str] = &[
 /// Whether the store already holds a demo region.
 pub async fn is_seeded(app: &App) -> ServiceResult<bool> {
     Ok(app.store.get_division("830000").await?.is_some())
+}
+
+/// The ids of the demo organisations by their key (`psb`, `civil` …).
+pub async fn demo_org_ids(app: &App) -> ServiceResult<std::collections::HashMap<String, String>> {
+    let orgs = app
+        .store
+        .list_orgs(&gongshu_store::OrgFilter::default())
+        .await?;
+    Ok(ORGS
+        .iter()
+        .map(|o| (o.0.to_string(), org_id_of(&orgs, o.1)))
+        .filter(|(_, id)| !id.is_empty())
+        .collect())
 }
 
 fn org_id_of(orgs: &[gongshu_store::Organization], name: &str) -> String {

@@ -483,6 +483,7 @@ fn item(
         sensitive,
         key_role: key,
         element_code: None,
+        constraints: Default::default(),
     }
 }
 
@@ -929,4 +930,31 @@ pub async fn seed_catalog(
     }
     app.store.commit(changes, audits).await?;
     Ok(count)
+}
+
+/// Publishes an entry without review, for the demo and tests only: the next free
+/// code of its category and domain, with its audit record.
+pub async fn publish_for_demo(
+    app: &App,
+    ctx: &Ctx,
+    owner: &str,
+    content: EntryContent,
+) -> ServiceResult<CatalogEntry> {
+    let prefix = catalog::resource_code_prefix(content.category, content.domain);
+    let last = app.store.last_catalog_code(&prefix).await?;
+    let next = last
+        .and_then(|c| c.rsplit('-').next().and_then(|s| s.parse::<u32>().ok()))
+        .unwrap_or(0)
+        + 1;
+    let code = catalog::resource_code(content.category, content.domain, next);
+    let now = truncate_to_micros(Utc::now());
+    let row = entry_row(app, code, owner, content, Seeded::Published, now)?;
+    let mut audit = ctx.audit("catalog.create", "catalog_entry", &row.id);
+    audit.after = crate::context::summary(
+        &serde_json::json!({"code": row.code, "name": row.name, "demo": true}),
+    );
+    app.store
+        .commit(vec![Change::InsertCatalogEntry(row.clone())], vec![audit])
+        .await?;
+    Ok(row)
 }

@@ -103,4 +103,20 @@ impl PgStore {
     }
 }
 
+/// COL-2: the column type a data item's values are stored as.
+fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
+    use gongshu_domain::catalog::FieldType;
+    match t {
+        FieldType::String => "TEXT",
+        FieldType::Binary => "TEXT",
+        FieldType::Integer => "BIGINT",
+        FieldType::Number => "DOUBLE PRECISION",
+        FieldType::Boolean => "BOOLEAN",
+        FieldType::Date => "DATE",
+        FieldType::DateTime => "TIMESTAMP",
+    }
+}
+/// Most bind parameters one statement may carry.
+const MAX_BIND_PARAMS: usize = 65535;
+
 include!("../../store/shared_sql/backend.rs");

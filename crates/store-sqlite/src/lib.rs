@@ -97,4 +97,20 @@ impl SqliteStore {
     }
 }
 
+/// COL-2: the column type a data item's values are stored as.
+fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
+    use gongshu_domain::catalog::FieldType;
+    match t {
+        FieldType::String => "TEXT",
+        FieldType::Binary => "TEXT",
+        FieldType::Integer => "INTEGER",
+        FieldType::Number => "REAL",
+        FieldType::Boolean => "INTEGER",
+        FieldType::Date => "TEXT",
+        FieldType::DateTime => "TEXT",
+    }
+}
+/// Most bind parameters one statement may carry.
+const MAX_BIND_PARAMS: usize = 32766;
+
 include!("../../store/shared_sql/backend.rs");

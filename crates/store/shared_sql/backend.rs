@@ -217,6 +217,12 @@ fn must_touch(rows: u64, what: &str) -> StoreResult<()> {
 
 async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
     match change {
+        c @ (Change::PutLoad(_)
+        | Change::PutDataset { .. }
+        | Change::SetCatalogMounted { .. }
+        | Change::ReplaceBaseAttributes { .. }
+        | Change::InsertDiscrepancies(_)
+        | Change::UpdateDiscrepancy(_)) => apply_data_change(tx, c).await?,
         Change::UpsertDivision(d) => {
             sqlx::query(
                 "INSERT INTO divisions (code, name, name_en, level, parent_code, hosts_node) VALUES ($1, $2, $3, $4, $5, $6)
@@ -967,6 +973,13 @@ impl Store for BackendStore {
         BACKEND
     }
 
+    fn data_plane(&self) -> std::sync::Arc<dyn DataPlane> {
+        std::sync::Arc::new(BackendDataPlane {
+            writer: self.writer.clone(),
+            reader: self.reader.clone(),
+        })
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         self.backend_migrate().await
     }
@@ -1419,3 +1432,5 @@ impl Store for BackendStore {
         rows.iter().map(job_from).collect::<Result<_, _>>().map_err(db_err)
     }
 }
+
+include!("data_plane.rs");

@@ -74,6 +74,97 @@ pub enum Change {
     /// Inserts or replaces a project.
     PutItProject(ItProject),
     UpdateChangeRecord(CatalogChangeRecord),
+    /// CAT-6: data is (or is no longer) mounted behind an entry.
+    SetCatalogMounted {
+        entry_id: String,
+        mounted: bool,
+    },
+    /// COL-2: a load begins (status `running`) or its outcome is recorded.
+    PutLoad(DatasetLoad),
+    /// COL-2: inserts the dataset (`expected_version` None) or moves it to a new
+    /// version if it is still at `expected_version`; otherwise NotFound.
+    PutDataset {
+        dataset: Dataset,
+        expected_version: Option<i64>,
+    },
+    /// COL-9: the attributes of one base database, replacing the earlier build.
+    ReplaceBaseAttributes {
+        base: String,
+        attributes: Vec<BaseAttribute>,
+    },
+    /// GOV-2: new discrepancies; one already open for the same subject, attribute
+    /// and other resource is kept instead.
+    InsertDiscrepancies(Vec<Discrepancy>),
+    UpdateDiscrepancy(Discrepancy),
+}
+
+/// COL-2: the data plane — mounted datasets, their loads, and the typed tables
+/// their rows live in. Writes of metadata go through [`Store::commit`] (with their
+/// audit); rows are written here in batches before a load is committed.
+#[async_trait]
+pub trait DataPlane: Send + Sync + 'static {
+    async fn get_dataset(&self, resource_id: &str) -> StoreResult<Option<Dataset>>;
+    /// Of one department when given.
+    async fn list_datasets(&self, org_id: Option<&str>) -> StoreResult<Vec<Dataset>>;
+    async fn get_load(&self, id: &str) -> StoreResult<Option<DatasetLoad>>;
+    async fn find_load_by_key(
+        &self,
+        resource_id: &str,
+        idempotency_key: &str,
+    ) -> StoreResult<Option<DatasetLoad>>;
+    /// Newest first.
+    async fn list_loads(&self, filter: &LoadFilter) -> StoreResult<Vec<DatasetLoad>>;
+    /// In row order, after `after_row`.
+    async fn list_rejects(
+        &self,
+        load_id: &str,
+        after_row: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<RejectedRow>>;
+    async fn insert_rejects(&self, rows: &[RejectedRow]) -> StoreResult<()>;
+    async fn list_base_attributes(&self, base: Option<&str>) -> StoreResult<Vec<BaseAttribute>>;
+    async fn get_discrepancy(&self, id: i64) -> StoreResult<Option<Discrepancy>>;
+    /// Oldest due first.
+    async fn list_discrepancies(&self, filter: &DiscrepancyFilter)
+        -> StoreResult<Vec<Discrepancy>>;
+    async fn count_discrepancies(&self, filter: &DiscrepancyFilter) -> StoreResult<i64>;
+
+    /// Creates an empty table typed from `schema`, with a unique index on its key
+    /// and indexes on its identifier columns.
+    async fn create_table(
+        &self,
+        table: &str,
+        schema: &gongshu_domain::dataset::TableSchema,
+    ) -> StoreResult<()>;
+    /// Copies every row of `from` into `to` (same layout); returns the count.
+    async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64>;
+    async fn drop_table(&self, table: &str) -> StoreResult<()>;
+    /// Writes rows stamped with `load`, in one transaction. Without `upsert`, a row
+    /// whose key is already in the table is not written; with it, it replaces a row
+    /// of an earlier load. Returns the row numbers written: the others are
+    /// duplicates within the load.
+    async fn write_rows(
+        &self,
+        table: &str,
+        schema: &gongshu_domain::dataset::TableSchema,
+        load: i64,
+        rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
+        upsert: bool,
+    ) -> StoreResult<Vec<i64>>;
+    async fn read_rows(
+        &self,
+        table: &str,
+        schema: &gongshu_domain::dataset::TableSchema,
+        query: &RowQuery,
+    ) -> StoreResult<Vec<StoredRow>>;
+    async fn count_rows(&self, table: &str) -> StoreResult<i64>;
+    /// GOV-2: subjects in both tables whose values differ (the other side not empty).
+    async fn compare_columns(
+        &self,
+        source: &ColumnRef,
+        other: &ColumnRef,
+        limit: i64,
+    ) -> StoreResult<Comparison>;
 }
 
 /// The storage port. Both backends behave the same; the integration suite proves it.
@@ -83,6 +174,8 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Runs the embedded migrations.
     async fn migrate(&self) -> StoreResult<()>;
+    /// COL-2: the data plane on the same database.
+    fn data_plane(&self) -> std::sync::Arc<dyn DataPlane>;
     async fn ping(&self) -> StoreResult<()>;
 
     /// Applies `changes` and appends `audit` to the hash chain in one transaction;

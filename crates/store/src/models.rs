@@ -411,3 +411,172 @@ pub struct DataDemand {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// COL-2: a mounted resource: where its current rows are and how loads treat bad rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Dataset {
+    pub resource_id: String,
+    /// The department that delivers the data.
+    pub org_id: String,
+    /// `quarantine` (accept valid rows, keep the others aside) or `reject` (refuse
+    /// the whole load if any row is bad).
+    pub policy: String,
+    /// The table layout of the current version.
+    #[schema(value_type = Object)]
+    pub schema: gongshu_domain::dataset::TableSchema,
+    /// Number of the last load applied (0 before the first).
+    pub version: i64,
+    pub current_load_id: Option<String>,
+    pub current_table: Option<String>,
+    /// Kept so the last load can be rolled back.
+    pub previous_table: Option<String>,
+    pub previous_load_id: Option<String>,
+    pub row_count: i64,
+    pub last_loaded_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// COL-1, COL-2: one delivery of data for a resource, and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DatasetLoad {
+    pub id: String,
+    pub resource_id: String,
+    pub org_id: String,
+    pub version: i64,
+    /// `replace` or `upsert`.
+    pub mode: String,
+    /// `upload`, `push`, `pull`, `offline` or `cli`.
+    pub channel: String,
+    /// `running`, `applied`, `rejected`, `failed`, `rolled_back`.
+    pub status: String,
+    pub table_name: String,
+    pub file_name: Option<String>,
+    pub format: Option<String>,
+    pub encoding: Option<String>,
+    pub bytes: i64,
+    /// SM3 of the delivered bytes, hex.
+    pub checksum: Option<String>,
+    /// A pushed batch's key: the same key is never applied twice.
+    pub idempotency_key: Option<String>,
+    /// XJ 22: offline delivery is recorded with its filing.
+    pub filing_no: Option<String>,
+    pub filing_note: Option<String>,
+    pub rows_read: i64,
+    pub rows_accepted: i64,
+    pub rows_rejected: i64,
+    #[schema(value_type = Object)]
+    pub tally: Option<gongshu_domain::dataset::LoadTally>,
+    #[schema(value_type = Object)]
+    pub quality: Option<gongshu_domain::dataset::QualityScores>,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub loaded_by: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Which loads to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct LoadFilter {
+    pub resource_id: Option<String>,
+    pub org_id: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// COL-3: a delivered row that was not loaded, exactly as delivered, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RejectedRow {
+    pub load_id: String,
+    pub row_number: i64,
+    /// The delivered values (or the raw text of a record that could not be read).
+    pub raw: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<gongshu_domain::dataset::CellError>,
+}
+
+/// COL-9: one attribute of a base database and the one department it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BaseAttribute {
+    /// `population` or `legal_entity`.
+    pub base: String,
+    /// CAT-3 item key.
+    pub attribute: String,
+    pub label: String,
+    pub source_org_id: String,
+    pub resource_id: String,
+    pub column_name: String,
+    pub built_at: DateTime<Utc>,
+    pub built_by: String,
+}
+
+/// GOV-2: the same subject's attribute delivered differently by two departments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Discrepancy {
+    pub id: i64,
+    pub base: String,
+    pub subject_key: String,
+    pub attribute: String,
+    pub label: String,
+    /// The attribute's source department, which must act.
+    pub source_org_id: String,
+    pub source_resource_id: String,
+    pub source_value: String,
+    pub other_org_id: String,
+    pub other_resource_id: String,
+    pub other_value: String,
+    /// `open`, `corrected`, `confirmed` or `agreed` (the data now agrees).
+    pub status: String,
+    pub found_at: DateTime<Utc>,
+    pub due: NaiveDate,
+    pub overdue_since: Option<NaiveDate>,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// Which discrepancies to list.
+#[derive(Debug, Clone, Default)]
+pub struct DiscrepancyFilter {
+    pub source_org_id: Option<String>,
+    pub status: Option<String>,
+    pub subject_key: Option<String>,
+    pub overdue_on: Option<NaiveDate>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// One stored dataset row: the load that wrote it, its row number there, its values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRow {
+    pub load: i64,
+    pub row: i64,
+    pub values: Vec<gongshu_domain::dataset::Value>,
+}
+
+/// Which rows of a dataset table to read, in (load, row) order.
+#[derive(Debug, Clone, Default)]
+pub struct RowQuery {
+    /// Only rows whose column equals the text.
+    pub column_equals: Option<(String, String)>,
+    /// Keyset paging: rows after this (load, row).
+    pub after: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+/// One side of a cross-source comparison: a table, its subject column, its value column.
+#[derive(Debug, Clone)]
+pub struct ColumnRef {
+    pub table: String,
+    pub key_column: String,
+    pub column: String,
+}
+
+/// GOV-2: what comparing a column of two tables found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comparison {
+    /// Subjects present in both with a value on the other side.
+    pub linked: i64,
+    pub differing_total: i64,
+    /// (subject, source value, other value), at most the asked limit.
+    pub differing: Vec<(String, String, String)>,
+}

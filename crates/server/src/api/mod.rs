@@ -3,6 +3,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_sheet;
+pub mod datasets;
 pub mod health;
 pub mod orgs;
 pub mod tokens;
@@ -10,7 +11,7 @@ pub mod tools;
 pub mod users;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::state::AppState;
@@ -128,6 +129,51 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/catalog/{id}/review", post(catalog::review_entry))
         .route("/api/v1/catalog/{id}/offline", post(catalog::take_offline))
         .route("/api/v1/catalog/{id}/history", get(catalog::entry_history))
+        .route("/api/v1/datasets", get(datasets::list))
+        .route("/api/v1/datasets/{resource}", get(datasets::get))
+        .route(
+            "/api/v1/datasets/{resource}/loads",
+            get(datasets::loads)
+                .post(datasets::upload)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/datasets/{resource}/push",
+            post(datasets::push).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/api/v1/datasets/{resource}/rollback",
+            post(datasets::rollback),
+        )
+        .route(
+            "/api/v1/datasets/{resource}/policy",
+            put(datasets::set_policy),
+        )
+        .route("/api/v1/datasets/{resource}/rows", get(datasets::rows))
+        .route("/api/v1/loads/{id}", get(datasets::get_load))
+        .route("/api/v1/loads/{id}/rejects", get(datasets::rejects))
+        .route("/api/v1/loads/{id}/rejects.csv", get(datasets::rejects_csv))
+        .route(
+            "/api/v1/loads/{id}/rejects.xlsx",
+            get(datasets::rejects_xlsx),
+        )
+        .route("/api/v1/quality", get(datasets::quality))
+        .route("/api/v1/freshness/stale", get(datasets::stale))
+        .route("/api/v1/bases/{base}/build", post(datasets::build_base))
+        .route(
+            "/api/v1/bases/{base}/attributes",
+            get(datasets::base_attributes),
+        )
+        .route(
+            "/api/v1/bases/{base}/subjects/{key}",
+            get(datasets::subject),
+        )
+        .route("/api/v1/cross-checks", post(datasets::cross_check))
+        .route("/api/v1/discrepancies", get(datasets::discrepancies))
+        .route(
+            "/api/v1/discrepancies/{id}/resolve",
+            post(datasets::resolve),
+        )
         .route("/api/v1/audit", get(audit::list_audit))
         .route("/api/v1/audit/verify", post(audit::verify_audit))
         .route("/api/v1/calendar/add-workdays", get(tools::add_workdays))

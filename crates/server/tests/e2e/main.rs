@@ -9,6 +9,7 @@ mod access;
 mod audit;
 mod basics;
 mod catalog;
+mod data;
 mod input;
 mod jobs;
 mod orgs;

@@ -1,0 +1,557 @@
+//! COL-1 … COL-4, COL-9, GOV-1 … GOV-3: mounting data (uploads, pushed batches,
+//! offline deliveries), load history, rejected rows, rollback, quality, freshness,
+//! base databases and discrepancies.
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gongshu_services::dataset_input::{InputFormat, TextEncoding};
+use gongshu_services::datasets::{self, Channel, DatasetView, LoadMode, LoadOptions, PushBatch};
+use gongshu_services::governance::{self, BuildReport, CrossCheckReport, QualityOverview};
+use gongshu_services::ServiceError;
+use gongshu_store::{Dataset, DatasetLoad, Discrepancy, DiscrepancyFilter, RejectedRow};
+use http_body_util::BodyExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::api::catalog_sheet::{download, XLSX};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::state::AppState;
+
+/// Largest file one upload may carry.
+pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// `csv`, `xlsx`, `json` or `ndjson`; taken from `file_name` when absent.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// CSV only: `utf-8`, `gbk` or `gb18030`; detected when absent.
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// `replace` (default) or `upsert`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// XJ 22: an offline delivery's filing number; makes the load an offline delivery.
+    #[serde(default)]
+    pub filing_no: Option<String>,
+    #[serde(default)]
+    pub filing_note: Option<String>,
+}
+
+fn bad_param(code: &str, field: &str, zh: String, en: String) -> ServiceError {
+    ServiceError::invalid(code, field, zh, en)
+}
+
+/// The load options an upload's query asks for.
+pub fn upload_options(q: &UploadQuery) -> Result<LoadOptions, ServiceError> {
+    let format = match (&q.format, &q.file_name) {
+        (Some(f), _) => InputFormat::parse(f).ok_or_else(|| {
+            bad_param(
+                "dataset.format_unknown",
+                "format",
+                format!("不支持的格式“{f}”：可用 csv、xlsx、json、ndjson"),
+                format!("unsupported format '{f}': csv, xlsx, json or ndjson"),
+            )
+        })?,
+        (None, Some(name)) => InputFormat::from_file_name(name).ok_or_else(|| {
+            bad_param(
+                "dataset.format_unknown",
+                "file_name",
+                format!("无法从文件名“{name}”判断格式，请指定 format"),
+                format!("cannot tell the format from '{name}': give format"),
+            )
+        })?,
+        (None, None) => InputFormat::Csv,
+    };
+    let channel = if q.filing_no.is_some() {
+        Channel::Offline
+    } else {
+        Channel::Upload
+    };
+    let mut opts = LoadOptions::new(channel, format);
+    opts.encoding = match &q.encoding {
+        Some(e) => Some(TextEncoding::parse(e).ok_or_else(|| {
+            bad_param(
+                "dataset.encoding_unknown",
+                "encoding",
+                format!("不支持的编码“{e}”：可用 utf-8、gbk、gb18030"),
+                format!("unsupported encoding '{e}': utf-8, gbk or gb18030"),
+            )
+        })?),
+        None => None,
+    };
+    opts.mode = match q.mode.as_deref() {
+        None | Some("replace") => LoadMode::Replace,
+        Some("upsert") => LoadMode::Upsert,
+        Some(other) => {
+            return Err(bad_param(
+                "dataset.mode_unknown",
+                "mode",
+                format!("载入方式“{other}”无效：可用 replace 或 upsert"),
+                format!("unknown mode '{other}': replace or upsert"),
+            ))
+        }
+    };
+    opts.file_name = q.file_name.clone();
+    opts.filing_no = q.filing_no.clone();
+    opts.filing_note = q.filing_note.clone();
+    Ok(opts)
+}
+
+/// Where uploads are spooled before they are read.
+pub fn spool_dir(s: &AppState) -> PathBuf {
+    s.config.data_dir.join("spool")
+}
+
+/// Streams a request body to a new spool file, frame by frame.
+pub async fn spool_body(s: &AppState, body: Body) -> ApiResult<SpooledFile> {
+    let dir = spool_dir(s);
+    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
+    let path = dir.join(format!("upload-{}", uuid::Uuid::now_v7()));
+    let spooled = SpooledFile(path.clone());
+    let mut file = tokio::fs::File::create(&path).await.map_err(io_error)?;
+    let mut body = body;
+    let mut written: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "input.upload_interrupted",
+                format!("上传中断：{e}"),
+                format!("the upload was interrupted: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            written += data.len() as u64;
+            if written > MAX_UPLOAD_BYTES {
+                return Err(crate::extract::too_large());
+            }
+            file.write_all(&data).await.map_err(io_error)?;
+        }
+    }
+    file.flush().await.map_err(io_error)?;
+    Ok(spooled)
+}
+
+/// A spooled upload, removed when dropped.
+pub struct SpooledFile(pub PathBuf);
+
+impl Drop for SpooledFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn io_error(e: std::io::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "dataset.spool_failed",
+        format!("暂存上传文件失败：{e}"),
+        format!("spooling the upload failed: {e}"),
+    )
+}
+
+/// 201 with the load when it was applied; 422 with the load (its error and counts)
+/// when it failed or was refused — the previous version then stays current.
+fn load_response(load: DatasetLoad) -> Response {
+    let status = if load.status == "applied" {
+        StatusCode::CREATED
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, Json(load)).into_response()
+}
+
+/// COL-1: uploads a file (the request body) as a new version of a resource's data:
+/// CSV (UTF-8, GBK or GB18030), XLSX, JSON or NDJSON. Good rows are applied and bad
+/// ones kept with their reasons, unless the resource refuses loads with bad rows.
+#[utoipa::path(post, path = "/api/v1/datasets/{resource}/loads", tag = "data",
+    params(("resource" = String, Path, description = "Catalog entry id or resource code"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = DatasetLoad), (status = 422, body = DatasetLoad, description = "The load failed or was refused; nothing changed"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn upload(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: Body,
+) -> ApiResult<Response> {
+    let opts = upload_options(&q)?;
+    let file = spool_body(&s, body).await?;
+    let load = datasets::load_file(&s.app, &ctx, &resource, &file.0, opts).await?;
+    Ok(load_response(load))
+}
+
+/// COL-1: a batch from a department's front-end exchange node (前置机). A retried
+/// batch with the same idempotency key is answered with its first outcome (200)
+/// and never applied twice.
+#[utoipa::path(post, path = "/api/v1/datasets/{resource}/push", tag = "data",
+    params(("resource" = String, Path)), request_body = PushBatch,
+    responses((status = 201, body = DatasetLoad), (status = 200, body = DatasetLoad, description = "Already received: the first outcome"),
+        (status = 422, body = DatasetLoad), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn push(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiJson(batch): ApiJson<PushBatch>,
+) -> ApiResult<Response> {
+    let (load, replayed) = datasets::push_batch(&s.app, &ctx, &resource, batch).await?;
+    if replayed {
+        return Ok((StatusCode::OK, Json(load)).into_response());
+    }
+    Ok(load_response(load))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetListQuery {
+    #[serde(default)]
+    pub org_id: Option<String>,
+}
+
+/// COL-2: mounted resources (of one department, or all for quality readers).
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "data", params(DatasetListQuery),
+    responses((status = 200, body = [Dataset]), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<DatasetListQuery>,
+) -> ApiResult<Json<Vec<Dataset>>> {
+    Ok(Json(
+        datasets::list(&s.app, &ctx, q.org_id.as_deref()).await?,
+    ))
+}
+
+/// COL-2: a mounted resource with its Table Schema (Frictionless, with grade,
+/// sensitivity and key roles).
+#[utoipa::path(get, path = "/api/v1/datasets/{resource}", tag = "data", params(("resource" = String, Path)),
+    responses((status = 200, body = DatasetView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+) -> ApiResult<Json<DatasetView>> {
+    Ok(Json(datasets::get(&s.app, &ctx, &resource).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LimitQuery {
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// COL-2: the load history of a resource, newest first: who, when, rows accepted
+/// and rejected, the checksum of what was delivered.
+#[utoipa::path(get, path = "/api/v1/datasets/{resource}/loads", tag = "data", params(("resource" = String, Path), LimitQuery),
+    responses((status = 200, body = [DatasetLoad]), (status = 403, body = ErrorBody)))]
+pub async fn loads(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+) -> ApiResult<Json<Vec<DatasetLoad>>> {
+    Ok(Json(
+        datasets::loads(&s.app, &ctx, &resource, q.limit.unwrap_or(100)).await?,
+    ))
+}
+
+/// COL-2: puts the previous version back.
+#[utoipa::path(post, path = "/api/v1/datasets/{resource}/rollback", tag = "data", params(("resource" = String, Path)),
+    responses((status = 200, body = Dataset), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn rollback(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+) -> ApiResult<Json<Dataset>> {
+    Ok(Json(datasets::rollback(&s.app, &ctx, &resource).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyInput {
+    /// `quarantine` or `reject`.
+    pub policy: String,
+}
+
+/// COL-3: whether loads with bad rows are refused whole or quarantine the bad rows.
+#[utoipa::path(put, path = "/api/v1/datasets/{resource}/policy", tag = "data", params(("resource" = String, Path)),
+    request_body = PolicyInput,
+    responses((status = 200, body = Dataset), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_policy(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiJson(input): ApiJson<PolicyInput>,
+) -> ApiResult<Json<Dataset>> {
+    Ok(Json(
+        datasets::set_policy(&s.app, &ctx, &resource, &input.policy).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RowsQuery {
+    #[serde(default)]
+    pub after_load: Option<i64>,
+    #[serde(default)]
+    pub after_row: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RowsPage {
+    pub columns: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<gongshu_store::StoredRow>,
+}
+
+/// The delivering department's own view of its current rows (audited).
+#[utoipa::path(get, path = "/api/v1/datasets/{resource}/rows", tag = "data", params(("resource" = String, Path), RowsQuery),
+    responses((status = 200, body = RowsPage), (status = 403, body = ErrorBody)))]
+pub async fn rows(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiQuery(q): ApiQuery<RowsQuery>,
+) -> ApiResult<Json<RowsPage>> {
+    let after = q.after_load.map(|l| (l, q.after_row.unwrap_or(0)));
+    let (dataset, rows) =
+        datasets::preview(&s.app, &ctx, &resource, after, q.limit.unwrap_or(100)).await?;
+    Ok(Json(RowsPage {
+        columns: dataset
+            .schema
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
+        rows,
+    }))
+}
+
+/// One load.
+#[utoipa::path(get, path = "/api/v1/loads/{id}", tag = "data", params(("id" = String, Path)),
+    responses((status = 200, body = DatasetLoad), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_load(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DatasetLoad>> {
+    Ok(Json(datasets::load(&s.app, &ctx, &id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RejectsQuery {
+    #[serde(default)]
+    pub after_row: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// COL-3: a load's rejected rows as delivered, with row number, column, error code
+/// and message.
+#[utoipa::path(get, path = "/api/v1/loads/{id}/rejects", tag = "data", params(("id" = String, Path), RejectsQuery),
+    responses((status = 200, body = [RejectedRow]), (status = 403, body = ErrorBody)))]
+pub async fn rejects(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RejectsQuery>,
+) -> ApiResult<Json<Vec<RejectedRow>>> {
+    Ok(Json(
+        datasets::rejects(
+            &s.app,
+            &ctx,
+            &id,
+            q.after_row.unwrap_or(0),
+            q.limit.unwrap_or(1000),
+        )
+        .await?,
+    ))
+}
+
+/// COL-3: the rejected rows as CSV (UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/loads/{id}/rejects.csv", tag = "data", params(("id" = String, Path)),
+    responses((status = 200, description = "CSV file", content_type = "text/csv")))]
+pub async fn rejects_csv(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rows = datasets::all_rejects(&s.app, &ctx, &id).await?;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        &format!("rejects-{id}.csv"),
+        &format!("不合格行-{id}.csv"),
+        datasets::rejects_csv(&rows),
+    ))
+}
+
+/// COL-3: the rejected rows as XLSX.
+#[utoipa::path(get, path = "/api/v1/loads/{id}/rejects.xlsx", tag = "data", params(("id" = String, Path)),
+    responses((status = 200, description = "XLSX file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn rejects_xlsx(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rows = datasets::all_rejects(&s.app, &ctx, &id).await?;
+    Ok(download(
+        XLSX,
+        &format!("rejects-{id}.xlsx"),
+        &format!("不合格行-{id}.xlsx"),
+        datasets::rejects_xlsx(&rows)?,
+    ))
+}
+
+/// GOV-1, GOV-3: quality per resource and per department on six dimensions.
+#[utoipa::path(get, path = "/api/v1/quality", tag = "data",
+    responses((status = 200, body = QualityOverview), (status = 403, body = ErrorBody)))]
+pub async fn quality(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<QualityOverview>> {
+    Ok(Json(governance::quality_overview(&s.app, &ctx).await?))
+}
+
+/// COL-4: mounted resources past their refresh day, with department and working
+/// days overdue.
+#[utoipa::path(get, path = "/api/v1/freshness/stale", tag = "data",
+    responses((status = 200, body = [governance::StaleResource]), (status = 403, body = ErrorBody)))]
+pub async fn stale(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<governance::StaleResource>>> {
+    let today = gongshu_services::catalog::today_in_china(chrono::Utc::now());
+    Ok(Json(governance::stale(&s.app, &ctx, today).await?))
+}
+
+/// COL-9: builds a base database (`population` or `legal_entity`) from the
+/// departments' mounted resources, one source per attribute, then cross-checks.
+#[utoipa::path(post, path = "/api/v1/bases/{base}/build", tag = "data", params(("base" = String, Path)),
+    responses((status = 200, body = BuildReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn build_base(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(base): Path<String>,
+) -> ApiResult<Json<BuildReport>> {
+    let base = governance::require_base(&base)?;
+    Ok(Json(governance::build_base(&s.app, &ctx, base).await?))
+}
+
+/// COL-9: the attributes of a base database and their source departments.
+#[utoipa::path(get, path = "/api/v1/bases/{base}/attributes", tag = "data", params(("base" = String, Path)),
+    responses((status = 200, body = [gongshu_store::BaseAttribute]), (status = 403, body = ErrorBody)))]
+pub async fn base_attributes(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(base): Path<String>,
+) -> ApiResult<Json<Vec<gongshu_store::BaseAttribute>>> {
+    let base = governance::require_base(&base)?;
+    Ok(Json(governance::attributes(&s.app, &ctx, base).await?))
+}
+
+/// COL-9: a person's (citizen ID) or entity's (credit code) record in a base
+/// database: each attribute with its source department and load (audited).
+#[utoipa::path(get, path = "/api/v1/bases/{base}/subjects/{key}", tag = "data",
+    params(("base" = String, Path), ("key" = String, Path)),
+    responses((status = 200, body = governance::SubjectRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn subject(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path((base, key)): Path<(String, String)>,
+) -> ApiResult<Json<governance::SubjectRecord>> {
+    let base = governance::require_base(&base)?;
+    Ok(Json(
+        governance::subject_record(&s.app, &ctx, base, &key).await?,
+    ))
+}
+
+/// GOV-2: runs the cross-source check of every base attribute now.
+#[utoipa::path(post, path = "/api/v1/cross-checks", tag = "data",
+    responses((status = 200, body = CrossCheckReport), (status = 403, body = ErrorBody)))]
+pub async fn cross_check(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<CrossCheckReport>> {
+    Ok(Json(
+        governance::cross_check(&s.app, &ctx, None, None).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DiscrepancyQuery {
+    /// The source department that must act.
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// `open`, `corrected`, `confirmed` or `agreed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DiscrepancyPage {
+    pub total: i64,
+    pub items: Vec<Discrepancy>,
+}
+
+/// GOV-2: discrepancies, oldest due first (a department sees those it must act on).
+#[utoipa::path(get, path = "/api/v1/discrepancies", tag = "data", params(DiscrepancyQuery),
+    responses((status = 200, body = DiscrepancyPage), (status = 403, body = ErrorBody)))]
+pub async fn discrepancies(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<DiscrepancyQuery>,
+) -> ApiResult<Json<DiscrepancyPage>> {
+    let (items, total) = governance::discrepancies(
+        &s.app,
+        &ctx,
+        DiscrepancyFilter {
+            source_org_id: q.org_id,
+            status: q.status,
+            subject_key: q.subject,
+            overdue_on: None,
+            limit: Some(q.limit.unwrap_or(100).clamp(1, 1000)),
+            offset: q.offset,
+        },
+    )
+    .await?;
+    Ok(Json(DiscrepancyPage { total, items }))
+}
+
+/// GOV-2: the source department settles a discrepancy: corrected or confirmed.
+#[utoipa::path(post, path = "/api/v1/discrepancies/{id}/resolve", tag = "data", params(("id" = i64, Path)),
+    request_body = governance::Resolution,
+    responses((status = 200, body = Discrepancy), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resolve(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<governance::Resolution>,
+) -> ApiResult<Json<Discrepancy>> {
+    Ok(Json(governance::resolve(&s.app, &ctx, id, input).await?))
+}

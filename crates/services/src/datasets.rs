@@ -1,0 +1,1285 @@
+//! COL-1 … COL-3, GOV-1: mounting data behind published catalog entries. Every
+//! delivery — file upload, a front-end node's pushed batch, a pull, offline
+//! delivery — becomes a load: a new version of the resource's typed table, written
+//! beside the current one and switched to in one transaction with its audit
+//! record, so a failed or interrupted load leaves the previous version whole.
+//! Every delivered row is either loaded or kept as a rejected row with its reasons.
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use gongshu_domain::catalog::{EntryContent, UpdateFrequency};
+use gongshu_domain::dataset::{
+    self, consistency_checks, CellError, HeaderMismatch, LoadTally, QualityScores, RowValidator,
+    TableSchema, Value,
+};
+use gongshu_domain::deadlines::DeadlineKind;
+use gongshu_domain::permissions::Permission;
+use gongshu_store::{
+    CatalogEntry, Change, Dataset, DatasetLoad, LoadFilter, RejectedRow, RowQuery, StoreError,
+    StoredRow,
+};
+use serde::{Deserialize, Serialize};
+use sm3::{Digest, Sm3};
+use tokio::sync::mpsc;
+
+use crate::catalog::{find_entry, today_in_china};
+use crate::context::{new_id, summary, App, Ctx};
+use crate::dataset_input::{
+    read_file, InputError, InputFormat, InputOptions, RawRecord, RecordSink, TextEncoding,
+};
+use crate::error::{ErrorKind, ServiceError, ServiceResult};
+
+/// Rows handed from the reader to the writer at a time.
+const BATCH_ROWS: usize = 5_000;
+/// Rows one pushed batch may carry.
+pub const MAX_PUSH_ROWS: usize = 10_000;
+
+/// How a load treats the rows already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadMode {
+    /// The delivered rows become the whole dataset.
+    Replace,
+    /// Delivered rows replace rows with the same key; other rows stay.
+    Upsert,
+}
+
+impl LoadMode {
+    pub fn key(&self) -> &'static str {
+        match self {
+            LoadMode::Replace => "replace",
+            LoadMode::Upsert => "upsert",
+        }
+    }
+}
+
+/// COL-1: how the data reached the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Upload,
+    /// A department's front-end exchange node (前置机).
+    Push,
+    Pull,
+    /// XJ 22: offline delivery, only with its filing.
+    Offline,
+    Cli,
+}
+
+impl Channel {
+    pub fn key(&self) -> &'static str {
+        match self {
+            Channel::Upload => "upload",
+            Channel::Push => "push",
+            Channel::Pull => "pull",
+            Channel::Offline => "offline",
+            Channel::Cli => "cli",
+        }
+    }
+}
+
+/// Counters a caller can watch while a load runs (the CLI's progress bar).
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    pub bytes_read: AtomicU64,
+    pub rows_read: AtomicU64,
+    pub rows_written: AtomicU64,
+}
+
+/// What to load and how.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub mode: LoadMode,
+    pub channel: Channel,
+    pub format: InputFormat,
+    /// Declared encoding of a CSV; None detects it.
+    pub encoding: Option<TextEncoding>,
+    pub file_name: Option<String>,
+    /// SM3 of the file when the caller computed it while receiving it.
+    pub checksum: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub filing_no: Option<String>,
+    pub filing_note: Option<String>,
+    pub progress: Option<Arc<LoadProgress>>,
+}
+
+impl LoadOptions {
+    pub fn new(channel: Channel, format: InputFormat) -> Self {
+        Self {
+            mode: LoadMode::Replace,
+            channel,
+            format,
+            encoding: None,
+            file_name: None,
+            checksum: None,
+            idempotency_key: None,
+            filing_no: None,
+            filing_note: None,
+            progress: None,
+        }
+    }
+}
+
+fn not_mountable(code: &str, zh: String, en: String) -> ServiceError {
+    ServiceError::new(ErrorKind::Invalid, code, zh, en)
+}
+
+/// The entry and its published content, for a load.
+async fn mountable_entry(app: &App, resource: &str) -> ServiceResult<(CatalogEntry, EntryContent)> {
+    let entry = find_entry(app, resource)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("目录", "catalog entry", resource))?;
+    // CAT-6: data is mounted behind a published entry, never behind a draft.
+    let content = entry.published.clone().ok_or_else(|| {
+        not_mountable(
+            "dataset.entry_not_published",
+            format!("目录 {} 尚未发布，不能挂接数据", entry.code),
+            format!(
+                "catalog entry {} is not published, so no data can be mounted",
+                entry.code
+            ),
+        )
+    })?;
+    if entry.offline {
+        return Err(not_mountable(
+            "dataset.entry_offline",
+            format!("目录 {} 已下架，不能挂接数据", entry.code),
+            format!(
+                "catalog entry {} is offline, so no data can be mounted",
+                entry.code
+            ),
+        ));
+    }
+    Ok((entry, content))
+}
+
+/// The department that delivers an entry's data: its providing department, else its source.
+pub fn providing_org(content: &EntryContent) -> &str {
+    content
+        .providing_org_id
+        .as_deref()
+        .unwrap_or(&content.source_org_id)
+}
+
+fn table_name(code: &str, version: i64) -> String {
+    let safe: String = code
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("ds_{safe}_v{version}")
+}
+
+/// A problem with the delivered data as a whole, kept on the load.
+struct LoadFailure {
+    code: String,
+    zh: String,
+    en: String,
+}
+
+impl LoadFailure {
+    fn new(code: &str, zh: String, en: String) -> Self {
+        Self {
+            code: code.to_string(),
+            zh,
+            en,
+        }
+    }
+
+    fn from_input(e: &InputError) -> Self {
+        Self::new(e.code(), e.message_zh(), e.message_en())
+    }
+
+    fn from_headers(m: &HeaderMismatch) -> Self {
+        Self::new(
+            "dataset.header_mismatch",
+            format!("表头与目录信息项不符：{}", m.message_zh()),
+            format!(
+                "the headings do not fit the catalog's data items: {}",
+                m.message_en()
+            ),
+        )
+    }
+
+    fn from_store(e: &StoreError) -> Self {
+        Self::new(
+            "dataset.store_failed",
+            format!("写入数据失败：{e}"),
+            format!("writing the data failed: {e}"),
+        )
+    }
+}
+
+/// Rows checked by the reader, on their way to the writer.
+#[derive(Default)]
+struct Staged {
+    accepted: Vec<(i64, Vec<Value>)>,
+    /// Raw cells of the accepted rows, kept until the writer knows none is a duplicate.
+    accepted_raw: Vec<Vec<String>>,
+    rejected: Vec<RejectedRow>,
+}
+
+impl Staged {
+    fn len(&self) -> usize {
+        self.accepted.len() + self.rejected.len()
+    }
+}
+
+/// COL-3: maps delivered columns to the schema and checks every record.
+struct Checker {
+    load_id: String,
+    validator: RowValidator,
+    mapping: Option<Vec<Option<usize>>>,
+    header_problem: Option<HeaderMismatch>,
+    tally: LoadTally,
+    staged: Staged,
+}
+
+impl Checker {
+    fn new(load_id: &str, schema: TableSchema) -> Result<Self, LoadFailure> {
+        let validator = RowValidator::new(schema).map_err(|e| {
+            LoadFailure::new(
+                "dataset.schema_invalid",
+                format!("目录的格式规则无法使用：{e}"),
+                format!("the catalog's patterns cannot be used: {e}"),
+            )
+        })?;
+        Ok(Self {
+            load_id: load_id.to_string(),
+            validator,
+            mapping: None,
+            header_problem: None,
+            tally: LoadTally::default(),
+            staged: Staged::default(),
+        })
+    }
+
+    fn headers(&mut self, headers: &[String]) -> Result<(), String> {
+        match self.validator.schema.map_headers(headers) {
+            Ok(m) => {
+                self.mapping = Some(m);
+                Ok(())
+            }
+            Err(problem) => {
+                let msg = problem.message_en();
+                self.header_problem = Some(problem);
+                Err(msg)
+            }
+        }
+    }
+
+    fn reject(&mut self, row: u64, raw: Vec<String>, errors: Vec<CellError>) {
+        self.tally.rows_invalid += 1;
+        self.staged.rejected.push(RejectedRow {
+            load_id: self.load_id.clone(),
+            row_number: row as i64,
+            raw,
+            errors,
+        });
+    }
+
+    fn record(&mut self, record: RawRecord) {
+        self.tally.rows_read += 1;
+        let columns = self.validator.schema.columns.len();
+        match record {
+            RawRecord::Bad {
+                row,
+                raw,
+                code,
+                message_zh,
+                message_en,
+            } => {
+                self.tally.cells_expected += columns as u64;
+                let error = CellError {
+                    column: String::new(),
+                    code: code.to_string(),
+                    message_zh,
+                    message_en,
+                };
+                self.reject(row, vec![raw], vec![error]);
+            }
+            RawRecord::Fields { row, fields } => {
+                let mapping = self.mapping.as_ref().expect("headers come first");
+                let cells: Vec<&str> = mapping
+                    .iter()
+                    .map(|m| m.and_then(|i| fields.get(i)).map_or("", String::as_str))
+                    .collect();
+                self.tally.count_cells(&cells, columns);
+                match self.validator.check(&cells) {
+                    Ok(values) => {
+                        let (checked, broken) = consistency_checks(&self.validator.schema, &values);
+                        self.tally.consistency_checked += u64::from(checked);
+                        self.tally.consistency_broken += u64::from(broken);
+                        self.staged.accepted.push((row as i64, values));
+                        self.staged.accepted_raw.push(fields);
+                    }
+                    Err(errors) => self.reject(row, fields, errors),
+                }
+            }
+        }
+    }
+
+    fn take(&mut self) -> Staged {
+        std::mem::take(&mut self.staged)
+    }
+}
+
+/// The reader side of a file load: checks records and hands batches to the writer.
+struct FileSink {
+    checker: Checker,
+    tx: mpsc::Sender<Staged>,
+    progress: Option<Arc<LoadProgress>>,
+}
+
+impl RecordSink for FileSink {
+    fn headers(&mut self, headers: &[String]) -> Result<(), String> {
+        self.checker.headers(headers)
+    }
+
+    fn record(&mut self, record: RawRecord) -> Result<(), String> {
+        self.checker.record(record);
+        if let Some(p) = &self.progress {
+            p.rows_read.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.checker.staged.len() >= BATCH_ROWS {
+            self.tx
+                .blocking_send(self.checker.take())
+                .map_err(|_| "the writer stopped".to_string())?;
+        }
+        Ok(())
+    }
+
+    fn progress(&mut self, bytes_read: u64) {
+        if let Some(p) = &self.progress {
+            p.bytes_read.store(bytes_read, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the writer side did with the batches.
+#[derive(Default)]
+struct Written {
+    accepted: u64,
+    duplicates: u64,
+    rejected_kept: u64,
+}
+
+/// Writes batches into the new table; duplicates of a key within the load become
+/// rejected rows too.
+async fn write_batch(
+    app: &App,
+    p: &Prepared,
+    staged: Staged,
+    written: &mut Written,
+) -> Result<(), StoreError> {
+    let (table, schema, load_id) = (&p.load.table_name, &p.schema, &p.load.id);
+    let (version, upsert) = (p.load.version, p.load.mode == "upsert");
+    let plane = &app.data;
+    let mut rejected = staged.rejected;
+    if !staged.accepted.is_empty() {
+        let stored = plane
+            .write_rows(table, schema, version, &staged.accepted, upsert)
+            .await?;
+        written.accepted += stored.len() as u64;
+        if stored.len() < staged.accepted.len() {
+            let stored: std::collections::HashSet<i64> = stored.into_iter().collect();
+            let keys = schema.key_columns().join(", ");
+            for ((row, _), raw) in staged.accepted.iter().zip(staged.accepted_raw) {
+                if !stored.contains(row) {
+                    written.duplicates += 1;
+                    rejected.push(RejectedRow {
+                        load_id: load_id.to_string(),
+                        row_number: *row,
+                        raw,
+                        errors: vec![CellError {
+                            column: keys.clone(),
+                            code: "dataset.duplicate_key".into(),
+                            message_zh: format!("主键（{keys}）与本批较早的一行重复"),
+                            message_en: format!(
+                                "the key ({keys}) repeats an earlier row of this load"
+                            ),
+                        }],
+                    });
+                }
+            }
+        }
+    }
+    if !rejected.is_empty() {
+        rejected.sort_by_key(|r| r.row_number);
+        written.rejected_kept += rejected.len() as u64;
+        plane.insert_rejects(&rejected).await?;
+    }
+    Ok(())
+}
+
+/// A load under way: the dataset it extends and the table it writes.
+struct Prepared {
+    entry: CatalogEntry,
+    content: EntryContent,
+    previous: Option<Dataset>,
+    schema: TableSchema,
+    load: DatasetLoad,
+    policy: String,
+}
+
+/// Checks who may load, refuses a key already used, and records the load as running.
+async fn prepare(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    opts: &LoadOptions,
+) -> ServiceResult<Result<Prepared, DatasetLoad>> {
+    let (entry, content) = mountable_entry(app, resource).await?;
+    let org = providing_org(&content).to_string();
+    ctx.principal.authorize(Permission::DataLoad, Some(&org))?;
+    if opts.channel == Channel::Offline
+        && opts
+            .filing_no
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .is_empty()
+    {
+        return Err(ServiceError::invalid(
+            "dataset.offline_filing_required",
+            "filing_no",
+            "线下交付须填写备案编号（XJ 22）",
+            "offline delivery needs its filing number (XJ 22)",
+        ));
+    }
+    if let Some(key) = &opts.idempotency_key {
+        if key.trim().is_empty() || key.len() > 128 {
+            return Err(ServiceError::invalid(
+                "dataset.idempotency_key_invalid",
+                "idempotency_key",
+                "幂等键须为 1 至 128 个字符",
+                "the idempotency key must be 1 to 128 characters",
+            ));
+        }
+        if let Some(done) = app.data.find_load_by_key(&entry.id, key).await? {
+            return Ok(Err(done));
+        }
+    }
+    let previous = app.data.get_dataset(&entry.id).await?;
+    let schema = TableSchema::from_items(&content.items);
+    if opts.mode == LoadMode::Upsert {
+        if schema.key.is_empty() {
+            return Err(ServiceError::invalid(
+                "dataset.upsert_needs_key",
+                "mode",
+                "该资源没有主键信息项，只能整体替换",
+                "the resource has no key item, so loads can only replace it",
+            ));
+        }
+        if let Some(p) = &previous {
+            if p.schema.layout() != schema.layout() && p.current_table.is_some() {
+                return Err(ServiceError::invalid(
+                    "dataset.upsert_after_schema_change",
+                    "mode",
+                    "目录信息项已变更，须先整体替换一次",
+                    "the catalog's data items changed: replace the data once first",
+                ));
+            }
+        }
+    }
+    let version = previous.as_ref().map_or(0, |d| d.version) + 1;
+    let policy = previous
+        .as_ref()
+        .map_or_else(|| "quarantine".to_string(), |d| d.policy.clone());
+    let load = DatasetLoad {
+        id: new_id(),
+        resource_id: entry.id.clone(),
+        org_id: org,
+        version,
+        mode: opts.mode.key().into(),
+        channel: opts.channel.key().into(),
+        status: "running".into(),
+        table_name: table_name(&entry.code, version),
+        file_name: opts.file_name.clone(),
+        format: Some(opts.format.code().into()),
+        encoding: opts.encoding.map(|e| e.code().into()),
+        bytes: 0,
+        checksum: opts.checksum.clone(),
+        idempotency_key: opts.idempotency_key.clone(),
+        filing_no: opts.filing_no.clone(),
+        filing_note: opts.filing_note.clone(),
+        rows_read: 0,
+        rows_accepted: 0,
+        rows_rejected: 0,
+        tally: None,
+        quality: None,
+        error_code: None,
+        error: None,
+        loaded_by: ctx.principal.actor.clone(),
+        started_at: Utc::now(),
+        finished_at: None,
+    };
+    match app
+        .store
+        .commit(vec![Change::PutLoad(load.clone())], vec![])
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) if opts.idempotency_key.is_some() => {
+            // A retry raced the first attempt: answer with the first attempt.
+            let key = opts.idempotency_key.as_deref().unwrap_or_default();
+            if let Some(done) = app.data.find_load_by_key(&entry.id, key).await? {
+                return Ok(Err(done));
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Ok(Prepared {
+        entry,
+        content,
+        previous,
+        schema,
+        load,
+        policy,
+    }))
+}
+
+/// Creates the new version's table, seeded with the current rows for an upsert.
+async fn create_version_table(app: &App, p: &Prepared) -> Result<(), StoreError> {
+    app.data.create_table(&p.load.table_name, &p.schema).await?;
+    if p.load.mode == "upsert" {
+        if let Some(current) = p.previous.as_ref().and_then(|d| d.current_table.as_deref()) {
+            app.data.copy_rows(current, &p.load.table_name).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads a delivered file (CSV, XLSX, JSON, NDJSON) as a new version of the resource.
+/// The file is read as a stream; nothing of it is held in memory as a whole.
+pub async fn load_file(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    path: &Path,
+    opts: LoadOptions,
+) -> ServiceResult<DatasetLoad> {
+    let p = match prepare(app, ctx, resource, &opts).await? {
+        Ok(p) => p,
+        Err(done) => return Ok(done),
+    };
+    if let Err(e) = create_version_table(app, &p).await {
+        return finish(app, ctx, p, Outcome::failed(LoadFailure::from_store(&e))).await;
+    }
+    let checker = match Checker::new(&p.load.id, p.schema.clone()) {
+        Ok(c) => c,
+        Err(f) => return finish(app, ctx, p, Outcome::failed(f)).await,
+    };
+    let (tx, mut rx) = mpsc::channel::<Staged>(4);
+    let mut options = InputOptions::new(opts.format);
+    options.encoding = opts.encoding;
+    options.columns = p.schema.columns.iter().map(|c| c.name.clone()).collect();
+    let path: PathBuf = path.to_path_buf();
+    let want_checksum = opts.checksum.is_none();
+    let progress = opts.progress.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        let checksum = if want_checksum {
+            sm3_file(&path).ok()
+        } else {
+            None
+        };
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let mut sink = FileSink {
+            checker,
+            tx,
+            progress,
+        };
+        let result = read_file(&path, &options, &mut sink);
+        let last = sink.checker.take();
+        if last.len() > 0 {
+            let _ = sink.tx.blocking_send(last);
+        }
+        (result, sink.checker, checksum, bytes)
+    });
+    let mut written = Written::default();
+    let mut store_failure = None;
+    while let Some(batch) = rx.recv().await {
+        if store_failure.is_some() {
+            continue;
+        }
+        if let Err(e) = write_batch(app, &p, batch, &mut written).await {
+            store_failure = Some(LoadFailure::from_store(&e));
+        }
+        if let Some(pr) = &opts.progress {
+            pr.rows_written.store(written.accepted, Ordering::Relaxed);
+        }
+    }
+    let (result, checker, checksum, bytes) = reader.await.map_err(|e| {
+        ServiceError::new(
+            ErrorKind::Internal,
+            "dataset.reader_failed",
+            format!("读取文件的任务异常结束：{e}"),
+            format!("the file reader stopped abnormally: {e}"),
+        )
+    })?;
+    let mut outcome = Outcome {
+        tally: checker.tally.clone(),
+        written,
+        failure: store_failure,
+        format: None,
+        encoding: None,
+        checksum: checksum.or(opts.checksum.clone()),
+        bytes: bytes as i64,
+    };
+    match result {
+        Ok(summary) => {
+            outcome.format = Some(summary.format.code().to_string());
+            outcome.encoding = summary.encoding.map(|e| e.code().to_string());
+        }
+        Err(e) => {
+            if outcome.failure.is_none() {
+                outcome.failure = Some(match &checker.header_problem {
+                    Some(m) => LoadFailure::from_headers(m),
+                    None => LoadFailure::from_input(&e),
+                });
+            }
+        }
+    }
+    finish(app, ctx, p, outcome).await
+}
+
+/// COL-1: a batch pushed by a department's front-end exchange node. A batch whose
+/// idempotency key was seen before is not applied again; its first outcome is returned.
+pub async fn push_batch(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    batch: PushBatch,
+) -> ServiceResult<(DatasetLoad, bool)> {
+    if batch.rows.len() > MAX_PUSH_ROWS {
+        return Err(ServiceError::invalid(
+            "dataset.batch_too_large",
+            "rows",
+            format!("一批最多 {MAX_PUSH_ROWS} 行，请分批推送"),
+            format!("a batch holds at most {MAX_PUSH_ROWS} rows: push in several batches"),
+        ));
+    }
+    let mut opts = LoadOptions::new(Channel::Push, InputFormat::Json);
+    opts.mode = batch.mode;
+    opts.idempotency_key = Some(batch.idempotency_key.clone());
+    let body = serde_json::to_vec(&(&batch.columns, &batch.rows)).unwrap_or_default();
+    opts.checksum = Some(hex::encode(Sm3::digest(&body)));
+    let p = match prepare(app, ctx, resource, &opts).await? {
+        Ok(p) => p,
+        Err(done) => return Ok((done, true)),
+    };
+    if let Err(e) = create_version_table(app, &p).await {
+        return finish(app, ctx, p, Outcome::failed(LoadFailure::from_store(&e)))
+            .await
+            .map(|l| (l, false));
+    }
+    let mut checker = match Checker::new(&p.load.id, p.schema.clone()) {
+        Ok(c) => c,
+        Err(f) => {
+            return finish(app, ctx, p, Outcome::failed(f))
+                .await
+                .map(|l| (l, false))
+        }
+    };
+    let mut outcome = Outcome {
+        bytes: body.len() as i64,
+        checksum: opts.checksum.clone(),
+        format: Some("json".into()),
+        ..Outcome::default()
+    };
+    if checker.headers(&batch.columns).is_err() {
+        let problem = checker.header_problem.take().expect("set on error");
+        outcome.failure = Some(LoadFailure::from_headers(&problem));
+    } else {
+        for (i, fields) in batch.rows.into_iter().enumerate() {
+            // Row numbers of a pushed batch count from 1, like the rows of a sheet.
+            let row = i as u64 + 1;
+            if fields.len() != batch.columns.len() {
+                let raw = fields.join(",");
+                checker.record(RawRecord::Bad {
+                    row,
+                    raw,
+                    code: "input.ragged_row",
+                    message_zh: format!(
+                        "第 {row} 行有 {} 个值，列名有 {} 个",
+                        fields.len(),
+                        batch.columns.len()
+                    ),
+                    message_en: format!(
+                        "row {row} has {} values for {} columns",
+                        fields.len(),
+                        batch.columns.len()
+                    ),
+                });
+            } else {
+                checker.record(RawRecord::Fields { row, fields });
+            }
+        }
+        let staged = checker.take();
+        if let Err(e) = write_batch(app, &p, staged, &mut outcome.written).await {
+            outcome.failure = Some(LoadFailure::from_store(&e));
+        }
+    }
+    outcome.tally = checker.tally.clone();
+    finish(app, ctx, p, outcome).await.map(|l| (l, false))
+}
+
+/// COL-1: a batch from a front-end exchange node.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct PushBatch {
+    /// Unique per batch: a retried batch with the same key is not applied twice.
+    pub idempotency_key: String,
+    #[serde(default = "default_push_mode")]
+    pub mode: LoadMode,
+    /// Column names (item code names or names).
+    pub columns: Vec<String>,
+    /// Values as text, in column order.
+    pub rows: Vec<Vec<String>>,
+}
+
+fn default_push_mode() -> LoadMode {
+    LoadMode::Upsert
+}
+
+/// How a load ended, before it is recorded.
+#[derive(Default)]
+struct Outcome {
+    tally: LoadTally,
+    written: Written,
+    failure: Option<LoadFailure>,
+    format: Option<String>,
+    encoding: Option<String>,
+    checksum: Option<String>,
+    bytes: i64,
+}
+
+impl Outcome {
+    fn failed(f: LoadFailure) -> Self {
+        Self {
+            failure: Some(f),
+            ..Self::default()
+        }
+    }
+}
+
+fn sm3_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sm3::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// GOV-1 timeliness of a load arriving now, after the previous one.
+fn timeliness(app: &App, frequency: UpdateFrequency, previous: Option<&Dataset>) -> Option<f64> {
+    let Some(last) = previous.and_then(|d| d.last_loaded_at) else {
+        return Some(1.0);
+    };
+    let today = today_in_china(Utc::now());
+    let grace = app.deadlines.days(DeadlineKind::DataFreshness);
+    let due =
+        dataset::refresh_due(frequency, today_in_china(last), grace, &app.calendar).ok()??;
+    let late = app.calendar.workdays_between(due, today).ok()?;
+    Some(dataset::timeliness_score(late))
+}
+
+/// Records the load's outcome: on success the new version becomes current in the
+/// same transaction as the load record, the CAT-6 mount flag and the audit record.
+async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<DatasetLoad> {
+    let mut tally = o.tally;
+    tally.rows_duplicate = o.written.duplicates;
+    tally.rows_accepted = o.written.accepted;
+    let mut load = p.load.clone();
+    load.rows_read = tally.rows_read as i64;
+    load.rows_accepted = tally.rows_accepted as i64;
+    load.rows_rejected = tally.rows_rejected() as i64;
+    load.bytes = o.bytes;
+    load.checksum = o.checksum.or(load.checksum);
+    load.format = o.format.or(load.format);
+    load.encoding = o.encoding.or(load.encoding);
+    load.finished_at = Some(Utc::now());
+    let mut failure = o.failure;
+    if failure.is_none() && p.policy == "reject" && tally.rows_rejected() > 0 {
+        let n = tally.rows_rejected();
+        failure = Some(LoadFailure::new(
+            "dataset.rejected_by_policy",
+            format!("有 {n} 行不合格；该资源的策略为整批拒收，本次数据未生效"),
+            format!("{n} rows are bad and the resource refuses a load with any bad row: nothing was applied"),
+        ));
+    }
+    if failure.is_none() && tally.rows_read == 0 && load.mode == "replace" {
+        failure = Some(LoadFailure::new(
+            "dataset.empty_load",
+            "文件中没有数据行；整体替换不会用空数据覆盖现有数据".into(),
+            "the file holds no rows: a replace never empties the dataset".into(),
+        ));
+    }
+    let mut quality = QualityScores::from_tally(&tally);
+    quality.timeliness = timeliness(app, p.content.update_frequency, p.previous.as_ref());
+    load.tally = Some(tally);
+    load.quality = Some(quality);
+    let mut audit = ctx.audit("dataset.load", "catalog_entry", &p.entry.id);
+    let mut changes = Vec::new();
+    if let Some(f) = &failure {
+        load.status = if f.code == "dataset.rejected_by_policy" {
+            "rejected".into()
+        } else {
+            "failed".into()
+        };
+        load.error_code = Some(f.code.clone());
+        load.error = Some(format!("{} / {}", f.zh, f.en));
+        audit.action = if load.status == "rejected" {
+            "dataset.load_rejected"
+        } else {
+            "dataset.load_failed"
+        }
+        .into();
+    } else {
+        load.status = "applied".into();
+        let previous = p.previous.as_ref();
+        let row_count = app.data.count_rows(&load.table_name).await?;
+        let dataset = Dataset {
+            resource_id: p.entry.id.clone(),
+            org_id: load.org_id.clone(),
+            policy: p.policy.clone(),
+            schema: p.schema.clone(),
+            version: load.version,
+            current_load_id: Some(load.id.clone()),
+            current_table: Some(load.table_name.clone()),
+            previous_table: previous.and_then(|d| d.current_table.clone()),
+            previous_load_id: previous.and_then(|d| d.current_load_id.clone()),
+            row_count,
+            last_loaded_at: load.finished_at,
+            updated_at: Utc::now(),
+        };
+        changes.push(Change::PutDataset {
+            dataset,
+            expected_version: previous.map(|d| d.version),
+        });
+        if !p.entry.mounted {
+            changes.push(Change::SetCatalogMounted {
+                entry_id: p.entry.id.clone(),
+                mounted: true,
+            });
+        }
+    }
+    audit.after = summary(&serde_json::json!({
+        "load_id": load.id,
+        "version": load.version,
+        "mode": load.mode,
+        "channel": load.channel,
+        "status": load.status,
+        "rows_read": load.rows_read,
+        "rows_accepted": load.rows_accepted,
+        "rows_rejected": load.rows_rejected,
+        "checksum": load.checksum,
+        "filing_no": load.filing_no,
+        "error_code": load.error_code,
+    }));
+    changes.insert(0, Change::PutLoad(load.clone()));
+    let applied = load.status == "applied";
+    match app.store.commit(changes, vec![audit]).await {
+        Ok(_) => {}
+        Err(e) => {
+            let _ = app.data.drop_table(&load.table_name).await;
+            let mut failed = load.clone();
+            failed.status = "failed".into();
+            failed.error_code = Some("dataset.commit_failed".into());
+            failed.error = Some(e.to_string());
+            let _ = app
+                .store
+                .commit(vec![Change::PutLoad(failed)], vec![])
+                .await;
+            return Err(match e {
+                StoreError::NotFound(_) => ServiceError::conflict(
+                    "dataset.concurrent_load",
+                    "另一批数据同时载入了该资源，本次未生效，请重试",
+                    "another load of this resource finished first: nothing was applied, try again",
+                ),
+                other => other.into(),
+            });
+        }
+    }
+    if applied {
+        // Only the previous version is kept for rollback.
+        if let Some(old) = p.previous.as_ref().and_then(|d| d.previous_table.clone()) {
+            let _ = app.data.drop_table(&old).await;
+        }
+        if let Err(e) = crate::governance::after_load(app, &p.entry.id).await {
+            tracing::warn!(resource = %p.entry.id, error = %e, "cross-check after load failed");
+        }
+    } else {
+        let _ = app.data.drop_table(&load.table_name).await;
+    }
+    Ok(app.data.get_load(&load.id).await?.unwrap_or(load))
+}
+
+/// COL-2: puts the previous version back, if it is still kept.
+pub async fn rollback(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<Dataset> {
+    let (entry, content) = mountable_entry(app, resource).await?;
+    ctx.principal
+        .authorize(Permission::DataLoad, Some(providing_org(&content)))?;
+    let current = app
+        .data
+        .get_dataset(&entry.id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("数据集", "dataset", &entry.code))?;
+    let (Some(prev_table), Some(prev_load_id)) = (
+        current.previous_table.clone(),
+        current.previous_load_id.clone(),
+    ) else {
+        return Err(ServiceError::conflict(
+            "dataset.no_previous_version",
+            "没有可回退的上一版本",
+            "there is no previous version to roll back to",
+        ));
+    };
+    let prev_load = app
+        .data
+        .get_load(&prev_load_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("载入记录", "load", &prev_load_id))?;
+    let mut undone = match &current.current_load_id {
+        Some(id) => app.data.get_load(id).await?,
+        None => None,
+    };
+    let row_count = app.data.count_rows(&prev_table).await?;
+    let mut dataset = current.clone();
+    dataset.version = current.version + 1;
+    dataset.current_table = Some(prev_table);
+    dataset.current_load_id = Some(prev_load_id);
+    dataset.previous_table = None;
+    dataset.previous_load_id = None;
+    dataset.row_count = row_count;
+    dataset.last_loaded_at = prev_load.finished_at;
+    dataset.updated_at = Utc::now();
+    let mut changes = vec![Change::PutDataset {
+        dataset: dataset.clone(),
+        expected_version: Some(current.version),
+    }];
+    if let Some(l) = undone.as_mut() {
+        l.status = "rolled_back".into();
+        changes.push(Change::PutLoad(l.clone()));
+    }
+    let mut audit = ctx.audit("dataset.rollback", "catalog_entry", &entry.id);
+    audit.before = summary(
+        &serde_json::json!({ "load_id": current.current_load_id, "version": current.version }),
+    );
+    audit.after = summary(
+        &serde_json::json!({ "load_id": dataset.current_load_id, "version": dataset.version }),
+    );
+    app.store
+        .commit(changes, vec![audit])
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => ServiceError::conflict(
+                "dataset.concurrent_load",
+                "数据集刚刚发生变化，请刷新后重试",
+                "the dataset changed meanwhile: reload and try again",
+            ),
+            other => other.into(),
+        })?;
+    if let Some(t) = &current.current_table {
+        let _ = app.data.drop_table(t).await;
+    }
+    if let Err(e) = crate::governance::after_load(app, &entry.id).await {
+        tracing::warn!(resource = %entry.id, error = %e, "cross-check after rollback failed");
+    }
+    Ok(dataset)
+}
+
+/// COL-3: whether a load with any bad row is refused whole (`reject`) or its good
+/// rows are applied and the bad ones kept aside (`quarantine`).
+pub async fn set_policy(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    policy: &str,
+) -> ServiceResult<Dataset> {
+    if policy != "reject" && policy != "quarantine" {
+        return Err(ServiceError::invalid(
+            "dataset.policy_invalid",
+            "policy",
+            "策略须为 reject（整批拒收）或 quarantine（隔离不合格行）",
+            "the policy is reject (refuse the whole load) or quarantine (set bad rows aside)",
+        ));
+    }
+    let (entry, content) = mountable_entry(app, resource).await?;
+    let org = providing_org(&content).to_string();
+    ctx.principal.authorize(Permission::DataLoad, Some(&org))?;
+    let now = Utc::now();
+    let (dataset, expected) = match app.data.get_dataset(&entry.id).await? {
+        Some(mut d) => {
+            let expected = d.version;
+            d.policy = policy.to_string();
+            d.version += 1;
+            d.updated_at = now;
+            (d, Some(expected))
+        }
+        None => (
+            Dataset {
+                resource_id: entry.id.clone(),
+                org_id: org,
+                policy: policy.to_string(),
+                schema: TableSchema::from_items(&content.items),
+                version: 0,
+                current_load_id: None,
+                current_table: None,
+                previous_table: None,
+                previous_load_id: None,
+                row_count: 0,
+                last_loaded_at: None,
+                updated_at: now,
+            },
+            None,
+        ),
+    };
+    let mut audit = ctx.audit("dataset.policy", "catalog_entry", &entry.id);
+    audit.after = summary(&serde_json::json!({ "policy": policy }));
+    app.store
+        .commit(
+            vec![Change::PutDataset {
+                dataset: dataset.clone(),
+                expected_version: expected,
+            }],
+            vec![audit],
+        )
+        .await?;
+    Ok(dataset)
+}
+
+/// Whether the caller may see a dataset's loads and rejected rows: its department
+/// with the data permission, or whoever reads quality globally.
+fn authorize_view(ctx: &Ctx, org_id: &str) -> ServiceResult<()> {
+    if ctx
+        .principal
+        .authorize(Permission::DataLoad, Some(org_id))
+        .is_ok()
+    {
+        return Ok(());
+    }
+    Ok(ctx
+        .principal
+        .authorize(Permission::DataQuality, Some(org_id))?)
+}
+
+/// A mounted resource with its entry.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatasetView {
+    pub dataset: Dataset,
+    pub code: String,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub table_schema: serde_json::Value,
+}
+
+pub async fn get(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<DatasetView> {
+    let entry = find_entry(app, resource)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("目录", "catalog entry", resource))?;
+    let dataset = app
+        .data
+        .get_dataset(&entry.id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("数据集", "dataset", &entry.code))?;
+    authorize_view(ctx, &dataset.org_id)?;
+    let content = entry.published.as_ref().or(entry.working.as_ref());
+    let table_schema = dataset.schema.to_table_schema(
+        content.map_or(gongshu_domain::catalog::Grade::General, |c| c.grade),
+        content.and_then(|c| c.sensitivity),
+    );
+    Ok(DatasetView {
+        dataset,
+        code: entry.code,
+        name: entry.name,
+        table_schema,
+    })
+}
+
+/// Mounted resources of one department, or all for a global quality reader.
+pub async fn list(app: &App, ctx: &Ctx, org_id: Option<&str>) -> ServiceResult<Vec<Dataset>> {
+    match org_id {
+        Some(o) => authorize_view(ctx, o)?,
+        None => ctx.principal.authorize(Permission::DataQuality, None)?,
+    }
+    Ok(app.data.list_datasets(org_id).await?)
+}
+
+pub async fn loads(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    limit: i64,
+) -> ServiceResult<Vec<DatasetLoad>> {
+    let view = get(app, ctx, resource).await?;
+    Ok(app
+        .data
+        .list_loads(&LoadFilter {
+            resource_id: Some(view.dataset.resource_id),
+            org_id: None,
+            limit: Some(limit.clamp(1, 1000)),
+        })
+        .await?)
+}
+
+pub async fn load(app: &App, ctx: &Ctx, load_id: &str) -> ServiceResult<DatasetLoad> {
+    let load = app
+        .data
+        .get_load(load_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("载入记录", "load", load_id))?;
+    authorize_view(ctx, &load.org_id)?;
+    Ok(load)
+}
+
+/// COL-3: a load's rejected rows, in row order, a page at a time.
+pub async fn rejects(
+    app: &App,
+    ctx: &Ctx,
+    load_id: &str,
+    after_row: i64,
+    limit: i64,
+) -> ServiceResult<Vec<RejectedRow>> {
+    load(app, ctx, load_id).await?;
+    Ok(app
+        .data
+        .list_rejects(load_id, after_row, limit.clamp(1, 10_000))
+        .await?)
+}
+
+/// Every rejected row of a load, for a download.
+pub async fn all_rejects(app: &App, ctx: &Ctx, load_id: &str) -> ServiceResult<Vec<RejectedRow>> {
+    load(app, ctx, load_id).await?;
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = app.data.list_rejects(load_id, after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.row_number;
+        out.extend(page);
+    }
+    Ok(out)
+}
+
+/// COL-3: the rejected rows as CSV — one line per problem: row, column, code,
+/// message (中文 and English), and the row as delivered.
+pub fn rejects_csv(rows: &[RejectedRow]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let _ = w.write_record([
+        "行号 row",
+        "列 column",
+        "错误代码 code",
+        "原因 reason",
+        "reason",
+        "原始数据 as delivered",
+    ]);
+    for r in rows {
+        let raw = r.raw.join(" | ");
+        for e in &r.errors {
+            let _ = w.write_record([
+                r.row_number.to_string().as_str(),
+                &e.column,
+                &e.code,
+                &e.message_zh,
+                &e.message_en,
+                &raw,
+            ]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// COL-3: the rejected rows as XLSX, same columns as the CSV.
+pub fn rejects_xlsx(rows: &[RejectedRow]) -> ServiceResult<Vec<u8>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        ServiceError::new(
+            ErrorKind::Internal,
+            "dataset.xlsx_failed",
+            format!("生成 Excel 失败：{e}"),
+            format!("writing the workbook failed: {e}"),
+        )
+    };
+    sheet.set_name("不合格行").map_err(fail)?;
+    for (c, h) in [
+        "行号 row",
+        "列 column",
+        "错误代码 code",
+        "原因",
+        "reason",
+        "原始数据 as delivered",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).map_err(fail)?;
+    }
+    let mut line = 1u32;
+    for r in rows {
+        let raw = r.raw.join(" | ");
+        for e in &r.errors {
+            sheet
+                .write_number(line, 0, r.row_number as f64)
+                .map_err(fail)?;
+            sheet.write_string(line, 1, &e.column).map_err(fail)?;
+            sheet.write_string(line, 2, &e.code).map_err(fail)?;
+            sheet.write_string(line, 3, &e.message_zh).map_err(fail)?;
+            sheet.write_string(line, 4, &e.message_en).map_err(fail)?;
+            sheet.write_string(line, 5, &raw).map_err(fail)?;
+            line += 1;
+        }
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
+/// Rows of the current version, for the delivering department to check what it
+/// delivered (SHR reads by other parties go through the sharing gate instead).
+pub async fn preview(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> ServiceResult<(Dataset, Vec<StoredRow>)> {
+    let view = get(app, ctx, resource).await?;
+    ctx.principal
+        .authorize(Permission::DataLoad, Some(&view.dataset.org_id))?;
+    let Some(table) = view.dataset.current_table.clone() else {
+        return Ok((view.dataset, Vec::new()));
+    };
+    let rows = app
+        .data
+        .read_rows(
+            &table,
+            &view.dataset.schema,
+            &RowQuery {
+                column_equals: None,
+                after,
+                limit: limit.clamp(1, 1000),
+            },
+        )
+        .await?;
+    let mut audit = ctx.audit(
+        "dataset.preview",
+        "catalog_entry",
+        &view.dataset.resource_id,
+    );
+    audit.after = summary(&serde_json::json!({ "rows": rows.len() }));
+    app.store.commit(vec![], vec![audit]).await?;
+    Ok((view.dataset, rows))
+}

@@ -1,0 +1,616 @@
+// COL-2: the data plane shared by both store backends, `include!`d by backend.rs.
+// Each backend defines `sql_type(FieldType)` (column types) and `MAX_BIND_PARAMS`.
+// Dataset tables are named and typed by the platform, never by the caller: every
+// identifier passes `ident` before it reaches SQL.
+
+use gongshu_domain::catalog::{FieldType, KeyRole};
+use gongshu_domain::dataset::{CellError, LoadTally, QualityScores, TableSchema, Value};
+
+/// A table or column name as dataset tables use them: lower-case ASCII letters,
+/// digits and `_`, quoted.
+fn ident(name: &str) -> StoreResult<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(format!("\"{name}\""))
+    } else {
+        Err(StoreError::Database(format!("invalid dataset identifier {name:?}")))
+    }
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("serialises")
+}
+
+fn json_from<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Option<T>, sqlx::Error> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .transpose()
+}
+
+fn dataset_from(r: &DbRow) -> Result<Dataset, sqlx::Error> {
+    Ok(Dataset {
+        resource_id: r.try_get("resource_id")?,
+        org_id: r.try_get("org_id")?,
+        policy: r.try_get("policy")?,
+        schema: json_from(Some(r.try_get("schema_json")?))?.expect("present"),
+        version: r.try_get("version")?,
+        current_load_id: r.try_get("current_load_id")?,
+        current_table: r.try_get("current_table")?,
+        previous_table: r.try_get("previous_table")?,
+        previous_load_id: r.try_get("previous_load_id")?,
+        row_count: r.try_get("row_count")?,
+        last_loaded_at: r.try_get("last_loaded_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn load_from(r: &DbRow) -> Result<DatasetLoad, sqlx::Error> {
+    Ok(DatasetLoad {
+        id: r.try_get("id")?,
+        resource_id: r.try_get("resource_id")?,
+        org_id: r.try_get("org_id")?,
+        version: r.try_get("version")?,
+        mode: r.try_get("mode")?,
+        channel: r.try_get("channel")?,
+        status: r.try_get("status")?,
+        table_name: r.try_get("table_name")?,
+        file_name: r.try_get("file_name")?,
+        format: r.try_get("format")?,
+        encoding: r.try_get("encoding")?,
+        bytes: r.try_get("bytes")?,
+        checksum: r.try_get("checksum")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        filing_no: r.try_get("filing_no")?,
+        filing_note: r.try_get("filing_note")?,
+        rows_read: r.try_get("rows_read")?,
+        rows_accepted: r.try_get("rows_accepted")?,
+        rows_rejected: r.try_get("rows_rejected")?,
+        tally: json_from::<LoadTally>(r.try_get("tally")?)?,
+        quality: json_from::<QualityScores>(r.try_get("quality")?)?,
+        error_code: r.try_get("error_code")?,
+        error: r.try_get("error")?,
+        loaded_by: r.try_get("loaded_by")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+fn reject_from(r: &DbRow) -> Result<RejectedRow, sqlx::Error> {
+    Ok(RejectedRow {
+        load_id: r.try_get("load_id")?,
+        row_number: r.try_get("row_number")?,
+        raw: json_from::<Vec<String>>(Some(r.try_get("raw")?))?.unwrap_or_default(),
+        errors: json_from::<Vec<CellError>>(Some(r.try_get("errors")?))?.unwrap_or_default(),
+    })
+}
+
+fn base_attribute_from(r: &DbRow) -> Result<BaseAttribute, sqlx::Error> {
+    Ok(BaseAttribute {
+        base: r.try_get("base")?,
+        attribute: r.try_get("attribute")?,
+        label: r.try_get("label")?,
+        source_org_id: r.try_get("source_org_id")?,
+        resource_id: r.try_get("resource_id")?,
+        column_name: r.try_get("column_name")?,
+        built_at: r.try_get("built_at")?,
+        built_by: r.try_get("built_by")?,
+    })
+}
+
+fn discrepancy_from(r: &DbRow) -> Result<Discrepancy, sqlx::Error> {
+    Ok(Discrepancy {
+        id: r.try_get("id")?,
+        base: r.try_get("base")?,
+        subject_key: r.try_get("subject_key")?,
+        attribute: r.try_get("attribute")?,
+        label: r.try_get("label")?,
+        source_org_id: r.try_get("source_org_id")?,
+        source_resource_id: r.try_get("source_resource_id")?,
+        source_value: r.try_get("source_value")?,
+        other_org_id: r.try_get("other_org_id")?,
+        other_resource_id: r.try_get("other_resource_id")?,
+        other_value: r.try_get("other_value")?,
+        status: r.try_get("status")?,
+        found_at: r.try_get("found_at")?,
+        due: r.try_get("due")?,
+        overdue_since: r.try_get("overdue_since")?,
+        resolution: r.try_get("resolution")?,
+        resolved_by: r.try_get("resolved_by")?,
+        resolved_at: r.try_get("resolved_at")?,
+    })
+}
+
+async fn apply_data_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
+    match change {
+        Change::PutLoad(l) => {
+            sqlx::query(
+                "INSERT INTO dataset_loads (id, resource_id, org_id, version, mode, channel, status, table_name,
+                 file_name, format, encoding, bytes, checksum, idempotency_key, filing_no, filing_note, rows_read,
+                 rows_accepted, rows_rejected, tally, quality, error_code, error, loaded_by, started_at, finished_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 $21, $22, $23, $24, $25, $26)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, format = excluded.format,
+                 encoding = excluded.encoding, bytes = excluded.bytes, checksum = excluded.checksum,
+                 rows_read = excluded.rows_read, rows_accepted = excluded.rows_accepted,
+                 rows_rejected = excluded.rows_rejected, tally = excluded.tally, quality = excluded.quality,
+                 error_code = excluded.error_code, error = excluded.error, finished_at = excluded.finished_at",
+            )
+            .bind(l.id)
+            .bind(l.resource_id)
+            .bind(l.org_id)
+            .bind(l.version)
+            .bind(l.mode)
+            .bind(l.channel)
+            .bind(l.status)
+            .bind(l.table_name)
+            .bind(l.file_name)
+            .bind(l.format)
+            .bind(l.encoding)
+            .bind(l.bytes)
+            .bind(l.checksum)
+            .bind(l.idempotency_key)
+            .bind(l.filing_no)
+            .bind(l.filing_note)
+            .bind(l.rows_read)
+            .bind(l.rows_accepted)
+            .bind(l.rows_rejected)
+            .bind(l.tally.as_ref().map(json_text))
+            .bind(l.quality.as_ref().map(json_text))
+            .bind(l.error_code)
+            .bind(l.error)
+            .bind(l.loaded_by)
+            .bind(l.started_at)
+            .bind(l.finished_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::PutDataset { dataset: d, expected_version } => {
+            let id = d.resource_id.clone();
+            let q = match expected_version {
+                None => sqlx::query(
+                    "INSERT INTO datasets (resource_id, org_id, policy, schema_json, version, current_load_id,
+                     current_table, previous_table, previous_load_id, row_count, last_loaded_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                ),
+                Some(_) => sqlx::query(
+                    "UPDATE datasets SET org_id = $2, policy = $3, schema_json = $4, version = $5,
+                     current_load_id = $6, current_table = $7, previous_table = $8, previous_load_id = $9,
+                     row_count = $10, last_loaded_at = $11, updated_at = $12
+                     WHERE resource_id = $1 AND version = $13",
+                ),
+            };
+            let done = q
+                .bind(d.resource_id)
+                .bind(d.org_id)
+                .bind(d.policy)
+                .bind(json_text(&d.schema))
+                .bind(d.version)
+                .bind(d.current_load_id)
+                .bind(d.current_table)
+                .bind(d.previous_table)
+                .bind(d.previous_load_id)
+                .bind(d.row_count)
+                .bind(d.last_loaded_at)
+                .bind(d.updated_at)
+                .bind(expected_version.unwrap_or(0))
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!("dataset {id} (changed meanwhile)")));
+            }
+        }
+        Change::SetCatalogMounted { entry_id, mounted } => {
+            sqlx::query("UPDATE catalog_entries SET mounted = $2 WHERE id = $1")
+                .bind(entry_id)
+                .bind(mounted)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Change::ReplaceBaseAttributes { base, attributes } => {
+            sqlx::query("DELETE FROM base_attributes WHERE base = $1")
+                .bind(&base)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            for a in attributes {
+                sqlx::query(
+                    "INSERT INTO base_attributes (base, attribute, label, source_org_id, resource_id, column_name,
+                     built_at, built_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(a.base)
+                .bind(a.attribute)
+                .bind(a.label)
+                .bind(a.source_org_id)
+                .bind(a.resource_id)
+                .bind(a.column_name)
+                .bind(a.built_at)
+                .bind(a.built_by)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        Change::InsertDiscrepancies(list) => {
+            for d in list {
+                sqlx::query(
+                    "INSERT INTO discrepancies (base, subject_key, attribute, label, source_org_id, source_resource_id,
+                     source_value, other_org_id, other_resource_id, other_value, status, found_at, due)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                     ON CONFLICT (subject_key, attribute, other_resource_id) WHERE status = 'open' DO NOTHING",
+                )
+                .bind(d.base)
+                .bind(d.subject_key)
+                .bind(d.attribute)
+                .bind(d.label)
+                .bind(d.source_org_id)
+                .bind(d.source_resource_id)
+                .bind(d.source_value)
+                .bind(d.other_org_id)
+                .bind(d.other_resource_id)
+                .bind(d.other_value)
+                .bind(d.status)
+                .bind(d.found_at)
+                .bind(d.due)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        Change::UpdateDiscrepancy(d) => {
+            sqlx::query(
+                "UPDATE discrepancies SET status = $2, overdue_since = $3, resolution = $4, resolved_by = $5,
+                 resolved_at = $6, source_value = $7, other_value = $8 WHERE id = $1",
+            )
+            .bind(d.id)
+            .bind(d.status)
+            .bind(d.overdue_since)
+            .bind(d.resolution)
+            .bind(d.resolved_by)
+            .bind(d.resolved_at)
+            .bind(d.source_value)
+            .bind(d.other_value)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        other => unreachable!("not a data-plane change: {other:?}"),
+    }
+    Ok(())
+}
+
+/// The data plane of a backend: the same pools as its store.
+pub struct BackendDataPlane {
+    writer: DbPool,
+    reader: DbPool,
+}
+
+fn discrepancy_where(qb: &mut QueryBuilder<'_, Db>, f: &DiscrepancyFilter) {
+    qb.push(" WHERE 1 = 1");
+    if let Some(o) = &f.source_org_id {
+        qb.push(" AND source_org_id = ").push_bind(o.clone());
+    }
+    if let Some(s) = &f.status {
+        qb.push(" AND status = ").push_bind(s.clone());
+    }
+    if let Some(k) = &f.subject_key {
+        qb.push(" AND subject_key = ").push_bind(k.clone());
+    }
+    if let Some(day) = f.overdue_on {
+        qb.push(" AND status = 'open' AND due < ").push_bind(day);
+    }
+}
+
+fn bind_value<'q>(
+    qb: &mut sqlx::query_builder::Separated<'_, 'q, Db, &'static str>,
+    field_type: FieldType,
+    v: &Value,
+) {
+    match (field_type, v) {
+        (_, Value::Text(s)) => qb.push_bind(s.clone()),
+        (_, Value::Integer(i)) => qb.push_bind(*i),
+        (_, Value::Number(n)) => qb.push_bind(*n),
+        (_, Value::Boolean(b)) => qb.push_bind(*b),
+        (_, Value::Date(d)) => qb.push_bind(*d),
+        (_, Value::DateTime(t)) => qb.push_bind(*t),
+        (FieldType::String | FieldType::Binary, Value::Null) => qb.push_bind(None::<String>),
+        (FieldType::Integer, Value::Null) => qb.push_bind(None::<i64>),
+        (FieldType::Number, Value::Null) => qb.push_bind(None::<f64>),
+        (FieldType::Boolean, Value::Null) => qb.push_bind(None::<bool>),
+        (FieldType::Date, Value::Null) => qb.push_bind(None::<chrono::NaiveDate>),
+        (FieldType::DateTime, Value::Null) => qb.push_bind(None::<chrono::NaiveDateTime>),
+    };
+}
+
+fn value_from(r: &DbRow, i: usize, field_type: FieldType) -> Result<Value, sqlx::Error> {
+    Ok(match field_type {
+        FieldType::String | FieldType::Binary => r.try_get::<Option<String>, _>(i)?.map(Value::Text),
+        FieldType::Integer => r.try_get::<Option<i64>, _>(i)?.map(Value::Integer),
+        FieldType::Number => r.try_get::<Option<f64>, _>(i)?.map(Value::Number),
+        FieldType::Boolean => r.try_get::<Option<bool>, _>(i)?.map(Value::Boolean),
+        FieldType::Date => r.try_get::<Option<chrono::NaiveDate>, _>(i)?.map(Value::Date),
+        FieldType::DateTime => r.try_get::<Option<chrono::NaiveDateTime>, _>(i)?.map(Value::DateTime),
+    }
+    .unwrap_or(Value::Null))
+}
+
+#[async_trait]
+impl DataPlane for BackendDataPlane {
+    async fn get_dataset(&self, resource_id: &str) -> StoreResult<Option<Dataset>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM datasets WHERE resource_id = $1", resource_id, dataset_from).await
+    }
+
+    async fn list_datasets(&self, org_id: Option<&str>) -> StoreResult<Vec<Dataset>> {
+        match org_id {
+            Some(o) => fetch_all(&self.reader, "SELECT * FROM datasets WHERE org_id = $1 ORDER BY resource_id", &[o], dataset_from).await,
+            None => fetch_all(&self.reader, "SELECT * FROM datasets ORDER BY resource_id", &[], dataset_from).await,
+        }
+    }
+
+    async fn get_load(&self, id: &str) -> StoreResult<Option<DatasetLoad>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM dataset_loads WHERE id = $1", id, load_from).await
+    }
+
+    async fn find_load_by_key(&self, resource_id: &str, key: &str) -> StoreResult<Option<DatasetLoad>> {
+        // The writer: a retried batch must see the first attempt at once.
+        let row = sqlx::query("SELECT * FROM dataset_loads WHERE resource_id = $1 AND idempotency_key = $2")
+            .bind(resource_id)
+            .bind(key)
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(load_from).transpose().map_err(db_err)
+    }
+
+    async fn list_loads(&self, f: &LoadFilter) -> StoreResult<Vec<DatasetLoad>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM dataset_loads WHERE 1 = 1");
+        if let Some(r) = &f.resource_id {
+            qb.push(" AND resource_id = ").push_bind(r.clone());
+        }
+        if let Some(o) = &f.org_id {
+            qb.push(" AND org_id = ").push_bind(o.clone());
+        }
+        qb.push(" ORDER BY started_at DESC, version DESC LIMIT ").push_bind(f.limit.unwrap_or(100));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(load_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn list_rejects(&self, load_id: &str, after_row: i64, limit: i64) -> StoreResult<Vec<RejectedRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM dataset_rejects WHERE load_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3",
+        )
+        .bind(load_id)
+        .bind(after_row)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(reject_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn insert_rejects(&self, rows: &[RejectedRow]) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        for chunk in rows.chunks(MAX_BIND_PARAMS / 4) {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("INSERT INTO dataset_rejects (load_id, row_number, raw, errors) ");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.load_id.clone())
+                    .push_bind(r.row_number)
+                    .push_bind(json_text(&r.raw))
+                    .push_bind(json_text(&r.errors));
+            });
+            qb.build().execute(&mut *tx).await.map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn list_base_attributes(&self, base: Option<&str>) -> StoreResult<Vec<BaseAttribute>> {
+        match base {
+            Some(b) => fetch_all(&self.reader, "SELECT * FROM base_attributes WHERE base = $1 ORDER BY label", &[b], base_attribute_from).await,
+            None => fetch_all(&self.reader, "SELECT * FROM base_attributes ORDER BY base, label", &[], base_attribute_from).await,
+        }
+    }
+
+    async fn get_discrepancy(&self, id: i64) -> StoreResult<Option<Discrepancy>> {
+        let row = sqlx::query("SELECT * FROM discrepancies WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(discrepancy_from).transpose().map_err(db_err)
+    }
+
+    async fn list_discrepancies(&self, f: &DiscrepancyFilter) -> StoreResult<Vec<Discrepancy>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT * FROM discrepancies");
+        discrepancy_where(&mut qb, f);
+        qb.push(" ORDER BY due, id LIMIT ")
+            .push_bind(f.limit.unwrap_or(200))
+            .push(" OFFSET ")
+            .push_bind(f.offset.unwrap_or(0));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(discrepancy_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn count_discrepancies(&self, f: &DiscrepancyFilter) -> StoreResult<i64> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT COUNT(*) FROM discrepancies");
+        discrepancy_where(&mut qb, f);
+        let row = qb.build().fetch_one(&self.reader).await.map_err(db_err)?;
+        row.try_get(0).map_err(db_err)
+    }
+
+    async fn create_table(&self, table: &str, schema: &TableSchema) -> StoreResult<()> {
+        let t = ident(table)?;
+        let mut columns = Vec::new();
+        for c in &schema.columns {
+            columns.push(format!("{} {}", ident(&c.name)?, sql_type(c.field_type)));
+        }
+        columns.push("\"_load\" BIGINT NOT NULL".into());
+        columns.push("\"_row\" BIGINT NOT NULL".into());
+        let mut statements = vec![format!("CREATE TABLE {t} ({})", columns.join(", "))];
+        statements.push(format!("CREATE INDEX {} ON {t} (\"_load\", \"_row\")", ident(&format!("{table}_pos"))?));
+        if !schema.key.is_empty() {
+            let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
+            statements.push(format!("CREATE UNIQUE INDEX {} ON {t} ({})", ident(&format!("{table}_key"))?, keys.join(", ")));
+        }
+        for (i, c) in schema.columns.iter().enumerate() {
+            let identifies = matches!(c.key_role, KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::DivisionCode);
+            if identifies && schema.key != [i] {
+                statements.push(format!("CREATE INDEX {} ON {t} ({})", ident(&format!("{table}_{i}"))?, ident(&c.name)?));
+            }
+        }
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        for s in statements {
+            sqlx::query(&s).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64> {
+        let done = sqlx::query(&format!("INSERT INTO {} SELECT * FROM {}", ident(to)?, ident(from)?))
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() as i64)
+    }
+
+    async fn drop_table(&self, table: &str) -> StoreResult<()> {
+        sqlx::query(&format!("DROP TABLE IF EXISTS {}", ident(table)?))
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn write_rows(
+        &self,
+        table: &str,
+        schema: &TableSchema,
+        load: i64,
+        rows: &[(i64, Vec<Value>)],
+        upsert: bool,
+    ) -> StoreResult<Vec<i64>> {
+        let t = ident(table)?;
+        let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
+        let mut conflict = String::from(" RETURNING \"_row\"");
+        if !schema.key.is_empty() {
+            let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
+            conflict = if upsert {
+                let sets: Vec<String> = names
+                    .iter()
+                    .chain(["\"_load\"".to_string(), "\"_row\"".to_string()].iter())
+                    .map(|n| format!("{n} = excluded.{n}"))
+                    .collect();
+                // A row of an earlier load is replaced; a second row of this load with
+                // the same key is not, and comes back as a duplicate.
+                format!(
+                    " ON CONFLICT ({}) DO UPDATE SET {} WHERE {t}.\"_load\" <> excluded.\"_load\" RETURNING \"_row\"",
+                    keys.join(", "),
+                    sets.join(", ")
+                )
+            } else {
+                format!(" ON CONFLICT ({}) DO NOTHING RETURNING \"_row\"", keys.join(", "))
+            };
+        }
+        let per_row = schema.columns.len() + 2;
+        let mut written = Vec::with_capacity(rows.len());
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new(format!("INSERT INTO {t} ({}, \"_load\", \"_row\") ", names.join(", ")));
+            qb.push_values(chunk, |mut b, (row, values)| {
+                for (c, v) in schema.columns.iter().zip(values) {
+                    bind_value(&mut b, c.field_type, v);
+                }
+                b.push_bind(load).push_bind(*row);
+            });
+            qb.push(&conflict);
+            let returned = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+            for r in returned {
+                written.push(r.try_get::<i64, _>(0).map_err(db_err)?);
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(written)
+    }
+
+    async fn read_rows(&self, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<Vec<StoredRow>> {
+        let t = ident(table)?;
+        let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new(format!("SELECT {}, \"_load\", \"_row\" FROM {t} WHERE 1 = 1", names.join(", ")));
+        if let Some((column, value)) = &q.column_equals {
+            let c = ident(column)?;
+            qb.push(format!(" AND {c} = ")).push_bind(value.clone());
+        }
+        if let Some((load, row)) = q.after {
+            qb.push(" AND (\"_load\" > ")
+                .push_bind(load)
+                .push(" OR (\"_load\" = ")
+                .push_bind(load)
+                .push(" AND \"_row\" > ")
+                .push_bind(row)
+                .push("))");
+        }
+        qb.push(" ORDER BY \"_load\", \"_row\" LIMIT ").push_bind(q.limit);
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        let n = schema.columns.len();
+        rows.iter()
+            .map(|r| {
+                let values = schema
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| value_from(r, i, c.field_type))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(StoredRow { load: r.try_get(n)?, row: r.try_get(n + 1)?, values })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db_err)
+    }
+
+    async fn count_rows(&self, table: &str) -> StoreResult<i64> {
+        let row = sqlx::query(&format!("SELECT COUNT(*) FROM {}", ident(table)?))
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)?;
+        row.try_get(0).map_err(db_err)
+    }
+
+    async fn compare_columns(&self, source: &ColumnRef, other: &ColumnRef, limit: i64) -> StoreResult<Comparison> {
+        let (st, sk, sc) = (ident(&source.table)?, ident(&source.key_column)?, ident(&source.column)?);
+        let (ot, ok, oc) = (ident(&other.table)?, ident(&other.key_column)?, ident(&other.column)?);
+        let from = format!(
+            "FROM {ot} o JOIN {st} s ON s.{sk} = o.{ok} WHERE o.{oc} IS NOT NULL"
+        );
+        let differs = format!("CAST(s.{sc} AS TEXT) IS DISTINCT FROM CAST(o.{oc} AS TEXT)");
+        let counts = sqlx::query(&format!(
+            "SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {from}"
+        ))
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let linked: i64 = counts.try_get(0).map_err(db_err)?;
+        let differing_total: Option<i64> = counts.try_get(1).map_err(db_err)?;
+        let rows = sqlx::query(&format!(
+            "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}
+             ORDER BY 1 LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let mut differing = Vec::with_capacity(rows.len());
+        for r in rows {
+            let key: Option<String> = r.try_get(0).map_err(db_err)?;
+            let a: Option<String> = r.try_get(1).map_err(db_err)?;
+            let b: Option<String> = r.try_get(2).map_err(db_err)?;
+            differing.push((key.unwrap_or_default(), a.unwrap_or_default(), b.unwrap_or_default()));
+        }
+        Ok(Comparison { linked, differing_total: differing_total.unwrap_or(0), differing })
+    }
+}
