@@ -18,7 +18,7 @@ let dataDir, server, baseUrl, browser, adminPassword;
 const passwords = new Map();
 
 function seed() {
-  const out = spawnSync(binary, ['--data-dir', dataDir, 'demo', '--seed-only', '--people', '20'], { encoding: 'utf8' });
+  const out = spawnSync(binary, ['--data-dir', dataDir, 'demo', '--seed-only', '--people', '20', '--data-people', '500', '--data-entities', '100'], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
   for (const line of out.stdout.split('\n')) {
     const [user, password] = line.trim().split(/\s+/);

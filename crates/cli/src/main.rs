@@ -11,7 +11,7 @@ use gongshu_domain::ids::{CitizenId, CreditCode, DivisionCode, IdError};
 use gongshu_server::{launch, Config};
 use gongshu_services::identity::{self, NewUser};
 use gongshu_services::orgs::{self, NewOrg};
-use gongshu_services::{audit, demo, App, Ctx, ServiceError};
+use gongshu_services::{audit, datasets, demo, App, Ctx, ServiceError};
 use gongshu_store::OrgFilter;
 
 #[derive(Parser)]
@@ -51,7 +51,17 @@ enum Command {
         /// 只生成数据并打印账号，不启动服务 / seed and print the logins, then exit
         #[arg(long)]
         seed_only: bool,
+        /// 挂接数据的合成人口数 / synthetic people in the demo's mounted data (COL-9)
+        #[arg(long, default_value_t = 100_000)]
+        data_people: u32,
+        /// 挂接数据的合成法人数 / synthetic legal entities in the demo's mounted data
+        #[arg(long, default_value_t = 20_000)]
+        data_entities: u32,
     },
+    /// 载入数据文件 / load a data file into a resource (COL-1)
+    Ingest(IngestArgs),
+    /// 导出资源数据 / export a resource's current data
+    Export(ExportArgs),
     /// 执行数据库迁移 / run database migrations
     Migrate,
     /// 用户管理 / users
@@ -69,6 +79,41 @@ enum Command {
     /// 标识校验 / identifier checks
     #[command(subcommand)]
     Check(CheckCommand),
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// 资源代码或目录 id / resource code or catalog entry id
+    resource: String,
+    /// 数据文件 / the file (CSV, XLSX, JSON, NDJSON)
+    file: PathBuf,
+    /// csv | xlsx | json | ndjson（默认按扩展名 / default: from the extension）
+    #[arg(long)]
+    format: Option<String>,
+    /// utf-8 | gbk | gb18030（CSV，默认自动识别 / default: detected）
+    #[arg(long)]
+    encoding: Option<String>,
+    /// 增量更新（按主键）/ upsert by key instead of replacing
+    #[arg(long)]
+    upsert: bool,
+    /// 线下交付备案编号 / filing number of an offline delivery (XJ 22)
+    #[arg(long)]
+    filing_no: Option<String>,
+    /// 备案说明 / filing note
+    #[arg(long)]
+    filing_note: Option<String>,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// 资源代码或目录 id / resource code or catalog entry id
+    resource: String,
+    /// csv | json | xlsx
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// 输出文件（默认标准输出）/ output file (default: standard output)
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -217,19 +262,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let app = launch::open_app(&config).await?;
                 serve(app, config, args).await?;
             }
-            Command::Demo { serve: args, people, seed_only } => {
+            Command::Demo {
+                serve: args,
+                people,
+                seed_only,
+                data_people,
+                data_entities,
+            } => {
                 let app = launch::open_app(&config).await?;
                 let logins = if demo::is_seeded(&app).await? {
                     println!("演示数据已存在，重新生成演示账号密码 / demo data exists; issuing new demo passwords");
                     demo::reissue_logins(&app).await?
                 } else {
                     println!("正在生成演示区域（合成数据）/ seeding the demo region (synthetic data) …");
-                    demo::seed(&app, people).await?
+                    let logins = demo::seed(&app, people).await?;
+                    if data_people > 0 || data_entities > 0 {
+                        println!(
+                            "正在挂接演示数据：{data_people} 人、{data_entities} 个法人 / mounting demo data: {data_people} people, {data_entities} entities …"
+                        );
+                        let size = gongshu_services::demo_data::DemoSize {
+                            people: data_people,
+                            entities: data_entities,
+                        };
+                        let summary = gongshu_services::demo_data::seed_data(&app, size)
+                            .await
+                            .map_err(fail)?;
+                        for (code, accepted, rejected) in &summary.loads {
+                            println!("  {code}: 载入 {accepted} 行，隔离 {rejected} 行 / {accepted} rows loaded, {rejected} quarantined");
+                        }
+                        println!(
+                            "  多源校核差异 {} 条 / {} cross-source discrepancies",
+                            summary.discrepancies, summary.discrepancies
+                        );
+                    }
+                    logins
                 };
                 print_logins(&logins, &config);
                 if !seed_only {
                     serve(app, config, args).await?;
                 }
+            }
+            Command::Ingest(args) => {
+                let app = launch::open_app(&config).await?;
+                if !ingest(&app, args).await? {
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            Command::Export(args) => {
+                let app = launch::open_app(&config).await?;
+                export(&app, args).await?;
             }
             Command::Migrate => {
                 launch::open_app(&config).await?;
@@ -256,6 +337,166 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Prints a progress line to standard error until `done` fires.
+fn progress_bar(
+    progress: Arc<datasets::LoadProgress>,
+    total_bytes: u64,
+    done: tokio::sync::oneshot::Receiver<()>,
+) -> tokio::task::JoinHandle<()> {
+    use std::sync::atomic::Ordering;
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let mut done = done;
+        loop {
+            tokio::select! {
+                _ = &mut done => break,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+            }
+            let secs = started.elapsed().as_secs_f64().max(0.001);
+            let rows = progress
+                .rows_read
+                .load(Ordering::Relaxed)
+                .max(progress.rows_written.load(Ordering::Relaxed));
+            let bytes = progress.bytes_read.load(Ordering::Relaxed);
+            let eta = if bytes > 0 && total_bytes > bytes {
+                let left = (total_bytes - bytes) as f64 / (bytes as f64 / secs);
+                format!("{left:.0}s")
+            } else {
+                "-".into()
+            };
+            let mib = |b: u64| b as f64 / 1_048_576.0;
+            eprint!(
+                "\r{rows} 行 rows · {:.0} 行/秒 rows/s · {:.1}/{:.1} MiB · 剩余 ETA {eta}   ",
+                rows as f64 / secs,
+                mib(bytes),
+                mib(total_bytes)
+            );
+        }
+        eprintln!();
+    })
+}
+
+/// COL-1: `gongshu ingest`; false when the load was refused or failed.
+async fn ingest(app: &App, args: IngestArgs) -> anyhow::Result<bool> {
+    use gongshu_services::dataset_input::{InputFormat, TextEncoding};
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string());
+    let format = match &args.format {
+        Some(f) => InputFormat::parse(f),
+        None => file_name.as_deref().and_then(InputFormat::from_file_name),
+    }
+    .ok_or_else(|| {
+        anyhow::anyhow!("无法确定格式，请用 --format / cannot tell the format: use --format")
+    })?;
+    let channel = if args.filing_no.is_some() {
+        datasets::Channel::Offline
+    } else {
+        datasets::Channel::Cli
+    };
+    let mut opts = datasets::LoadOptions::new(channel, format);
+    opts.encoding = match &args.encoding {
+        Some(e) => Some(
+            TextEncoding::parse(e)
+                .ok_or_else(|| anyhow::anyhow!("未知编码 / unknown encoding: {e}"))?,
+        ),
+        None => None,
+    };
+    if args.upsert {
+        opts.mode = datasets::LoadMode::Upsert;
+    }
+    opts.file_name = file_name;
+    opts.filing_no = args.filing_no;
+    opts.filing_note = args.filing_note;
+    let total = std::fs::metadata(&args.file)
+        .with_context(|| format!("无法读取 / cannot read {}", args.file.display()))?
+        .len();
+    let progress = Arc::new(datasets::LoadProgress::default());
+    opts.progress = Some(progress.clone());
+    let (stop, done) = tokio::sync::oneshot::channel();
+    let bar = progress_bar(progress, total, done);
+    let started = std::time::Instant::now();
+    let result = datasets::load_file(app, &Ctx::cli(), &args.resource, &args.file, opts).await;
+    let _ = stop.send(());
+    let _ = bar.await;
+    let load = result.map_err(fail)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "载入 {} · 版本 {} · 状态 {} / load {} version {} status {}",
+        load.id, load.version, load.status, load.id, load.version, load.status
+    );
+    println!(
+        "读取 {} 行，接收 {} 行，隔离 {} 行，用时 {:.1} 秒（{:.0} 行/秒）/ read {}, accepted {}, rejected {} in {:.1}s",
+        load.rows_read,
+        load.rows_accepted,
+        load.rows_rejected,
+        secs,
+        load.rows_read as f64 / secs.max(0.001),
+        load.rows_read,
+        load.rows_accepted,
+        load.rows_rejected,
+        secs
+    );
+    if let Some(checksum) = &load.checksum {
+        println!("SM3 {checksum}");
+    }
+    if let Some(error) = &load.error {
+        println!("{error}");
+    }
+    if load.rows_rejected > 0 {
+        println!(
+            "不合格行可在控制台或 GET /api/v1/loads/{}/rejects.csv 下载 / download the rejected rows there",
+            load.id
+        );
+    }
+    Ok(load.status == "applied")
+}
+
+/// `gongshu export`: the current rows of a resource, streamed page by page.
+async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
+    let format = datasets::ExportFormat::parse(&args.format).ok_or_else(|| {
+        anyhow::anyhow!(
+            "不支持的导出格式 / unsupported export format: {} (csv, json, xlsx)",
+            args.format
+        )
+    })?;
+    let progress = Arc::new(datasets::LoadProgress::default());
+    let (stop, done) = tokio::sync::oneshot::channel();
+    let bar = args
+        .output
+        .as_ref()
+        .map(|_| progress_bar(progress.clone(), 0, done));
+    let mut out: Box<dyn std::io::Write + Send> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("无法写入 / cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let result = datasets::export(
+        app,
+        &Ctx::cli(),
+        &args.resource,
+        format,
+        &mut *out,
+        Some(progress),
+    )
+    .await;
+    let _ = stop.send(());
+    if let Some(bar) = bar {
+        let _ = bar.await;
+    }
+    let rows = result.map_err(fail)?;
+    if let Some(path) = &args.output {
+        println!(
+            "已导出 {rows} 行到 {} / exported {rows} rows",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 fn store_label(config: &Config) -> String {

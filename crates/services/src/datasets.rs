@@ -1283,3 +1283,169 @@ pub async fn preview(
     app.store.commit(vec![], vec![audit]).await?;
     Ok((view.dataset, rows))
 }
+
+/// Formats a dataset can be exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    /// One JSON object per line.
+    Json,
+    Xlsx,
+}
+
+impl ExportFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "csv" => Some(Self::Csv),
+            "json" | "ndjson" => Some(Self::Json),
+            "xlsx" => Some(Self::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+/// Rows read from the store per page while exporting.
+const EXPORT_PAGE: i64 = 5_000;
+/// An XLSX sheet holds at most this many rows (with the header).
+const XLSX_MAX_ROWS: i64 = 1_048_575;
+
+/// COL-2: writes the current version of a resource to `out`, page by page (the
+/// delivering department's export; audited). Returns the rows written.
+pub async fn export(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    format: ExportFormat,
+    out: &mut (dyn std::io::Write + Send),
+    progress: Option<Arc<LoadProgress>>,
+) -> ServiceResult<u64> {
+    let view = get(app, ctx, resource).await?;
+    ctx.principal
+        .authorize(Permission::DataLoad, Some(&view.dataset.org_id))?;
+    let dataset = view.dataset;
+    let Some(table) = dataset.current_table.clone() else {
+        return Err(ServiceError::conflict(
+            "dataset.nothing_mounted",
+            "该资源尚未挂接数据",
+            "no data is mounted for this resource",
+        ));
+    };
+    if format == ExportFormat::Xlsx && dataset.row_count > XLSX_MAX_ROWS {
+        return Err(ServiceError::invalid(
+            "dataset.too_many_rows_for_xlsx",
+            "format",
+            format!(
+                "共 {} 行，超过 Excel 单表上限，请导出 CSV",
+                dataset.row_count
+            ),
+            format!(
+                "{} rows exceed one Excel sheet: export CSV instead",
+                dataset.row_count
+            ),
+        ));
+    }
+    let io = |e: std::io::Error| {
+        ServiceError::new(
+            ErrorKind::Internal,
+            "dataset.export_failed",
+            format!("写出失败：{e}"),
+            format!("writing the export failed: {e}"),
+        )
+    };
+    let names: Vec<String> = dataset
+        .schema
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let csv_chunk = |rows: &mut dyn Iterator<Item = Vec<String>>| -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in rows {
+            let _ = w.write_record(&r);
+        }
+        w.into_inner().unwrap_or_default()
+    };
+    let mut book = (format == ExportFormat::Xlsx).then(rust_xlsxwriter::Workbook::new);
+    if format == ExportFormat::Csv {
+        out.write_all(&[0xEF, 0xBB, 0xBF]).map_err(io)?;
+        out.write_all(&csv_chunk(&mut std::iter::once(names.clone())))
+            .map_err(io)?;
+    }
+    let xlsx_fail = |e: rust_xlsxwriter::XlsxError| io(std::io::Error::other(e.to_string()));
+    if let Some(b) = book.as_mut() {
+        let sheet = b.add_worksheet();
+        for (c, n) in names.iter().enumerate() {
+            sheet.write_string(0, c as u16, n).map_err(xlsx_fail)?;
+        }
+    }
+    let mut after = None;
+    let mut written: u64 = 0;
+    loop {
+        let page = app
+            .data
+            .read_rows(
+                &table,
+                &dataset.schema,
+                &RowQuery {
+                    column_equals: None,
+                    after,
+                    limit: EXPORT_PAGE,
+                },
+            )
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.load, last.row));
+        if format == ExportFormat::Csv {
+            let mut texts = page
+                .iter()
+                .map(|r| r.values.iter().map(Value::to_text).collect());
+            out.write_all(&csv_chunk(&mut texts)).map_err(io)?;
+        }
+        for row in &page {
+            match format {
+                ExportFormat::Csv => {}
+                ExportFormat::Json => {
+                    let object: serde_json::Map<String, serde_json::Value> = names
+                        .iter()
+                        .zip(&row.values)
+                        .map(|(n, v)| (n.clone(), serde_json::to_value(v).unwrap_or_default()))
+                        .collect();
+                    serde_json::to_writer(&mut *out, &object).map_err(|e| io(e.into()))?;
+                    out.write_all(b"\n").map_err(io)?;
+                }
+                ExportFormat::Xlsx => {
+                    let sheet = book
+                        .as_mut()
+                        .and_then(|b| b.worksheet_from_index(0).ok())
+                        .expect("sheet");
+                    let r = written as u32 + 1;
+                    for (c, v) in row.values.iter().enumerate() {
+                        let c = c as u16;
+                        match v {
+                            Value::Null => continue,
+                            Value::Integer(i) => sheet.write_number(r, c, *i as f64),
+                            Value::Number(n) => sheet.write_number(r, c, *n),
+                            other => sheet.write_string(r, c, other.to_text()),
+                        }
+                        .map_err(xlsx_fail)?;
+                    }
+                }
+            }
+            written += 1;
+        }
+        if let Some(p) = &progress {
+            p.rows_written.store(written, Ordering::Relaxed);
+        }
+    }
+    if let Some(mut b) = book {
+        out.write_all(&b.save_to_buffer().map_err(xlsx_fail)?)
+            .map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    let mut audit = ctx.audit("dataset.export", "catalog_entry", &dataset.resource_id);
+    audit.after = summary(
+        &serde_json::json!({ "rows": written, "format": format!("{format:?}").to_lowercase() }),
+    );
+    app.store.commit(vec![], vec![audit]).await?;
+    Ok(written)
+}

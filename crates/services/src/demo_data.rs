@@ -601,7 +601,7 @@ fn write_files(dir: &Path, size: DemoSize) -> ServiceResult<()> {
         if i % 700 == 21 {
             birth += Duration::days(31);
         }
-        let base = if i % 1500 == 8 {
+        let base = if i % 1500 == 7 {
             -1.0
         } else {
             3000.0 + f64::from(rng.gen_range(0..20_000))
@@ -677,7 +677,7 @@ fn write_files(dir: &Path, size: DemoSize) -> ServiceResult<()> {
             .map_err(xlsx_fail)?;
         sheet.write_string(row, 5, division).map_err(xlsx_fail)?;
         if i % 10 < 7 {
-            let reported = if i % 250 == 9 {
+            let reported = if i % 250 == 5 {
                 format!(
                     "{}某",
                     &representative

@@ -67,8 +67,10 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
             }
             FLAG_CATALOG_OVERDUE => {
                 let now = Utc::now();
+                // GOV-2 discrepancies run on working-day deadlines like the catalog's.
                 let flagged = crate::catalog::flag_overdue(app, now).await?
-                    + crate::demands::flag_overdue(app, now).await?;
+                    + crate::demands::flag_overdue(app, now).await?
+                    + crate::governance::flag_overdue(app, now).await?;
                 if flagged > 0 {
                     tracing::info!(flagged, "catalog deadlines passed");
                 }

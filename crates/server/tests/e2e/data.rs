@@ -257,6 +257,20 @@ async fn col_1_gov_2_gbk_upload_with_bad_rows_reaches_base_and_discrepancies(srv
     let psb_page = psb.get("/api/v1/discrepancies").await.expect_status(200);
     assert_eq!(psb_page["total"], 0);
 
+    // The hourly job flags it once when its due day has passed.
+    let later = Utc::now() + Duration::days(14);
+    assert_eq!(
+        gongshu_services::governance::flag_overdue(&srv.app, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        gongshu_services::governance::flag_overdue(&srv.app, later)
+            .await
+            .unwrap(),
+        0
+    );
     let id = d["id"].as_i64().unwrap();
     civil
         .post(
