@@ -68,6 +68,13 @@ pub async fn open_app(config: &Config) -> anyhow::Result<Arc<App>> {
     app.calendar = config.calendar()?;
     app.deadlines = config.deadline_policy()?;
     app.settings = config.settings.clone();
+    // COL-1: one key seals every pull connector's credentials; several nodes on one
+    // PostgreSQL must share this file.
+    let key_file = config.data_dir.join("keys").join("source-secrets.key");
+    app.source_key = Arc::new(
+        gongshu_services::SecretKey::load_or_create(&key_file)
+            .map_err(|e| anyhow::anyhow!("{} / {}", e.message_zh(), e.message_en()))?,
+    );
     Ok(Arc::new(app))
 }
 

@@ -21,12 +21,16 @@ pub struct App {
     /// COL-2: dataset tables. Private to the services: rows leave the platform only
     /// through its use cases (DESIGN 2).
     pub(crate) data: Arc<dyn DataPlane>,
+    /// COL-1: seals the credentials of pull connectors (SM4-GCM). A fresh key
+    /// unless the deployment loads its key file (launch does).
+    pub source_key: Arc<gongshu_connectors::SecretKey>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             data: store.data_plane(),
+            source_key: Arc::new(gongshu_connectors::SecretKey::generate()),
             store,
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),

@@ -1449,3 +1449,123 @@ pub async fn export(
     app.store.commit(vec![], vec![audit]).await?;
     Ok(written)
 }
+
+/// The reader side of a pull: checks rows as the connector delivers them.
+struct PullToChecker {
+    checker: Checker,
+    tx: std::sync::mpsc::SyncSender<Staged>,
+    progress: Option<Arc<LoadProgress>>,
+}
+
+impl gongshu_connectors::PullSink for PullToChecker {
+    fn columns(&mut self, names: &[String]) -> Result<(), String> {
+        self.checker.headers(names)
+    }
+
+    fn row(&mut self, row_number: u64, fields: Vec<String>) -> Result<(), String> {
+        self.checker.record(RawRecord::Fields {
+            row: row_number,
+            fields,
+        });
+        if let Some(p) = &self.progress {
+            p.rows_read.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.checker.staged.len() >= BATCH_ROWS {
+            self.tx
+                .send(self.checker.take())
+                .map_err(|_| "the writer stopped".to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// COL-1: loads what a pull connector reads from a department's system as a new
+/// version, exactly like an upload: if the source fails mid-pull, nothing of the
+/// pull is applied and the previous version stays.
+pub(crate) async fn load_pull(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    source: gongshu_connectors::PullSource,
+    secret: Option<String>,
+    description: String,
+) -> ServiceResult<DatasetLoad> {
+    let mut opts = LoadOptions::new(Channel::Pull, InputFormat::Json);
+    opts.file_name = Some(description);
+    opts.format = InputFormat::Json;
+    let p = match prepare(app, ctx, resource, &opts).await? {
+        Ok(p) => p,
+        Err(done) => return Ok(done),
+    };
+    if let Err(e) = create_version_table(app, &p).await {
+        return finish(app, ctx, p, Outcome::failed(LoadFailure::from_store(&e))).await;
+    }
+    let checker = match Checker::new(&p.load.id, p.schema.clone()) {
+        Ok(c) => c,
+        Err(f) => return finish(app, ctx, p, Outcome::failed(f)).await,
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Staged>(4);
+    let handle = tokio::runtime::Handle::current();
+    let puller = tokio::task::spawn_blocking(move || {
+        let mut sink = PullToChecker {
+            checker,
+            tx,
+            progress: None,
+        };
+        let limits = gongshu_connectors::PullLimits::default();
+        let result = handle.block_on(gongshu_connectors::pull(
+            &source,
+            secret.as_deref(),
+            &mut sink,
+            &limits,
+        ));
+        let last = sink.checker.take();
+        if result.is_ok() && last.len() > 0 {
+            let _ = sink.tx.send(last);
+        }
+        drop(sink.tx);
+        (result, sink.checker)
+    });
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    let mut written = Written::default();
+    let mut store_failure = None;
+    loop {
+        let rx = rx.clone();
+        let next =
+            tokio::task::spawn_blocking(move || rx.lock().map(|r| r.recv().ok()).ok().flatten())
+                .await
+                .ok()
+                .flatten();
+        let Some(batch) = next else { break };
+        if store_failure.is_some() {
+            continue;
+        }
+        if let Err(e) = write_batch(app, &p, batch, &mut written).await {
+            store_failure = Some(LoadFailure::from_store(&e));
+        }
+    }
+    let (result, checker) = puller.await.map_err(|e| {
+        ServiceError::new(
+            ErrorKind::Internal,
+            "dataset.reader_failed",
+            format!("拉取任务异常结束：{e}"),
+            format!("the pull stopped abnormally: {e}"),
+        )
+    })?;
+    let mut outcome = Outcome {
+        tally: checker.tally.clone(),
+        written,
+        failure: store_failure,
+        format: Some("pull".into()),
+        ..Outcome::default()
+    };
+    if let Err(e) = result {
+        if outcome.failure.is_none() {
+            outcome.failure = Some(match &checker.header_problem {
+                Some(m) => LoadFailure::from_headers(m),
+                None => LoadFailure::new(e.code(), e.message_zh(), e.message_en()),
+            });
+        }
+    }
+    finish(app, ctx, p, outcome).await
+}

@@ -12,6 +12,8 @@ use crate::error::ServiceResult;
 pub const PURGE_SESSIONS: &str = "sessions.purge_expired";
 pub const VERIFY_AUDIT: &str = "audit.verify";
 pub const FLAG_CATALOG_OVERDUE: &str = "catalog.flag_overdue";
+/// COL-1: scheduled pulls of departments' systems.
+pub const PULL_SOURCES: &str = "dataset.pull_due";
 
 /// Enqueues the periodic jobs of the current period (idempotent across nodes).
 pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
@@ -32,6 +34,13 @@ pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
         .schedule_job(
             FLAG_CATALOG_OVERDUE,
             &format!("{FLAG_CATALOG_OVERDUE}:{}", hour.format("%Y-%m-%dT%H")),
+            hour,
+        )
+        .await?;
+    app.store
+        .schedule_job(
+            PULL_SOURCES,
+            &format!("{PULL_SOURCES}:{}", hour.format("%Y-%m-%dT%H")),
             hour,
         )
         .await?;
@@ -73,6 +82,12 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                     + crate::governance::flag_overdue(app, now).await?;
                 if flagged > 0 {
                     tracing::info!(flagged, "catalog deadlines passed");
+                }
+            }
+            PULL_SOURCES => {
+                let ran = crate::sources::pull_due(app, Utc::now()).await?;
+                if ran > 0 {
+                    tracing::info!(ran, "scheduled pulls ran");
                 }
             }
             other => tracing::warn!(kind = other, "unknown job kind"),

@@ -20,7 +20,9 @@ pub mod jobs;
 pub mod orgs;
 pub mod scenarios;
 pub mod settings;
+pub mod sources;
 
 pub use context::{App, Ctx};
 pub use error::{ServiceError, ServiceResult};
+pub use gongshu_connectors::SecretKey;
 pub use settings::Settings;

@@ -222,7 +222,8 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         | Change::SetCatalogMounted { .. }
         | Change::ReplaceBaseAttributes { .. }
         | Change::InsertDiscrepancies(_)
-        | Change::UpdateDiscrepancy(_)) => apply_data_change(tx, c).await?,
+        | Change::UpdateDiscrepancy(_)
+        | Change::PutSource(_)) => apply_data_change(tx, c).await?,
         Change::UpsertDivision(d) => {
             sqlx::query(
                 "INSERT INTO divisions (code, name, name_en, level, parent_code, hosts_node) VALUES ($1, $2, $3, $4, $5, $6)

@@ -279,9 +279,53 @@ async fn apply_data_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()>
             .await
             .map_err(db_err)?;
         }
+        Change::PutSource(src) => {
+            sqlx::query(
+                "INSERT INTO dataset_sources (resource_id, org_id, config, sealed_secret, scheduled, next_pull_at,
+                 last_pull_at, last_load_id, last_status, last_error, updated_by, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (resource_id) DO UPDATE SET org_id = excluded.org_id, config = excluded.config,
+                 sealed_secret = excluded.sealed_secret, scheduled = excluded.scheduled,
+                 next_pull_at = excluded.next_pull_at, last_pull_at = excluded.last_pull_at,
+                 last_load_id = excluded.last_load_id, last_status = excluded.last_status,
+                 last_error = excluded.last_error, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(src.resource_id)
+            .bind(src.org_id)
+            .bind(json_text(&src.config))
+            .bind(src.sealed_secret)
+            .bind(src.scheduled)
+            .bind(src.next_pull_at)
+            .bind(src.last_pull_at)
+            .bind(src.last_load_id)
+            .bind(src.last_status)
+            .bind(src.last_error)
+            .bind(src.updated_by)
+            .bind(src.updated_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
         other => unreachable!("not a data-plane change: {other:?}"),
     }
     Ok(())
+}
+
+fn source_from(r: &DbRow) -> Result<DatasetSource, sqlx::Error> {
+    Ok(DatasetSource {
+        resource_id: r.try_get("resource_id")?,
+        org_id: r.try_get("org_id")?,
+        config: json_from(Some(r.try_get("config")?))?.unwrap_or_default(),
+        sealed_secret: r.try_get("sealed_secret")?,
+        scheduled: r.try_get("scheduled")?,
+        next_pull_at: r.try_get("next_pull_at")?,
+        last_pull_at: r.try_get("last_pull_at")?,
+        last_load_id: r.try_get("last_load_id")?,
+        last_status: r.try_get("last_status")?,
+        last_error: r.try_get("last_error")?,
+        updated_by: r.try_get("updated_by")?,
+        updated_at: r.try_get("updated_at")?,
+    })
 }
 
 /// The data plane of a backend: the same pools as its store.
@@ -441,6 +485,21 @@ impl DataPlane for BackendDataPlane {
         discrepancy_where(&mut qb, f);
         let row = qb.build().fetch_one(&self.reader).await.map_err(db_err)?;
         row.try_get(0).map_err(db_err)
+    }
+
+    async fn get_source(&self, resource_id: &str) -> StoreResult<Option<DatasetSource>> {
+        fetch_one_opt(&self.reader, "SELECT * FROM dataset_sources WHERE resource_id = $1", resource_id, source_from).await
+    }
+
+    async fn due_sources(&self, now: chrono::DateTime<chrono::Utc>) -> StoreResult<Vec<DatasetSource>> {
+        let rows = sqlx::query(
+            "SELECT * FROM dataset_sources WHERE scheduled = TRUE AND next_pull_at <= $1 ORDER BY next_pull_at",
+        )
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(source_from).collect::<Result<_, _>>().map_err(db_err)
     }
 
     async fn create_table(&self, table: &str, schema: &TableSchema) -> StoreResult<()> {

@@ -96,6 +96,8 @@ pub enum Change {
     /// and other resource is kept instead.
     InsertDiscrepancies(Vec<Discrepancy>),
     UpdateDiscrepancy(Discrepancy),
+    /// COL-1: inserts or replaces a resource's pull connector.
+    PutSource(DatasetSource),
 }
 
 /// COL-2: the data plane — mounted datasets, their loads, and the typed tables
@@ -128,6 +130,9 @@ pub trait DataPlane: Send + Sync + 'static {
     async fn list_discrepancies(&self, filter: &DiscrepancyFilter)
         -> StoreResult<Vec<Discrepancy>>;
     async fn count_discrepancies(&self, filter: &DiscrepancyFilter) -> StoreResult<i64>;
+    async fn get_source(&self, resource_id: &str) -> StoreResult<Option<DatasetSource>>;
+    /// Scheduled sources whose next pull is due at `now`.
+    async fn due_sources(&self, now: DateTime<Utc>) -> StoreResult<Vec<DatasetSource>>;
 
     /// Creates an empty table typed from `schema`, with a unique index on its key
     /// and indexes on its identifier columns.

@@ -580,3 +580,26 @@ pub struct Comparison {
     /// (subject, source value, other value), at most the asked limit.
     pub differing: Vec<(String, String, String)>,
 }
+
+/// COL-1: a resource's pull connector: where the platform reads its data from, on
+/// the resource's update frequency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DatasetSource {
+    pub resource_id: String,
+    pub org_id: String,
+    /// The connector description (kind, host, query or URL …), without secrets.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    /// The password or token, sealed with the deployment's key; never shown.
+    #[serde(skip_serializing)]
+    pub sealed_secret: Option<String>,
+    /// Pulled on the update frequency (else only on demand).
+    pub scheduled: bool,
+    pub next_pull_at: Option<DateTime<Utc>>,
+    pub last_pull_at: Option<DateTime<Utc>>,
+    pub last_load_id: Option<String>,
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}

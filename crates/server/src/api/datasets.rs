@@ -555,3 +555,59 @@ pub async fn resolve(
 ) -> ApiResult<Json<Discrepancy>> {
     Ok(Json(governance::resolve(&s.app, &ctx, id, input).await?))
 }
+
+/// COL-1: saves where the platform pulls a resource's data from (a PostgreSQL or
+/// MySQL/MariaDB table or query, or an HTTP JSON endpoint). The secret is stored
+/// sealed (SM4-GCM) and never returned.
+#[utoipa::path(put, path = "/api/v1/datasets/{resource}/source", tag = "data", params(("resource" = String, Path)),
+    request_body = gongshu_services::sources::SourceInput,
+    responses((status = 200, body = gongshu_store::DatasetSource), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_source(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiJson(input): ApiJson<gongshu_services::sources::SourceInput>,
+) -> ApiResult<Json<gongshu_store::DatasetSource>> {
+    Ok(Json(
+        gongshu_services::sources::set(&s.app, &ctx, &resource, input).await?,
+    ))
+}
+
+/// COL-1: a resource's pull connector (without its secret), with the last pull's outcome.
+#[utoipa::path(get, path = "/api/v1/datasets/{resource}/source", tag = "data", params(("resource" = String, Path)),
+    responses((status = 200, body = gongshu_store::DatasetSource), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_source(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+) -> ApiResult<Json<gongshu_store::DatasetSource>> {
+    Ok(Json(
+        gongshu_services::sources::get(&s.app, &ctx, &resource).await?,
+    ))
+}
+
+/// COL-1: checks that the source answers and returns its column names.
+#[utoipa::path(post, path = "/api/v1/datasets/{resource}/source/test", tag = "data", params(("resource" = String, Path)),
+    responses((status = 200, body = [String]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn test_source(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+) -> ApiResult<Json<Vec<String>>> {
+    Ok(Json(
+        gongshu_services::sources::probe(&s.app, &ctx, &resource).await?,
+    ))
+}
+
+/// COL-1: pulls now and loads the result as a new version (201), or records why
+/// not (422) — a source failing mid-pull leaves the previous version.
+#[utoipa::path(post, path = "/api/v1/datasets/{resource}/pull", tag = "data", params(("resource" = String, Path)),
+    responses((status = 201, body = DatasetLoad), (status = 422, body = DatasetLoad), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn pull(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+) -> ApiResult<Response> {
+    let load = gongshu_services::sources::pull_now(&s.app, &ctx, &resource).await?;
+    Ok(load_response(load))
+}

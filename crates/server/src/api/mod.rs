@@ -150,6 +150,15 @@ pub fn routes() -> Router<AppState> {
             put(datasets::set_policy),
         )
         .route("/api/v1/datasets/{resource}/rows", get(datasets::rows))
+        .route(
+            "/api/v1/datasets/{resource}/source",
+            get(datasets::get_source).put(datasets::set_source),
+        )
+        .route(
+            "/api/v1/datasets/{resource}/source/test",
+            post(datasets::test_source),
+        )
+        .route("/api/v1/datasets/{resource}/pull", post(datasets::pull))
         .route("/api/v1/loads/{id}", get(datasets::get_load))
         .route("/api/v1/loads/{id}/rejects", get(datasets::rejects))
         .route("/api/v1/loads/{id}/rejects.csv", get(datasets::rejects_csv))

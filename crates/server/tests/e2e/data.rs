@@ -542,3 +542,126 @@ async fn col_4_stale_resources_are_listed_with_days_overdue(srv: Arc<TestServer>
     assert_eq!(psb_view.as_array().map(Vec::len), Some(1));
 }
 both_backends!(col_4_stale_resources_are_listed_with_days_overdue);
+
+/// COL-1: a pull connector reads a department's PostgreSQL table into a new
+/// version; its secret is never shown; a source failing mid-pull leaves the
+/// previous version served. (Needs the local PostgreSQL as the department's system.)
+async fn col_1_pull_connector_loads_a_department_table_and_survives_a_failing_source(
+    srv: Arc<TestServer>,
+) {
+    let Some(url) = crate::common::pg_url() else {
+        eprintln!("skipped: GONGSHU_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let household = &resources["household"].code;
+
+    // The department's own system: a table in another database.
+    let table = format!("psb_household_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::PgPool::connect(&url).await.expect("source database");
+    sqlx::query(&format!(
+        "CREATE TABLE {table} (citizen_id TEXT, name TEXT, sex TEXT, birth_date DATE, marital_status TEXT)"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let ids: Vec<String> = (0..3).map(|i| person(i * 100, 51)).collect();
+    for (i, id) in ids.iter().enumerate() {
+        sqlx::query(&format!(
+            "INSERT INTO {table} VALUES ($1, $2, $3, $4::date, '未婚')"
+        ))
+        .bind(id)
+        .bind(format!("居民{i}"))
+        .bind(sex_of(id))
+        .bind(birth_of(id))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(&format!(
+        "INSERT INTO {table} VALUES ('123456', '错号', '男', '1990-01-01', '未婚')"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let parsed = reqwest::Url::parse(&url).unwrap();
+    let source = |query: Value| {
+        json!({
+            "source": {
+                "kind": "postgres",
+                "host": parsed.host_str().unwrap(),
+                "port": parsed.port().unwrap_or(5432),
+                "database": parsed.path().trim_start_matches('/'),
+                "user": parsed.username(),
+                "query": query,
+            },
+            "secret": "示例口令-not-shown",
+        })
+    };
+    let saved = send(
+        psb.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/datasets/{household}/source"),
+        )
+        .json(&source(json!({"table": table}))),
+    )
+    .await
+    .expect_status(200);
+    assert!(saved.get("sealed_secret").is_none(), "{saved}");
+    let shown = psb
+        .get(&format!("/api/v1/datasets/{household}/source"))
+        .await;
+    assert!(!shown.text.contains("示例口令"), "{}", shown.text);
+    let columns = psb
+        .post(
+            &format!("/api/v1/datasets/{household}/source/test"),
+            json!({}),
+        )
+        .await
+        .expect_status(200);
+    assert!(columns
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "citizen_id"));
+
+    let load = psb
+        .post(&format!("/api/v1/datasets/{household}/pull"), json!({}))
+        .await
+        .expect_status(201);
+    assert_eq!(load["channel"], "pull");
+    assert_eq!(load["rows_accepted"], 3);
+    assert_eq!(load["rows_rejected"], 1);
+
+    // The source breaks after two rows: nothing of the pull is applied.
+    send(
+        psb.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/datasets/{household}/source"),
+        )
+        .json(&source(json!({"select": format!(
+            "SELECT citizen_id, CASE WHEN 1 / (3 - ROW_NUMBER() OVER (ORDER BY citizen_id)) IS NULL THEN NULL ELSE name END AS name, sex, birth_date, marital_status FROM {table}"
+        )}))),
+    )
+    .await
+    .expect_status(200);
+    let failed = psb
+        .post(&format!("/api/v1/datasets/{household}/pull"), json!({}))
+        .await
+        .expect_status(422);
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error_code"], "connector.source_failed_mid_pull");
+    let rows = psb
+        .get(&format!("/api/v1/datasets/{household}/rows"))
+        .await
+        .expect_status(200);
+    assert_eq!(rows["rows"].as_array().map(Vec::len), Some(3));
+    sqlx::query(&format!("DROP TABLE {table}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+both_backends!(col_1_pull_connector_loads_a_department_table_and_survives_a_failing_source);
