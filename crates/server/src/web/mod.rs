@@ -1,6 +1,7 @@
 //! The console: server-rendered pages, 中文 by default with an English switch, every
 //! form CSRF-protected. Handlers parse the form, call one service, render.
 pub mod catalog;
+pub mod data;
 pub mod pages;
 pub mod render;
 
@@ -74,6 +75,21 @@ pub fn routes() -> Router<AppState> {
         .route("/catalog/{id}/edit", get(catalog::edit_entry_page))
         .route("/catalog/{id}/review", post(catalog::review_entry))
         .route("/catalog/{id}/offline", post(catalog::take_offline))
+        .route("/data", get(data::overview))
+        .route("/data/quality", get(data::quality_page))
+        .route("/data/bases", get(data::bases_page))
+        .route("/data/bases/{base}/build", post(data::build_base))
+        .route("/data/cross-check", post(data::cross_check))
+        .route("/data/discrepancies", get(data::discrepancies_page))
+        .route("/data/discrepancies/{id}/resolve", post(data::resolve))
+        .route("/data/loads/{id}", get(data::load_page))
+        .route("/data/{resource}", get(data::resource_page))
+        .route(
+            "/data/{resource}/upload",
+            post(data::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/data/{resource}/policy", post(data::set_policy))
+        .route("/data/{resource}/rollback", post(data::rollback))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))
 }

@@ -64,6 +64,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/catalog_entry.html"),
     ),
     (
+        "data_datasets.html",
+        include_str!("../../templates/data_datasets.html"),
+    ),
+    (
+        "data_dataset.html",
+        include_str!("../../templates/data_dataset.html"),
+    ),
+    (
+        "data_load.html",
+        include_str!("../../templates/data_load.html"),
+    ),
+    (
+        "data_quality.html",
+        include_str!("../../templates/data_quality.html"),
+    ),
+    (
+        "data_bases.html",
+        include_str!("../../templates/data_bases.html"),
+    ),
+    (
+        "data_discrepancies.html",
+        include_str!("../../templates/data_discrepancies.html"),
+    ),
+    (
         "api_docs.html",
         include_str!("../../templates/api_docs.html"),
     ),

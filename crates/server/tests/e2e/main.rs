@@ -10,6 +10,7 @@ mod audit;
 mod basics;
 mod catalog;
 mod data;
+mod data_pages;
 mod input;
 mod jobs;
 mod orgs;
