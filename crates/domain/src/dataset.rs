@@ -307,6 +307,38 @@ pub struct CellError {
 pub struct RowValidator {
     pub schema: TableSchema,
     patterns: Vec<Option<Regex>>,
+    /// GOV-1 consistency: a birth date or sex item must agree with the citizen ID
+    /// number of the same row; these are the columns checked.
+    consistency: Option<Consistency>,
+}
+
+#[derive(Debug, Clone)]
+struct Consistency {
+    id: usize,
+    birth_dates: Vec<usize>,
+    sexes: Vec<usize>,
+}
+
+impl Consistency {
+    fn of(schema: &TableSchema) -> Option<Self> {
+        let id = schema.subject_column(KeyRole::CitizenId)?;
+        let mut c = Self {
+            id,
+            birth_dates: Vec::new(),
+            sexes: Vec::new(),
+        };
+        for (i, col) in schema.columns.iter().enumerate() {
+            let title = normalise_item_name(&col.title);
+            if col.field_type == FieldType::Date
+                && (title.contains("出生日期") || col.name == "birth_date")
+            {
+                c.birth_dates.push(i);
+            } else if title == "性别" || col.name == "sex" || col.name == "gender" {
+                c.sexes.push(i);
+            }
+        }
+        (!c.birth_dates.is_empty() || !c.sexes.is_empty()).then_some(c)
+    }
 }
 
 impl RowValidator {
@@ -323,7 +355,50 @@ impl RowValidator {
                     .transpose()
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { schema, patterns })
+        let consistency = Consistency::of(&schema);
+        Ok(Self {
+            schema,
+            patterns,
+            consistency,
+        })
+    }
+
+    /// GOV-1 consistency of a valid row: (rules checked, rules broken).
+    pub fn consistency(&self, values: &[Value]) -> (u32, u32) {
+        let Some(c) = &self.consistency else {
+            return (0, 0);
+        };
+        let Value::Text(id_text) = &values[c.id] else {
+            return (0, 0);
+        };
+        let Ok(id) = CitizenId::parse(id_text) else {
+            return (0, 0);
+        };
+        let (mut checked, mut broken) = (0, 0);
+        for i in &c.birth_dates {
+            if let Value::Date(d) = &values[*i] {
+                checked += 1;
+                if *d != id.birth_date() {
+                    broken += 1;
+                }
+            }
+        }
+        for i in &c.sexes {
+            if let Value::Text(sex) = &values[*i] {
+                let female = match sex.trim() {
+                    "女" | "2" | "F" | "f" => Some(true),
+                    "男" | "1" | "M" | "m" => Some(false),
+                    _ => None,
+                };
+                if let Some(female) = female {
+                    checked += 1;
+                    if female != id.is_female() {
+                        broken += 1;
+                    }
+                }
+            }
+        }
+        (checked, broken)
     }
 
     /// Checks one row given in schema column order ("" for a value not delivered).
@@ -551,6 +626,17 @@ pub fn check_value(
 
 /// A date that exists, written `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD`.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    // The common ISO form without chrono's format parser (bulk loads, COL-3).
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        let d = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+        return (1000..=9999).contains(&d.year()).then_some(d);
+    }
     let d = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
         NaiveDate::parse_from_str(s, "%Y%m%d").ok()?
     } else if s.contains('/') {
@@ -579,48 +665,6 @@ fn parse_bool(s: &str) -> Option<bool> {
         "false" | "0" | "否" | "n" | "no" | "f" => Some(false),
         _ => None,
     }
-}
-
-/// GOV-1 consistency: cross-field rules a valid row must also meet — a birth date
-/// or sex item agreeing with the citizen ID number of the same row. Returns
-/// (rules checked, rules broken).
-pub fn consistency_checks(schema: &TableSchema, values: &[Value]) -> (u32, u32) {
-    let Some(id_col) = schema.subject_column(KeyRole::CitizenId) else {
-        return (0, 0);
-    };
-    let Value::Text(id_text) = &values[id_col] else {
-        return (0, 0);
-    };
-    let Ok(id) = CitizenId::parse(id_text) else {
-        return (0, 0);
-    };
-    let (mut checked, mut broken) = (0, 0);
-    for (i, c) in schema.columns.iter().enumerate() {
-        let title = normalise_item_name(&c.title);
-        match &values[i] {
-            Value::Date(d) if title.contains("出生日期") || c.name == "birth_date" => {
-                checked += 1;
-                if *d != id.birth_date() {
-                    broken += 1;
-                }
-            }
-            Value::Text(sex) if title == "性别" || c.name == "sex" || c.name == "gender" => {
-                let female = match sex.trim() {
-                    "女" | "2" | "F" | "f" => Some(true),
-                    "男" | "1" | "M" | "m" => Some(false),
-                    _ => None,
-                };
-                if let Some(female) = female {
-                    checked += 1;
-                    if female != id.is_female() {
-                        broken += 1;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    (checked, broken)
 }
 
 /// GOV-1: counts gathered while a load is read, from which its scores follow.
@@ -865,7 +909,7 @@ mod tests {
             Value::Date(NaiveDate::from_ymd_opt(1990, 3, 7).unwrap())
         );
         assert_eq!(row[3], Value::Integer(35));
-        assert_eq!(consistency_checks(&v.schema, &row), (2, 0));
+        assert_eq!(v.consistency(&row), (2, 0));
     }
 
     #[test]
@@ -906,7 +950,7 @@ mod tests {
         let row = v
             .check(&[&valid_id(), "李四", "1991-03-07", "", "女", "", ""])
             .unwrap();
-        assert_eq!(consistency_checks(&v.schema, &row), (2, 2));
+        assert_eq!(v.consistency(&row), (2, 2));
     }
 
     #[test]

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use gongshu_domain::catalog::{EntryContent, UpdateFrequency};
 use gongshu_domain::dataset::{
-    self, consistency_checks, CellError, HeaderMismatch, LoadTally, QualityScores, RowValidator,
-    TableSchema, Value,
+    self, CellError, HeaderMismatch, LoadTally, QualityScores, RowValidator, TableSchema, Value,
 };
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
@@ -32,7 +31,7 @@ use crate::dataset_input::{
 use crate::error::{ErrorKind, ServiceError, ServiceResult};
 
 /// Rows handed from the reader to the writer at a time.
-const BATCH_ROWS: usize = 5_000;
+const BATCH_ROWS: usize = 20_000;
 /// Rows one pushed batch may carry.
 pub const MAX_PUSH_ROWS: usize = 10_000;
 
@@ -240,6 +239,8 @@ struct Checker {
     header_problem: Option<HeaderMismatch>,
     tally: LoadTally,
     staged: Staged,
+    /// Upserts find repeated keys when writing, and must then still have the row as delivered.
+    keep_raw: bool,
 }
 
 impl Checker {
@@ -258,6 +259,7 @@ impl Checker {
             header_problem: None,
             tally: LoadTally::default(),
             staged: Staged::default(),
+            keep_raw: true,
         })
     }
 
@@ -314,11 +316,13 @@ impl Checker {
                 self.tally.count_cells(&cells, columns);
                 match self.validator.check(&cells) {
                     Ok(values) => {
-                        let (checked, broken) = consistency_checks(&self.validator.schema, &values);
+                        let (checked, broken) = self.validator.consistency(&values);
                         self.tally.consistency_checked += u64::from(checked);
                         self.tally.consistency_broken += u64::from(broken);
                         self.staged.accepted.push((row as i64, values));
-                        self.staged.accepted_raw.push(fields);
+                        if self.keep_raw {
+                            self.staged.accepted_raw.push(fields);
+                        }
                     }
                     Err(errors) => self.reject(row, fields, errors),
                 }
@@ -388,7 +392,7 @@ async fn write_batch(
             .write_rows(table, schema, version, &staged.accepted, upsert)
             .await?;
         written.accepted += stored.len() as u64;
-        if stored.len() < staged.accepted.len() {
+        if upsert && stored.len() < staged.accepted.len() {
             let stored: std::collections::HashSet<i64> = stored.into_iter().collect();
             let keys = schema.key_columns().join(", ");
             for ((row, _), raw) in staged.accepted.iter().zip(staged.accepted_raw) {
@@ -546,10 +550,44 @@ async fn prepare(
     }))
 }
 
+/// After a replace's rows are written: a row repeating the key of an earlier row of
+/// the load is moved to the rejected rows (as stored, in canonical text), then the
+/// table's indexes are built.
+async fn complete_table(app: &App, p: &Prepared, written: &mut Written) -> Result<(), StoreError> {
+    let removed = app.data.finish_table(&p.load.table_name, &p.schema).await?;
+    if removed.is_empty() {
+        return Ok(());
+    }
+    let keys = p.schema.key_columns().join(", ");
+    let rejected: Vec<RejectedRow> = removed
+        .into_iter()
+        .map(|r| RejectedRow {
+            load_id: p.load.id.clone(),
+            row_number: r.row,
+            raw: r.values.iter().map(Value::to_text).collect(),
+            errors: vec![CellError {
+                column: keys.clone(),
+                code: "dataset.duplicate_key".into(),
+                message_zh: format!("主键（{keys}）与本批较早的一行重复"),
+                message_en: format!("the key ({keys}) repeats an earlier row of this load"),
+            }],
+        })
+        .collect();
+    written.duplicates += rejected.len() as u64;
+    written.accepted -= rejected.len() as u64;
+    written.rejected_kept += rejected.len() as u64;
+    app.data.insert_rejects(&rejected).await
+}
+
 /// Creates the new version's table, seeded with the current rows for an upsert.
 async fn create_version_table(app: &App, p: &Prepared) -> Result<(), StoreError> {
-    app.data.create_table(&p.load.table_name, &p.schema).await?;
-    if p.load.mode == "upsert" {
+    // A replace writes into a bare table and indexes it at the end (finish_table);
+    // an upsert needs the key index to meet the rows it replaces.
+    let upsert = p.load.mode == "upsert";
+    app.data
+        .create_table(&p.load.table_name, &p.schema, upsert)
+        .await?;
+    if upsert {
         if let Some(current) = p.previous.as_ref().and_then(|d| d.current_table.as_deref()) {
             app.data.copy_rows(current, &p.load.table_name).await?;
         }
@@ -573,10 +611,11 @@ pub async fn load_file(
     if let Err(e) = create_version_table(app, &p).await {
         return finish(app, ctx, p, Outcome::failed(LoadFailure::from_store(&e))).await;
     }
-    let checker = match Checker::new(&p.load.id, p.schema.clone()) {
+    let mut checker = match Checker::new(&p.load.id, p.schema.clone()) {
         Ok(c) => c,
         Err(f) => return finish(app, ctx, p, Outcome::failed(f)).await,
     };
+    checker.keep_raw = p.load.mode == "upsert";
     let (tx, mut rx) = mpsc::channel::<Staged>(4);
     let mut options = InputOptions::new(opts.format);
     options.encoding = opts.encoding;
@@ -800,6 +839,12 @@ fn timeliness(app: &App, frequency: UpdateFrequency, previous: Option<&Dataset>)
 /// Records the load's outcome: on success the new version becomes current in the
 /// same transaction as the load record, the CAT-6 mount flag and the audit record.
 async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<DatasetLoad> {
+    let mut o = o;
+    if o.failure.is_none() && p.load.mode == "replace" {
+        if let Err(e) = complete_table(app, &p, &mut o.written).await {
+            o.failure = Some(LoadFailure::from_store(&e));
+        }
+    }
     let mut tally = o.tally;
     tally.rows_duplicate = o.written.duplicates;
     tally.rows_accepted = o.written.accepted;
@@ -1500,10 +1545,11 @@ pub(crate) async fn load_pull(
     if let Err(e) = create_version_table(app, &p).await {
         return finish(app, ctx, p, Outcome::failed(LoadFailure::from_store(&e))).await;
     }
-    let checker = match Checker::new(&p.load.id, p.schema.clone()) {
+    let mut checker = match Checker::new(&p.load.id, p.schema.clone()) {
         Ok(c) => c,
         Err(f) => return finish(app, ctx, p, Outcome::failed(f)).await,
     };
+    checker.keep_raw = p.load.mode == "upsert";
     let (tx, rx) = std::sync::mpsc::sync_channel::<Staged>(4);
     let handle = tokio::runtime::Handle::current();
     let puller = tokio::task::spawn_blocking(move || {

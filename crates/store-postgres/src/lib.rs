@@ -116,6 +116,52 @@ fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
         FieldType::DateTime => "TIMESTAMP",
     }
 }
+/// COL-2: appends a batch of dataset rows with COPY … FROM STDIN (CSV), which
+/// PostgreSQL takes several times faster than INSERTs.
+async fn bulk_append(
+    pool: &PgPool,
+    table: &str,
+    names: &[String],
+    _schema: &gongshu_domain::dataset::TableSchema,
+    load: i64,
+    rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
+) -> gongshu_store::StoreResult<()> {
+    use gongshu_domain::dataset::Value;
+    let mut buf = String::with_capacity(rows.len() * 128);
+    for (row, values) in rows {
+        for v in values {
+            match v {
+                // Unquoted empty is NULL in COPY's CSV; a quoted "" is the empty string.
+                Value::Null => {}
+                Value::Text(t) => {
+                    buf.push('"');
+                    buf.push_str(&t.replace('"', "\"\""));
+                    buf.push('"');
+                }
+                Value::Integer(i) => buf.push_str(&i.to_string()),
+                Value::Number(n) => buf.push_str(&n.to_string()),
+                Value::Boolean(b) => buf.push_str(if *b { "true" } else { "false" }),
+                Value::Date(d) => buf.push_str(&d.format("%Y-%m-%d").to_string()),
+                Value::DateTime(t) => buf.push_str(&t.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+            }
+            buf.push(',');
+        }
+        buf.push_str(&format!("{load},{row}\n"));
+    }
+    let sql = format!(
+        "COPY {table} ({}, \"_load\", \"_row\") FROM STDIN WITH (FORMAT csv)",
+        names.join(", ")
+    );
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let mut copy = conn.copy_in_raw(&sql).await.map_err(db_err)?;
+    if let Err(e) = copy.send(buf.into_bytes()).await {
+        let _ = copy.abort(e.to_string()).await;
+        return Err(db_err(e));
+    }
+    copy.finish().await.map_err(db_err)?;
+    Ok(())
+}
+
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 65535;
 

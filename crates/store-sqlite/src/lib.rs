@@ -110,6 +110,18 @@ fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
         FieldType::DateTime => "TEXT",
     }
 }
+/// COL-2: appends a batch of dataset rows (multi-row INSERTs in one transaction).
+async fn bulk_append(
+    pool: &sqlx::SqlitePool,
+    table: &str,
+    names: &[String],
+    schema: &gongshu_domain::dataset::TableSchema,
+    load: i64,
+    rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
+) -> gongshu_store::StoreResult<()> {
+    insert_values(pool, table, names, schema, load, rows).await
+}
+
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 32766;
 

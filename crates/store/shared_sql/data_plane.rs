@@ -328,10 +328,37 @@ fn source_from(r: &DbRow) -> Result<DatasetSource, sqlx::Error> {
     })
 }
 
+/// The indexes of a dataset table: its position, its unique key, its identifiers.
+fn index_statements(table: &str, schema: &TableSchema) -> StoreResult<Vec<String>> {
+    let t = ident(table)?;
+    let mut statements = vec![format!("CREATE INDEX {} ON {t} (\"_load\", \"_row\")", ident(&format!("{table}_pos"))?)];
+    if !schema.key.is_empty() {
+        let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
+        statements.push(format!("CREATE UNIQUE INDEX {} ON {t} ({})", ident(&format!("{table}_key"))?, keys.join(", ")));
+    }
+    for (i, c) in schema.columns.iter().enumerate() {
+        let identifies = matches!(c.key_role, KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::DivisionCode);
+        if identifies && schema.key != [i] {
+            statements.push(format!("CREATE INDEX {} ON {t} ({})", ident(&format!("{table}_{i}"))?, ident(&c.name)?));
+        }
+    }
+    Ok(statements)
+}
+
 /// The data plane of a backend: the same pools as its store.
 pub struct BackendDataPlane {
     writer: DbPool,
     reader: DbPool,
+}
+
+impl BackendDataPlane {
+    async fn create_indexes(&self, table: &str, schema: &TableSchema) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        for s in index_statements(table, schema)? {
+            sqlx::query(&s).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
 }
 
 fn discrepancy_where(qb: &mut QueryBuilder<'_, Db>, f: &DiscrepancyFilter) {
@@ -369,6 +396,32 @@ fn bind_value<'q>(
         (FieldType::Date, Value::Null) => qb.push_bind(None::<chrono::NaiveDate>),
         (FieldType::DateTime, Value::Null) => qb.push_bind(None::<chrono::NaiveDateTime>),
     };
+}
+
+/// Appends rows with multi-row INSERTs in one transaction (the portable bulk path).
+#[allow(dead_code)]
+async fn insert_values(
+    pool: &DbPool,
+    table: &str,
+    names: &[String],
+    schema: &TableSchema,
+    load: i64,
+    rows: &[(i64, Vec<Value>)],
+) -> StoreResult<()> {
+    let per_row = schema.columns.len() + 2;
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new(format!("INSERT INTO {table} ({}, \"_load\", \"_row\") ", names.join(", ")));
+        qb.push_values(chunk, |mut b, (row, values)| {
+            for (c, v) in schema.columns.iter().zip(values) {
+                bind_value(&mut b, c.field_type, v);
+            }
+            b.push_bind(load).push_bind(*row);
+        });
+        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 fn value_from(r: &DbRow, i: usize, field_type: FieldType) -> Result<Value, sqlx::Error> {
@@ -502,7 +555,7 @@ impl DataPlane for BackendDataPlane {
         rows.iter().map(source_from).collect::<Result<_, _>>().map_err(db_err)
     }
 
-    async fn create_table(&self, table: &str, schema: &TableSchema) -> StoreResult<()> {
+    async fn create_table(&self, table: &str, schema: &TableSchema, indexed: bool) -> StoreResult<()> {
         let t = ident(table)?;
         let mut columns = Vec::new();
         for c in &schema.columns {
@@ -511,22 +564,69 @@ impl DataPlane for BackendDataPlane {
         columns.push("\"_load\" BIGINT NOT NULL".into());
         columns.push("\"_row\" BIGINT NOT NULL".into());
         let mut statements = vec![format!("CREATE TABLE {t} ({})", columns.join(", "))];
-        statements.push(format!("CREATE INDEX {} ON {t} (\"_load\", \"_row\")", ident(&format!("{table}_pos"))?));
-        if !schema.key.is_empty() {
-            let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
-            statements.push(format!("CREATE UNIQUE INDEX {} ON {t} ({})", ident(&format!("{table}_key"))?, keys.join(", ")));
-        }
-        for (i, c) in schema.columns.iter().enumerate() {
-            let identifies = matches!(c.key_role, KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::DivisionCode);
-            if identifies && schema.key != [i] {
-                statements.push(format!("CREATE INDEX {} ON {t} ({})", ident(&format!("{table}_{i}"))?, ident(&c.name)?));
-            }
+        if indexed {
+            statements.extend(index_statements(table, schema)?);
         }
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         for s in statements {
             sqlx::query(&s).execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn finish_table(&self, table: &str, schema: &TableSchema) -> StoreResult<Vec<StoredRow>> {
+        let t = ident(table)?;
+        let mut removed = Vec::new();
+        // Usually no key repeats: then building the unique index is the only pass.
+        match self.create_indexes(table, schema).await {
+            Ok(()) => return Ok(removed),
+            Err(StoreError::Conflict(_)) if !schema.key.is_empty() => {}
+            Err(e) => return Err(e),
+        }
+        {
+            let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
+            let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
+            let key_list = keys.join(", ");
+            // Rows whose key an earlier row of the table already holds.
+            let sql = format!(
+                "SELECT {}, \"_load\", \"_row\" FROM {t} WHERE ({key_list}) IN
+                 (SELECT {key_list} FROM {t} GROUP BY {key_list} HAVING COUNT(*) > 1)
+                 ORDER BY {key_list}, \"_load\", \"_row\"",
+                names.join(", ")
+            );
+            let rows = sqlx::query(&sql).fetch_all(&self.writer).await.map_err(db_err)?;
+            let n = schema.columns.len();
+            let mut previous_key: Option<Vec<String>> = None;
+            for r in &rows {
+                let values = schema
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| value_from(r, i, c.field_type))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(db_err)?;
+                let key: Vec<String> = schema.key.iter().map(|i| values[*i].to_text()).collect();
+                let row = StoredRow { load: r.try_get(n).map_err(db_err)?, row: r.try_get(n + 1).map_err(db_err)?, values };
+                if previous_key.as_ref() == Some(&key) {
+                    removed.push(row);
+                } else {
+                    previous_key = Some(key);
+                }
+            }
+            let mut tx = self.writer.begin().await.map_err(db_err)?;
+            for chunk in removed.chunks(MAX_BIND_PARAMS / 2) {
+                let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!("DELETE FROM {t} WHERE (\"_load\", \"_row\") IN ("));
+                let mut sep = qb.separated(", ");
+                for r in chunk {
+                    sep.push("(").push_bind_unseparated(r.load).push_unseparated(", ").push_bind_unseparated(r.row).push_unseparated(")");
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await.map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)?;
+        }
+        self.create_indexes(table, schema).await?;
+        Ok(removed)
     }
 
     async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64> {
@@ -555,10 +655,11 @@ impl DataPlane for BackendDataPlane {
     ) -> StoreResult<Vec<i64>> {
         let t = ident(table)?;
         let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
-        let mut conflict = String::from(" RETURNING \"_row\"");
-        if !schema.key.is_empty() {
+        // A plain insert (a replace into a table whose indexes come at the end) returns nothing.
+        let mut conflict = String::new();
+        if upsert && !schema.key.is_empty() {
             let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
-            conflict = if upsert {
+            conflict = {
                 let sets: Vec<String> = names
                     .iter()
                     .chain(["\"_load\"".to_string(), "\"_row\"".to_string()].iter())
@@ -571,9 +672,13 @@ impl DataPlane for BackendDataPlane {
                     keys.join(", "),
                     sets.join(", ")
                 )
-            } else {
-                format!(" ON CONFLICT ({}) DO NOTHING RETURNING \"_row\"", keys.join(", "))
             };
+        } else if upsert {
+            conflict = String::from(" RETURNING \"_row\"");
+        }
+        if conflict.is_empty() {
+            bulk_append(&self.writer, &t, &names, schema, load, rows).await?;
+            return Ok(rows.iter().map(|(row, _)| *row).collect());
         }
         let per_row = schema.columns.len() + 2;
         let mut written = Vec::with_capacity(rows.len());
@@ -647,22 +752,15 @@ impl DataPlane for BackendDataPlane {
             "FROM {ot} o JOIN {st} s ON s.{sk} = o.{ok} WHERE o.{oc} IS NOT NULL"
         );
         let differs = format!("CAST(s.{sc} AS TEXT) IS DISTINCT FROM CAST(o.{oc} AS TEXT)");
-        let counts = sqlx::query(&format!(
-            "SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {from}"
-        ))
-        .fetch_one(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let linked: i64 = counts.try_get(0).map_err(db_err)?;
-        let differing_total: Option<i64> = counts.try_get(1).map_err(db_err)?;
-        let rows = sqlx::query(&format!(
+        let count_sql = format!("SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {from}");
+        let list_sql = format!(
             "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}
              ORDER BY 1 LIMIT $1"
-        ))
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
+        );
+        let counts = sqlx::query(&count_sql).fetch_one(&self.reader).await.map_err(db_err)?;
+        let rows = sqlx::query(&list_sql).bind(limit).fetch_all(&self.reader).await.map_err(db_err)?;
+        let linked: i64 = counts.try_get(0).map_err(db_err)?;
+        let differing_total: Option<i64> = counts.try_get(1).map_err(db_err)?;
         let mut differing = Vec::with_capacity(rows.len());
         for r in rows {
             let key: Option<String> = r.try_get(0).map_err(db_err)?;

@@ -134,20 +134,29 @@ pub trait DataPlane: Send + Sync + 'static {
     /// Scheduled sources whose next pull is due at `now`.
     async fn due_sources(&self, now: DateTime<Utc>) -> StoreResult<Vec<DatasetSource>>;
 
-    /// Creates an empty table typed from `schema`, with a unique index on its key
-    /// and indexes on its identifier columns.
+    /// Creates an empty table typed from `schema`; with `indexed`, also its unique
+    /// key index and identifier indexes (else [`DataPlane::finish_table`] adds them).
     async fn create_table(
         &self,
         table: &str,
         schema: &gongshu_domain::dataset::TableSchema,
+        indexed: bool,
     ) -> StoreResult<()>;
+    /// After a bulk write into an unindexed table: removes every row whose key an
+    /// earlier row holds (returning them, so they can be kept as rejected), then
+    /// builds the indexes.
+    async fn finish_table(
+        &self,
+        table: &str,
+        schema: &gongshu_domain::dataset::TableSchema,
+    ) -> StoreResult<Vec<StoredRow>>;
     /// Copies every row of `from` into `to` (same layout); returns the count.
     async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64>;
     async fn drop_table(&self, table: &str) -> StoreResult<()>;
-    /// Writes rows stamped with `load`, in one transaction. Without `upsert`, a row
-    /// whose key is already in the table is not written; with it, it replaces a row
-    /// of an earlier load. Returns the row numbers written: the others are
-    /// duplicates within the load.
+    /// Writes rows stamped with `load`, in one transaction. Without `upsert`, rows
+    /// are appended as they are (into an unindexed table; see `finish_table`); with
+    /// it, a row replaces the row of an earlier load with its key. Returns the row
+    /// numbers written: with `upsert`, the others repeat a key of this load.
     async fn write_rows(
         &self,
         table: &str,
