@@ -63,6 +63,7 @@ impl Modify for Security {
         api::datasets::stale, api::datasets::build_base, api::datasets::base_attributes, api::datasets::subject,
         api::datasets::cross_check, api::datasets::discrepancies, api::datasets::resolve,
         api::datasets::set_source, api::datasets::get_source, api::datasets::test_source, api::datasets::pull,
+        api::datasets::start_upload, api::datasets::get_upload, api::datasets::put_chunk, api::datasets::complete_upload,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,
     ),

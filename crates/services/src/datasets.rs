@@ -1615,3 +1615,11 @@ pub(crate) async fn load_pull(
     }
     finish(app, ctx, p, outcome).await
 }
+
+/// Refuses early whoever may not load a resource (before a resumable upload starts).
+pub async fn authorize_load(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<()> {
+    let (_, content) = mountable_entry(app, resource).await?;
+    ctx.principal
+        .authorize(Permission::DataLoad, Some(providing_org(&content)))?;
+    Ok(())
+}

@@ -611,3 +611,221 @@ pub async fn pull(
     let load = gongshu_services::sources::pull_now(&s.app, &ctx, &resource).await?;
     Ok(load_response(load))
 }
+
+/// COL-1: a resumable upload: the file arrives in chunks, each appended at the
+/// offset the server reports, so an interrupted transfer continues where it stopped.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResumableUpload {
+    pub id: String,
+    pub resource: String,
+    /// Bytes received so far: the offset of the next chunk.
+    pub received: u64,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub filing_no: Option<String>,
+    #[serde(default)]
+    pub filing_note: Option<String>,
+    /// Who started it: only they may add to it or complete it.
+    #[serde(skip_serializing)]
+    #[serde(default)]
+    pub actor: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUpload {
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub filing_no: Option<String>,
+    #[serde(default)]
+    pub filing_note: Option<String>,
+}
+
+/// The chunk file and the description of an upload; None for an id the server
+/// never made (ids are uuids, so none can point outside the spool).
+fn upload_paths(s: &AppState, id: &str) -> Option<(PathBuf, PathBuf)> {
+    uuid::Uuid::parse_str(id).ok()?;
+    let dir = spool_dir(s).join("resumable");
+    Some((
+        dir.join(format!("{id}.part")),
+        dir.join(format!("{id}.json")),
+    ))
+}
+
+fn upload_not_found(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "upload.not_found",
+        format!("上传不存在或已完成：{id}"),
+        format!("no such upload (or it was completed): {id}"),
+    )
+}
+
+async fn read_upload(
+    s: &AppState,
+    ctx: &gongshu_services::Ctx,
+    id: &str,
+) -> ApiResult<(ResumableUpload, PathBuf, PathBuf)> {
+    let (part, meta) = upload_paths(s, id).ok_or_else(|| upload_not_found(id))?;
+    let text = tokio::fs::read_to_string(&meta)
+        .await
+        .map_err(|_| upload_not_found(id))?;
+    let mut upload: ResumableUpload =
+        serde_json::from_str(&text).map_err(|_| upload_not_found(id))?;
+    if upload.actor != ctx.principal.actor {
+        return Err(upload_not_found(id));
+    }
+    upload.received = tokio::fs::metadata(&part)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    Ok((upload, part, meta))
+}
+
+/// COL-1: starts a resumable upload for a resource (the load options are fixed now).
+#[utoipa::path(post, path = "/api/v1/datasets/{resource}/uploads", tag = "data", params(("resource" = String, Path)),
+    request_body = NewUpload,
+    responses((status = 201, body = ResumableUpload), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn start_upload(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiJson(input): ApiJson<NewUpload>,
+) -> ApiResult<(StatusCode, Json<ResumableUpload>)> {
+    let query = UploadQuery {
+        format: input.format.clone(),
+        encoding: input.encoding.clone(),
+        mode: input.mode.clone(),
+        file_name: input.file_name.clone(),
+        filing_no: input.filing_no.clone(),
+        filing_note: input.filing_note.clone(),
+    };
+    upload_options(&query)?;
+    datasets::authorize_load(&s.app, &ctx, &resource).await?;
+    let upload = ResumableUpload {
+        id: uuid::Uuid::now_v7().to_string(),
+        resource,
+        received: 0,
+        file_name: input.file_name,
+        format: input.format,
+        encoding: input.encoding,
+        mode: input.mode,
+        filing_no: input.filing_no,
+        filing_note: input.filing_note,
+        actor: ctx.principal.actor.clone(),
+    };
+    let (part, meta) = upload_paths(&s, &upload.id).ok_or_else(|| upload_not_found(&upload.id))?;
+    if let Some(dir) = part.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
+    }
+    tokio::fs::File::create(&part).await.map_err(io_error)?;
+    let mut stored = serde_json::to_value(&upload).unwrap_or_default();
+    stored["actor"] = upload.actor.clone().into();
+    tokio::fs::write(&meta, stored.to_string())
+        .await
+        .map_err(io_error)?;
+    Ok((StatusCode::CREATED, Json(upload)))
+}
+
+/// Where a resumable upload stands.
+#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "data", params(("id" = String, Path)),
+    responses((status = 200, body = ResumableUpload), (status = 404, body = ErrorBody)))]
+pub async fn get_upload(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ResumableUpload>> {
+    Ok(Json(read_upload(&s, &ctx, &id).await?.0))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkQuery {
+    /// Must equal the bytes received so far.
+    pub offset: u64,
+}
+
+/// COL-1: appends a chunk (the request body) at `offset`; a chunk at any other
+/// offset is refused with 409 and the offset to resume from.
+#[utoipa::path(put, path = "/api/v1/uploads/{id}", tag = "data", params(("id" = String, Path), ChunkQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = ResumableUpload), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn put_chunk(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ChunkQuery>,
+    body: Body,
+) -> ApiResult<Json<ResumableUpload>> {
+    let (mut upload, part, _) = read_upload(&s, &ctx, &id).await?;
+    if q.offset != upload.received {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "upload.offset_mismatch",
+            format!("已收到 {} 字节，请从该位置继续", upload.received),
+            format!(
+                "{} bytes received so far: continue from there",
+                upload.received
+            ),
+        ));
+    }
+    let mut file = tokio::fs::OpenOptions::new()
+        .append(true)
+        .open(&part)
+        .await
+        .map_err(io_error)?;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            // An interrupted chunk keeps what arrived; the client resumes from `received`.
+            break;
+        };
+        if let Ok(data) = frame.into_data() {
+            upload.received += data.len() as u64;
+            if upload.received > MAX_UPLOAD_BYTES {
+                return Err(crate::extract::too_large());
+            }
+            file.write_all(&data).await.map_err(io_error)?;
+        }
+    }
+    file.flush().await.map_err(io_error)?;
+    Ok(Json(upload))
+}
+
+/// COL-1: loads the assembled file as a new version (201), or records why not (422).
+#[utoipa::path(post, path = "/api/v1/uploads/{id}/complete", tag = "data", params(("id" = String, Path)),
+    responses((status = 201, body = DatasetLoad), (status = 422, body = DatasetLoad), (status = 404, body = ErrorBody)))]
+pub async fn complete_upload(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (upload, part, meta) = read_upload(&s, &ctx, &id).await?;
+    let opts = upload_options(&UploadQuery {
+        format: upload.format.clone(),
+        encoding: upload.encoding.clone(),
+        mode: upload.mode.clone(),
+        file_name: upload.file_name.clone(),
+        filing_no: upload.filing_no.clone(),
+        filing_note: upload.filing_note.clone(),
+    })?;
+    let _ = tokio::fs::remove_file(&meta).await;
+    let spooled = SpooledFile(part);
+    let load = datasets::load_file(&s.app, &ctx, &upload.resource, &spooled.0, opts).await?;
+    Ok(load_response(load))
+}

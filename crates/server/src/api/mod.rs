@@ -159,6 +159,20 @@ pub fn routes() -> Router<AppState> {
             post(datasets::test_source),
         )
         .route("/api/v1/datasets/{resource}/pull", post(datasets::pull))
+        .route(
+            "/api/v1/datasets/{resource}/uploads",
+            post(datasets::start_upload),
+        )
+        .route(
+            "/api/v1/uploads/{id}",
+            get(datasets::get_upload)
+                .put(datasets::put_chunk)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/uploads/{id}/complete",
+            post(datasets::complete_upload),
+        )
         .route("/api/v1/loads/{id}", get(datasets::get_load))
         .route("/api/v1/loads/{id}/rejects", get(datasets::rejects))
         .route("/api/v1/loads/{id}/rejects.csv", get(datasets::rejects_csv))

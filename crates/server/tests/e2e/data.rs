@@ -665,3 +665,66 @@ async fn col_1_pull_connector_loads_a_department_table_and_survives_a_failing_so
         .unwrap();
 }
 both_backends!(col_1_pull_connector_loads_a_department_table_and_survives_a_failing_source);
+
+/// COL-1: a resumable upload arrives in chunks; a chunk at the wrong offset is
+/// refused with the offset to resume from; only its starter may add to it.
+async fn col_1_resumable_upload_continues_where_it_stopped(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let household = &resources["household"].code;
+    let ids: Vec<String> = (0..5).map(|i| person(i * 77, 61)).collect();
+    let file = household_csv(&ids, &["未婚", "已婚", "离婚", "丧偶", "已婚"]);
+    civil
+        .post(
+            &format!("/api/v1/datasets/{household}/uploads"),
+            json!({"file_name": "household.csv"}),
+        )
+        .await
+        .expect_error(403, "auth.denied");
+    let started = psb
+        .post(
+            &format!("/api/v1/datasets/{household}/uploads"),
+            json!({"file_name": "household.csv"}),
+        )
+        .await
+        .expect_status(201);
+    let id = started["id"].as_str().unwrap().to_string();
+    let put = |who: &Session, offset: usize, bytes: Vec<u8>| {
+        send(
+            who.request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/uploads/{id}?offset={offset}"),
+            )
+            .body(bytes),
+        )
+    };
+    let half = file.len() / 2;
+    let first = put(&psb, 0, file[..half].to_vec()).await.expect_status(200);
+    assert_eq!(first["received"], half);
+    // A retried chunk from a stale offset is refused; the client resumes.
+    put(&psb, 0, file[..half].to_vec())
+        .await
+        .expect_error(409, "upload.offset_mismatch");
+    put(&civil, half, file[half..].to_vec())
+        .await
+        .expect_error(404, "upload.not_found");
+    let state = psb
+        .get(&format!("/api/v1/uploads/{id}"))
+        .await
+        .expect_status(200);
+    assert_eq!(state["received"], half);
+    put(&psb, half, file[half..].to_vec())
+        .await
+        .expect_status(200);
+    let load = psb
+        .post(&format!("/api/v1/uploads/{id}/complete"), json!({}))
+        .await
+        .expect_status(201);
+    assert_eq!(load["rows_accepted"], 5);
+    psb.get(&format!("/api/v1/uploads/{id}"))
+        .await
+        .expect_error(404, "upload.not_found");
+}
+both_backends!(col_1_resumable_upload_continues_where_it_stopped);
