@@ -345,7 +345,7 @@ async fn cross_check_side(app: &App, wide_id: &str, other_file: &Path, label: &s
 
 fn duckdb_join(python: &str, a: &Path, b: &Path) -> Option<f64> {
     let script = format!(
-        "import duckdb, time\ncon=duckdb.connect(config={{'enable_progress_bar': False}})\nt=time.time()\nr=con.sql(\"SELECT count(*), sum(CASE WHEN a.name <> b.name THEN 1 ELSE 0 END) FROM read_csv('{}') a JOIN read_csv('{}') b ON a.citizen_id = b.citizen_id\").fetchall()\nprint(time.time()-t, r)",
+        "import duckdb, time\ncon=duckdb.connect()\ncon.execute('SET enable_progress_bar=false')\nt=time.time()\nr=con.sql(\"SELECT count(*), sum(CASE WHEN a.name <> b.name THEN 1 ELSE 0 END) FROM read_csv('{}') a JOIN read_csv('{}') b ON a.citizen_id = b.citizen_id\").fetchall()\nprint(time.time()-t, r)",
         a.display(),
         b.display()
     );
