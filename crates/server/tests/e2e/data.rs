@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::common::{send, Resp, Session, TestServer};
 
 /// The demo's five data resources, published, with the one source of each shared datum.
-async fn data_resources(srv: &TestServer) -> HashMap<&'static str, CatalogEntry> {
+pub(crate) async fn data_resources(srv: &TestServer) -> HashMap<&'static str, CatalogEntry> {
     let ids = gongshu_services::demo::demo_org_ids(&srv.app)
         .await
         .expect("org ids");
@@ -23,7 +23,7 @@ async fn data_resources(srv: &TestServer) -> HashMap<&'static str, CatalogEntry>
         .expect("register demo resources")
 }
 
-fn person(day: i64, sequence: u16) -> String {
+pub(crate) fn person(day: i64, sequence: u16) -> String {
     let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap() + Duration::days(day);
     CitizenId::synthesize(&DivisionCode::parse("830102").unwrap(), birth, sequence)
         .unwrap()
@@ -55,7 +55,7 @@ async fn upload(who: &Session, resource: &str, query: &str, body: Vec<u8>) -> Re
     .await
 }
 
-fn household_csv(ids: &[String], marital: &[&str]) -> Vec<u8> {
+pub(crate) fn household_csv(ids: &[String], marital: &[&str]) -> Vec<u8> {
     let mut s = String::from("公民身份号码,姓名,性别,出生日期,户籍地行政区划,住址,婚姻状况\n");
     for (i, id) in ids.iter().enumerate() {
         s.push_str(&format!(

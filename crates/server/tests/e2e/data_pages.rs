@@ -2,47 +2,13 @@
 //! department uploads through the page's multipart form and reads its load, its
 //! rejected rows and quality; governors build a base, look a subject up and the
 //! source department settles a discrepancy — all by what the pages show.
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDate};
-use gongshu_domain::ids::{CitizenId, DivisionCode};
-use gongshu_services::Ctx;
-use gongshu_store::CatalogEntry;
-
 use crate::common::{Session, TestServer};
-
-async fn data_resources(srv: &TestServer) -> HashMap<&'static str, CatalogEntry> {
-    let ids = gongshu_services::demo::demo_org_ids(&srv.app)
-        .await
-        .expect("org ids");
-    gongshu_services::demo_data::register_resources(&srv.app, &Ctx::cli(), &ids)
-        .await
-        .expect("register demo resources")
-}
-
-fn person(day: i64, sequence: u16) -> String {
-    let birth = NaiveDate::from_ymd_opt(1985, 3, 1).unwrap() + Duration::days(day);
-    CitizenId::synthesize(&DivisionCode::parse("830102").unwrap(), birth, sequence)
-        .unwrap()
-        .as_str()
-        .to_string()
-}
+use crate::data::{data_resources, person};
 
 fn household_csv(ids: &[String], marital: &[&str]) -> String {
-    let mut s = String::from("公民身份号码,姓名,性别,出生日期,户籍地行政区划,住址,婚姻状况\n");
-    for (i, id) in ids.iter().enumerate() {
-        let female = CitizenId::parse(id).unwrap().is_female();
-        s.push_str(&format!(
-            "{id},居民{i},{},{}-{}-{},830102,示范省云川市湖滨路{i}号,{}\n",
-            if female { "女" } else { "男" },
-            &id[6..10],
-            &id[10..12],
-            &id[12..14],
-            marital[i]
-        ));
-    }
-    s
+    String::from_utf8(crate::data::household_csv(ids, marital)).expect("UTF-8")
 }
 
 /// The same ID with a wrong check digit.
