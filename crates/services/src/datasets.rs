@@ -1176,6 +1176,7 @@ pub async fn loads(
         .list_loads(&LoadFilter {
             resource_id: Some(view.dataset.resource_id),
             org_id: None,
+            status: None,
             limit: Some(limit.clamp(1, 1000)),
         })
         .await?)
@@ -1622,4 +1623,55 @@ pub async fn authorize_load(app: &App, ctx: &Ctx, resource: &str) -> ServiceResu
     ctx.principal
         .authorize(Permission::DataLoad, Some(providing_org(&content)))?;
     Ok(())
+}
+
+/// How long a load may run before the platform takes it for interrupted.
+pub const INTERRUPTED_AFTER_HOURS: i64 = 12;
+
+/// COL-2: loads still `running` long after they began were interrupted (the node
+/// stopped mid-load): they are marked `interrupted` with an audit record and their
+/// half-written tables dropped. The current version was never touched.
+pub async fn sweep_interrupted(app: &App, now: chrono::DateTime<Utc>) -> ServiceResult<usize> {
+    let ctx = Ctx::system();
+    let cutoff = now - chrono::Duration::hours(INTERRUPTED_AFTER_HOURS);
+    let mut swept = 0;
+    let running = app
+        .data
+        .list_loads(&LoadFilter {
+            resource_id: None,
+            org_id: None,
+            status: Some("running".into()),
+            limit: Some(1000),
+        })
+        .await?;
+    for mut load in running.into_iter().filter(|l| l.started_at < cutoff) {
+        let dataset = app.data.get_dataset(&load.resource_id).await?;
+        let kept = dataset.as_ref().is_some_and(|d| {
+            d.current_table.as_deref() == Some(load.table_name.as_str())
+                || d.previous_table.as_deref() == Some(load.table_name.as_str())
+        });
+        if !kept {
+            app.data.drop_table(&load.table_name).await?;
+        }
+        load.status = "interrupted".into();
+        load.error_code = Some("dataset.interrupted".into());
+        load.error = Some(
+            "载入中断（节点停止），未生效 / the load was interrupted (the node stopped) and nothing was applied"
+                .into(),
+        );
+        load.finished_at = Some(now);
+        let mut audit = ctx.audit(
+            "dataset.load_interrupted",
+            "catalog_entry",
+            &load.resource_id,
+        );
+        audit.org_id = Some(load.org_id.clone());
+        audit.after =
+            summary(&serde_json::json!({ "load_id": load.id, "started_at": load.started_at }));
+        app.store
+            .commit(vec![Change::PutLoad(load)], vec![audit])
+            .await?;
+        swept += 1;
+    }
+    Ok(swept)
 }

@@ -739,6 +739,9 @@ pub async fn seed_data(app: &App, size: DemoSize) -> ServiceResult<DataSummary> 
             let load = datasets::load_file(app, &ctx, &entry.id, &dir.join(file), opts).await?;
             loads.push((entry.code.clone(), load.rows_accepted, load.rows_rejected));
         }
+        // COL-4: so the freshness list has something to show, the demo dates
+        // 人社局's monthly delivery 60 days back (marked in the audit record).
+        backdate(app, &ctx, &entries["insurance"].id, 60).await?;
         for base in Base::ALL {
             governance::build_base(app, &ctx, base).await?;
         }
@@ -755,4 +758,30 @@ pub async fn seed_data(app: &App, size: DemoSize) -> ServiceResult<DataSummary> 
         loads,
         discrepancies,
     })
+}
+
+/// Moves a resource's current load `days` into the past (demo only, audited).
+async fn backdate(app: &App, ctx: &Ctx, resource_id: &str, days: i64) -> ServiceResult<()> {
+    let Some(mut dataset) = app.data.get_dataset(resource_id).await? else {
+        return Ok(());
+    };
+    let then = chrono::Utc::now() - Duration::days(days);
+    let mut changes = Vec::new();
+    if let Some(load_id) = &dataset.current_load_id {
+        if let Some(mut load) = app.data.get_load(load_id).await? {
+            load.finished_at = Some(then);
+            changes.push(Change::PutLoad(load));
+        }
+    }
+    let expected = dataset.version;
+    dataset.version += 1;
+    dataset.last_loaded_at = Some(then);
+    changes.push(Change::PutDataset {
+        dataset,
+        expected_version: Some(expected),
+    });
+    let mut audit = ctx.audit("dataset.demo_backdate", "catalog_entry", resource_id);
+    audit.after = crate::context::summary(&serde_json::json!({ "days": days, "demo": true }));
+    app.store.commit(changes, vec![audit]).await?;
+    Ok(())
 }

@@ -484,6 +484,7 @@ pub async fn subject_record(
                     .list_loads(&LoadFilter {
                         resource_id: Some(h.dataset.resource_id.clone()),
                         org_id: None,
+                        status: None,
                         limit: Some(50),
                     })
                     .await?;

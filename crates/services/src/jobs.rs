@@ -85,6 +85,10 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                 }
             }
             PULL_SOURCES => {
+                let swept = crate::datasets::sweep_interrupted(app, Utc::now()).await?;
+                if swept > 0 {
+                    tracing::warn!(swept, "interrupted loads marked");
+                }
                 let ran = crate::sources::pull_due(app, Utc::now()).await?;
                 if ran > 0 {
                     tracing::info!(ran, "scheduled pulls ran");

@@ -472,6 +472,9 @@ impl DataPlane for BackendDataPlane {
         if let Some(o) = &f.org_id {
             qb.push(" AND org_id = ").push_bind(o.clone());
         }
+        if let Some(st) = &f.status {
+            qb.push(" AND status = ").push_bind(st.clone());
+        }
         qb.push(" ORDER BY started_at DESC, version DESC LIMIT ").push_bind(f.limit.unwrap_or(100));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(load_from).collect::<Result<_, _>>().map_err(db_err)

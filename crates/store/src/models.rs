@@ -480,6 +480,8 @@ pub struct DatasetLoad {
 pub struct LoadFilter {
     pub resource_id: Option<String>,
     pub org_id: Option<String>,
+    /// Only loads in this status (`running`, `applied` …).
+    pub status: Option<String>,
     pub limit: Option<i64>,
 }
 

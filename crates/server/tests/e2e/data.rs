@@ -728,3 +728,64 @@ async fn col_1_resumable_upload_continues_where_it_stopped(srv: Arc<TestServer>)
         .expect_error(404, "upload.not_found");
 }
 both_backends!(col_1_resumable_upload_continues_where_it_stopped);
+
+/// COL-2: a load interrupted by a stopped node (still `running` hours later) is
+/// marked interrupted and its half-written table dropped; the current version
+/// stays served.
+async fn col_2_interrupted_load_is_swept_and_the_current_version_stays(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let household = &resources["household"];
+    let ids: Vec<String> = (0..2).map(|i| person(i * 33, 71)).collect();
+    let applied = upload(
+        &psb,
+        &household.code,
+        "",
+        household_csv(&ids, &["未婚", "已婚"]),
+    )
+    .await
+    .expect_status(201);
+
+    // What a node that stopped mid-load leaves behind: a running load and its table.
+    let plane = srv.app.store.data_plane();
+    let dataset = plane.get_dataset(&household.id).await.unwrap().unwrap();
+    let mut orphan: gongshu_store::DatasetLoad =
+        serde_json::from_value(applied.clone()).expect("a load");
+    orphan.id = uuid::Uuid::now_v7().to_string();
+    orphan.version = dataset.version + 1;
+    orphan.status = "running".into();
+    orphan.table_name = format!("{}_orphan", dataset.current_table.clone().unwrap());
+    orphan.started_at = Utc::now() - Duration::hours(13);
+    orphan.finished_at = None;
+    plane
+        .create_table(&orphan.table_name, &dataset.schema, false)
+        .await
+        .unwrap();
+    srv.app
+        .store
+        .commit(vec![Change::PutLoad(orphan.clone())], vec![])
+        .await
+        .unwrap();
+
+    let swept = gongshu_services::datasets::sweep_interrupted(&srv.app, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    let load = psb
+        .get(&format!("/api/v1/loads/{}", orphan.id))
+        .await
+        .expect_status(200);
+    assert_eq!(load["status"], "interrupted");
+    assert_eq!(load["error_code"], "dataset.interrupted");
+    assert!(
+        plane.count_rows(&orphan.table_name).await.is_err(),
+        "dropped"
+    );
+    let rows = psb
+        .get(&format!("/api/v1/datasets/{}/rows", household.code))
+        .await
+        .expect_status(200);
+    assert_eq!(rows["rows"].as_array().map(Vec::len), Some(2));
+}
+both_backends!(col_2_interrupted_load_is_swept_and_the_current_version_stays);
