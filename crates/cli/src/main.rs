@@ -108,7 +108,7 @@ struct IngestArgs {
 struct ExportArgs {
     /// 资源代码或目录 id / resource code or catalog entry id
     resource: String,
-    /// csv | json | xlsx
+    /// csv | json | xlsx | parquet
     #[arg(long, default_value = "csv")]
     format: String,
     /// 输出文件（默认标准输出）/ output file (default: standard output)
@@ -459,7 +459,7 @@ async fn ingest(app: &App, args: IngestArgs) -> anyhow::Result<bool> {
 async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
     let format = datasets::ExportFormat::parse(&args.format).ok_or_else(|| {
         anyhow::anyhow!(
-            "不支持的导出格式 / unsupported export format: {} (csv, json, xlsx)",
+            "不支持的导出格式 / unsupported export format: {} (csv, json, xlsx, parquet)",
             args.format
         )
     })?;

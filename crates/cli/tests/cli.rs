@@ -301,6 +301,37 @@ fn col_1_demo_mounts_data_and_ingest_export_round_trip() {
     let row: serde_json::Value = serde_json::from_str(&first).expect("one JSON object per line");
     assert_eq!(row["citizen_id"].as_str().map(str::len), Some(18));
 
+    // Parquet: typed columns, as many rows as were loaded.
+    let parquet_path = dir.path().join("household.parquet");
+    let exported = gongshu(
+        Some(dir.path()),
+        &[
+            "export",
+            &code,
+            "--format",
+            "parquet",
+            "-o",
+            parquet_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(exported.status.code(), Some(0), "{}", stdout(&exported));
+    {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let reader = SerializedFileReader::new(std::fs::File::open(&parquet_path).unwrap())
+            .expect("Parquet");
+        let meta = reader.metadata().file_metadata();
+        assert_eq!(meta.num_rows() as u64, accepted);
+        let fields = meta.schema_descr();
+        assert_eq!(fields.column(0).name(), "citizen_id");
+        assert_eq!(
+            fields.column(3).physical_type(),
+            parquet::basic::Type::INT32,
+            "birth_date is a DATE"
+        );
+        let first = reader.get_row_iter(None).unwrap().next().unwrap().unwrap();
+        assert_eq!(first.get_column_iter().count(), 7);
+    }
+
     // A file whose headings are not the catalog's is refused with exit code 1.
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "编号,备注\n1,x\n").unwrap();

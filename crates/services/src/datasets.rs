@@ -1337,6 +1337,8 @@ pub enum ExportFormat {
     /// One JSON object per line.
     Json,
     Xlsx,
+    /// Typed columns, snappy-compressed, in row groups of up to 65,536 rows.
+    Parquet,
 }
 
 impl ExportFormat {
@@ -1345,9 +1347,128 @@ impl ExportFormat {
             "csv" => Some(Self::Csv),
             "json" | "ndjson" => Some(Self::Json),
             "xlsx" => Some(Self::Xlsx),
+            "parquet" => Some(Self::Parquet),
             _ => None,
         }
     }
+}
+
+/// A growable byte buffer several owners write to and drain.
+#[derive(Clone, Default)]
+struct SharedBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBuffer {
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default()
+    }
+}
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("buffer poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Rows per Parquet row group.
+const PARQUET_ROW_GROUP: usize = 65_536;
+
+/// The Parquet message type of a dataset table.
+fn parquet_message_type(schema: &TableSchema) -> String {
+    use gongshu_domain::catalog::FieldType;
+    let fields: Vec<String> = schema
+        .columns
+        .iter()
+        .map(|c| {
+            let n = &c.name;
+            match c.field_type {
+                FieldType::String | FieldType::Binary => format!("OPTIONAL BYTE_ARRAY {n} (UTF8);"),
+                FieldType::Integer => format!("OPTIONAL INT64 {n};"),
+                FieldType::Number => format!("OPTIONAL DOUBLE {n};"),
+                FieldType::Boolean => format!("OPTIONAL BOOLEAN {n};"),
+                FieldType::Date => format!("OPTIONAL INT32 {n} (DATE);"),
+                FieldType::DateTime => format!("OPTIONAL INT64 {n} (TIMESTAMP(MICROS,false));"),
+            }
+        })
+        .collect();
+    format!("message dataset {{ {} }}", fields.join(" "))
+}
+
+/// Writes buffered rows as one Parquet row group, column by column.
+fn parquet_row_group<W: std::io::Write + Send>(
+    writer: &mut parquet::file::writer::SerializedFileWriter<W>,
+    rows: &[Vec<Value>],
+) -> Result<(), parquet::errors::ParquetError> {
+    use parquet::column::writer::ColumnWriter;
+    use parquet::data_type::ByteArray;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let mut group = writer.next_row_group()?;
+    let mut i = 0;
+    while let Some(mut column) = group.next_column()? {
+        let defs: Vec<i16> = rows.iter().map(|r| i16::from(!r[i].is_null())).collect();
+        let cells = rows.iter().map(|r| &r[i]);
+        match column.untyped() {
+            ColumnWriter::ByteArrayColumnWriter(w) => {
+                let v: Vec<ByteArray> = cells
+                    .filter(|c| !c.is_null())
+                    .map(|c| ByteArray::from(c.to_text().into_bytes()))
+                    .collect();
+                w.write_batch(&v, Some(&defs), None)?;
+            }
+            ColumnWriter::Int64ColumnWriter(w) => {
+                let v: Vec<i64> = cells
+                    .filter_map(|c| match c {
+                        Value::Integer(n) => Some(*n),
+                        Value::DateTime(t) => Some(t.and_utc().timestamp_micros()),
+                        _ => None,
+                    })
+                    .collect();
+                w.write_batch(&v, Some(&defs), None)?;
+            }
+            ColumnWriter::DoubleColumnWriter(w) => {
+                let v: Vec<f64> = cells
+                    .filter_map(|c| match c {
+                        Value::Number(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect();
+                w.write_batch(&v, Some(&defs), None)?;
+            }
+            ColumnWriter::BoolColumnWriter(w) => {
+                let v: Vec<bool> = cells
+                    .filter_map(|c| match c {
+                        Value::Boolean(b) => Some(*b),
+                        _ => None,
+                    })
+                    .collect();
+                w.write_batch(&v, Some(&defs), None)?;
+            }
+            ColumnWriter::Int32ColumnWriter(w) => {
+                let v: Vec<i32> = cells
+                    .filter_map(|c| match c {
+                        Value::Date(d) => Some((*d - epoch).num_days() as i32),
+                        _ => None,
+                    })
+                    .collect();
+                w.write_batch(&v, Some(&defs), None)?;
+            }
+            _ => unreachable!("dataset columns map to these physical types"),
+        }
+        column.close()?;
+        i += 1;
+    }
+    group.close()?;
+    Ok(())
 }
 
 /// Rows read from the store per page while exporting.
@@ -1412,6 +1533,28 @@ pub async fn export(
         w.into_inner().unwrap_or_default()
     };
     let mut book = (format == ExportFormat::Xlsx).then(rust_xlsxwriter::Workbook::new);
+    let parquet_fail = |e: parquet::errors::ParquetError| io(std::io::Error::other(e.to_string()));
+    // The Parquet writer fills this buffer; each row group is passed on to `out`.
+    let parquet_buffer = SharedBuffer::default();
+    let mut parquet_writer = if format == ExportFormat::Parquet {
+        let message =
+            parquet::schema::parser::parse_message_type(&parquet_message_type(&dataset.schema))
+                .map_err(parquet_fail)?;
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build();
+        Some(
+            parquet::file::writer::SerializedFileWriter::new(
+                parquet_buffer.clone(),
+                Arc::new(message),
+                Arc::new(props),
+            )
+            .map_err(parquet_fail)?,
+        )
+    } else {
+        None
+    };
+    let mut parquet_rows: Vec<Vec<Value>> = Vec::new();
     if format == ExportFormat::Csv {
         out.write_all(&[0xEF, 0xBB, 0xBF]).map_err(io)?;
         out.write_all(&csv_chunk(&mut std::iter::once(names.clone())))
@@ -1447,9 +1590,17 @@ pub async fn export(
                 .map(|r| r.values.iter().map(Value::to_text).collect());
             out.write_all(&csv_chunk(&mut texts)).map_err(io)?;
         }
+        if let Some(w) = parquet_writer.as_mut() {
+            parquet_rows.extend(page.iter().map(|r| r.values.clone()));
+            if parquet_rows.len() >= PARQUET_ROW_GROUP {
+                parquet_row_group(w, &parquet_rows).map_err(parquet_fail)?;
+                parquet_rows.clear();
+                out.write_all(&parquet_buffer.take()).map_err(io)?;
+            }
+        }
         for row in &page {
             match format {
-                ExportFormat::Csv => {}
+                ExportFormat::Csv | ExportFormat::Parquet => {}
                 ExportFormat::Json => {
                     let object: serde_json::Map<String, serde_json::Value> = names
                         .iter()
@@ -1482,6 +1633,13 @@ pub async fn export(
         if let Some(p) = &progress {
             p.rows_written.store(written, Ordering::Relaxed);
         }
+    }
+    if let Some(mut w) = parquet_writer {
+        if !parquet_rows.is_empty() {
+            parquet_row_group(&mut w, &parquet_rows).map_err(parquet_fail)?;
+        }
+        w.close().map_err(parquet_fail)?;
+        out.write_all(&parquet_buffer.take()).map_err(io)?;
     }
     if let Some(mut b) = book {
         out.write_all(&b.save_to_buffer().map_err(xlsx_fail)?)
