@@ -162,6 +162,9 @@ async fn bulk_append(
     Ok(())
 }
 
+/// PostgreSQL binds dates as DATE.
+const DATES_AS_TEXT: bool = false;
+
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 65535;
 

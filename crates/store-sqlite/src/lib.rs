@@ -122,6 +122,9 @@ async fn bulk_append(
     insert_values(pool, table, names, schema, load, rows).await
 }
 
+/// SQLite keeps dates as ISO text.
+const DATES_AS_TEXT: bool = true;
+
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 32766;
 

@@ -377,16 +377,35 @@ fn discrepancy_where(qb: &mut QueryBuilder<'_, Db>, f: &DiscrepancyFilter) {
     }
 }
 
+/// `YYYY-MM-DD` without chrono's format parser (bulk loads bind millions of dates).
+fn iso_date(d: &chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let mut out = String::with_capacity(10);
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    for (n, width) in [(y as u32, 4), (m, 2), (day, 2)] {
+        if !out.is_empty() {
+            out.push('-');
+        }
+        let digits = n.to_string();
+        for _ in digits.len()..width {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    }
+    out
+}
+
 fn bind_value<'q>(
     qb: &mut sqlx::query_builder::Separated<'_, 'q, Db, &'static str>,
     field_type: FieldType,
-    v: &Value,
+    v: &'q Value,
 ) {
     match (field_type, v) {
-        (_, Value::Text(s)) => qb.push_bind(s.clone()),
+        (_, Value::Text(s)) => qb.push_bind(s.as_str()),
         (_, Value::Integer(i)) => qb.push_bind(*i),
         (_, Value::Number(n)) => qb.push_bind(*n),
         (_, Value::Boolean(b)) => qb.push_bind(*b),
+        (_, Value::Date(d)) if DATES_AS_TEXT => qb.push_bind(iso_date(d)),
         (_, Value::Date(d)) => qb.push_bind(*d),
         (_, Value::DateTime(t)) => qb.push_bind(*t),
         (FieldType::String | FieldType::Binary, Value::Null) => qb.push_bind(None::<String>),
