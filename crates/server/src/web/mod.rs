@@ -2,6 +2,7 @@
 //! form CSRF-protected. Handlers parse the form, call one service, render.
 pub mod catalog;
 pub mod data;
+pub mod data_source;
 pub mod pages;
 pub mod render;
 
@@ -89,6 +90,15 @@ pub fn routes() -> Router<AppState> {
             post(data::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/data/{resource}/policy", post(data::set_policy))
+        .route(
+            "/data/{resource}/source",
+            get(data_source::source_page).post(data_source::save_source),
+        )
+        .route(
+            "/data/{resource}/source/test",
+            post(data_source::test_source),
+        )
+        .route("/data/{resource}/source/pull", post(data_source::pull_now))
         .route("/data/{resource}/rollback", post(data::rollback))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))

@@ -72,6 +72,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/data_dataset.html"),
     ),
     (
+        "data_source.html",
+        include_str!("../../templates/data_source.html"),
+    ),
+    (
         "data_load.html",
         include_str!("../../templates/data_load.html"),
     ),

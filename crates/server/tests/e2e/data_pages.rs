@@ -585,3 +585,70 @@ async fn gov_2_console_discrepancy_settled_by_source_department(srv: Arc<TestSer
         .lacks(&format!("id=\"resolve-{id}\""));
 }
 both_backends!(gov_2_console_discrepancy_settled_by_source_department);
+
+/// COL-1: the console's pull-source page: a department saves where the platform
+/// reads its system, the password never comes back, a bad port is named, and a
+/// connection test against a source that does not answer says so in 中文.
+async fn col_1_console_pull_source_is_saved_tested_and_never_shows_its_secret(
+    srv: Arc<TestServer>,
+) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let household = &resources["household"];
+    let path = format!("/data/{}/source", household.id);
+    let page = open(&psb, &path).await;
+    assert_eq!(page.status, 200);
+    page.shows("数据源（定时拉取）").shows("source-form");
+    assert_eq!(open(&civil, &path).await.status, 403);
+
+    let bad = submit(
+        &psb,
+        &path,
+        &[
+            ("csrf", psb.csrf.as_str()),
+            ("kind", "postgres"),
+            ("host", "127.0.0.1"),
+            ("port", "五四三二"),
+            ("database", "psb"),
+            ("user", "reader"),
+            ("table", "household"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    bad.shows("端口须为").shows("五四三二");
+
+    let saved = submit(
+        &psb,
+        &path,
+        &[
+            ("csrf", psb.csrf.as_str()),
+            ("kind", "http_json"),
+            ("url", "http://127.0.0.1:9/household"),
+            ("records_path", "data"),
+            ("page_param", "page"),
+            ("auth_header", "Authorization"),
+            ("secret", "Bearer 绝密令牌-e2e"),
+            ("scheduled", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 200);
+    assert!(saved.path.ends_with("done=saved"), "{}", saved.path);
+    saved
+        .shows("已保存数据源")
+        .shows("http_json")
+        .lacks("绝密令牌");
+
+    let tested = submit(
+        &psb,
+        &format!("{path}/test"),
+        &[("csrf", psb.csrf.as_str())],
+    )
+    .await;
+    assert_eq!(tested.status, 400);
+    tested.shows("source-error").lacks("绝密令牌");
+}
+both_backends!(col_1_console_pull_source_is_saved_tested_and_never_shows_its_secret);
