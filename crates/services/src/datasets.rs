@@ -964,13 +964,31 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
         if let Some(old) = p.previous.as_ref().and_then(|d| d.previous_table.clone()) {
             let _ = app.data.drop_table(&old).await;
         }
-        if let Err(e) = crate::governance::after_load(app, &p.entry.id).await {
-            tracing::warn!(resource = %p.entry.id, error = %e, "cross-check after load failed");
-        }
+        schedule_cross_check(app, &p.entry.id, &load.id).await;
     } else {
         let _ = app.data.drop_table(&load.table_name).await;
     }
     Ok(app.data.get_load(&load.id).await?.unwrap_or(load))
+}
+
+/// GOV-2: queues the cross-check of what involves the resource, once base
+/// databases exist; it runs as a job so a load (or a pushed batch) is answered
+/// without waiting for a comparison over millions of subjects.
+async fn schedule_cross_check(app: &App, resource_id: &str, marker: &str) {
+    let built = app
+        .data
+        .list_base_attributes(None)
+        .await
+        .map(|a| !a.is_empty())
+        .unwrap_or(false);
+    if !built {
+        return;
+    }
+    let kind = crate::jobs::CROSS_CHECK;
+    let key = format!("{kind}:{resource_id}:{marker}");
+    if let Err(e) = app.store.schedule_job(kind, &key, Utc::now()).await {
+        tracing::warn!(resource = %resource_id, error = %e, "cross-check not queued");
+    }
 }
 
 /// COL-2: puts the previous version back, if it is still kept.
@@ -1041,9 +1059,8 @@ pub async fn rollback(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<Dat
     if let Some(t) = &current.current_table {
         let _ = app.data.drop_table(t).await;
     }
-    if let Err(e) = crate::governance::after_load(app, &entry.id).await {
-        tracing::warn!(resource = %entry.id, error = %e, "cross-check after rollback failed");
-    }
+    let marker = format!("rollback-{}", dataset.version);
+    schedule_cross_check(app, &entry.id, &marker).await;
     Ok(dataset)
 }
 

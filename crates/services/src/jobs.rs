@@ -12,6 +12,9 @@ use crate::error::ServiceResult;
 pub const PURGE_SESSIONS: &str = "sessions.purge_expired";
 pub const VERIFY_AUDIT: &str = "audit.verify";
 pub const FLAG_CATALOG_OVERDUE: &str = "catalog.flag_overdue";
+/// GOV-2: the cross-check after a load, off the load's request path
+/// (unique key `governance.cross_check:<resource id>:<load id>`).
+pub const CROSS_CHECK: &str = "governance.cross_check";
 /// COL-1: scheduled pulls of departments' systems.
 pub const PULL_SOURCES: &str = "dataset.pull_due";
 
@@ -82,6 +85,11 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                     + crate::governance::flag_overdue(app, now).await?;
                 if flagged > 0 {
                     tracing::info!(flagged, "catalog deadlines passed");
+                }
+            }
+            CROSS_CHECK => {
+                if let Some(resource) = job.unique_key.split(':').nth(1) {
+                    crate::governance::after_load(app, resource).await?;
                 }
             }
             PULL_SOURCES => {

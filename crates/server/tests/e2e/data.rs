@@ -789,3 +789,69 @@ async fn col_2_interrupted_load_is_swept_and_the_current_version_stays(srv: Arc<
     assert_eq!(rows["rows"].as_array().map(Vec::len), Some(2));
 }
 both_backends!(col_2_interrupted_load_is_swept_and_the_current_version_stays);
+
+/// GOV-2: after the base is built, each new load queues a cross-check job; when
+/// the source corrects its data, the job closes the discrepancy as agreed.
+async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let ids: Vec<String> = (0..2).map(|i| person(i * 55, 81)).collect();
+    upload(
+        &psb,
+        &resources["household"].code,
+        "",
+        household_csv(&ids, &["已婚", "已婚"]),
+    )
+    .await
+    .expect_status(201);
+    let marriage = |status: &str| {
+        format!(
+            "公民身份号码,姓名,婚姻状况\n{},居民0,已婚\n{},居民1,{status}\n",
+            ids[0], ids[1]
+        )
+        .into_bytes()
+    };
+    upload(&civil, &resources["marriage"].code, "", marriage("离婚"))
+        .await
+        .expect_status(201);
+    let built = admin
+        .post("/api/v1/bases/population/build", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(built["discrepancies_found"], 1);
+
+    // 民政局 finds 公安局 right after all and corrects its record.
+    upload(&civil, &resources["marriage"].code, "", marriage("已婚"))
+        .await
+        .expect_status(201);
+    let still = civil
+        .get("/api/v1/discrepancies?status=open")
+        .await
+        .expect_status(200);
+    assert_eq!(
+        still["total"], 1,
+        "the load does not wait for the comparison"
+    );
+    let mut ran = 0;
+    while let Some(job) = srv.app.store.claim_job("test", Utc::now()).await.unwrap() {
+        let error = gongshu_services::jobs::run_job(&srv.app, &job).await;
+        srv.app
+            .store
+            .finish_job(job.id, error.as_deref(), Utc::now())
+            .await
+            .unwrap();
+        if job.kind == gongshu_services::jobs::CROSS_CHECK {
+            ran += 1;
+        }
+    }
+    assert_eq!(ran, 1, "one cross-check per load");
+    let agreed = civil
+        .get("/api/v1/discrepancies?status=agreed")
+        .await
+        .expect_status(200);
+    assert_eq!(agreed["total"], 1, "{agreed}");
+}
+both_backends!(gov_2_correcting_load_closes_the_discrepancy_through_the_job);
