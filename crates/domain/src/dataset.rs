@@ -302,6 +302,19 @@ pub struct CellError {
     pub message_en: String,
 }
 
+impl CellError {
+    /// COL-3: a row whose key an earlier row of the same load already holds.
+    pub fn duplicate_key(schema: &TableSchema) -> Self {
+        let keys = schema.key_columns().join(", ");
+        Self {
+            column: keys.clone(),
+            code: "dataset.duplicate_key".into(),
+            message_zh: format!("主键（{keys}）与本批较早的一行重复"),
+            message_en: format!("the key ({keys}) repeats an earlier row of this load"),
+        }
+    }
+}
+
 /// COL-3: checks delivered rows against a schema and types their values.
 #[derive(Debug, Clone)]
 pub struct RowValidator {
@@ -806,6 +819,24 @@ pub fn refresh_due(
     }
 }
 
+/// COL-1: when a scheduled pull of a resource with this frequency is next due
+/// after one at `from` (real-time data: hourly; `Other`: only on demand).
+pub fn next_pull_after(
+    frequency: UpdateFrequency,
+    from: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    match frequency {
+        UpdateFrequency::RealTime => Some(from + chrono::Duration::hours(1)),
+        UpdateFrequency::Daily => Some(from + chrono::Duration::days(1)),
+        UpdateFrequency::Weekly => Some(from + chrono::Duration::days(7)),
+        UpdateFrequency::Monthly => from.checked_add_months(Months::new(1)),
+        UpdateFrequency::Quarterly => from.checked_add_months(Months::new(3)),
+        UpdateFrequency::HalfYearly => from.checked_add_months(Months::new(6)),
+        UpdateFrequency::Yearly => from.checked_add_months(Months::new(12)),
+        UpdateFrequency::Other => None,
+    }
+}
+
 /// GOV-1 timeliness of a load: 1 when it came by the time the previous load's
 /// refresh was due, falling by a twentieth for each working day late.
 pub fn timeliness_score(overdue_workdays: i64) -> f64 {
@@ -1018,6 +1049,23 @@ mod tests {
             refresh_due(UpdateFrequency::Other, d(11, 20), 5, &cal).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn col_1_scheduled_pulls_follow_the_update_frequency() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-31T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let next = |f| next_pull_after(f, t).map(|n| n.to_rfc3339());
+        assert_eq!(
+            next(UpdateFrequency::RealTime).unwrap(),
+            "2026-01-31T09:00:00+00:00"
+        );
+        assert_eq!(
+            next(UpdateFrequency::Monthly).unwrap(),
+            "2026-02-28T08:00:00+00:00"
+        );
+        assert_eq!(next(UpdateFrequency::Other), None);
     }
 
     #[test]

@@ -372,7 +372,6 @@ impl RecordSink for FileSink {
 struct Written {
     accepted: u64,
     duplicates: u64,
-    rejected_kept: u64,
 }
 
 /// Writes batches into the new table; duplicates of a key within the load become
@@ -394,7 +393,6 @@ async fn write_batch(
         written.accepted += stored.len() as u64;
         if upsert && stored.len() < staged.accepted.len() {
             let stored: std::collections::HashSet<i64> = stored.into_iter().collect();
-            let keys = schema.key_columns().join(", ");
             for ((row, _), raw) in staged.accepted.iter().zip(staged.accepted_raw) {
                 if !stored.contains(row) {
                     written.duplicates += 1;
@@ -402,14 +400,7 @@ async fn write_batch(
                         load_id: load_id.to_string(),
                         row_number: *row,
                         raw,
-                        errors: vec![CellError {
-                            column: keys.clone(),
-                            code: "dataset.duplicate_key".into(),
-                            message_zh: format!("主键（{keys}）与本批较早的一行重复"),
-                            message_en: format!(
-                                "the key ({keys}) repeats an earlier row of this load"
-                            ),
-                        }],
+                        errors: vec![CellError::duplicate_key(schema)],
                     });
                 }
             }
@@ -417,7 +408,6 @@ async fn write_batch(
     }
     if !rejected.is_empty() {
         rejected.sort_by_key(|r| r.row_number);
-        written.rejected_kept += rejected.len() as u64;
         plane.insert_rejects(&rejected).await?;
     }
     Ok(())
@@ -558,24 +548,17 @@ async fn complete_table(app: &App, p: &Prepared, written: &mut Written) -> Resul
     if removed.is_empty() {
         return Ok(());
     }
-    let keys = p.schema.key_columns().join(", ");
     let rejected: Vec<RejectedRow> = removed
         .into_iter()
         .map(|r| RejectedRow {
             load_id: p.load.id.clone(),
             row_number: r.row,
             raw: r.values.iter().map(Value::to_text).collect(),
-            errors: vec![CellError {
-                column: keys.clone(),
-                code: "dataset.duplicate_key".into(),
-                message_zh: format!("主键（{keys}）与本批较早的一行重复"),
-                message_en: format!("the key ({keys}) repeats an earlier row of this load"),
-            }],
+            errors: vec![CellError::duplicate_key(&p.schema)],
         })
         .collect();
     written.duplicates += rejected.len() as u64;
     written.accepted -= rejected.len() as u64;
-    written.rejected_kept += rejected.len() as u64;
     app.data.insert_rejects(&rejected).await
 }
 
@@ -1713,7 +1696,6 @@ pub(crate) async fn load_pull(
 ) -> ServiceResult<DatasetLoad> {
     let mut opts = LoadOptions::new(Channel::Pull, InputFormat::Json);
     opts.file_name = Some(description);
-    opts.format = InputFormat::Json;
     let p = match prepare(app, ctx, resource, &opts).await? {
         Ok(p) => p,
         Err(done) => return Ok(done),

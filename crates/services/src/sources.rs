@@ -3,7 +3,7 @@
 //! endpoint); its password or token is sealed with SM4-GCM under the deployment's
 //! key, bound to the resource. The platform pulls on the resource's update
 //! frequency, or on demand, through the same loading pipeline as uploads.
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Utc};
 use gongshu_connectors::{PullLimits, PullSource, SealedSecret};
 use gongshu_domain::catalog::UpdateFrequency;
 use gongshu_domain::permissions::Permission;
@@ -49,20 +49,6 @@ fn parse_source(value: &serde_json::Value) -> ServiceResult<PullSource> {
     })?;
     source.validate().map_err(connector_error)?;
     Ok(source)
-}
-
-/// When the next scheduled pull is due after one at `from`.
-pub fn next_pull(frequency: UpdateFrequency, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    match frequency {
-        UpdateFrequency::RealTime => Some(from + chrono::Duration::hours(1)),
-        UpdateFrequency::Daily => Some(from + chrono::Duration::days(1)),
-        UpdateFrequency::Weekly => Some(from + chrono::Duration::days(7)),
-        UpdateFrequency::Monthly => from.checked_add_months(Months::new(1)),
-        UpdateFrequency::Quarterly => from.checked_add_months(Months::new(3)),
-        UpdateFrequency::HalfYearly => from.checked_add_months(Months::new(6)),
-        UpdateFrequency::Yearly => from.checked_add_months(Months::new(12)),
-        UpdateFrequency::Other => None,
-    }
 }
 
 async fn entry_and_org(
@@ -182,7 +168,7 @@ pub async fn pull_now(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<Dat
     source.last_status = Some(load.status.clone());
     source.last_error = load.error.clone();
     source.next_pull_at = if source.scheduled {
-        next_pull(frequency, now)
+        gongshu_domain::dataset::next_pull_after(frequency, now)
     } else {
         None
     };

@@ -110,7 +110,7 @@ fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
         FieldType::DateTime => "TEXT",
     }
 }
-/// COL-2: appends a batch of dataset rows (multi-row INSERTs in one transaction).
+/// COL-2: appends a batch of dataset rows: multi-row INSERTs in one transaction.
 async fn bulk_append(
     pool: &sqlx::SqlitePool,
     table: &str,
@@ -119,7 +119,22 @@ async fn bulk_append(
     load: i64,
     rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
 ) -> gongshu_store::StoreResult<()> {
-    insert_values(pool, table, names, schema, load, rows).await
+    let per_row = schema.columns.len() + 2;
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
+        let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(format!(
+            "INSERT INTO {table} ({}, \"_load\", \"_row\") ",
+            names.join(", ")
+        ));
+        qb.push_values(chunk, |mut b, (row, values)| {
+            for (c, v) in schema.columns.iter().zip(values) {
+                bind_value(&mut b, c.field_type, v);
+            }
+            b.push_bind(load).push_bind(*row);
+        });
+        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 /// SQLite keeps dates as ISO text.

@@ -417,32 +417,6 @@ fn bind_value<'q>(
     };
 }
 
-/// Appends rows with multi-row INSERTs in one transaction (the portable bulk path).
-#[allow(dead_code)]
-async fn insert_values(
-    pool: &DbPool,
-    table: &str,
-    names: &[String],
-    schema: &TableSchema,
-    load: i64,
-    rows: &[(i64, Vec<Value>)],
-) -> StoreResult<()> {
-    let per_row = schema.columns.len() + 2;
-    let mut tx = pool.begin().await.map_err(db_err)?;
-    for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
-        let mut qb: QueryBuilder<Db> =
-            QueryBuilder::new(format!("INSERT INTO {table} ({}, \"_load\", \"_row\") ", names.join(", ")));
-        qb.push_values(chunk, |mut b, (row, values)| {
-            for (c, v) in schema.columns.iter().zip(values) {
-                bind_value(&mut b, c.field_type, v);
-            }
-            b.push_bind(load).push_bind(*row);
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
-    }
-    tx.commit().await.map_err(db_err)
-}
-
 fn value_from(r: &DbRow, i: usize, field_type: FieldType) -> Result<Value, sqlx::Error> {
     Ok(match field_type {
         FieldType::String | FieldType::Binary => r.try_get::<Option<String>, _>(i)?.map(Value::Text),

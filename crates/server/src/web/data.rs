@@ -175,7 +175,7 @@ fn dim_headers(lang: Lang) -> Vec<String> {
         .collect()
 }
 
-fn message(lang: Lang, e: &ServiceError) -> String {
+pub(super) fn message(lang: Lang, e: &ServiceError) -> String {
     if lang == Lang::En {
         e.message_en.clone()
     } else {

@@ -9,7 +9,8 @@ use gongshu_store::DatasetSource;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::render::{csrf_rejected, render_page, urlencode, Lang, WebUser};
+use super::data::message;
+use super::render::{csrf_rejected, render_page, urlencode, WebUser};
 use crate::error::status_of;
 use crate::extract::WebForm;
 use crate::state::AppState;
@@ -127,14 +128,6 @@ impl SourceForm {
 pub struct SourceQuery {
     #[serde(default)]
     done: Option<String>,
-}
-
-fn message(lang: Lang, e: &ServiceError) -> String {
-    if lang == Lang::En {
-        e.message_en.clone()
-    } else {
-        e.message.clone()
-    }
 }
 
 async fn render(
