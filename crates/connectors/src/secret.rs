@@ -108,6 +108,12 @@ impl SecretKey {
         Self(bytes)
     }
 
+    /// The key's bytes, for callers that key another primitive with it (the egress
+    /// gate's SM3 pseudonyms).
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
     /// Reads the key from a file of 32 hex characters (surrounding whitespace
     /// allowed). If the file does not exist, a new key is generated and
     /// written there (mode 0600 on unix, parent folders created). A file that

@@ -274,17 +274,19 @@ pub struct FieldError {
     pub message_en: String,
 }
 
-fn err(
-    field: impl Into<String>,
-    code: &'static str,
-    zh: impl Into<String>,
-    en: impl Into<String>,
-) -> FieldError {
-    FieldError {
-        field: field.into(),
-        code,
-        message_zh: zh.into(),
-        message_en: en.into(),
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message_zh: zh.into(),
+            message_en: en.into(),
+        }
     }
 }
 
@@ -307,7 +309,7 @@ fn valid_code_name(s: &str) -> bool {
 pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
     let mut out = Vec::new();
     if e.classified {
-        out.push(err(
+        out.push(FieldError::new(
             "classified",
             "catalog.classified_refused",
             "涉密数据不得编入公共数据资源目录（XJ 12），请按保密规定另行管理",
@@ -316,14 +318,14 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
     }
     let name_len = e.name.trim().chars().count();
     if name_len == 0 {
-        out.push(err(
+        out.push(FieldError::new(
             "name",
             "catalog.name_required",
             "请填写资源名称",
             "the resource name is required",
         ));
     } else if name_len > NAME_MAX {
-        out.push(err(
+        out.push(FieldError::new(
             "name",
             "catalog.name_too_long",
             format!("资源名称不能超过 {NAME_MAX} 个字"),
@@ -331,14 +333,14 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
         ));
     }
     if blank(&e.summary) {
-        out.push(err(
+        out.push(FieldError::new(
             "summary",
             "catalog.summary_required",
             "请填写资源摘要",
             "the summary is required",
         ));
     } else if e.summary.chars().count() > SUMMARY_MAX {
-        out.push(err(
+        out.push(FieldError::new(
             "summary",
             "catalog.summary_too_long",
             format!("资源摘要不能超过 {SUMMARY_MAX} 个字"),
@@ -346,7 +348,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
         ));
     }
     if blank(&e.source_org_id) {
-        out.push(err(
+        out.push(FieldError::new(
             "source_org_id",
             "catalog.source_required",
             "请选择数源部门",
@@ -357,7 +359,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
     match e.share_type {
         ShareType::Conditional => {
             if blank(&e.legal_basis) {
-                out.push(err(
+                out.push(FieldError::new(
                     "legal_basis",
                     "catalog.legal_basis_required",
                     "有条件共享的资源必须写明法律、法规或政策依据（JY 21）",
@@ -365,7 +367,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
                 ));
             }
             if blank(&e.share_conditions) {
-                out.push(err(
+                out.push(FieldError::new(
                     "share_conditions",
                     "catalog.share_conditions_required",
                     "有条件共享的资源必须写明共享条件（JY 21）",
@@ -375,7 +377,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
         }
         ShareType::NotShared => {
             if blank(&e.legal_basis) {
-                out.push(err(
+                out.push(FieldError::new(
                     "legal_basis",
                     "catalog.legal_basis_required",
                     "不予共享的资源必须写明法律、法规或政策依据（JY 21）",
@@ -383,7 +385,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
                 ));
             }
             if e.open_type != OpenType::NotOpen {
-                out.push(err(
+                out.push(FieldError::new(
                     "open_type",
                     "catalog.not_shared_not_open",
                     "不予共享的资源不能向社会开放",
@@ -394,7 +396,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
         ShareType::Unconditional => {}
     }
     if e.share_type != ShareType::NotShared && e.share_modes.is_empty() {
-        out.push(err(
+        out.push(FieldError::new(
             "share_modes",
             "catalog.share_modes_required",
             "请选择至少一种共享方式",
@@ -402,14 +404,14 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
         ));
     }
     match e.open_type {
-        OpenType::Conditional if blank(&e.open_conditions) => out.push(err(
+        OpenType::Conditional if blank(&e.open_conditions) => out.push(FieldError::new(
             "open_conditions",
             "catalog.open_conditions_required",
             "有条件开放的资源必须写明开放条件",
             "a conditionally open resource must state its open conditions",
         )),
         OpenType::NotOpen if e.share_type != ShareType::NotShared && blank(&e.open_basis) => out
-            .push(err(
+            .push(FieldError::new(
                 "open_basis",
                 "catalog.open_basis_required",
                 "不予开放的资源必须写明不予开放的依据",
@@ -418,13 +420,13 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
         _ => {}
     }
     match (e.grade, e.sensitivity) {
-        (Grade::General, None) => out.push(err(
+        (Grade::General, None) => out.push(FieldError::new(
             "sensitivity",
             "catalog.sensitivity_required",
             "一般数据须标明敏感级别（一级至四级）",
             "general data needs a sensitivity level (L1–L4)",
         )),
-        (Grade::Core | Grade::Important, Some(_)) => out.push(err(
+        (Grade::Core | Grade::Important, Some(_)) => out.push(FieldError::new(
             "sensitivity",
             "catalog.sensitivity_only_general",
             "敏感级别只适用于一般数据",
@@ -433,7 +435,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
         _ => {}
     }
     if e.co_builder_org_ids.iter().any(|c| c == &e.source_org_id) {
-        out.push(err(
+        out.push(FieldError::new(
             "co_builder_org_ids",
             "catalog.co_builder_is_source",
             "共建部门不能与数源部门相同",
@@ -445,7 +447,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
 
 fn check_items(items: &[DataItem], out: &mut Vec<FieldError>) {
     if items.is_empty() {
-        out.push(err(
+        out.push(FieldError::new(
             "items",
             "catalog.items_required",
             "请至少登记一个信息项",
@@ -458,14 +460,14 @@ fn check_items(items: &[DataItem], out: &mut Vec<FieldError>) {
         let at = |f: &str| format!("items[{i}].{f}");
         let n = i + 1;
         if blank(&item.name) {
-            out.push(err(
+            out.push(FieldError::new(
                 at("name"),
                 "catalog.item_name_required",
                 format!("第 {n} 个信息项缺少名称"),
                 format!("data item {n} has no name"),
             ));
         } else if !names.insert(normalise_item_name(&item.name)) {
-            out.push(err(
+            out.push(FieldError::new(
                 at("name"),
                 "catalog.item_name_duplicate",
                 format!("信息项“{}”重复登记", item.name.trim()),
@@ -473,14 +475,14 @@ fn check_items(items: &[DataItem], out: &mut Vec<FieldError>) {
             ));
         }
         if !valid_code_name(&item.code_name) {
-            out.push(err(
+            out.push(FieldError::new(
                 at("code_name"),
                 "catalog.item_code_name_invalid",
                 format!("第 {n} 个信息项的英文名须以字母开头，只含字母、数字和下划线，最长 64 位"),
                 format!("data item {n}: the code name must start with a letter and hold only letters, digits and _, up to 64"),
             ));
         } else if !code_names.insert(item.code_name.to_ascii_lowercase()) {
-            out.push(err(
+            out.push(FieldError::new(
                 at("code_name"),
                 "catalog.item_code_name_duplicate",
                 format!("英文名 {} 重复", item.code_name),
@@ -488,7 +490,7 @@ fn check_items(items: &[DataItem], out: &mut Vec<FieldError>) {
             ));
         }
         if item.length == Some(0) {
-            out.push(err(
+            out.push(FieldError::new(
                 at("length"),
                 "catalog.item_length_invalid",
                 "长度必须大于 0",
@@ -504,7 +506,7 @@ fn check_constraints(item: &DataItem, n: usize, at: &str, out: &mut Vec<FieldErr
     let c = &item.constraints;
     if let Some(pattern) = &c.pattern {
         if crate::dataset::compile_pattern(pattern).is_err() {
-            out.push(err(
+            out.push(FieldError::new(
                 format!("{at}.pattern"),
                 "catalog.item_pattern_invalid",
                 format!("第 {n} 个信息项的格式规则（正则表达式）无法解析"),
@@ -514,7 +516,7 @@ fn check_constraints(item: &DataItem, n: usize, at: &str, out: &mut Vec<FieldErr
     }
     let numeric = matches!(item.field_type, FieldType::Integer | FieldType::Number);
     if (c.minimum.is_some() || c.maximum.is_some()) && !numeric {
-        out.push(err(
+        out.push(FieldError::new(
             format!("{at}.minimum"),
             "catalog.item_range_not_numeric",
             format!("第 {n} 个信息项不是数值型，不能设取值范围"),
@@ -523,7 +525,7 @@ fn check_constraints(item: &DataItem, n: usize, at: &str, out: &mut Vec<FieldErr
     }
     if let (Some(lo), Some(hi)) = (c.minimum, c.maximum) {
         if lo > hi {
-            out.push(err(
+            out.push(FieldError::new(
                 format!("{at}.maximum"),
                 "catalog.item_range_inverted",
                 format!("第 {n} 个信息项的最小值大于最大值"),

@@ -6,5 +6,7 @@ pub mod credentials;
 pub mod dataset;
 pub mod deadlines;
 pub mod ids;
+pub mod masking;
 pub mod org;
 pub mod permissions;
+pub mod sharing;

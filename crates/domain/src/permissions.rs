@@ -41,6 +41,13 @@ labelled_enum! {
         DataLoad => "data.load", "归集数据", "Deliver and load data";
         DataQuality => "data.quality", "查看数据质量", "Read data quality";
         DataGovern => "data.govern", "数据治理（基础库、多源校核）", "Govern data (base databases, cross-checks)";
+        ShareRequest => "share.request", "申请共享数据", "Request shared data";
+        ShareCheck => "share.check", "共享申请符合性审查", "Check share requests for conformity";
+        ShareDecide => "share.decide", "答复共享申请（数源部门）", "Answer share requests as the source";
+        ShareCoordinate => "share.coordinate", "协调共享异议与协商备案", "Coordinate share disputes and filings";
+        GrantManage => "grant.manage", "暂停、恢复、撤销共享授权", "Suspend, resume and revoke grants";
+        AccessRead => "access.read", "查看共享调用记录", "Read sharing access records";
+        DataConsume => "data.consume", "调用共享数据", "Consume shared data";
     }
 }
 
@@ -102,6 +109,8 @@ impl Role {
                 gr!(P::CatalogRead, Global),
                 gr!(P::DataQuality, Global),
                 gr!(P::DataGovern, Global),
+                gr!(P::ShareCheck, Global),
+                gr!(P::AccessRead, Global),
             ],
             Role::AuthorityAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -117,6 +126,9 @@ impl Role {
                 gr!(P::CatalogRegister, OwnOrg),
                 gr!(P::DataQuality, Global),
                 gr!(P::DataGovern, Global),
+                gr!(P::ShareCoordinate, Global),
+                gr!(P::GrantManage, Global),
+                gr!(P::AccessRead, Global),
             ],
             Role::OrgAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -131,6 +143,11 @@ impl Role {
                 gr!(P::CatalogOffline, OwnOrg),
                 gr!(P::DataLoad, OwnOrg),
                 gr!(P::DataQuality, OwnOrg),
+                gr!(P::ShareRequest, OwnOrg),
+                gr!(P::ShareDecide, OwnOrg),
+                gr!(P::GrantManage, OwnOrg),
+                gr!(P::AccessRead, OwnOrg),
+                gr!(P::DataConsume, OwnOrg),
             ],
             Role::Auditor => &[
                 gr!(P::OrgRead, Global),
@@ -139,6 +156,7 @@ impl Role {
                 gr!(P::AuditVerify, Global),
                 gr!(P::CatalogRead, Global),
                 gr!(P::DataQuality, Global),
+                gr!(P::AccessRead, Global),
             ],
             Role::SecurityOfficer => &[
                 gr!(P::OrgRead, Global),
@@ -158,6 +176,11 @@ impl Role {
                 gr!(P::CatalogRegister, OwnOrg),
                 gr!(P::DataLoad, OwnOrg),
                 gr!(P::DataQuality, OwnOrg),
+                gr!(P::ShareRequest, OwnOrg),
+                gr!(P::ShareDecide, OwnOrg),
+                gr!(P::GrantManage, OwnOrg),
+                gr!(P::AccessRead, OwnOrg),
+                gr!(P::DataConsume, OwnOrg),
             ],
             Role::CatalogReviewer => &[
                 gr!(P::OrgRead, Global),

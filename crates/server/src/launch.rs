@@ -75,6 +75,11 @@ pub async fn open_app(config: &Config) -> anyhow::Result<Arc<App>> {
         gongshu_services::SecretKey::load_or_create(&key_file)
             .map_err(|e| anyhow::anyhow!("{} / {}", e.message_zh(), e.message_en()))?,
     );
+    let mask_file = config.data_dir.join("keys").join("pseudonyms.key");
+    app.mask_key = Arc::new(
+        gongshu_services::SecretKey::load_or_create(&mask_file)
+            .map_err(|e| anyhow::anyhow!("{} / {}", e.message_zh(), e.message_en()))?,
+    );
     Ok(Arc::new(app))
 }
 

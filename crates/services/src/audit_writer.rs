@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gongshu_domain::audit::{AuditDraft, AuditRecord};
-use gongshu_store::Store;
+use gongshu_store::{Change, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{ErrorKind, ServiceError};
@@ -17,6 +17,8 @@ type Reply = oneshot::Sender<Result<AuditRecord, ServiceError>>;
 /// One caller waiting for its record.
 struct Pending {
     draft: AuditDraft,
+    /// Rows committed with the record (GOV-5: an access record with its anchor).
+    changes: Vec<Change>,
     reply: Reply,
 }
 
@@ -73,9 +75,22 @@ impl AuditWriter {
     /// transaction holding it is durable. An error means the caller must not
     /// proceed (fail closed): the record is not acknowledged.
     pub async fn append(&self, draft: AuditDraft) -> Result<AuditRecord, ServiceError> {
+        self.append_with(draft, Vec::new()).await
+    }
+
+    /// Like [`append`](Self::append), committing `changes` in the same transaction.
+    pub async fn append_with(
+        &self,
+        draft: AuditDraft,
+        changes: Vec<Change>,
+    ) -> Result<AuditRecord, ServiceError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Pending { draft, reply })
+            .send(Pending {
+                draft,
+                changes,
+                reply,
+            })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -110,10 +125,16 @@ async fn run(
 ) {
     let mut batch: Vec<Pending> = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut batch, max_batch).await > 0 {
-        let (drafts, replies): (Vec<AuditDraft>, Vec<Reply>) =
-            batch.drain(..).map(|p| (p.draft, p.reply)).unzip();
+        let mut changes = Vec::new();
+        let mut drafts = Vec::with_capacity(batch.len());
+        let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+        for p in batch.drain(..) {
+            changes.extend(p.changes);
+            drafts.push(p.draft);
+            replies.push(p.reply);
+        }
         let n = drafts.len();
-        match store.commit(Vec::new(), drafts).await {
+        match store.commit(changes, drafts).await {
             Ok(records) => {
                 // The store returns one record per draft, in order; a caller left
                 // without a record sees its reply dropped, which is an error.

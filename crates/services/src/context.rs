@@ -24,6 +24,12 @@ pub struct App {
     /// COL-1: seals the credentials of pull connectors (SM4-GCM). A fresh key
     /// unless the deployment loads its key file (launch does).
     pub source_key: Arc<gongshu_connectors::SecretKey>,
+    /// SHR-8: keys the egress gate's linkable SM3 pseudonyms; launch loads it from
+    /// the data dir so pseudonyms stay stable across restarts and nodes.
+    pub mask_key: Arc<gongshu_connectors::SecretKey>,
+    /// GOV-5: group commit of access records with their audit anchors, started on
+    /// first use (it needs the runtime).
+    pub(crate) access_writer: std::sync::OnceLock<crate::audit_writer::AuditWriter>,
 }
 
 impl App {
@@ -31,6 +37,8 @@ impl App {
         Self {
             data: store.data_plane(),
             source_key: Arc::new(gongshu_connectors::SecretKey::generate()),
+            mask_key: Arc::new(gongshu_connectors::SecretKey::generate()),
+            access_writer: std::sync::OnceLock::new(),
             store,
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),

@@ -1314,7 +1314,7 @@ pub async fn preview(
             &table,
             &view.dataset.schema,
             &RowQuery {
-                column_equals: None,
+                conditions: Vec::new(),
                 after,
                 limit: limit.clamp(1, 1000),
             },
@@ -1576,7 +1576,7 @@ pub async fn export(
                 &table,
                 &dataset.schema,
                 &RowQuery {
-                    column_equals: None,
+                    conditions: Vec::new(),
                     after,
                     limit: EXPORT_PAGE,
                 },

@@ -27,15 +27,6 @@ pub struct NewDemand {
     pub items: String,
 }
 
-fn problem(field: &str, code: &'static str, zh: &str, en: &str) -> FieldError {
-    FieldError {
-        field: field.into(),
-        code,
-        message_zh: zh.into(),
-        message_en: en.into(),
-    }
-}
-
 /// SHR-7: the caller's department raises a demand with a source department.
 pub async fn create(app: &App, ctx: &Ctx, input: NewDemand) -> ServiceResult<DataDemand> {
     let requester = ctx.principal.org_id.clone().unwrap_or_default();
@@ -46,7 +37,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewDemand) -> ServiceResult<Dat
     let purpose = input.purpose.trim().to_string();
     let items = input.items.trim().to_string();
     if title.is_empty() {
-        problems.push(problem(
+        problems.push(FieldError::new(
             "title",
             "demand.title_required",
             "请写明需要什么数据",
@@ -54,7 +45,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewDemand) -> ServiceResult<Dat
         ));
     }
     if purpose.is_empty() {
-        problems.push(problem(
+        problems.push(FieldError::new(
             "purpose",
             "demand.purpose_required",
             "请写明用于哪项职责或业务",
@@ -62,7 +53,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewDemand) -> ServiceResult<Dat
         ));
     }
     if items.is_empty() {
-        problems.push(problem(
+        problems.push(FieldError::new(
             "items",
             "demand.items_required",
             "请列出所需的信息项（最少够用）",
@@ -70,14 +61,14 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewDemand) -> ServiceResult<Dat
         ));
     }
     match app.store.get_org(&input.source_org_id).await? {
-        Some(o) if o.id == requester => problems.push(problem(
+        Some(o) if o.id == requester => problems.push(FieldError::new(
             "source_org_id",
             "demand.source_is_self",
             "不能向本部门提出需求",
             "a department cannot ask itself",
         )),
         Some(o) if OrgKind::parse(&o.kind).is_some_and(|k| k.is_data_source()) && !o.disabled => {}
-        _ => problems.push(problem(
+        _ => problems.push(FieldError::new(
             "source_org_id",
             "catalog.org_not_source",
             "请选择一个提供公共数据的部门",

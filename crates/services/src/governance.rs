@@ -461,7 +461,10 @@ pub async fn subject_record(
                     &h.table,
                     &h.dataset.schema,
                     &RowQuery {
-                        column_equals: Some((h.key_column.clone(), normalised.clone())),
+                        conditions: vec![gongshu_store::RowCondition::Equals {
+                            column: h.key_column.clone(),
+                            value: normalised.clone(),
+                        }],
                         after: None,
                         limit: 1,
                     },

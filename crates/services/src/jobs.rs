@@ -82,7 +82,11 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                 // GOV-2 discrepancies run on working-day deadlines like the catalog's.
                 let flagged = crate::catalog::flag_overdue(app, now).await?
                     + crate::demands::flag_overdue(app, now).await?
-                    + crate::governance::flag_overdue(app, now).await?;
+                    + crate::governance::flag_overdue(app, now).await?
+                    // SHR-4 … SHR-7: share requests' steps run on the same calendar.
+                    + crate::sharing::flag_overdue(app, now).await?;
+                // GOV-5: access records past the retention period go; anchors stay.
+                crate::sharing::purge_expired_access(app, now).await?;
                 if flagged > 0 {
                     tracing::info!(flagged, "catalog deadlines passed");
                 }

@@ -12,6 +12,7 @@ pub mod demands;
 pub mod demo;
 pub mod demo_catalog;
 pub mod demo_data;
+pub mod egress;
 pub mod error;
 pub mod governance;
 pub mod identity;
@@ -20,6 +21,7 @@ pub mod jobs;
 pub mod orgs;
 pub mod scenarios;
 pub mod settings;
+pub mod sharing;
 pub mod sources;
 
 pub use context::{App, Ctx};

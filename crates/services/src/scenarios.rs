@@ -20,15 +20,6 @@ pub struct NewScenario {
     pub entries: Vec<String>,
 }
 
-fn problem(field: &str, code: &'static str, zh: String, en: String) -> FieldError {
-    FieldError {
-        field: field.into(),
-        code,
-        message_zh: zh,
-        message_en: en,
-    }
-}
-
 /// CAT-5: the caller's department bundles published resources for one scenario.
 pub async fn create(app: &App, ctx: &Ctx, input: NewScenario) -> ServiceResult<ScenarioBundle> {
     let lead = ctx.principal.org_id.clone().unwrap_or_default();
@@ -38,19 +29,19 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewScenario) -> ServiceResult<S
     let name = input.name.trim().to_string();
     let description = input.description.trim().to_string();
     if name.is_empty() {
-        problems.push(problem(
+        problems.push(FieldError::new(
             "name",
             "scenario.name_required",
-            "请填写场景目录名称".into(),
-            "the name is required".into(),
+            "请填写场景目录名称",
+            "the name is required",
         ));
     }
     if description.is_empty() {
-        problems.push(problem(
+        problems.push(FieldError::new(
             "description",
             "scenario.description_required",
-            "请说明服务的业务场景".into(),
-            "describe the business scenario".into(),
+            "请说明服务的业务场景",
+            "describe the business scenario",
         ));
     }
     let mut entry_ids: Vec<String> = Vec::new();
@@ -67,13 +58,13 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewScenario) -> ServiceResult<S
                     entry_ids.push(e.id);
                 }
             }
-            Some(e) => problems.push(problem(
+            Some(e) => problems.push(FieldError::new(
                 "entries",
                 "scenario.entry_not_published",
                 format!("目录 {} 未发布或已下架，不能纳入场景目录", e.code),
                 format!("entry {} is not published (or is offline)", e.code),
             )),
-            None => problems.push(problem(
+            None => problems.push(FieldError::new(
                 "entries",
                 "scenario.entry_unknown",
                 format!("找不到目录：{reference}"),
@@ -82,11 +73,11 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewScenario) -> ServiceResult<S
         }
     }
     if entry_ids.len() < 2 && problems.iter().all(|p| p.field != "entries") {
-        problems.push(problem(
+        problems.push(FieldError::new(
             "entries",
             "scenario.entries_required",
-            "场景目录至少包含两条已发布目录".into(),
-            "a scenario catalog bundles at least two published entries".into(),
+            "场景目录至少包含两条已发布目录",
+            "a scenario catalog bundles at least two published entries",
         ));
     }
     if !problems.is_empty() {

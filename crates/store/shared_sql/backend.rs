@@ -224,6 +224,10 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         | Change::InsertDiscrepancies(_)
         | Change::UpdateDiscrepancy(_)
         | Change::PutSource(_)) => apply_data_change(tx, c).await?,
+        c @ (Change::PutShareRequest(_)
+        | Change::PutGrant(_)
+        | Change::InsertAccess(_)
+        | Change::InsertUsageReport(_)) => apply_sharing_change(tx, c).await?,
         Change::UpsertDivision(d) => {
             sqlx::query(
                 "INSERT INTO divisions (code, name, name_en, level, parent_code, hosts_node) VALUES ($1, $2, $3, $4, $5, $6)
@@ -1273,6 +1277,38 @@ impl Store for BackendStore {
         }
     }
 
+    async fn get_share_request(&self, id: &str) -> StoreResult<Option<ShareRequest>> {
+        self.sharing_get_request(id).await
+    }
+
+    async fn list_share_requests(&self, f: &ShareRequestFilter) -> StoreResult<Vec<ShareRequest>> {
+        self.sharing_list_requests(f).await
+    }
+
+    async fn get_grant(&self, id: &str) -> StoreResult<Option<ShareGrant>> {
+        self.sharing_get_grant(id).await
+    }
+
+    async fn list_grants(&self, f: &GrantFilter) -> StoreResult<Vec<ShareGrant>> {
+        self.sharing_list_grants(f).await
+    }
+
+    async fn access_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+        self.sharing_served_since(grant_id, since).await
+    }
+
+    async fn list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>> {
+        self.sharing_list_access(f).await
+    }
+
+    async fn purge_access(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.sharing_purge_access(before).await
+    }
+
+    async fn list_usage_reports(&self, grant_id: &str) -> StoreResult<Vec<UsageReport>> {
+        self.sharing_list_usage_reports(grant_id).await
+    }
+
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>> {
         fetch_one_opt(&self.reader, "SELECT * FROM it_projects WHERE id = $1", id, it_project_from).await
     }
@@ -1435,3 +1471,4 @@ impl Store for BackendStore {
 }
 
 include!("data_plane.rs");
+include!("sharing.rs");

@@ -703,9 +703,24 @@ impl DataPlane for BackendDataPlane {
         let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
         let mut qb: QueryBuilder<Db> =
             QueryBuilder::new(format!("SELECT {}, \"_load\", \"_row\" FROM {t} WHERE 1 = 1", names.join(", ")));
-        if let Some((column, value)) = &q.column_equals {
-            let c = ident(column)?;
-            qb.push(format!(" AND {c} = ")).push_bind(value.clone());
+        for condition in &q.conditions {
+            let (column, value, prefix) = match condition {
+                RowCondition::Equals { column, value } => (column, value, false),
+                RowCondition::Prefix { column, prefix } => (column, prefix, true),
+            };
+            let text_column = schema
+                .columns
+                .iter()
+                .find(|c| &c.name == column)
+                .is_some_and(|c| matches!(c.field_type, FieldType::String | FieldType::Binary));
+            // Text columns compare as they are, so their indexes serve; others by their text.
+            let c = if text_column { ident(column)? } else { format!("CAST({} AS TEXT)", ident(column)?) };
+            if prefix {
+                let n = value.chars().count();
+                qb.push(format!(" AND substr({c}, 1, {n}) = ")).push_bind(value.clone());
+            } else {
+                qb.push(format!(" AND {c} = ")).push_bind(value.clone());
+            }
         }
         if let Some((load, row)) = q.after {
             qb.push(" AND (\"_load\" > ")

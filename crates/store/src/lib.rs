@@ -98,6 +98,14 @@ pub enum Change {
     UpdateDiscrepancy(Discrepancy),
     /// COL-1: inserts or replaces a resource's pull connector.
     PutSource(DatasetSource),
+    /// SHR-3 … SHR-7: inserts or replaces a share request.
+    PutShareRequest(ShareRequest),
+    /// SHR-8, SHR-9: inserts or replaces a grant.
+    PutGrant(ShareGrant),
+    /// GOV-5: appends egress-gate access records.
+    InsertAccess(Vec<AccessRecord>),
+    /// SHR-12: appends a consumer's use report.
+    InsertUsageReport(UsageReport),
 }
 
 /// COL-2: the data plane — mounted datasets, their loads, and the typed tables
@@ -251,6 +259,21 @@ pub trait Store: Send + Sync + 'static {
     async fn get_demand(&self, id: &str) -> StoreResult<Option<DataDemand>>;
     /// Newest first; those a department made or must answer when `org_id` is given.
     async fn list_demands(&self, org_id: Option<&str>) -> StoreResult<Vec<DataDemand>>;
+    async fn get_share_request(&self, id: &str) -> StoreResult<Option<ShareRequest>>;
+    /// Newest first.
+    async fn list_share_requests(&self, f: &ShareRequestFilter) -> StoreResult<Vec<ShareRequest>>;
+    async fn get_grant(&self, id: &str) -> StoreResult<Option<ShareGrant>>;
+    /// Newest first.
+    async fn list_grants(&self, f: &GrantFilter) -> StoreResult<Vec<ShareGrant>>;
+    /// GOV-5: calls a grant served since `since` (its quota meter).
+    async fn access_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    /// Newest first.
+    async fn list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>>;
+    /// GOV-5: removes access records older than the retention period; their audit
+    /// anchors stay in the hash chain.
+    async fn purge_access(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Newest first.
+    async fn list_usage_reports(&self, grant_id: &str) -> StoreResult<Vec<UsageReport>>;
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>>;
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>>;
     async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;

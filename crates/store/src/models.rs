@@ -558,11 +558,18 @@ pub struct StoredRow {
 /// Which rows of a dataset table to read, in (load, row) order.
 #[derive(Debug, Clone, Default)]
 pub struct RowQuery {
-    /// Only rows whose column equals the text.
-    pub column_equals: Option<(String, String)>,
+    /// Only rows meeting every condition (SHR-8 row filters and consumers' filters).
+    pub conditions: Vec<RowCondition>,
     /// Keyset paging: rows after this (load, row).
     pub after: Option<(i64, i64)>,
     pub limit: i64,
+}
+
+/// A condition on one column's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowCondition {
+    Equals { column: String, value: String },
+    Prefix { column: String, prefix: String },
 }
 
 /// One side of a cross-source comparison: a table, its subject column, its value column.
@@ -604,4 +611,174 @@ pub struct DatasetSource {
     pub last_error: Option<String>,
     pub updated_by: String,
     pub updated_at: DateTime<Utc>,
+}
+
+/// SHR-3 … SHR-7: one step taken on a share request, kept in its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShareStep {
+    /// A `RequestAction` key, or `submit`.
+    pub action: String,
+    pub actor: String,
+    pub org_id: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The status the request reached.
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+    /// SHR-5: a refusal's legal basis.
+    #[serde(default)]
+    pub legal_basis: String,
+    /// Whether this step was taken after its deadline.
+    #[serde(default)]
+    pub late: bool,
+}
+
+/// SHR-3 … SHR-8: a department's request for another's resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShareRequest {
+    pub id: String,
+    pub requester_org_id: String,
+    pub source_org_id: String,
+    /// The catalog entry asked for.
+    pub resource_id: String,
+    pub resource_code: String,
+    pub resource_name: String,
+    /// The entry's share type when the request was made.
+    pub share_type: String,
+    /// A scenario bundle the request was made under, if any.
+    pub scenario_id: Option<String>,
+    pub purpose: String,
+    pub scenario: String,
+    pub legal_duty: String,
+    /// Item code names, the fewest necessary.
+    pub items: Vec<String>,
+    /// An `AccessMode` key.
+    pub mode: String,
+    /// The consumer system (API token) the grant is for.
+    pub token_id: Option<String>,
+    pub end_date: NaiveDate,
+    pub commitment_version: String,
+    pub commitment_signed_at: DateTime<Utc>,
+    /// Disaster or epidemic response: every step is due the next working day.
+    pub emergency: bool,
+    pub emergency_reason: String,
+    pub status: String,
+    /// When the current step is due (working days, DL-1).
+    pub due: Option<NaiveDate>,
+    /// The deadline kind of the current step.
+    pub due_kind: Option<String>,
+    pub overdue_since: Option<NaiveDate>,
+    pub steps: Vec<ShareStep>,
+    pub grant_id: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which share requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct ShareRequestFilter {
+    /// Requests made by or to this organisation.
+    pub org_id: Option<String>,
+    pub status: Option<String>,
+    /// Only requests still waiting for someone.
+    pub open_only: bool,
+    pub limit: i64,
+}
+
+/// SHR-8, SHR-9: what a consumer may read of a resource, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShareGrant {
+    pub id: String,
+    pub request_id: String,
+    pub consumer_org_id: String,
+    pub token_id: Option<String>,
+    pub source_org_id: String,
+    pub resource_id: String,
+    pub resource_code: String,
+    pub resource_name: String,
+    pub items: Vec<String>,
+    pub purpose: String,
+    pub scenario: String,
+    pub mode: String,
+    #[schema(value_type = Option<Object>)]
+    pub row_filter: Option<gongshu_domain::sharing::RowFilter>,
+    #[schema(value_type = Object)]
+    pub masking: gongshu_domain::masking::MaskPolicy,
+    /// Calls served per day (0: no limit).
+    pub daily_quota: i64,
+    /// Calls per minute on one node (0: no limit).
+    pub rate_per_minute: i64,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// A `GrantStatus` key.
+    pub status: String,
+    pub status_reason: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which grants to list.
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    pub consumer_org_id: Option<String>,
+    pub source_org_id: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+/// GOV-5: one call at the egress gate, served or denied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccessRecord {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// `token:<id>` or `user:<id>`, or `anonymous`.
+    pub actor: String,
+    pub consumer_org_id: Option<String>,
+    pub token_id: Option<String>,
+    pub grant_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub source_org_id: Option<String>,
+    pub purpose: String,
+    /// An `AccessMode` key, or what was attempted.
+    pub mode: String,
+    /// `lookup`, `query`, `download`, `verify`.
+    pub operation: String,
+    pub items: Vec<String>,
+    /// The key or filter asked for, masked as the response was.
+    pub request: String,
+    pub row_count: i64,
+    /// SM3 of the response body (hex); empty for a denied call.
+    pub response_hash: String,
+    /// `served` or `denied`.
+    pub outcome: String,
+    pub denial: Option<String>,
+}
+
+/// Which access records to list.
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    pub source_org_id: Option<String>,
+    pub consumer_org_id: Option<String>,
+    pub grant_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub outcome: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// SHR-12, GOV-5 (XJ 15): how a consumer used data obtained by sharing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UsageReport {
+    pub id: String,
+    pub grant_id: String,
+    pub consumer_org_id: String,
+    pub scenario: String,
+    pub effect: String,
+    /// How and where the data is stored.
+    pub storage: String,
+    /// How and when it was or will be destroyed.
+    pub destruction: String,
+    pub reported_by: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -6,6 +6,7 @@ pub mod catalog_sheet;
 pub mod datasets;
 pub mod health;
 pub mod orgs;
+pub mod sharing;
 pub mod tokens;
 pub mod tools;
 pub mod users;
@@ -129,6 +130,29 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/catalog/{id}/review", post(catalog::review_entry))
         .route("/api/v1/catalog/{id}/offline", post(catalog::take_offline))
         .route("/api/v1/catalog/{id}/history", get(catalog::entry_history))
+        .route(
+            "/api/v1/share/requests",
+            get(sharing::list_requests).post(sharing::submit),
+        )
+        .route("/api/v1/share/requests/{id}", get(sharing::get_request))
+        .route("/api/v1/share/requests/{id}/steps", post(sharing::act))
+        .route("/api/v1/share/grants", get(sharing::list_grants))
+        .route("/api/v1/share/grants/{id}", get(sharing::get_grant))
+        .route(
+            "/api/v1/share/grants/{id}/status",
+            post(sharing::set_grant_status),
+        )
+        .route(
+            "/api/v1/share/grants/{id}/usage-reports",
+            get(sharing::usage_reports).post(sharing::report_usage),
+        )
+        .route("/api/v1/share/access", get(sharing::access_log))
+        .route("/api/v1/services/{resource}/records", get(sharing::records))
+        .route(
+            "/api/v1/services/{resource}/records/{key}",
+            get(sharing::lookup),
+        )
+        .route("/api/v1/services/{resource}/verify", post(sharing::verify))
         .route("/api/v1/datasets", get(datasets::list))
         .route("/api/v1/datasets/{resource}", get(datasets::get))
         .route(

@@ -14,4 +14,5 @@ mod data_pages;
 mod input;
 mod jobs;
 mod orgs;
+mod sharing;
 mod tokens;
