@@ -607,11 +607,11 @@ pub async fn load_file(
     let want_checksum = opts.checksum.is_none();
     let progress = opts.progress.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        let checksum = if want_checksum {
-            sm3_file(&path).ok()
-        } else {
-            None
-        };
+        // The checksum reads the file a second time on its own thread, beside the decoder.
+        let hashing = want_checksum.then(|| {
+            let path = path.clone();
+            std::thread::spawn(move || sm3_file(&path).ok())
+        });
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let mut sink = FileSink {
             checker,
@@ -623,6 +623,7 @@ pub async fn load_file(
         if last.len() > 0 {
             let _ = sink.tx.blocking_send(last);
         }
+        let checksum = hashing.and_then(|h| h.join().ok().flatten());
         (result, sink.checker, checksum, bytes)
     });
     let mut written = Written::default();
