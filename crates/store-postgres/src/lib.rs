@@ -10,6 +10,7 @@ const BACKEND: &str = "postgres";
 // The head row lock orders appends from every node into one chain.
 const LOCK_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 const LOCK_AUDIT_INDEX_MARK: &str = "SELECT upto_seq FROM audit_index_mark WHERE id = 1 FOR UPDATE";
+const BEGIN_WRITE: &str = "BEGIN";
 
 /// The PostgreSQL store.
 pub struct PgStore {

@@ -13,6 +13,9 @@ const BACKEND: &str = "sqlite";
 // The single writer connection already serialises writers; reading the head is enough.
 const LOCK_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 const LOCK_AUDIT_INDEX_MARK: &str = "SELECT upto_seq FROM audit_index_mark WHERE id = 1";
+/// Writer transactions take the write lock at BEGIN: a deferred one that reads first fails at once with
+/// SQLITE_BUSY when another process (the CLI beside a running server) committed in between.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Settings of the one writer connection (GOV-5 throughput, docs/performance.md):
 /// a 64 MiB page cache, so that the audit indexer's batches do not spill
@@ -120,7 +123,7 @@ async fn bulk_append(
     rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
 ) -> gongshu_store::StoreResult<()> {
     let per_row = schema.columns.len() + 2;
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
     for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
         let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(format!(
             "INSERT INTO {table} ({}, \"_load\", \"_row\") ",

@@ -1,6 +1,6 @@
 // SQL shared by both store backends. Each backend crate `include!`s this file after
 // defining `Db`, `BackendStore { writer, reader }` and the backend-specific hooks
-// `LOCK_AUDIT_HEAD`, `LOCK_AUDIT_INDEX_MARK`, `BACKEND`, `backend_migrate`, `backend_claim_job`. SQL here is
+// `LOCK_AUDIT_HEAD`, `LOCK_AUDIT_INDEX_MARK`, `BEGIN_WRITE`, `BACKEND`, `backend_migrate`, `backend_claim_job`. SQL here is
 // portable: `$n` placeholders, `ON CONFLICT`, `RETURNING`, partial indexes.
 
 use async_trait::async_trait;
@@ -995,7 +995,7 @@ impl Store for BackendStore {
     }
 
     async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         if !audit.is_empty() {
             // Taking the chain lock first orders whole transactions, not just their audit rows.
             sqlx::query(LOCK_AUDIT_HEAD).fetch_one(&mut *tx).await.map_err(db_err)?;
@@ -1341,7 +1341,7 @@ impl Store for BackendStore {
     }
 
     async fn index_audit(&self, max_records: i64) -> StoreResult<i64> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         let upto: i64 = sqlx::query_scalar(LOCK_AUDIT_INDEX_MARK).fetch_one(&mut *tx).await.map_err(db_err)?;
         let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
             .fetch_one(&mut *tx)

@@ -353,7 +353,7 @@ pub struct BackendDataPlane {
 
 impl BackendDataPlane {
     async fn create_indexes(&self, table: &str, schema: &TableSchema) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         for s in index_statements(table, schema)? {
             sqlx::query(&s).execute(&mut *tx).await.map_err(db_err)?;
         }
@@ -487,7 +487,7 @@ impl DataPlane for BackendDataPlane {
     }
 
     async fn insert_rejects(&self, rows: &[RejectedRow]) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         for chunk in rows.chunks(MAX_BIND_PARAMS / 4) {
             let mut qb: QueryBuilder<Db> =
                 QueryBuilder::new("INSERT INTO dataset_rejects (load_id, row_number, raw, errors) ");
@@ -563,7 +563,7 @@ impl DataPlane for BackendDataPlane {
         if indexed {
             statements.extend(index_statements(table, schema)?);
         }
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         for s in statements {
             sqlx::query(&s).execute(&mut *tx).await.map_err(db_err)?;
         }
@@ -609,7 +609,7 @@ impl DataPlane for BackendDataPlane {
                     previous_key = Some(key);
                 }
             }
-            let mut tx = self.writer.begin().await.map_err(db_err)?;
+            let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
             for chunk in removed.chunks(MAX_BIND_PARAMS / 2) {
                 let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!("DELETE FROM {t} WHERE (\"_load\", \"_row\") IN ("));
                 let mut sep = qb.separated(", ");
@@ -678,7 +678,7 @@ impl DataPlane for BackendDataPlane {
         }
         let per_row = schema.columns.len() + 2;
         let mut written = Vec::with_capacity(rows.len());
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
             let mut qb: QueryBuilder<Db> =
                 QueryBuilder::new(format!("INSERT INTO {t} ({}, \"_load\", \"_row\") ", names.join(", ")));
