@@ -339,3 +339,29 @@ fn col_1_demo_mounts_data_and_ingest_export_round_trip() {
     assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
     assert!(stdout(&refused).contains("备注"));
 }
+
+#[test]
+fn two_processes_writing_the_same_store_wait_for_each_other_instead_of_failing() {
+    // The CLI runs beside a serving process on one SQLite file; neither may see
+    // "database is locked" while the other commits.
+    let (dir, seeded) = seeded_data_dir();
+    assert!(stdout(&seeded).contains("admin"));
+    let writers: Vec<_> = ["admin", "auditor"]
+        .into_iter()
+        .map(|user| {
+            let dir = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                (0..12)
+                    .map(|_| gongshu(Some(&dir), &["user", "reset-password", user]))
+                    .filter(|o| o.status.code() != Some(0))
+                    .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let failures: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+}
