@@ -319,7 +319,9 @@ async fn cross_check_side(app: &App, wide_id: &str, other_file: &Path, label: &s
     };
     let (a, b) = (table(wide_id).await, table(&other_id).await);
     let started = Instant::now();
-    let cmp = plane
+    let cmp = app
+        .store
+        .row_reader()
         .compare_columns(
             &ColumnRef {
                 table: a,

@@ -67,7 +67,7 @@ impl Modify for Security {
         api::sharing::submit, api::sharing::list_requests, api::sharing::get_request, api::sharing::act,
         api::sharing::list_grants, api::sharing::get_grant, api::sharing::set_grant_status,
         api::sharing::report_usage, api::sharing::usage_reports, api::sharing::access_log,
-        api::sharing::lookup, api::sharing::records, api::sharing::verify,
+        api::sharing::lookup, api::sharing::records, api::sharing::verify, api::sharing::download,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,
     ),

@@ -18,9 +18,11 @@ pub struct App {
     pub settings: Settings,
     /// CAT-10: this node's catalog search index, rebuilt from the store.
     pub search: Arc<crate::catalog_search::SearchCache>,
-    /// COL-2: dataset tables. Private to the services: rows leave the platform only
-    /// through its use cases (DESIGN 2).
+    /// COL-2: dataset metadata, loads and writes of dataset tables. Reading their
+    /// rows is not here: only the egress gate holds that (DESIGN 2).
     pub(crate) data: Arc<dyn DataPlane>,
+    /// DESIGN 2: the rows of dataset tables, readable only inside the egress gate.
+    pub(crate) rows: crate::egress::Rows,
     /// COL-1: seals the credentials of pull connectors (SM4-GCM). A fresh key
     /// unless the deployment loads its key file (launch does).
     pub source_key: Arc<gongshu_connectors::SecretKey>,
@@ -36,6 +38,7 @@ impl App {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             data: store.data_plane(),
+            rows: crate::egress::Rows::open(store.as_ref()),
             source_key: Arc::new(gongshu_connectors::SecretKey::generate()),
             mask_key: Arc::new(gongshu_connectors::SecretKey::generate()),
             access_writer: std::sync::OnceLock::new(),

@@ -16,8 +16,7 @@ use gongshu_domain::dataset::{
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
 use gongshu_store::{
-    CatalogEntry, Change, Dataset, DatasetLoad, LoadFilter, RejectedRow, RowQuery, StoreError,
-    StoredRow,
+    CatalogEntry, Change, Dataset, DatasetLoad, LoadFilter, RejectedRow, StoreError, StoredRow,
 };
 use serde::{Deserialize, Serialize};
 use sm3::{Digest, Sm3};
@@ -1295,7 +1294,8 @@ pub fn rejects_xlsx(rows: &[RejectedRow]) -> ServiceResult<Vec<u8>> {
 }
 
 /// Rows of the current version, for the delivering department to check what it
-/// delivered (SHR reads by other parties go through the sharing gate instead).
+/// delivered. They are read through the egress gate, which records the read
+/// (DESIGN 2, GOV-5); other parties read through their grants there.
 pub async fn preview(
     app: &App,
     ctx: &Ctx,
@@ -1306,28 +1306,7 @@ pub async fn preview(
     let view = get(app, ctx, resource).await?;
     ctx.principal
         .authorize(Permission::DataLoad, Some(&view.dataset.org_id))?;
-    let Some(table) = view.dataset.current_table.clone() else {
-        return Ok((view.dataset, Vec::new()));
-    };
-    let rows = app
-        .data
-        .read_rows(
-            &table,
-            &view.dataset.schema,
-            &RowQuery {
-                conditions: Vec::new(),
-                after,
-                limit: limit.clamp(1, 1000),
-            },
-        )
-        .await?;
-    let mut audit = ctx.audit(
-        "dataset.preview",
-        "catalog_entry",
-        &view.dataset.resource_id,
-    );
-    audit.after = summary(&serde_json::json!({ "rows": rows.len() }));
-    app.store.commit(vec![], vec![audit]).await?;
+    let rows = crate::egress::preview(app, ctx, &view.dataset, after, limit.clamp(1, 1000)).await?;
     Ok((view.dataset, rows))
 }
 
@@ -1350,6 +1329,26 @@ impl ExportFormat {
             "xlsx" => Some(Self::Xlsx),
             "parquet" => Some(Self::Parquet),
             _ => None,
+        }
+    }
+
+    /// The file name extension of the format.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "ndjson",
+            Self::Xlsx => "xlsx",
+            Self::Parquet => "parquet",
+        }
+    }
+
+    /// The media type of the format.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Json => "application/x-ndjson",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Parquet => "application/vnd.apache.parquet",
         }
     }
 }
@@ -1472,13 +1471,189 @@ fn parquet_row_group<W: std::io::Write + Send>(
     Ok(())
 }
 
-/// Rows read from the store per page while exporting.
-const EXPORT_PAGE: i64 = 5_000;
 /// An XLSX sheet holds at most this many rows (with the header).
 const XLSX_MAX_ROWS: i64 = 1_048_575;
 
+fn export_failed(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::Internal,
+        "dataset.export_failed",
+        format!("写出失败：{e}"),
+        format!("writing the export failed: {e}"),
+    )
+}
+
+/// CSV records, UTF-8.
+fn csv_chunk(rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        let _ = w.write_record(&r);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// COL-1, SHR-2: writes the rows of a table as CSV (UTF-8 with a BOM, for Excel),
+/// JSON lines, XLSX or Parquet, page by page. A department's export and the egress
+/// gate's bulk download both write with it.
+pub(crate) struct RowEncoder<'o> {
+    format: ExportFormat,
+    names: Vec<String>,
+    out: &'o mut (dyn std::io::Write + Send),
+    book: Option<rust_xlsxwriter::Workbook>,
+    /// The Parquet writer fills `parquet_buffer`; each row group is passed on to `out`.
+    parquet: Option<parquet::file::writer::SerializedFileWriter<SharedBuffer>>,
+    parquet_buffer: SharedBuffer,
+    parquet_rows: Vec<Vec<Value>>,
+    written: u64,
+}
+
+impl<'o> RowEncoder<'o> {
+    /// Starts the file: the CSV header, the XLSX heading row, the Parquet schema.
+    pub(crate) fn new(
+        format: ExportFormat,
+        schema: &TableSchema,
+        out: &'o mut (dyn std::io::Write + Send),
+    ) -> ServiceResult<Self> {
+        let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
+        let parquet_buffer = SharedBuffer::default();
+        let parquet = if format == ExportFormat::Parquet {
+            let message =
+                parquet::schema::parser::parse_message_type(&parquet_message_type(schema))
+                    .map_err(export_failed)?;
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(parquet::basic::Compression::SNAPPY)
+                .build();
+            Some(
+                parquet::file::writer::SerializedFileWriter::new(
+                    parquet_buffer.clone(),
+                    Arc::new(message),
+                    Arc::new(props),
+                )
+                .map_err(export_failed)?,
+            )
+        } else {
+            None
+        };
+        let mut book = (format == ExportFormat::Xlsx).then(rust_xlsxwriter::Workbook::new);
+        if let Some(b) = book.as_mut() {
+            let sheet = b.add_worksheet();
+            for (c, n) in names.iter().enumerate() {
+                sheet.write_string(0, c as u16, n).map_err(export_failed)?;
+            }
+        }
+        if format == ExportFormat::Csv {
+            out.write_all(&[0xEF, 0xBB, 0xBF]).map_err(export_failed)?;
+            out.write_all(&csv_chunk(std::iter::once(names.clone())))
+                .map_err(export_failed)?;
+        }
+        Ok(Self {
+            format,
+            names,
+            out,
+            book,
+            parquet,
+            parquet_buffer,
+            parquet_rows: Vec::new(),
+            written: 0,
+        })
+    }
+
+    /// Writes one page of rows, each with its values in the schema's column order.
+    pub(crate) fn page(&mut self, rows: Vec<Vec<Value>>) -> ServiceResult<()> {
+        let count = rows.len() as u64;
+        match self.format {
+            ExportFormat::Csv => {
+                let texts = rows.iter().map(|r| r.iter().map(Value::to_text).collect());
+                self.out
+                    .write_all(&csv_chunk(texts))
+                    .map_err(export_failed)?;
+            }
+            ExportFormat::Json => {
+                for row in &rows {
+                    let object: serde_json::Map<String, serde_json::Value> = self
+                        .names
+                        .iter()
+                        .zip(row)
+                        .map(|(n, v)| (n.clone(), serde_json::to_value(v).unwrap_or_default()))
+                        .collect();
+                    serde_json::to_writer(&mut *self.out, &object).map_err(export_failed)?;
+                    self.out.write_all(b"\n").map_err(export_failed)?;
+                }
+            }
+            ExportFormat::Xlsx => {
+                let sheet = self
+                    .book
+                    .as_mut()
+                    .and_then(|b| b.worksheet_from_index(0).ok())
+                    .expect("sheet");
+                for (i, row) in rows.iter().enumerate() {
+                    let r = (self.written + i as u64) as u32 + 1;
+                    for (c, v) in row.iter().enumerate() {
+                        let c = c as u16;
+                        match v {
+                            Value::Null => continue,
+                            Value::Integer(i) => sheet.write_number(r, c, *i as f64),
+                            Value::Number(n) => sheet.write_number(r, c, *n),
+                            other => sheet.write_string(r, c, other.to_text()),
+                        }
+                        .map_err(export_failed)?;
+                    }
+                }
+            }
+            ExportFormat::Parquet => {
+                self.parquet_rows.extend(rows);
+                if self.parquet_rows.len() >= PARQUET_ROW_GROUP {
+                    self.parquet_group()?;
+                }
+            }
+        }
+        self.written += count;
+        Ok(())
+    }
+
+    /// Writes the buffered Parquet rows as one row group and passes it on.
+    fn parquet_group(&mut self) -> ServiceResult<()> {
+        if let Some(w) = self.parquet.as_mut() {
+            if !self.parquet_rows.is_empty() {
+                parquet_row_group(w, &self.parquet_rows).map_err(export_failed)?;
+                self.parquet_rows.clear();
+            }
+            self.out
+                .write_all(&self.parquet_buffer.take())
+                .map_err(export_failed)?;
+        }
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Ends the file (the last Parquet row group and footer, the XLSX workbook) and
+    /// flushes; returns the rows written.
+    pub(crate) fn finish(mut self) -> ServiceResult<u64> {
+        self.parquet_group()?;
+        if let Some(w) = self.parquet.take() {
+            w.close().map_err(export_failed)?;
+            self.out
+                .write_all(&self.parquet_buffer.take())
+                .map_err(export_failed)?;
+        }
+        if let Some(mut b) = self.book.take() {
+            self.out
+                .write_all(&b.save_to_buffer().map_err(export_failed)?)
+                .map_err(export_failed)?;
+        }
+        self.out.flush().map_err(export_failed)?;
+        Ok(self.written)
+    }
+}
+
 /// COL-2: writes the current version of a resource to `out`, page by page (the
-/// delivering department's export; audited). Returns the rows written.
+/// delivering department's export). The rows are read through the egress gate,
+/// which records the export with the SM3 of what was written (DESIGN 2, GOV-5).
+/// Returns the rows written.
 pub async fn export(
     app: &App,
     ctx: &Ctx,
@@ -1491,13 +1666,13 @@ pub async fn export(
     ctx.principal
         .authorize(Permission::DataLoad, Some(&view.dataset.org_id))?;
     let dataset = view.dataset;
-    let Some(table) = dataset.current_table.clone() else {
+    if dataset.current_table.is_none() {
         return Err(ServiceError::conflict(
             "dataset.nothing_mounted",
             "该资源尚未挂接数据",
             "no data is mounted for this resource",
         ));
-    };
+    }
     if format == ExportFormat::Xlsx && dataset.row_count > XLSX_MAX_ROWS {
         return Err(ServiceError::invalid(
             "dataset.too_many_rows_for_xlsx",
@@ -1512,147 +1687,7 @@ pub async fn export(
             ),
         ));
     }
-    let io = |e: std::io::Error| {
-        ServiceError::new(
-            ErrorKind::Internal,
-            "dataset.export_failed",
-            format!("写出失败：{e}"),
-            format!("writing the export failed: {e}"),
-        )
-    };
-    let names: Vec<String> = dataset
-        .schema
-        .columns
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
-    let csv_chunk = |rows: &mut dyn Iterator<Item = Vec<String>>| -> Vec<u8> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for r in rows {
-            let _ = w.write_record(&r);
-        }
-        w.into_inner().unwrap_or_default()
-    };
-    let mut book = (format == ExportFormat::Xlsx).then(rust_xlsxwriter::Workbook::new);
-    let parquet_fail = |e: parquet::errors::ParquetError| io(std::io::Error::other(e.to_string()));
-    // The Parquet writer fills this buffer; each row group is passed on to `out`.
-    let parquet_buffer = SharedBuffer::default();
-    let mut parquet_writer = if format == ExportFormat::Parquet {
-        let message =
-            parquet::schema::parser::parse_message_type(&parquet_message_type(&dataset.schema))
-                .map_err(parquet_fail)?;
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_compression(parquet::basic::Compression::SNAPPY)
-            .build();
-        Some(
-            parquet::file::writer::SerializedFileWriter::new(
-                parquet_buffer.clone(),
-                Arc::new(message),
-                Arc::new(props),
-            )
-            .map_err(parquet_fail)?,
-        )
-    } else {
-        None
-    };
-    let mut parquet_rows: Vec<Vec<Value>> = Vec::new();
-    if format == ExportFormat::Csv {
-        out.write_all(&[0xEF, 0xBB, 0xBF]).map_err(io)?;
-        out.write_all(&csv_chunk(&mut std::iter::once(names.clone())))
-            .map_err(io)?;
-    }
-    let xlsx_fail = |e: rust_xlsxwriter::XlsxError| io(std::io::Error::other(e.to_string()));
-    if let Some(b) = book.as_mut() {
-        let sheet = b.add_worksheet();
-        for (c, n) in names.iter().enumerate() {
-            sheet.write_string(0, c as u16, n).map_err(xlsx_fail)?;
-        }
-    }
-    let mut after = None;
-    let mut written: u64 = 0;
-    loop {
-        let page = app
-            .data
-            .read_rows(
-                &table,
-                &dataset.schema,
-                &RowQuery {
-                    conditions: Vec::new(),
-                    after,
-                    limit: EXPORT_PAGE,
-                },
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.load, last.row));
-        if format == ExportFormat::Csv {
-            let mut texts = page
-                .iter()
-                .map(|r| r.values.iter().map(Value::to_text).collect());
-            out.write_all(&csv_chunk(&mut texts)).map_err(io)?;
-        }
-        if let Some(w) = parquet_writer.as_mut() {
-            parquet_rows.extend(page.iter().map(|r| r.values.clone()));
-            if parquet_rows.len() >= PARQUET_ROW_GROUP {
-                parquet_row_group(w, &parquet_rows).map_err(parquet_fail)?;
-                parquet_rows.clear();
-                out.write_all(&parquet_buffer.take()).map_err(io)?;
-            }
-        }
-        for row in &page {
-            match format {
-                ExportFormat::Csv | ExportFormat::Parquet => {}
-                ExportFormat::Json => {
-                    let object: serde_json::Map<String, serde_json::Value> = names
-                        .iter()
-                        .zip(&row.values)
-                        .map(|(n, v)| (n.clone(), serde_json::to_value(v).unwrap_or_default()))
-                        .collect();
-                    serde_json::to_writer(&mut *out, &object).map_err(|e| io(e.into()))?;
-                    out.write_all(b"\n").map_err(io)?;
-                }
-                ExportFormat::Xlsx => {
-                    let sheet = book
-                        .as_mut()
-                        .and_then(|b| b.worksheet_from_index(0).ok())
-                        .expect("sheet");
-                    let r = written as u32 + 1;
-                    for (c, v) in row.values.iter().enumerate() {
-                        let c = c as u16;
-                        match v {
-                            Value::Null => continue,
-                            Value::Integer(i) => sheet.write_number(r, c, *i as f64),
-                            Value::Number(n) => sheet.write_number(r, c, *n),
-                            other => sheet.write_string(r, c, other.to_text()),
-                        }
-                        .map_err(xlsx_fail)?;
-                    }
-                }
-            }
-            written += 1;
-        }
-        if let Some(p) = &progress {
-            p.rows_written.store(written, Ordering::Relaxed);
-        }
-    }
-    if let Some(mut w) = parquet_writer {
-        if !parquet_rows.is_empty() {
-            parquet_row_group(&mut w, &parquet_rows).map_err(parquet_fail)?;
-        }
-        w.close().map_err(parquet_fail)?;
-        out.write_all(&parquet_buffer.take()).map_err(io)?;
-    }
-    if let Some(mut b) = book {
-        out.write_all(&b.save_to_buffer().map_err(xlsx_fail)?)
-            .map_err(io)?;
-    }
-    out.flush().map_err(io)?;
-    let mut audit = ctx.audit("dataset.export", "catalog_entry", &dataset.resource_id);
-    audit.after = summary(
-        &serde_json::json!({ "rows": written, "format": format!("{format:?}").to_lowercase() }),
-    );
-    app.store.commit(vec![], vec![audit]).await?;
-    Ok(written)
+    crate::egress::export(app, ctx, &dataset, format, out, progress).await
 }
 
 /// The reader side of a pull: checks rows as the connector delivers them.

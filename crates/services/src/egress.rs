@@ -1,27 +1,58 @@
 //! DESIGN 2, SHR-2, SHR-6, SHR-8, SHR-9, GOV-5: the one egress gate. Every read of
-//! shared dataset rows by a consumer passes here: the grant is checked (exists,
-//! active, in time, right mode, right token), rows are projected to the granted
+//! dataset rows passes here. A consumer's call is checked against its grant (exists,
+//! active, in time, right mode, right token); rows are projected to the granted
 //! items, limited by the grant's row filter, masked, metered against rate and
 //! quota, and an access record is made durable — anchored in the audit chain —
-//! before the answer leaves. Denied calls are recorded too.
+//! before the answer leaves. Denied calls are recorded too. Reads outside any grant
+//! (a department's preview and export of its own data, the platform's base records
+//! and cross-checks) are recorded the same way, as `internal` reads.
+//!
+//! Only this module holds the row reader of the store ([`Rows`]); the services'
+//! clippy.toml refuses `Store::row_reader` and the row reads everywhere else.
+#![allow(clippy::disallowed_methods)]
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::io::{Seek, Write};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use gongshu_domain::audit::truncate_to_micros;
-use gongshu_domain::catalog::KeyRole;
+use gongshu_domain::audit::{truncate_to_micros, AuditDraft};
+use gongshu_domain::catalog::{FieldType, KeyRole};
 use gongshu_domain::dataset::{TableSchema, Value};
-use gongshu_domain::masking::mask_text;
+use gongshu_domain::masking::{mask_text, MaskRule};
 use gongshu_domain::permissions::Permission;
 use gongshu_domain::sharing::{admit, AccessMode, CallFacts, Denial, GrantFacts, GrantStatus};
-use gongshu_store::{AccessRecord, Change, GrantFilter, RowCondition, RowQuery, ShareGrant};
+use gongshu_store::{
+    AccessRecord, Change, ColumnRef, Comparison, Dataset, GrantFilter, RowCondition, RowQuery,
+    RowReader, ShareGrant, Store, StoredRow,
+};
 use serde::Serialize;
 use sm3::{Digest, Sm3};
 
 use crate::audit_writer::AuditWriter;
 use crate::catalog::today_in_china;
 use crate::context::{new_id, summary, App, Ctx};
+use crate::datasets::{ExportFormat, LoadProgress, RowEncoder};
 use crate::error::{ErrorKind, ServiceError, ServiceResult};
+
+/// DESIGN 2: the handle on the rows of dataset tables. Its field is private to this
+/// module, so no other service can read rows through it.
+pub(crate) struct Rows(Arc<dyn RowReader>);
+
+impl Rows {
+    pub(crate) fn open(store: &dyn Store) -> Self {
+        Self(store.row_reader())
+    }
+}
+
+async fn read_rows(
+    app: &App,
+    table: &str,
+    schema: &TableSchema,
+    q: &RowQuery,
+) -> ServiceResult<Vec<StoredRow>> {
+    Ok(app.rows.0.read_rows(table, schema, q).await?)
+}
 
 /// The most rows one query page returns.
 pub const MAX_PAGE: i64 = 1000;
@@ -103,7 +134,7 @@ async fn record(app: &App, ctx: Option<&Ctx>, rec: AccessRecord) -> ServiceResul
             rec.grant_id.as_deref().unwrap_or("-"),
         ),
         None => {
-            let mut d = gongshu_domain::audit::AuditDraft::new("anonymous", action, "share_grant");
+            let mut d = AuditDraft::new("anonymous", action, "share_grant");
             d.object_id = rec.grant_id.clone();
             d
         }
@@ -120,9 +151,17 @@ async fn record(app: &App, ctx: Option<&Ctx>, rec: AccessRecord) -> ServiceResul
         "outcome": rec.outcome,
         "denial": rec.denial,
     }));
-    writer(app)
-        .append_with(draft, vec![Change::InsertAccess(vec![rec])])
-        .await?;
+    append(app, draft, vec![rec]).await
+}
+
+/// Makes access records and their one audit anchor durable together.
+async fn append(app: &App, draft: AuditDraft, recs: Vec<AccessRecord>) -> ServiceResult<()> {
+    let changes = if recs.is_empty() {
+        Vec::new()
+    } else {
+        vec![Change::InsertAccess(recs)]
+    };
+    writer(app).append_with(draft, changes).await?;
     Ok(())
 }
 
@@ -217,13 +256,14 @@ fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::Duration::hours(8)
 }
 
-/// Finds the grant that admits this call, or the denial to record.
+/// Finds the grant that admits this call and what is left of its daily quota
+/// (calls, or rows for a download), or the denial to record.
 async fn admit_call(
     app: &App,
     ctx: &Ctx,
     attempt: &Attempt<'_>,
     grant_id: Option<&str>,
-) -> Result<ShareGrant, (Option<ShareGrant>, Denial)> {
+) -> Result<(ShareGrant, i64), (Option<ShareGrant>, Denial)> {
     let p = &ctx.principal;
     let org = p.org_id.clone().unwrap_or_default();
     if p.authorize(Permission::DataConsume, Some(&org)).is_err() {
@@ -269,17 +309,23 @@ async fn admit_call(
                 if !take_rate(&g, now) {
                     return Err((Some(g), Denial::RateExceeded));
                 }
-                if g.daily_quota > 0 {
-                    let used = app
-                        .store
-                        .access_served_since(&g.id, day_start(now))
-                        .await
-                        .unwrap_or(i64::MAX);
-                    if used >= g.daily_quota {
-                        return Err((Some(g), Denial::QuotaExceeded));
-                    }
+                if g.daily_quota <= 0 {
+                    return Ok((g, i64::MAX));
                 }
-                return Ok(g);
+                // SHR-2: a download grant's quota counts rows, the others' calls.
+                let used = app
+                    .store
+                    .access_served_since(&g.id, day_start(now))
+                    .await
+                    .map_or(i64::MAX, |t| match attempt.mode {
+                        AccessMode::Download => t.rows,
+                        _ => t.calls,
+                    });
+                if used >= g.daily_quota {
+                    return Err((Some(g), Denial::QuotaExceeded));
+                }
+                let left = g.daily_quota - used;
+                return Ok((g, left));
             }
             Err(d) => {
                 // A grant of the right mode explains a refusal better than another one.
@@ -335,6 +381,24 @@ fn projection(
         .collect()
 }
 
+/// The projected values of a row, each masked by the grant's rule for its item.
+fn masked_values(
+    app: &App,
+    grant: &ShareGrant,
+    schema: &TableSchema,
+    columns: &[usize],
+    values: &[Value],
+) -> Vec<Value> {
+    let key = app.mask_key.as_bytes();
+    columns
+        .iter()
+        .map(|&i| {
+            let rule = grant.masking.rule_for(&schema.columns[i]);
+            gongshu_domain::masking::mask_value(&rule, &values[i], key)
+        })
+        .collect()
+}
+
 fn masked_row(
     app: &App,
     grant: &ShareGrant,
@@ -342,23 +406,21 @@ fn masked_row(
     columns: &[usize],
     values: &[Value],
 ) -> serde_json::Map<String, serde_json::Value> {
-    let key = app.mask_key.as_bytes();
     columns
         .iter()
-        .map(|&i| {
-            let column = &schema.columns[i];
-            let rule = grant.masking.rule_for(column);
-            let masked = gongshu_domain::masking::mask_value(&rule, &values[i], key);
+        .zip(masked_values(app, grant, schema, columns, values))
+        .map(|(&i, masked)| {
             (
-                column.name.clone(),
+                schema.columns[i].name.clone(),
                 serde_json::to_value(&masked).unwrap_or(serde_json::Value::Null),
             )
         })
         .collect()
 }
 
-fn hash_rows(rows: &[serde_json::Map<String, serde_json::Value>]) -> String {
-    hex::encode(Sm3::digest(serde_json::to_vec(rows).unwrap_or_default()))
+/// SM3 (hex) of the JSON of what a read returned.
+fn hash_json<T: Serialize + ?Sized>(value: &T) -> String {
+    hex::encode(Sm3::digest(serde_json::to_vec(value).unwrap_or_default()))
 }
 
 /// Masks what the consumer asked for, as its access record keeps it.
@@ -392,6 +454,26 @@ async fn mounted(app: &App, resource: &str) -> ServiceResult<(String, String, Ta
     }
 }
 
+/// Records a call served under `grant`; returns the access record's id.
+async fn record_served(
+    app: &App,
+    ctx: &Ctx,
+    attempt: &Attempt<'_>,
+    grant: &ShareGrant,
+    items: Vec<String>,
+    rows: i64,
+    response_hash: String,
+) -> ServiceResult<String> {
+    let mut rec = base_record(Some(ctx), attempt, Some(grant));
+    rec.items = items;
+    rec.row_count = rows;
+    rec.response_hash = response_hash;
+    rec.outcome = "served".into();
+    let access_id = rec.id.clone();
+    record(app, Some(ctx), rec).await?;
+    Ok(access_id)
+}
+
 /// Serves rows after every check, and records the call.
 async fn serve(
     app: &App,
@@ -406,18 +488,14 @@ async fn serve(
         .iter()
         .map(|r| masked_row(app, grant, schema, columns, &r.values))
         .collect();
-    let hash = hash_rows(&out);
-    let mut rec = base_record(Some(ctx), attempt, Some(grant));
-    rec.items = columns
+    let hash = hash_json(&out);
+    let items: Vec<String> = columns
         .iter()
         .map(|&i| schema.columns[i].name.clone())
         .collect();
-    rec.row_count = out.len() as i64;
-    rec.response_hash = hash.clone();
-    rec.outcome = "served".into();
-    let access_id = rec.id.clone();
-    let items = rec.items.clone();
-    record(app, Some(ctx), rec).await?;
+    let rows = out.len() as i64;
+    let access_id =
+        record_served(app, ctx, attempt, grant, items.clone(), rows, hash.clone()).await?;
     Ok(Served {
         grant_id: grant.id.clone(),
         items,
@@ -445,7 +523,7 @@ async fn rows_by_key(
         limit,
         ..Default::default()
     };
-    Ok(app.data.read_rows(table, schema, &q).await?)
+    read_rows(app, table, schema, &q).await
 }
 
 /// SHR-2: the record(s) whose key (or the named identifier column `by`) equals `key`.
@@ -475,7 +553,7 @@ pub async fn lookup(
         request: masked_request(app, &schema, None, &column, key),
     };
     let grant = match admit_call(app, ctx, &attempt, grant_id).await {
-        Ok(g) => g,
+        Ok((g, _)) => g,
         Err((g, d)) => return Err(deny(app, Some(ctx), &attempt, g.as_ref(), d).await),
     };
     attempt.request = masked_request(app, &schema, Some(&grant), &column, key);
@@ -517,6 +595,44 @@ fn parse_cursor(text: &str) -> Option<(i64, i64)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// The row conditions of a filtered read: the consumer's (each on a granted item,
+/// inside the grant's row filter), then the grant's row filter itself (SHR-8, SHR-11).
+fn conditions(
+    grant: &ShareGrant,
+    filters: &[(String, String)],
+) -> Result<Vec<RowCondition>, Denial> {
+    let mut out = Vec::new();
+    for (column, value) in filters {
+        if !grant.items.contains(column) {
+            return Err(Denial::ItemNotGranted);
+        }
+        if let Some(f) = &grant.row_filter {
+            if &f.column == column && !f.admits(value) {
+                return Err(Denial::OutsideFilter);
+            }
+        }
+        out.push(RowCondition::Equals {
+            column: column.clone(),
+            value: value.clone(),
+        });
+    }
+    if let Some(f) = &grant.row_filter {
+        if let Some(p) = &f.prefix {
+            out.push(RowCondition::Prefix {
+                column: f.column.clone(),
+                prefix: p.clone(),
+            });
+        }
+        if let Some(e) = &f.equals {
+            out.push(RowCondition::Equals {
+                column: f.column.clone(),
+                value: e.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// SHR-2: filtered query with paging and field selection.
 pub async fn query(app: &App, ctx: &Ctx, resource: &str, q: DataQuery) -> ServiceResult<Served> {
     let (resource_id, table, schema) = mounted(app, resource).await?;
@@ -533,56 +649,17 @@ pub async fn query(app: &App, ctx: &Ctx, resource: &str, q: DataQuery) -> Servic
         request: shown.join("&"),
     };
     let grant = match admit_call(app, ctx, &attempt, q.grant_id.as_deref()).await {
-        Ok(g) => g,
+        Ok((g, _)) => g,
         Err((g, d)) => return Err(deny(app, Some(ctx), &attempt, g.as_ref(), d).await),
     };
     let columns = match projection(&grant, &schema, &q.fields) {
         Ok(c) => c,
         Err(d) => return Err(deny(app, Some(ctx), &attempt, Some(&grant), d).await),
     };
-    let mut conditions = Vec::new();
-    for (column, value) in &q.filters {
-        if !grant.items.contains(column) {
-            return Err(deny(
-                app,
-                Some(ctx),
-                &attempt,
-                Some(&grant),
-                Denial::ItemNotGranted,
-            )
-            .await);
-        }
-        if let Some(f) = &grant.row_filter {
-            if &f.column == column && !f.admits(value) {
-                return Err(deny(
-                    app,
-                    Some(ctx),
-                    &attempt,
-                    Some(&grant),
-                    Denial::OutsideFilter,
-                )
-                .await);
-            }
-        }
-        conditions.push(RowCondition::Equals {
-            column: column.clone(),
-            value: value.clone(),
-        });
-    }
-    if let Some(f) = &grant.row_filter {
-        if let Some(p) = &f.prefix {
-            conditions.push(RowCondition::Prefix {
-                column: f.column.clone(),
-                prefix: p.clone(),
-            });
-        }
-        if let Some(e) = &f.equals {
-            conditions.push(RowCondition::Equals {
-                column: f.column.clone(),
-                value: e.clone(),
-            });
-        }
-    }
+    let conditions = match conditions(&grant, &q.filters) {
+        Ok(c) => c,
+        Err(d) => return Err(deny(app, Some(ctx), &attempt, Some(&grant), d).await),
+    };
     let limit = if q.limit <= 0 {
         100
     } else {
@@ -599,18 +676,17 @@ pub async fn query(app: &App, ctx: &Ctx, resource: &str, q: DataQuery) -> Servic
         })?),
         None => None,
     };
-    let rows = app
-        .data
-        .read_rows(
-            &table,
-            &schema,
-            &RowQuery {
-                conditions,
-                after,
-                limit,
-            },
-        )
-        .await?;
+    let rows = read_rows(
+        app,
+        &table,
+        &schema,
+        &RowQuery {
+            conditions,
+            after,
+            limit,
+        },
+    )
+    .await?;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| format!("{}:{}", r.load, r.row)))
         .flatten();
@@ -644,7 +720,7 @@ pub async fn verify(
         request: masked_request(app, &schema, None, &column, key),
     };
     let grant = match admit_call(app, ctx, &attempt, grant_id).await {
-        Ok(g) => g,
+        Ok((g, _)) => g,
         Err((g, d)) => return Err(deny(app, Some(ctx), &attempt, g.as_ref(), d).await),
     };
     if claims.keys().any(|c| !grant.items.contains(c)) || !grant.items.contains(&column) {
@@ -681,16 +757,632 @@ pub async fn verify(
         })
         .collect();
     let body = serde_json::to_vec(&matches).unwrap_or_default();
-    let mut rec = base_record(Some(ctx), &attempt, Some(&grant));
-    rec.items = claims.keys().cloned().collect();
-    rec.row_count = i64::from(row.is_some());
-    rec.response_hash = hex::encode(Sm3::digest(&body));
-    rec.outcome = "served".into();
-    let access_id = rec.id.clone();
-    record(app, Some(ctx), rec).await?;
+    let items = claims.keys().cloned().collect();
+    let hash = hex::encode(Sm3::digest(&body));
+    let rows = i64::from(row.is_some());
+    let access_id = record_served(app, ctx, &attempt, &grant, items, rows, hash).await?;
     Ok(Verified {
         grant_id: grant.id.clone(),
         matches,
         access_id,
     })
+}
+
+/// Rows read from the store per page by a download or an export.
+const PAGE_ROWS: i64 = 5_000;
+
+/// Keyset pages of a table's rows meeting `conditions`.
+struct Pages<'a> {
+    table: &'a str,
+    schema: &'a TableSchema,
+    conditions: Vec<RowCondition>,
+    after: Option<(i64, i64)>,
+    done: bool,
+}
+
+impl<'a> Pages<'a> {
+    fn new(table: &'a str, schema: &'a TableSchema, conditions: Vec<RowCondition>) -> Self {
+        Self {
+            table,
+            schema,
+            conditions,
+            after: None,
+            done: false,
+        }
+    }
+
+    /// The next page, or None after the last.
+    async fn next(&mut self, app: &App) -> ServiceResult<Option<Vec<StoredRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let q = RowQuery {
+            conditions: self.conditions.clone(),
+            after: self.after,
+            limit: PAGE_ROWS,
+        };
+        let page = read_rows(app, self.table, self.schema, &q).await?;
+        self.done = (page.len() as i64) < PAGE_ROWS;
+        match page.last() {
+            Some(last) => {
+                self.after = Some((last.load, last.row));
+                Ok(Some(page))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// A writer that hashes (SM3) every byte it passes on: the access record keeps the
+/// hash of exactly what was written.
+struct Hashing<W: Write> {
+    inner: W,
+    hash: Sm3,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hash: Sm3::new(),
+        }
+    }
+
+    fn finish(self) -> (W, String) {
+        (self.inner, hex::encode(self.hash.finalize()))
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A download kept in memory up to this size, in a temporary file beyond.
+const SPOOL_IN_MEMORY: usize = 8 * 1024 * 1024;
+
+/// The encoded bytes of a download, waiting until its access record is durable.
+pub enum Spooled {
+    Memory(Vec<u8>),
+    /// An unnamed temporary file (gone once closed), positioned at its start.
+    File {
+        file: std::fs::File,
+        len: u64,
+    },
+}
+
+impl Spooled {
+    pub fn len(&self) -> u64 {
+        match self {
+            Spooled::Memory(b) => b.len() as u64,
+            Spooled::File { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Where a download is encoded: memory, moving to a temporary file once large.
+#[derive(Default)]
+struct Spool {
+    memory: Vec<u8>,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    len: u64,
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.file.as_mut() {
+            Some(f) => f.write_all(buf)?,
+            None => {
+                self.memory.extend_from_slice(buf);
+                if self.memory.len() > SPOOL_IN_MEMORY {
+                    let mut f = std::io::BufWriter::new(tempfile::tempfile()?);
+                    f.write_all(&std::mem::take(&mut self.memory))?;
+                    self.file = Some(f);
+                }
+            }
+        }
+        self.len += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Spool {
+    fn finish(self) -> std::io::Result<Spooled> {
+        match self.file {
+            None => Ok(Spooled::Memory(self.memory)),
+            Some(f) => {
+                let mut file = f.into_inner().map_err(|e| e.into_error())?;
+                file.rewind()?;
+                Ok(Spooled::File {
+                    file,
+                    len: self.len,
+                })
+            }
+        }
+    }
+}
+
+fn spool_failed(e: std::io::Error) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::Internal,
+        "egress.spool_failed",
+        format!("暂存下载文件失败：{e}"),
+        format!("spooling the download failed: {e}"),
+    )
+}
+
+fn bad_format(text: &str) -> ServiceError {
+    ServiceError::invalid(
+        "egress.bad_format",
+        "format",
+        format!("不支持的下载格式“{text}”：可用 csv、json、parquet"),
+        format!("unsupported download format '{text}': csv, json or parquet"),
+    )
+}
+
+/// SHR-2: the format of a bulk download (`csv` when none is named); XLSX is only
+/// for a department's own export.
+pub fn download_format(text: Option<&str>) -> ServiceResult<ExportFormat> {
+    let text = text.unwrap_or("csv");
+    match ExportFormat::parse(text) {
+        Some(f) if f != ExportFormat::Xlsx => Ok(f),
+        _ => Err(bad_format(text)),
+    }
+}
+
+/// SHR-2: a bulk download asked of the gate.
+#[derive(Debug, Clone)]
+pub struct DownloadRequest {
+    pub format: ExportFormat,
+    /// Item = value conditions; every item must be granted.
+    pub filters: Vec<(String, String)>,
+    /// Items to write; empty: every granted item.
+    pub fields: Vec<String>,
+    pub grant_id: Option<String>,
+}
+
+/// SHR-2: a download the gate served. Its access record is already durable; the
+/// bytes wait in `body`.
+pub struct Download {
+    pub grant_id: String,
+    pub access_id: String,
+    /// The items written, in order.
+    pub items: Vec<String>,
+    pub rows: u64,
+    /// SM3 of the bytes of `body`, as the access record keeps it.
+    pub response_hash: String,
+    pub format: ExportFormat,
+    pub resource_code: String,
+    pub resource_name: String,
+    pub body: Spooled,
+}
+
+/// The schema of what a grant's consumer receives: the projected columns, those
+/// masked into text typed as text (a Parquet column keeps one type).
+fn served_schema(grant: &ShareGrant, schema: &TableSchema, columns: &[usize]) -> TableSchema {
+    let columns = columns
+        .iter()
+        .map(|&i| {
+            let mut c = schema.columns[i].clone();
+            if grant.masking.rule_for(&c) != MaskRule::Clear {
+                c.field_type = FieldType::String;
+            }
+            c
+        })
+        .collect();
+    TableSchema {
+        columns,
+        key: Vec::new(),
+    }
+}
+
+/// SHR-2: bulk download (CSV, JSON lines or Parquet) under a `download` grant: only
+/// granted items, the grant's row filter applied, masked as a lookup is, the daily
+/// quota counted in rows. The file is encoded into a spool and hashed; the access
+/// record with the row count and that hash is durable before the caller can send
+/// a byte of it.
+pub async fn download(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    req: DownloadRequest,
+) -> ServiceResult<Download> {
+    let format = req.format;
+    if format == ExportFormat::Xlsx {
+        return Err(bad_format(format.extension()));
+    }
+    let (resource_id, table, schema) = mounted(app, resource).await?;
+    let resource_id = resource_id.as_str();
+    let mut shown: Vec<String> = req
+        .filters
+        .iter()
+        .map(|(c, v)| masked_request(app, &schema, None, c, v))
+        .collect();
+    shown.push(format!("format={}", format.extension()));
+    let attempt = Attempt {
+        resource_id,
+        mode: AccessMode::Download,
+        operation: "download",
+        request: shown.join("&"),
+    };
+    let (grant, left) = match admit_call(app, ctx, &attempt, req.grant_id.as_deref()).await {
+        Ok(admitted) => admitted,
+        Err((g, d)) => return Err(deny(app, Some(ctx), &attempt, g.as_ref(), d).await),
+    };
+    let refuse = |d: Denial| deny(app, Some(ctx), &attempt, Some(&grant), d);
+    let columns = match projection(&grant, &schema, &req.fields) {
+        Ok(c) => c,
+        Err(d) => return Err(refuse(d).await),
+    };
+    let conditions = match conditions(&grant, &req.filters) {
+        Ok(c) => c,
+        Err(d) => return Err(refuse(d).await),
+    };
+    let served = served_schema(&grant, &schema, &columns);
+    let mut hashing = Hashing::new(Spool::default());
+    let mut encoder = RowEncoder::new(format, &served, &mut hashing)?;
+    let mut pages = Pages::new(&table, &schema, conditions);
+    while let Some(page) = pages.next(app).await? {
+        if encoder.written() + page.len() as u64 > left as u64 {
+            drop(encoder);
+            return Err(refuse(Denial::QuotaExceeded).await);
+        }
+        let masked: Vec<Vec<Value>> = page
+            .iter()
+            .map(|r| masked_values(app, &grant, &schema, &columns, &r.values))
+            .collect();
+        encoder.page(masked)?;
+    }
+    let rows = encoder.finish()?;
+    let (spool, hash) = hashing.finish();
+    let body = spool.finish().map_err(spool_failed)?;
+    let items = column_names(&served);
+    let access_id = record_served(
+        app,
+        ctx,
+        &attempt,
+        &grant,
+        items.clone(),
+        rows as i64,
+        hash.clone(),
+    )
+    .await?;
+    Ok(Download {
+        grant_id: grant.id.clone(),
+        access_id,
+        items,
+        rows,
+        response_hash: hash,
+        format,
+        resource_code: grant.resource_code.clone(),
+        resource_name: grant.resource_name.clone(),
+        body,
+    })
+}
+
+/// Why rows are read outside any grant. Each such read is recorded like a
+/// consumer's call (GOV-5), as the reader's, with this as its purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Internal {
+    /// A department looks at its own delivered rows.
+    Preview,
+    /// A department exports its own rows.
+    Export,
+    /// The platform's governors view a subject's record in a base database.
+    BaseView,
+    /// The platform compares departments' copies of base data.
+    CrossCheck,
+}
+
+impl Internal {
+    fn key(self) -> &'static str {
+        match self {
+            Internal::Preview => "preview",
+            Internal::Export => "export",
+            Internal::BaseView => "base_view",
+            Internal::CrossCheck => "cross_check",
+        }
+    }
+
+    /// The audit action that anchors the read's access records.
+    fn action(self) -> &'static str {
+        match self {
+            Internal::Preview => "dataset.preview",
+            Internal::Export => "dataset.export",
+            Internal::BaseView => "base.view",
+            Internal::CrossCheck => "governance.compare",
+        }
+    }
+}
+
+/// The access record of an internal read of one dataset.
+fn internal_record(
+    ctx: &Ctx,
+    why: Internal,
+    dataset: &Dataset,
+    items: Vec<String>,
+    rows: usize,
+    response_hash: String,
+) -> AccessRecord {
+    let p = &ctx.principal;
+    AccessRecord {
+        id: new_id(),
+        at: truncate_to_micros(Utc::now()),
+        actor: p.actor.clone(),
+        consumer_org_id: p.org_id.clone(),
+        token_id: p.token_id.clone(),
+        grant_id: None,
+        resource_id: Some(dataset.resource_id.clone()),
+        source_org_id: Some(dataset.org_id.clone()),
+        purpose: why.key().into(),
+        mode: "internal".into(),
+        operation: why.key().into(),
+        items,
+        request: String::new(),
+        row_count: rows as i64,
+        response_hash,
+        outcome: "served".into(),
+        denial: None,
+    }
+}
+
+/// Makes the access records of one internal read durable under one audit record
+/// of the reader (`object`: what the read was about), with `extra` in its summary.
+async fn record_internal(
+    app: &App,
+    ctx: &Ctx,
+    why: Internal,
+    object: (&str, &str),
+    recs: Vec<AccessRecord>,
+    mut extra: serde_json::Value,
+) -> ServiceResult<()> {
+    let mut draft = ctx.audit(why.action(), object.0, object.1);
+    // The source department reads the reads of its data in its own audit trail.
+    let mut sources: Vec<&String> = recs
+        .iter()
+        .filter_map(|r| r.source_org_id.as_ref())
+        .collect();
+    sources.dedup();
+    if let [only] = sources.as_slice() {
+        draft.org_id = Some((*only).clone());
+    }
+    let access: Vec<serde_json::Value> = recs
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "access_id": r.id,
+                "resource_id": r.resource_id,
+                "rows": r.row_count,
+                "response_hash": r.response_hash,
+            })
+        })
+        .collect();
+    if let Some(map) = extra.as_object_mut() {
+        map.insert("purpose".into(), why.key().into());
+        map.insert("access".into(), access.into());
+    }
+    draft.after = summary(&extra);
+    append(app, draft, recs).await
+}
+
+fn column_names(schema: &TableSchema) -> Vec<String> {
+    schema.columns.iter().map(|c| c.name.clone()).collect()
+}
+
+/// COL-2, DESIGN 2: a page of a department's own rows (its console and API
+/// preview), recorded as its read.
+pub(crate) async fn preview(
+    app: &App,
+    ctx: &Ctx,
+    dataset: &Dataset,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> ServiceResult<Vec<StoredRow>> {
+    ctx.principal
+        .authorize(Permission::DataLoad, Some(&dataset.org_id))?;
+    let Some(table) = dataset.current_table.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let q = RowQuery {
+        conditions: Vec::new(),
+        after,
+        limit,
+    };
+    let rows = read_rows(app, table, &dataset.schema, &q).await?;
+    let rec = internal_record(
+        ctx,
+        Internal::Preview,
+        dataset,
+        column_names(&dataset.schema),
+        rows.len(),
+        hash_json(&rows),
+    );
+    let object = ("catalog_entry", dataset.resource_id.as_str());
+    let extra = serde_json::json!({ "rows": rows.len() });
+    record_internal(app, ctx, Internal::Preview, object, vec![rec], extra).await?;
+    Ok(rows)
+}
+
+/// COL-2, DESIGN 2: a department's export of its own current rows to `out`,
+/// recorded as its read with the SM3 of the bytes written. Returns the rows.
+pub(crate) async fn export(
+    app: &App,
+    ctx: &Ctx,
+    dataset: &Dataset,
+    format: ExportFormat,
+    out: &mut (dyn Write + Send),
+    progress: Option<Arc<LoadProgress>>,
+) -> ServiceResult<u64> {
+    ctx.principal
+        .authorize(Permission::DataLoad, Some(&dataset.org_id))?;
+    let Some(table) = dataset.current_table.as_deref() else {
+        return Ok(0);
+    };
+    let mut hashing = Hashing::new(out);
+    let mut encoder = RowEncoder::new(format, &dataset.schema, &mut hashing)?;
+    let mut pages = Pages::new(table, &dataset.schema, Vec::new());
+    while let Some(page) = pages.next(app).await? {
+        encoder.page(page.into_iter().map(|r| r.values).collect())?;
+        if let Some(p) = &progress {
+            p.rows_written.store(encoder.written(), Ordering::Relaxed);
+        }
+    }
+    let written = encoder.finish()?;
+    let (_, hash) = hashing.finish();
+    let rec = internal_record(
+        ctx,
+        Internal::Export,
+        dataset,
+        column_names(&dataset.schema),
+        written as usize,
+        hash,
+    );
+    let object = ("catalog_entry", dataset.resource_id.as_str());
+    let extra = serde_json::json!({ "rows": written, "format": format.extension() });
+    record_internal(app, ctx, Internal::Export, object, vec![rec], extra).await?;
+    Ok(written)
+}
+
+/// One dataset a base record reads: the subject's row there, of which only
+/// `columns` are kept.
+pub(crate) struct SubjectRead<'a> {
+    pub dataset: &'a Dataset,
+    pub table: &'a str,
+    pub key_column: &'a str,
+    pub columns: Vec<String>,
+}
+
+/// COL-9, DESIGN 2: a subject's row in each dataset of a base record (the
+/// platform's governors), other columns left empty. One access record per dataset,
+/// all anchored in one audit record naming the subject.
+pub(crate) async fn subject_rows(
+    app: &App,
+    ctx: &Ctx,
+    base: &str,
+    subject: &str,
+    reads: &[SubjectRead<'_>],
+) -> ServiceResult<Vec<Option<StoredRow>>> {
+    ctx.principal.authorize(Permission::DataGovern, None)?;
+    let mut found = Vec::with_capacity(reads.len());
+    let mut recs = Vec::with_capacity(reads.len());
+    for r in reads {
+        let schema = &r.dataset.schema;
+        let row = rows_by_key(app, r.table, schema, r.key_column, subject, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|mut row| {
+                for (c, v) in schema.columns.iter().zip(row.values.iter_mut()) {
+                    if !r.columns.contains(&c.name) {
+                        *v = Value::Null;
+                    }
+                }
+                row
+            });
+        let rows = usize::from(row.is_some());
+        let mut rec = internal_record(
+            ctx,
+            Internal::BaseView,
+            r.dataset,
+            r.columns.clone(),
+            rows,
+            hash_json(&row),
+        );
+        rec.request = masked_request(app, schema, None, r.key_column, subject);
+        recs.push(rec);
+        found.push(row);
+    }
+    let extra = serde_json::json!({ "subject": subject });
+    record_internal(app, ctx, Internal::BaseView, ("base", base), recs, extra).await?;
+    Ok(found)
+}
+
+/// GOV-2, DESIGN 2: compares a column of a source department's table with another
+/// department's copy, subject by subject (the platform's cross-check); the read of
+/// each table is recorded as the caller's (the platform's, for the background job).
+pub(crate) async fn compare(
+    app: &App,
+    ctx: &Ctx,
+    base: &str,
+    source: (&Dataset, &ColumnRef),
+    other: (&Dataset, &ColumnRef),
+    limit: i64,
+) -> ServiceResult<Comparison> {
+    ctx.principal.authorize(Permission::DataGovern, None)?;
+    let cmp = app.rows.0.compare_columns(source.1, other.1, limit).await?;
+    let hash = hash_json(&cmp.differing);
+    let recs = [source, other]
+        .into_iter()
+        .map(|(d, c)| {
+            let items = vec![c.key_column.clone(), c.column.clone()];
+            internal_record(
+                ctx,
+                Internal::CrossCheck,
+                d,
+                items,
+                cmp.differing.len(),
+                hash.clone(),
+            )
+        })
+        .collect();
+    let extra = serde_json::json!({ "linked": cmp.linked, "differing": cmp.differing_total });
+    record_internal(app, ctx, Internal::CrossCheck, ("base", base), recs, extra).await?;
+    Ok(cmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn spooled(megabytes: usize) -> (Spooled, String) {
+        let chunk = vec![7u8; 1 << 20];
+        let mut w = Hashing::new(Spool::default());
+        for _ in 0..megabytes {
+            w.write_all(&chunk).unwrap();
+        }
+        let (spool, hash) = w.finish();
+        (spool.finish().unwrap(), hash)
+    }
+
+    #[test]
+    fn shr_2_small_download_stays_in_memory_with_the_hash_of_its_bytes() {
+        let (body, hash) = spooled(1);
+        let Spooled::Memory(bytes) = body else {
+            panic!("a small download stays in memory");
+        };
+        assert_eq!(bytes.len(), 1 << 20);
+        assert_eq!(hash, hex::encode(Sm3::digest(&bytes)));
+    }
+
+    #[test]
+    fn shr_2_large_download_spools_to_a_file_with_the_hash_of_its_bytes() {
+        let (body, hash) = spooled(SPOOL_IN_MEMORY / (1 << 20) + 1);
+        assert_eq!(body.len(), SPOOL_IN_MEMORY as u64 + (1 << 20));
+        let Spooled::File { mut file, len } = body else {
+            panic!("a large download goes to a file");
+        };
+        let mut back = Vec::new();
+        file.read_to_end(&mut back).unwrap();
+        assert_eq!(back.len() as u64, len);
+        assert_eq!(hash, hex::encode(Sm3::digest(&back)));
+    }
 }

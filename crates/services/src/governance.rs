@@ -11,7 +11,7 @@ use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
 use gongshu_store::{
     BaseAttribute, CatalogFilter, Change, ColumnRef, Dataset, DatasetLoad, Discrepancy,
-    DiscrepancyFilter, LoadFilter, RowQuery,
+    DiscrepancyFilter, LoadFilter, StoredRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,16 @@ struct Holder {
     key_column: String,
     column: String,
     label: String,
+}
+
+impl Holder {
+    fn column_ref(&self) -> ColumnRef {
+        ColumnRef {
+            table: self.table.clone(),
+            key_column: self.key_column.clone(),
+            column: self.column.clone(),
+        }
+    }
 }
 
 /// Every mounted dataset column that speaks of a base's subjects, by item key.
@@ -257,22 +267,15 @@ pub async fn cross_check(
                 }) {
                     continue;
                 }
-                let cmp = app
-                    .data
-                    .compare_columns(
-                        &ColumnRef {
-                            table: source.table.clone(),
-                            key_column: source.key_column.clone(),
-                            column: source.column.clone(),
-                        },
-                        &ColumnRef {
-                            table: other.table.clone(),
-                            key_column: other.key_column.clone(),
-                            column: other.column.clone(),
-                        },
-                        MAX_NEW_DISCREPANCIES,
-                    )
-                    .await?;
+                let cmp = crate::egress::compare(
+                    app,
+                    ctx,
+                    base.key(),
+                    (&source.dataset, &source.column_ref()),
+                    (&other.dataset, &other.column_ref()),
+                    MAX_NEW_DISCREPANCIES,
+                )
+                .await?;
                 report.comparisons += 1;
                 report.linked += cmp.linked;
                 report.differing += cmp.differing_total;
@@ -449,28 +452,45 @@ pub async fn subject_record(
             .map_err(|e| ServiceError::from_id("key", e))?,
     };
     let holders = holders(app, base).await?;
+    let attrs = app.data.list_base_attributes(Some(base.key())).await?;
+    // Each dataset holding an attribute is read once, through the egress gate, for
+    // the columns the record shows (DESIGN 2).
+    let mut wanted: BTreeMap<&str, (&Holder, Vec<String>)> = BTreeMap::new();
+    for h in attrs
+        .iter()
+        .flat_map(|a| holders.get(&a.attribute).into_iter().flatten())
+    {
+        let entry = wanted
+            .entry(h.dataset.resource_id.as_str())
+            .or_insert_with(|| (h, vec![h.key_column.clone()]));
+        if !entry.1.contains(&h.column) {
+            entry.1.push(h.column.clone());
+        }
+    }
+    let reads: Vec<crate::egress::SubjectRead<'_>> = wanted
+        .values()
+        .map(|(h, columns)| crate::egress::SubjectRead {
+            dataset: &h.dataset,
+            table: &h.table,
+            key_column: &h.key_column,
+            columns: columns.clone(),
+        })
+        .collect();
+    let found = crate::egress::subject_rows(app, ctx, base.key(), &normalised, &reads).await?;
+    let rows: HashMap<&str, &StoredRow> = wanted
+        .keys()
+        .zip(&found)
+        .filter_map(|(id, row)| row.as_ref().map(|r| (*id, r)))
+        .collect();
     let mut load_cache: HashMap<String, Vec<DatasetLoad>> = HashMap::new();
     let mut attributes = Vec::new();
-    for attr in app.data.list_base_attributes(Some(base.key())).await? {
+    for attr in attrs {
         let mut source = None;
         let mut others = Vec::new();
         for h in holders.get(&attr.attribute).into_iter().flatten() {
-            let rows = app
-                .data
-                .read_rows(
-                    &h.table,
-                    &h.dataset.schema,
-                    &RowQuery {
-                        conditions: vec![gongshu_store::RowCondition::Equals {
-                            column: h.key_column.clone(),
-                            value: normalised.clone(),
-                        }],
-                        after: None,
-                        limit: 1,
-                    },
-                )
-                .await?;
-            let Some(row) = rows.first() else { continue };
+            let Some(row) = rows.get(h.dataset.resource_id.as_str()) else {
+                continue;
+            };
             let col = h
                 .dataset
                 .schema
@@ -526,9 +546,6 @@ pub async fn subject_record(
             ..DiscrepancyFilter::default()
         })
         .await?;
-    let mut audit = ctx.audit("base.view", "base", base.key());
-    audit.after = summary(&serde_json::json!({ "subject": normalised }));
-    app.store.commit(vec![], vec![audit]).await?;
     Ok(SubjectRecord {
         base,
         subject_key: normalised,

@@ -985,6 +985,13 @@ impl Store for BackendStore {
         })
     }
 
+    fn row_reader(&self) -> std::sync::Arc<dyn RowReader> {
+        std::sync::Arc::new(BackendDataPlane {
+            writer: self.writer.clone(),
+            reader: self.reader.clone(),
+        })
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         self.backend_migrate().await
     }
@@ -1293,7 +1300,7 @@ impl Store for BackendStore {
         self.sharing_list_grants(f).await
     }
 
-    async fn access_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+    async fn access_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<ServedTally> {
         self.sharing_served_since(grant_id, since).await
     }
 

@@ -698,6 +698,18 @@ impl DataPlane for BackendDataPlane {
         Ok(written)
     }
 
+    async fn count_rows(&self, table: &str) -> StoreResult<i64> {
+        let row = sqlx::query(&format!("SELECT COUNT(*) FROM {}", ident(table)?))
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)?;
+        row.try_get(0).map_err(db_err)
+    }
+}
+
+// DESIGN 2: the row reads, which only the egress gate holds.
+#[async_trait]
+impl RowReader for BackendDataPlane {
     async fn read_rows(&self, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<Vec<StoredRow>> {
         let t = ident(table)?;
         let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
@@ -746,14 +758,6 @@ impl DataPlane for BackendDataPlane {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err)
-    }
-
-    async fn count_rows(&self, table: &str) -> StoreResult<i64> {
-        let row = sqlx::query(&format!("SELECT COUNT(*) FROM {}", ident(table)?))
-            .fetch_one(&self.reader)
-            .await
-            .map_err(db_err)?;
-        row.try_get(0).map_err(db_err)
     }
 
     async fn compare_columns(&self, source: &ColumnRef, other: &ColumnRef, limit: i64) -> StoreResult<Comparison> {

@@ -141,14 +141,17 @@ impl BackendStore {
         rows.iter().map(grant_from).collect::<Result<_, _>>().map_err(db_err)
     }
 
-    async fn sharing_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM access_records WHERE grant_id = $1 AND at >= $2 AND outcome = 'served'")
-            .bind(grant_id)
-            .bind(since)
-            .fetch_one(&self.reader)
-            .await
-            .map_err(db_err)?;
-        row.try_get(0).map_err(db_err)
+    async fn sharing_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<ServedTally> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(row_count), 0) AS BIGINT) FROM access_records
+             WHERE grant_id = $1 AND at >= $2 AND outcome = 'served'",
+        )
+        .bind(grant_id)
+        .bind(since)
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db_err)?;
+        Ok(ServedTally { calls: row.try_get(0).map_err(db_err)?, rows: row.try_get(1).map_err(db_err)? })
     }
 
     async fn sharing_list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>> {

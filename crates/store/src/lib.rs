@@ -173,13 +173,20 @@ pub trait DataPlane: Send + Sync + 'static {
         rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
         upsert: bool,
     ) -> StoreResult<Vec<i64>>;
+    async fn count_rows(&self, table: &str) -> StoreResult<i64>;
+}
+
+/// DESIGN 2: reading the rows of dataset tables. Kept apart from [`DataPlane`] so
+/// that the one egress gate of the services can be the only holder: every read
+/// of rows for a party is checked and recorded there.
+#[async_trait]
+pub trait RowReader: Send + Sync + 'static {
     async fn read_rows(
         &self,
         table: &str,
         schema: &gongshu_domain::dataset::TableSchema,
         query: &RowQuery,
     ) -> StoreResult<Vec<StoredRow>>;
-    async fn count_rows(&self, table: &str) -> StoreResult<i64>;
     /// GOV-2: subjects in both tables whose values differ (the other side not empty).
     async fn compare_columns(
         &self,
@@ -196,8 +203,11 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Runs the embedded migrations.
     async fn migrate(&self) -> StoreResult<()>;
-    /// COL-2: the data plane on the same database.
+    /// COL-2: the data plane on the same database (metadata, loads, writes).
     fn data_plane(&self) -> std::sync::Arc<dyn DataPlane>;
+    /// DESIGN 2: the rows of dataset tables. Only the egress gate of the services
+    /// calls this (a lint there refuses every other caller).
+    fn row_reader(&self) -> std::sync::Arc<dyn RowReader>;
     async fn ping(&self) -> StoreResult<()>;
 
     /// Applies `changes` and appends `audit` to the hash chain in one transaction;
@@ -265,8 +275,13 @@ pub trait Store: Send + Sync + 'static {
     async fn get_grant(&self, id: &str) -> StoreResult<Option<ShareGrant>>;
     /// Newest first.
     async fn list_grants(&self, f: &GrantFilter) -> StoreResult<Vec<ShareGrant>>;
-    /// GOV-5: calls a grant served since `since` (its quota meter).
-    async fn access_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    /// GOV-5: calls a grant served since `since`, and the rows they returned (its
+    /// quota meter).
+    async fn access_served_since(
+        &self,
+        grant_id: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<ServedTally>;
     /// Newest first.
     async fn list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>>;
     /// GOV-5: removes access records older than the retention period; their audit

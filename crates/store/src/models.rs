@@ -705,7 +705,7 @@ pub struct ShareGrant {
     pub row_filter: Option<gongshu_domain::sharing::RowFilter>,
     #[schema(value_type = Object)]
     pub masking: gongshu_domain::masking::MaskPolicy,
-    /// Calls served per day (0: no limit).
+    /// Calls served per day; for a `download` grant, rows (0: no limit).
     pub daily_quota: i64,
     /// Calls per minute on one node (0: no limit).
     pub rate_per_minute: i64,
@@ -739,9 +739,11 @@ pub struct AccessRecord {
     pub resource_id: Option<String>,
     pub source_org_id: Option<String>,
     pub purpose: String,
-    /// An `AccessMode` key, or what was attempted.
+    /// An `AccessMode` key, or what was attempted; `internal` for a read outside
+    /// any grant (a department's own preview or export, the platform's governance).
     pub mode: String,
-    /// `lookup`, `query`, `download`, `verify`.
+    /// `lookup`, `query`, `download`, `verify`; for `internal` reads `preview`,
+    /// `export`, `base_view` or `cross_check`.
     pub operation: String,
     pub items: Vec<String>,
     /// The key or filter asked for, masked as the response was.
@@ -752,6 +754,14 @@ pub struct AccessRecord {
     /// `served` or `denied`.
     pub outcome: String,
     pub denial: Option<String>,
+}
+
+/// GOV-5: what a grant served in a period: calls, and rows returned (a download
+/// grant's quota counts rows).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServedTally {
+    pub calls: i64,
+    pub rows: i64,
 }
 
 /// Which access records to list.

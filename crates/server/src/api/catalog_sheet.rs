@@ -17,13 +17,9 @@ pub const MAX_SHEET_BYTES: usize = 16 * 1024 * 1024;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// A file download with an ASCII and a UTF-8 file name (RFC 6266).
-pub fn download(
-    content_type: &'static str,
-    ascii_name: &str,
-    utf8_name: &str,
-    bytes: Vec<u8>,
-) -> Response {
+/// The Content-Disposition of a file download with an ASCII and a UTF-8 file name
+/// (RFC 6266).
+pub fn disposition(ascii_name: &str, utf8_name: &str) -> String {
     let encoded: String = utf8_name
         .bytes()
         .map(|b| match b {
@@ -31,11 +27,23 @@ pub fn download(
             _ => format!("%{b:02X}"),
         })
         .collect();
-    let disposition = format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}");
+    format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A file download with an ASCII and a UTF-8 file name (RFC 6266).
+pub fn download(
+    content_type: &'static str,
+    ascii_name: &str,
+    utf8_name: &str,
+    bytes: Vec<u8>,
+) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::CONTENT_DISPOSITION,
+                disposition(ascii_name, utf8_name),
+            ),
         ],
         bytes,
     )

@@ -153,6 +153,10 @@ pub fn routes() -> Router<AppState> {
             get(sharing::lookup),
         )
         .route("/api/v1/services/{resource}/verify", post(sharing::verify))
+        .route(
+            "/api/v1/services/{resource}/download",
+            get(sharing::download),
+        )
         .route("/api/v1/datasets", get(datasets::list))
         .route("/api/v1/datasets/{resource}", get(datasets::get))
         .route(

@@ -3,16 +3,20 @@
 //! with their token. Every data-service response names the grant it was served under.
 use std::collections::BTreeMap;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use gongshu_domain::sharing::Denial;
 use gongshu_domain::sharing::GrantAction;
-use gongshu_services::egress::{self, DataQuery, Served, Verified};
+use gongshu_services::egress::{
+    self, DataQuery, Download, DownloadRequest, Served, Spooled, Verified,
+};
 use gongshu_services::sharing::{self, NewShareRequest, NewUsageReport, StepInput};
-use gongshu_services::Ctx;
+use gongshu_services::{Ctx, ServiceError};
 use gongshu_store::{AccessFilter, AccessRecord, ShareGrant, ShareRequest, UsageReport};
 use serde::{Deserialize, Serialize};
 
@@ -259,6 +263,22 @@ fn list(text: Option<&str>) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// Conditions `item:value`, comma-separated.
+fn conditions(text: Option<&str>) -> Result<Vec<(String, String)>, ServiceError> {
+    list(text)
+        .into_iter()
+        .map(|c| match c.split_once(':') {
+            Some((item, value)) => Ok((item.to_string(), value.to_string())),
+            None => Err(ServiceError::invalid(
+                "egress.bad_condition",
+                "where",
+                format!("条件“{c}”应写作 信息项:值"),
+                format!("condition '{c}' must read item:value"),
+            )),
+        })
+        .collect()
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -321,18 +341,7 @@ pub async fn records(
     ApiQuery(q): ApiQuery<RecordsQuery>,
 ) -> ApiResult<(HeaderMap, Json<Served>)> {
     let ctx = consumer.ctx(&s, &resource, "query").await?;
-    let mut filters = Vec::new();
-    for c in list(q.conditions.as_deref()) {
-        let (item, value) = c.split_once(':').ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "egress.bad_condition",
-                format!("条件“{c}”应写作 信息项:值"),
-                format!("condition '{c}' must read item:value"),
-            )
-        })?;
-        filters.push((item.to_string(), value.to_string()));
-    }
+    let filters = conditions(q.conditions.as_deref())?;
     let served = egress::query(
         &s.app,
         &ctx,
@@ -381,4 +390,103 @@ pub async fn verify(
     )
     .await?;
     Ok((grant_header(&v.grant_id), Json(v)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadQuery {
+    /// `csv` (default; UTF-8 with a BOM), `json` (one object per line) or `parquet`.
+    pub format: Option<String>,
+    /// Items to include, comma-separated (default: every granted item).
+    pub fields: Option<String>,
+    /// Conditions `item:value`, comma-separated.
+    #[serde(rename = "where")]
+    pub conditions: Option<String>,
+    /// The grant to use (default: the one that admits the call).
+    pub grant: Option<String>,
+}
+
+/// Streams a spooled download: from memory, or chunk by chunk from its file.
+fn spooled_body(body: Spooled) -> Body {
+    use tokio::io::AsyncReadExt;
+    const CHUNK: usize = 64 * 1024;
+    match body {
+        Spooled::Memory(bytes) => Body::from(bytes),
+        Spooled::File { file, .. } => {
+            let file = Some(tokio::fs::File::from_std(file));
+            Body::from_stream(futures_util::stream::unfold(file, |file| async move {
+                let mut f = file?;
+                let mut buf = vec![0u8; CHUNK];
+                match f.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(Bytes::from(buf)), Some(f)))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            }))
+        }
+    }
+}
+
+/// SHR-2: bulk download (CSV, JSON lines or Parquet) under a `download` grant.
+///
+/// Only the granted items, the grant's row filter applied, masked as a lookup is;
+/// the daily quota counts rows. The access record — with the row count and the SM3
+/// of exactly these bytes, also sent as `X-Gongshu-Sm3` — is durable before the
+/// first byte is sent. A grant of another mode is refused (`egress.wrong_mode`).
+#[utoipa::path(get, path = "/api/v1/services/{resource}/download", tag = "sharing",
+    params(("resource" = String, Path), DownloadQuery),
+    responses(
+        (status = 200, description = "The file: text/csv, application/x-ndjson or application/vnd.apache.parquet; X-Gongshu-Grant names the grant, X-Gongshu-Access the access record, X-Gongshu-Rows the rows, X-Gongshu-Sm3 the hash the record keeps",
+            content_type = "application/octet-stream"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 423, body = ErrorBody)))]
+pub async fn download(
+    State(s): State<AppState>,
+    consumer: Consumer,
+    Path(resource): Path<String>,
+    ApiQuery(q): ApiQuery<DownloadQuery>,
+) -> ApiResult<Response> {
+    let ctx = consumer.ctx(&s, &resource, "download").await?;
+    let req = DownloadRequest {
+        format: egress::download_format(q.format.as_deref())?,
+        filters: conditions(q.conditions.as_deref())?,
+        fields: list(q.fields.as_deref()),
+        grant_id: q.grant,
+    };
+    let d: Download = egress::download(&s.app, &ctx, &resource, req).await?;
+    let ext = d.format.extension();
+    let mut headers = grant_header(&d.grant_id);
+    let named = [
+        (
+            HeaderName::from_static("x-gongshu-access"),
+            d.access_id.clone(),
+        ),
+        (
+            HeaderName::from_static("x-gongshu-rows"),
+            d.rows.to_string(),
+        ),
+        (
+            HeaderName::from_static("x-gongshu-sm3"),
+            d.response_hash.clone(),
+        ),
+        (
+            header::CONTENT_DISPOSITION,
+            crate::api::catalog_sheet::disposition(
+                &format!("{}.{ext}", d.resource_code),
+                &format!("{}.{ext}", d.resource_name),
+            ),
+        ),
+        (header::CONTENT_TYPE, d.format.content_type().into()),
+        (header::CONTENT_LENGTH, d.body.len().to_string()),
+    ];
+    for (name, value) in named {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    Ok((headers, spooled_body(d.body)).into_response())
 }

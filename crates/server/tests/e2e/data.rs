@@ -214,6 +214,26 @@ async fn col_1_gov_2_gbk_upload_with_bad_rows_reaches_base_and_discrepancies(srv
     assert_eq!(source_of("婚姻状况"), Some(civil.org_id.clone()));
     assert_eq!(source_of("姓名"), Some(psb.org_id.clone()));
     assert_eq!(built["discrepancies_found"], 1, "{built}");
+    // DESIGN 2: the cross-check read both departments' rows through the egress gate,
+    // recorded as the platform's own reads.
+    let reads = auditor
+        .get("/api/v1/share/access?limit=1000")
+        .await
+        .expect_status(200);
+    let checks: Vec<&Value> = reads
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["operation"] == "cross_check" && r["actor"] == "system")
+        .collect();
+    for org in [&civil.org_id, &psb.org_id] {
+        assert!(
+            checks
+                .iter()
+                .any(|r| r["source_org_id"] == org.as_str() && r["mode"] == "internal"),
+            "{reads}"
+        );
+    }
 
     let record = admin
         .get(&format!("/api/v1/bases/population/subjects/{}", ids[1]))

@@ -3,14 +3,19 @@
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use gongshu_domain::catalog::ShareMode;
 use gongshu_domain::masking::{MaskPolicy, MaskRule};
 use gongshu_domain::permissions::{Principal, Role};
 use gongshu_domain::sharing::RowFilter;
 use gongshu_services::catalog::today_in_china;
+use gongshu_services::datasets::{self, ExportFormat};
 use gongshu_services::sharing::{self, NewShareRequest, StepInput};
 use gongshu_services::Ctx;
-use gongshu_store::ShareGrant;
+use gongshu_store::{Change, ShareGrant};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::RowAccessor;
 use serde_json::{json, Value};
+use sm3::{Digest, Sm3};
 
 use crate::common::{send, Session, TestServer};
 use crate::data::{data_resources, household_csv, person};
@@ -244,9 +249,13 @@ async fn shr_5_conditional_request_crosses_national_day_and_first_call_is_masked
         "the key is masked in the log"
     );
     // …anchored in the audit chain.
-    let audit = w
-        .psb
-        .get("/api/v1/audit?action=data.access")
+    assert_anchored(&w.psb, "data.access", rec).await;
+}
+
+/// The access record `rec` is named by an audit record of `action` the session reads.
+async fn assert_anchored(who: &Session, action: &str, rec: &Value) {
+    let audit = who
+        .get(&format!("/api/v1/audit?action={action}"))
         .await
         .expect_status(200);
     assert!(
@@ -612,3 +621,401 @@ async fn shr_6_verification_returns_matches_not_data(srv: Arc<TestServer>) {
     assert_eq!(reports.as_array().unwrap().len(), 1);
 }
 both_backends!(shr_6_verification_returns_matches_not_data);
+
+/// The demo offers the household register by API and page query; these tests let
+/// it be shared by download too, as its department may.
+async fn offer_download(w: &World) {
+    let store = &w.srv.app.store;
+    let mut entry = store
+        .get_catalog_entry_by_code(&w.household)
+        .await
+        .unwrap()
+        .expect("the household register");
+    let expected = entry.updated_at;
+    for content in [entry.published.as_mut(), entry.working.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        content.share_modes.push(ShareMode::Download);
+    }
+    entry.updated_at = Utc::now();
+    store
+        .commit(
+            vec![Change::UpdateCatalogEntry {
+                entry,
+                expected_updated_at: expected,
+            }],
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+/// A download as the consumer system receives it: status, headers, the exact bytes.
+async fn fetch(w: &World, query: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let r = w
+        .srv
+        .bearer(&w.secret)
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/services/{}/download{query}", w.household),
+        )
+        .send()
+        .await
+        .expect("request reaches the server");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.bytes().await.expect("body").to_vec())
+}
+
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn sm3_hex(bytes: &[u8]) -> String {
+    hex::encode(Sm3::digest(bytes))
+}
+
+fn masked_id(id: &str) -> String {
+    format!("{}********{}", &id[..6], &id[14..])
+}
+
+/// The item 4: bulk download under a download grant gives a CSV of only the
+/// granted items, masked exactly as a lookup is; the source department's access log
+/// holds the download with the SM3 of exactly the bytes received. JSON lines and
+/// Parquet downloads parse.
+async fn shr_2_download_grant_serves_granted_masked_columns_with_recorded_hash(
+    srv: Arc<TestServer>,
+) {
+    let w = world(srv).await;
+    offer_download(&w).await;
+    let now = Utc::now();
+    let end = today_in_china(now) + Duration::days(60);
+    let grant = granted(
+        &w,
+        request(&w, &["citizen_id", "name", "address"], "download", end),
+        StepInput::default(),
+        now,
+    )
+    .await;
+    assert_eq!(grant.mode, "download");
+
+    let (status, headers, csv) = fetch(&w, "?format=csv").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&csv));
+    assert_eq!(header(&headers, "x-gongshu-grant"), grant.id);
+    assert!(header(&headers, "content-type").starts_with("text/csv"));
+    assert!(
+        header(&headers, "content-disposition")
+            .contains(&format!("filename=\"{}.csv\"", w.household)),
+        "{headers:?}"
+    );
+    let text = std::str::from_utf8(&csv).expect("UTF-8");
+    let text = text.strip_prefix('\u{feff}').expect("a BOM for Excel");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], "citizen_id,name,address",
+        "only the granted items"
+    );
+    assert_eq!(lines.len(), 4, "{text}");
+    for (line, id) in lines[1..].iter().zip(&w.ids) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0], masked_id(id), "masked as a lookup is");
+        assert_eq!(cells[1], "居**");
+        assert!(cells[2].ends_with("****") && !cells[2].contains("湖滨路"));
+    }
+    assert!(!text.contains(w.ids[0].as_str()) && !text.contains("已婚"));
+    let hash = sm3_hex(&csv);
+    assert_eq!(header(&headers, "x-gongshu-sm3"), hash);
+    assert_eq!(header(&headers, "x-gongshu-rows"), "3");
+
+    // The source department sees the download, with the hash of what was received.
+    let log = w
+        .psb
+        .get(&format!("/api/v1/share/access?grant_id={}", grant.id))
+        .await
+        .expect_status(200);
+    let rec = &log[0];
+    assert_eq!(rec["id"], header(&headers, "x-gongshu-access"));
+    assert_eq!(rec["operation"], "download");
+    assert_eq!(rec["mode"], "download");
+    assert_eq!(rec["outcome"], "served");
+    assert_eq!(rec["row_count"], 3);
+    assert_eq!(rec["response_hash"], hash.as_str());
+    assert_eq!(rec["items"], json!(["citizen_id", "name", "address"]));
+    assert_eq!(rec["consumer_org_id"], w.civil.org_id.as_str());
+
+    // JSON lines: the consumer's own condition and choice of items.
+    let (status, _, body) = fetch(
+        &w,
+        &format!(
+            "?format=json&fields=name,citizen_id&where=citizen_id:{}",
+            w.ids[1]
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let objects: Vec<Value> = std::str::from_utf8(&body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(
+        objects,
+        vec![json!({"name": "居**", "citizen_id": masked_id(&w.ids[1])})]
+    );
+
+    // Parquet: typed, and the masked identifier a text column.
+    let (status, headers, body) = fetch(&w, "?format=parquet").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        header(&headers, "content-type"),
+        "application/vnd.apache.parquet"
+    );
+    let reader =
+        SerializedFileReader::new(axum::body::Bytes::from(body.clone())).expect("Parquet parses");
+    let meta = reader.metadata().file_metadata();
+    assert_eq!(meta.num_rows(), 3);
+    let names: Vec<&str> = meta
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    assert_eq!(names, ["citizen_id", "name", "address"]);
+    let first = reader
+        .get_row_iter(None)
+        .unwrap()
+        .next()
+        .expect("a row")
+        .expect("the row reads");
+    assert_eq!(first.get_string(0).unwrap(), &masked_id(&w.ids[0]));
+    assert_eq!(first.get_string(1).unwrap(), "居**");
+    let log = w
+        .psb
+        .get(&format!("/api/v1/share/access?grant_id={}", grant.id))
+        .await
+        .expect_status(200);
+    assert_eq!(log.as_array().unwrap().len(), 3);
+    assert_eq!(log[0]["response_hash"], sm3_hex(&body).as_str());
+}
+both_backends!(shr_2_download_grant_serves_granted_masked_columns_with_recorded_hash);
+
+/// SHR-2, SHR-8, GOV-5: a download needs a download grant — an API or page-query
+/// grant is refused as the wrong mode, as a download grant is for lookups — only
+/// granted items, and fits the daily quota, counted in rows. Every refusal is
+/// recorded as a denied download.
+async fn shr_2_download_refused_for_wrong_mode_items_and_row_quota(srv: Arc<TestServer>) {
+    let w = world(srv).await;
+    offer_download(&w).await;
+    let now = Utc::now();
+    let end = today_in_china(now) + Duration::days(60);
+    let items = ["citizen_id", "name"];
+    let api = granted(
+        &w,
+        request(&w, &items, "api", end),
+        StepInput::default(),
+        now,
+    )
+    .await;
+    let page = granted(
+        &w,
+        request(&w, &items, "page_query", end),
+        StepInput::default(),
+        now,
+    )
+    .await;
+    let consumer = w.srv.bearer(&w.secret);
+    let path = |q: String| format!("/api/v1/services/{}/download{q}", w.household);
+    for g in [&api, &page] {
+        consumer
+            .get(&path(format!("?grant={}", g.id)))
+            .await
+            .expect_error(403, "egress.wrong_mode");
+    }
+    consumer
+        .get(&path(String::new()))
+        .await
+        .expect_error(403, "egress.wrong_mode");
+
+    // Four rows a day.
+    let terms = StepInput {
+        daily_quota: Some(4),
+        ..Default::default()
+    };
+    let dl = granted(&w, request(&w, &items, "download", end), terms, now).await;
+    let with = |q: &str| path(format!("?grant={}{q}", dl.id));
+    consumer
+        .get(&with("&fields=name,address"))
+        .await
+        .expect_error(403, "egress.item_not_granted");
+    consumer
+        .get(&with("&where=sex:男"))
+        .await
+        .expect_error(403, "egress.item_not_granted");
+    consumer
+        .get(&with("&format=xlsx"))
+        .await
+        .expect_error(400, "egress.bad_format");
+    consumer
+        .get(&format!(
+            "/api/v1/services/{}/records/{}?grant={}",
+            w.household, w.ids[0], dl.id
+        ))
+        .await
+        .expect_error(403, "egress.wrong_mode");
+
+    // Three rows served; three more would pass the quota; one more fits; then none.
+    let (status, headers, _) = fetch(&w, &format!("?grant={}", dl.id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "x-gongshu-rows"), "3");
+    consumer
+        .get(&with(""))
+        .await
+        .expect_error(423, "egress.quota_exceeded");
+    let one = format!("&where=citizen_id:{}", w.ids[0]);
+    let (status, headers, _) = fetch(&w, &format!("?grant={}{one}", dl.id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "x-gongshu-rows"), "1");
+    consumer
+        .get(&with(&one))
+        .await
+        .expect_error(423, "egress.quota_exceeded");
+
+    let log = w
+        .psb
+        .get("/api/v1/share/access?outcome=denied&limit=100")
+        .await
+        .expect_status(200);
+    let denied: Vec<(&str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["operation"] == "download")
+        .map(|r| {
+            (
+                r["grant_id"].as_str().unwrap_or_default(),
+                r["denial"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    for expected in [
+        (api.id.as_str(), "egress.wrong_mode"),
+        (page.id.as_str(), "egress.wrong_mode"),
+        (dl.id.as_str(), "egress.item_not_granted"),
+        (dl.id.as_str(), "egress.quota_exceeded"),
+    ] {
+        assert!(denied.contains(&expected), "{expected:?} in {denied:?}");
+    }
+    assert_eq!(denied.len(), 7, "{denied:?}");
+    let served = w
+        .psb
+        .get(&format!(
+            "/api/v1/share/access?outcome=served&grant_id={}",
+            dl.id
+        ))
+        .await
+        .expect_status(200);
+    let rows: Vec<i64> = served
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row_count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, [1, 3], "newest first");
+}
+both_backends!(shr_2_download_refused_for_wrong_mode_items_and_row_quota);
+
+/// DESIGN 2, GOV-5: reads outside any grant go through the egress gate too. The
+/// delivering department's console preview, API preview and export, and the
+/// platform's view of a base record each leave an access record naming the reader
+/// and the purpose, anchored in the audit chain.
+async fn gov_5_console_preview_export_and_base_view_leave_access_records(srv: Arc<TestServer>) {
+    let w = world(srv).await;
+    let internal = |log: &Value, operation: &str| -> Vec<Value> {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["operation"] == operation)
+            .cloned()
+            .collect()
+    };
+    let source_log = || async {
+        w.psb
+            .get(&format!(
+                "/api/v1/share/access?source_org_id={}",
+                w.psb.org_id
+            ))
+            .await
+            .expect_status(200)
+    };
+    assert!(internal(&source_log().await, "preview").is_empty());
+
+    // The console page of the resource shows its first rows.
+    let page = w
+        .psb
+        .without_csrf
+        .request(reqwest::Method::GET, &format!("/data/{}", w.household))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("居民0"));
+    let previews = internal(&source_log().await, "preview");
+    assert_eq!(previews.len(), 1, "{previews:?}");
+    let rec = &previews[0];
+    assert_eq!(rec["actor"], format!("user:{}", w.psb.user_id));
+    assert_eq!(rec["purpose"], "preview");
+    assert_eq!(rec["mode"], "internal");
+    assert_eq!(rec["outcome"], "served");
+    assert_eq!(rec["row_count"], 3);
+    assert_eq!(rec["consumer_org_id"], w.psb.org_id.as_str());
+    assert_eq!(rec["source_org_id"], w.psb.org_id.as_str());
+    assert!(rec["grant_id"].is_null());
+    assert_anchored(&w.psb, "dataset.preview", rec).await;
+
+    // The API preview, and an export (as `gongshu export` runs it).
+    w.psb
+        .get(&format!("/api/v1/datasets/{}/rows", w.household))
+        .await
+        .expect_status(200);
+    assert_eq!(internal(&source_log().await, "preview").len(), 2);
+    let mut out = Vec::new();
+    let written = datasets::export(
+        &w.srv.app,
+        &ctx_of(&w.psb, Role::OrgAdmin),
+        &w.household,
+        ExportFormat::Csv,
+        &mut out,
+        None,
+    )
+    .await
+    .expect("export");
+    assert_eq!(written, 3);
+    let exports = internal(&source_log().await, "export");
+    assert_eq!(exports.len(), 1);
+    assert_eq!(exports[0]["row_count"], 3);
+    assert_eq!(exports[0]["response_hash"], sm3_hex(&out).as_str());
+
+    // The platform looks a person up in the population base.
+    w.admin
+        .post("/api/v1/bases/population/build", json!({}))
+        .await
+        .expect_status(200);
+    w.admin
+        .get(&format!("/api/v1/bases/population/subjects/{}", w.ids[0]))
+        .await
+        .expect_status(200);
+    let views = internal(&source_log().await, "base_view");
+    assert_eq!(views.len(), 1, "{views:?}");
+    assert_eq!(views[0]["actor"], format!("user:{}", w.admin.user_id));
+    assert_eq!(views[0]["consumer_org_id"], w.admin.org_id.as_str());
+    assert_eq!(views[0]["row_count"], 1);
+    assert!(views[0]["items"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("name")));
+}
+both_backends!(gov_5_console_preview_export_and_base_view_leave_access_records);
