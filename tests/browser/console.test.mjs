@@ -16,6 +16,8 @@ const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let dataDir, server, baseUrl, browser, adminPassword;
 /** Demo logins printed by `gongshu demo`: username → password. */
 const passwords = new Map();
+/** The demo's sample call: resource code and a citizen ID in its household register. */
+let demoCall;
 
 function seed() {
   const out = spawnSync(binary, ['--data-dir', dataDir, 'demo', '--seed-only', '--people', '20', '--data-people', '500', '--data-entities', '100'], { encoding: 'utf8' });
@@ -25,6 +27,9 @@ function seed() {
     if (user && password && /^[a-z][a-z0-9.]*$/.test(user)) passwords.set(user, password);
   }
   assert.ok(passwords.has('admin'), 'demo prints the admin login');
+  const curl = out.stdout.match(/\/api\/v1\/services\/([^/\s]+)\/records\/(\S+)/);
+  assert.ok(curl, 'demo prints a curl line for its consumer system');
+  demoCall = { resource: curl[1], key: curl[2] };
   return passwords.get('admin');
 }
 
@@ -206,4 +211,78 @@ test('cat_2 registrar registers an entry, the department reviewer passes it, the
   await authority.goto(`${baseUrl}/catalog?status=published&q=浏览器测试`);
   assert.match(await authority.textContent('#catalog-table'), /浏览器测试户籍信息/);
   await authority.context().close();
+});
+
+test('shr_5 a conditional request goes from the form to the consumer\'s first masked API call', async () => {
+  // 民政局 issues a consumer token and files the request.
+  const civil = await (await browser.newContext()).newPage();
+  await login(civil, 'civil.admin', passwords.get('civil.admin'));
+  await civil.goto(`${baseUrl}/tokens`);
+  await civil.fill('#token-name', '浏览器测试业务系统');
+  await civil.check('#perm-data-consume');
+  await civil.click('#create-token-submit');
+  const secret = (await civil.textContent('#secret')).trim();
+
+  await civil.goto(`${baseUrl}/share`);
+  await civil.click('#new-request');
+  const resourceId = await civil.$eval('#r-resource', (select, code) =>
+    [...select.options].find((o) => o.textContent.startsWith(code)).value, demoCall.resource);
+  await civil.selectOption('#r-resource', resourceId);
+  await civil.click('#choose-resource');
+  for (const item of ['citizen_id', 'name', 'address']) await civil.check(`#item-${item}`);
+  await civil.selectOption('#r-mode', 'api');
+  await civil.selectOption('#r-token', { label: (await civil.$eval('#r-token', (s) =>
+    [...s.options].find((o) => o.textContent.startsWith('浏览器测试业务系统')).textContent)) });
+  await civil.fill('#r-purpose', '婚姻登记时核对当事人住址');
+  await civil.fill('#r-scenario', '婚姻登记');
+  await civil.fill('#r-legal-duty', '《婚姻登记条例》第七条');
+  const end = new Date(Date.now() + 200 * 86400000).toISOString().slice(0, 10);
+  await civil.fill('#r-end-date', end);
+  // Without the signed commitment the form comes back with the choices kept.
+  await civil.click('#submit-request');
+  assert.match(await civil.textContent('#form-error'), /承诺/);
+  assert.ok(await civil.isChecked('#item-address'), 'picked items are kept');
+  await civil.check('#r-commitment');
+  await civil.click('#submit-request');
+  await civil.waitForSelector('#done');
+  assert.equal(await civil.getAttribute('#request-status', 'data-status'), 'conformity_check');
+  assert.match(await civil.textContent('#request-due'), /^\d{4}-\d{2}-\d{2}/);
+  const requestPath = new URL(civil.url()).pathname;
+
+  // The platform finds it in its queue and passes the conformity check.
+  const admin = await (await browser.newContext()).newPage();
+  await login(admin, 'admin', adminPassword);
+  await admin.goto(`${baseUrl}/share`);
+  assert.equal(await admin.locator(`#queue-table a[href="${requestPath}"]`).count(), 1, 'the request is in the platform queue');
+  await admin.goto(`${baseUrl}${requestPath}`);
+  await admin.click('#do-pass_conformity');
+  await admin.waitForSelector('#done');
+  assert.equal(await admin.getAttribute('#request-status', 'data-status'), 'source_review');
+
+  // 公安局 sees the notice and approves.
+  const psb = await (await browser.newContext()).newPage();
+  await login(psb, 'psb.admin', passwords.get('psb.admin'));
+  await psb.goto(`${baseUrl}/share`);
+  assert.match(await psb.textContent('#notice-new'), /\d/);
+  await psb.goto(`${baseUrl}${requestPath}`);
+  await psb.click('#do-approve');
+  await psb.waitForSelector('#done');
+  assert.equal(await psb.getAttribute('#request-status', 'data-status'), 'approved');
+  const grantId = (await psb.textContent('#grant-id')).trim();
+
+  // The consumer's first call: only the granted items, masked, under that grant.
+  const call = await psb.request.get(`${baseUrl}/api/v1/services/${demoCall.resource}/records/${demoCall.key}?grant=${grantId}`,
+    { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(call.status(), 200, await call.text());
+  const body = await call.json();
+  assert.equal(body.grant_id, grantId);
+  assert.deepEqual(Object.keys(body.rows[0]).sort(), ['address', 'citizen_id', 'name']);
+  assert.match(body.rows[0].citizen_id, /^\d{6}\*{8}\d{3}[\dX]$/);
+  assert.notEqual(body.rows[0].citizen_id, demoCall.key);
+
+  // 公安局 sees that call in its access log, with the same response hash.
+  await psb.goto(`${baseUrl}/share/access?resource=${demoCall.resource}&outcome=served`);
+  const hashes = await psb.$$eval('#access-table tr.access-row td.mono.muted', (cells) => cells.map((c) => c.textContent.trim()));
+  assert.ok(hashes.includes(body.response_hash.slice(0, 16)), `access log shows the call: ${hashes}`);
+  for (const p of [civil, admin, psb]) await p.context().close();
 });

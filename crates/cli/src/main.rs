@@ -270,8 +270,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 data_entities,
             } => {
                 let app = launch::open_app(&config).await?;
+                let mut consumer = None;
                 let logins = if demo::is_seeded(&app).await? {
                     println!("演示数据已存在，重新生成演示账号密码 / demo data exists; issuing new demo passwords");
+                    consumer = gongshu_services::demo_sharing::reissue_consumer(&app)
+                        .await
+                        .map_err(fail)?;
                     demo::reissue_logins(&app).await?
                 } else {
                     println!("正在生成演示区域（合成数据）/ seeding the demo region (synthetic data) …");
@@ -294,10 +298,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             "  多源校核差异 {} 条 / {} cross-source discrepancies",
                             summary.discrepancies, summary.discrepancies
                         );
+                        consumer = Some(
+                            gongshu_services::demo_sharing::seed(&app, &summary.resources)
+                                .await
+                                .map_err(fail)?,
+                        );
                     }
                     logins
                 };
                 print_logins(&logins, &config);
+                if let Some(c) = &consumer {
+                    print_consumer(c, &config, args.listen.as_deref());
+                }
                 if !seed_only {
                     serve(app, config, args).await?;
                 }
@@ -520,6 +532,26 @@ async fn serve(app: Arc<App>, mut config: Config, args: ServeArgs) -> anyhow::Re
     );
     println!("接口文档 / API reference: http://{addr}/api/docs");
     launch::serve(app, config, listener, launch::shutdown_signal()).await
+}
+
+/// SHR-2: the demo consumer system's token and the call that fetches a masked record.
+fn print_consumer(
+    c: &gongshu_services::demo_sharing::DemoConsumer,
+    config: &Config,
+    listen: Option<&str>,
+) {
+    let addr = listen.unwrap_or(&config.listen);
+    println!("演示调用方：{}婚姻登记系统（令牌仅显示这一次）", c.org_name);
+    println!(
+        "Demo consumer system: the civil affairs bureau's marriage registry (token shown once)"
+    );
+    println!("GONGSHU_DEMO_TOKEN={}", c.token_secret);
+    println!("授权 grant: {}", c.grant_id);
+    println!(
+        "curl -s -H \"Authorization: Bearer $GONGSHU_DEMO_TOKEN\" http://{addr}/api/v1/services/{}/records/{}",
+        c.resource_code, c.sample_key
+    );
+    println!();
 }
 
 fn print_logins(logins: &[demo::DemoLogin], config: &Config) {

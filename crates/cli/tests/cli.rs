@@ -269,6 +269,16 @@ fn col_1_demo_mounts_data_and_ingest_export_round_trip() {
         .and_then(|n| n.parse().ok())
         .expect("accepted count");
     assert!(text.contains("多源校核差异"), "{text}");
+    // SHR-2: the README's one-line call is the one the demo prints for its consumer.
+    let curl = text
+        .lines()
+        .find(|l| l.starts_with("curl "))
+        .expect("the demo prints its consumer's curl line");
+    assert!(
+        include_str!("../../../README.md").contains(curl),
+        "README.md shows the demo's call: {curl}"
+    );
+    assert!(text.contains("GONGSHU_DEMO_TOKEN=gs_"), "{text}");
 
     let out = dir.path().join("household.csv");
     let exported = gongshu(

@@ -496,6 +496,76 @@ pub fn project<'a>(granted: &'a [String], asked: &'a [String]) -> Result<Vec<&'a
         .collect()
 }
 
+/// SHR-13 (XJ 24): what is known of a resource and its proposed successor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplacementFacts<'a> {
+    pub old_id: &'a str,
+    pub old_online: bool,
+    pub successor_id: &'a str,
+    pub successor_published: bool,
+    pub successor_online: bool,
+    /// Rows in the successor's current load: a successor with none does not work yet.
+    pub successor_rows: i64,
+}
+
+/// Why a resource may not be replaced by the proposed successor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplacementRefused {
+    SameResource,
+    OldNotOnline,
+    SuccessorNotPublished,
+    SuccessorNotWorking,
+}
+
+impl ReplacementRefused {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::SameResource => "share.successor_is_same",
+            Self::OldNotOnline => "share.resource_not_online",
+            Self::SuccessorNotPublished => "share.successor_not_published",
+            Self::SuccessorNotWorking => "share.successor_not_working",
+        }
+    }
+    pub fn message_zh(&self) -> &'static str {
+        match self {
+            Self::SameResource => "替代资源不能是被替换的资源本身",
+            Self::OldNotOnline => "只有在架的资源可以被替换",
+            Self::SuccessorNotPublished => "替代资源须已发布且在架",
+            Self::SuccessorNotWorking => {
+                "替代资源尚未挂接数据，须先能正常提供数据，旧资源才能下架（SHR-13）"
+            }
+        }
+    }
+    pub fn message_en(&self) -> &'static str {
+        match self {
+            Self::SameResource => "a resource cannot succeed itself",
+            Self::OldNotOnline => "only a resource that is online can be replaced",
+            Self::SuccessorNotPublished => "the successor must be published and online",
+            Self::SuccessorNotWorking => {
+                "the successor has no data yet; it must work before the old resource goes offline (SHR-13)"
+            }
+        }
+    }
+}
+
+/// SHR-13: a resource goes offline for a successor only once the successor is
+/// published, online and serving rows.
+pub fn check_replacement(f: &ReplacementFacts<'_>) -> Result<(), ReplacementRefused> {
+    if f.old_id == f.successor_id {
+        return Err(ReplacementRefused::SameResource);
+    }
+    if !f.old_online {
+        return Err(ReplacementRefused::OldNotOnline);
+    }
+    if !f.successor_published || !f.successor_online {
+        return Err(ReplacementRefused::SuccessorNotPublished);
+    }
+    if f.successor_rows <= 0 {
+        return Err(ReplacementRefused::SuccessorNotWorking);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,5 +751,50 @@ mod tests {
         };
         assert!(f.admits("330102"));
         assert!(!f.admits("110101"));
+    }
+
+    #[test]
+    fn shr_13_successor_must_be_published_online_and_serving_rows() {
+        let ok = ReplacementFacts {
+            old_id: "a",
+            old_online: true,
+            successor_id: "b",
+            successor_published: true,
+            successor_online: true,
+            successor_rows: 10,
+        };
+        assert_eq!(check_replacement(&ok), Ok(()));
+        let empty = ReplacementFacts {
+            successor_rows: 0,
+            ..ok.clone()
+        };
+        assert_eq!(
+            check_replacement(&empty),
+            Err(ReplacementRefused::SuccessorNotWorking)
+        );
+        let offline = ReplacementFacts {
+            successor_online: false,
+            ..ok.clone()
+        };
+        assert_eq!(
+            check_replacement(&offline),
+            Err(ReplacementRefused::SuccessorNotPublished)
+        );
+        let itself = ReplacementFacts {
+            successor_id: "a",
+            ..ok.clone()
+        };
+        assert_eq!(
+            check_replacement(&itself),
+            Err(ReplacementRefused::SameResource)
+        );
+        let gone = ReplacementFacts {
+            old_online: false,
+            ..ok
+        };
+        assert_eq!(
+            check_replacement(&gone),
+            Err(ReplacementRefused::OldNotOnline)
+        );
     }
 }

@@ -603,6 +603,27 @@ pub async fn take_offline(
             "only a published entry that is online can be taken offline",
         ));
     }
+    // SHR-13: data others rely on goes offline only after its successor was offered.
+    let today = today_in_china(now);
+    let outstanding = app
+        .store
+        .list_grants(&gongshu_store::GrantFilter {
+            resource_id: Some(before.id.clone()),
+            ..Default::default()
+        })
+        .await?
+        .iter()
+        .filter(|g| {
+            g.status != "revoked" && g.ends_on >= today && g.successor_resource_id.is_none()
+        })
+        .count();
+    if outstanding > 0 {
+        return Err(ServiceError::conflict(
+            "catalog.grants_outstanding",
+            format!("该资源仍有 {outstanding} 个共享授权在用：请先挂接可用的替代资源并替换（SHR-13），或撤销这些授权"),
+            format!("{outstanding} share grants still use this resource: replace it with a working successor (SHR-13) or revoke them first"),
+        ));
+    }
     let mut after = before.clone();
     after.offline = true;
     after.offline_reason = Some(reason.to_string());

@@ -452,7 +452,17 @@ pub struct DemoSize {
 #[derive(Debug, Clone, Serialize)]
 pub struct DataSummary {
     pub loads: Vec<(String, i64, i64)>,
+    /// Demo key (`household`, `marriage` …) → catalog entry id.
+    pub resources: HashMap<String, String>,
     pub discrepancies: i64,
+}
+
+/// The seed of the demo's synthetic people.
+pub(crate) const DEMO_SEED: u64 = 20_261_122;
+
+/// The citizen ID of the first synthetic person, whose household row is clean.
+pub(crate) fn first_person_id(rng: &mut StdRng) -> String {
+    person(0, rng).id
 }
 
 /// A synthetic person.
@@ -532,7 +542,7 @@ fn csv_line(fields: &[&str]) -> String {
 
 /// Writes the demo's delivered files into `dir`.
 fn write_files(dir: &Path, size: DemoSize) -> ServiceResult<()> {
-    let mut rng = StdRng::seed_from_u64(20_261_122);
+    let mut rng = StdRng::seed_from_u64(DEMO_SEED);
     let people: Vec<Person> = (0..size.people).map(|i| person(i, &mut rng)).collect();
 
     // 公安局: UTF-8 CSV with a header in 中文, some bad rows and repeated keys.
@@ -756,6 +766,10 @@ pub async fn seed_data(app: &App, size: DemoSize) -> ServiceResult<DataSummary> 
         .await?;
     Ok(DataSummary {
         loads,
+        resources: entries
+            .iter()
+            .map(|(k, e)| (k.to_string(), e.id.clone()))
+            .collect(),
         discrepancies,
     })
 }

@@ -12,6 +12,7 @@ pub mod demands;
 pub mod demo;
 pub mod demo_catalog;
 pub mod demo_data;
+pub mod demo_sharing;
 pub mod egress;
 pub mod error;
 pub mod governance;

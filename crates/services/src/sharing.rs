@@ -8,9 +8,9 @@ use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::masking::MaskPolicy;
 use gongshu_domain::permissions::Permission;
 use gongshu_domain::sharing::{
-    check_draft, grant_transition, initial_status, step, AccessMode, GrantAction, GrantStatus,
-    RequestAction, RequestDraft, RequestStatus, RowFilter, COMMITMENT_EN, COMMITMENT_VERSION,
-    COMMITMENT_ZH,
+    check_draft, check_replacement, grant_transition, initial_status, step, AccessMode,
+    GrantAction, GrantStatus, ReplacementFacts, RequestAction, RequestDraft, RequestStatus,
+    RowFilter, COMMITMENT_EN, COMMITMENT_VERSION, COMMITMENT_ZH,
 };
 use gongshu_store::{
     AccessFilter, AccessRecord, Change, GrantFilter, ShareGrant, ShareRequest, ShareRequestFilter,
@@ -285,6 +285,61 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<ShareR
     Ok(r)
 }
 
+/// Who may take `action` on `r`: the platform checks conformity, the source decides,
+/// the requester disputes or withdraws, the authority coordinates (SHR-4 … SHR-6).
+fn authorize_action(ctx: &Ctx, r: &ShareRequest, action: RequestAction) -> ServiceResult<()> {
+    let p = &ctx.principal;
+    match action {
+        RequestAction::PassConformity | RequestAction::FailConformity => {
+            p.authorize(Permission::ShareCheck, None)?
+        }
+        RequestAction::Approve | RequestAction::Refuse => {
+            p.authorize(Permission::ShareDecide, Some(&r.source_org_id))?
+        }
+        RequestAction::Dispute | RequestAction::Withdraw => {
+            p.authorize(Permission::ShareRequest, Some(&r.requester_org_id))?
+        }
+        RequestAction::Uphold | RequestAction::Dismiss | RequestAction::File => {
+            p.authorize(Permission::ShareCoordinate, None)?
+        }
+    }
+    Ok(())
+}
+
+/// The steps the caller may take on `r` now: legal from its status and within the
+/// caller's powers.
+pub fn actions_for(ctx: &Ctx, r: &ShareRequest) -> Vec<RequestAction> {
+    let (Some(status), Some(share_type), Some(mode)) = (
+        RequestStatus::parse(&r.status),
+        ShareType::parse(&r.share_type),
+        AccessMode::parse(&r.mode),
+    ) else {
+        return Vec::new();
+    };
+    RequestAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| step(status, *a, share_type, mode).is_ok())
+        .filter(|a| authorize_action(ctx, r, *a).is_ok())
+        .collect()
+}
+
+/// The open requests waiting for the caller's decision (its review queue), most
+/// urgent first. Withdrawal alone does not put a request in the requester's queue.
+pub async fn inbox(app: &App, ctx: &Ctx) -> ServiceResult<Vec<ShareRequest>> {
+    let mut waiting: Vec<ShareRequest> = list_requests(app, ctx, None, true)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            actions_for(ctx, r)
+                .iter()
+                .any(|a| *a != RequestAction::Withdraw)
+        })
+        .collect();
+    waiting.sort_by(|a, b| (a.due, &a.created_at).cmp(&(b.due, &b.created_at)));
+    Ok(waiting)
+}
+
 /// The requests the caller may see, newest first.
 pub async fn list_requests(
     app: &App,
@@ -348,20 +403,7 @@ pub async fn act_at(
         )
     })?;
     let p = &ctx.principal;
-    match action {
-        RequestAction::PassConformity | RequestAction::FailConformity => {
-            p.authorize(Permission::ShareCheck, None)?
-        }
-        RequestAction::Approve | RequestAction::Refuse => {
-            p.authorize(Permission::ShareDecide, Some(&before.source_org_id))?
-        }
-        RequestAction::Dispute | RequestAction::Withdraw => {
-            p.authorize(Permission::ShareRequest, Some(&before.requester_org_id))?
-        }
-        RequestAction::Uphold | RequestAction::Dismiss | RequestAction::File => {
-            p.authorize(Permission::ShareCoordinate, None)?
-        }
-    }
+    authorize_action(ctx, &before, action)?;
     let note = input.note.trim().to_string();
     let legal_basis = input.legal_basis.trim().to_string();
     let mut problems = Vec::new();
@@ -505,6 +547,7 @@ async fn new_grant(
         ends_on: r.end_date,
         status: GrantStatus::Active.key().into(),
         status_reason: String::new(),
+        successor_resource_id: None,
         created_at: now,
         updated_at: now,
     })
@@ -759,4 +802,99 @@ pub async fn purge_expired_access(app: &App, now: DateTime<Utc>) -> ServiceResul
     let years = i64::from(app.settings.audit_retention_years);
     let before = now - chrono::Duration::days(years * 365 + years / 4);
     Ok(app.store.purge_access(before).await?)
+}
+
+/// What a replacement did (SHR-13).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Replacement {
+    pub old_resource_id: String,
+    pub successor_resource_id: String,
+    /// Grants on the old resource whose holders were offered the successor.
+    pub grants_offered: Vec<String>,
+}
+
+/// SHR-13 (XJ 24): replaces a resource by a successor that already works: holders of
+/// grants on the old resource are offered the successor (each offer audited, shown to
+/// them on /share), then the old resource goes offline. Refused while the successor
+/// is unpublished, offline or has no rows.
+pub async fn replace_resource(
+    app: &App,
+    ctx: &Ctx,
+    old_id: &str,
+    successor_id: &str,
+    reason: &str,
+) -> ServiceResult<Replacement> {
+    let old = crate::catalog::get(app, ctx, old_id).await?;
+    let successor = crate::catalog::get(app, ctx, successor_id).await?;
+    ctx.principal
+        .authorize(Permission::CatalogOffline, Some(&old.owner_org_id))?;
+    if reason.trim().is_empty() {
+        return Err(ServiceError::invalid(
+            "catalog.reason_required",
+            "reason",
+            "替换资源须写明理由",
+            "replacing a resource needs a reason",
+        ));
+    }
+    let successor_rows = match app.data.get_dataset(&successor.id).await? {
+        Some(d) if d.current_load_id.is_some() => d.row_count,
+        _ => 0,
+    };
+    check_replacement(&ReplacementFacts {
+        old_id: &old.id,
+        old_online: old.published.is_some() && !old.offline,
+        successor_id: &successor.id,
+        successor_published: successor.published.is_some(),
+        successor_online: !successor.offline,
+        successor_rows,
+    })
+    .map_err(|e| {
+        ServiceError::new(
+            ErrorKind::Conflict,
+            e.code(),
+            e.message_zh(),
+            e.message_en(),
+        )
+    })?;
+    let now = truncate_to_micros(Utc::now());
+    let held = app
+        .store
+        .list_grants(&GrantFilter {
+            resource_id: Some(old.id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    let mut changes = Vec::new();
+    let mut audit = Vec::new();
+    let mut offered = Vec::new();
+    for mut g in held
+        .into_iter()
+        .filter(|g| g.status != GrantStatus::Revoked.key())
+    {
+        let mut a = ctx.audit("share.successor_offered", "share_grant", &g.id);
+        a.org_id = Some(g.consumer_org_id.clone());
+        a.after = summary(&serde_json::json!({
+            "old": old.id, "successor": successor.id, "successor_code": successor.code, "reason": reason.trim(),
+        }));
+        g.successor_resource_id = Some(successor.id.clone());
+        g.updated_at = now;
+        offered.push(g.id.clone());
+        changes.push(Change::PutGrant(g));
+        audit.push(a);
+    }
+    if !changes.is_empty() {
+        app.store.commit(changes, audit).await?;
+    }
+    let why = format!(
+        "由 {} {} 替换：{}",
+        successor.code,
+        successor.name,
+        reason.trim()
+    );
+    crate::catalog::take_offline(app, ctx, &old.id, &why).await?;
+    Ok(Replacement {
+        old_resource_id: old.id,
+        successor_resource_id: successor.id,
+        grants_offered: offered,
+    })
 }

@@ -714,6 +714,9 @@ pub struct ShareGrant {
     /// A `GrantStatus` key.
     pub status: String,
     pub status_reason: String,
+    /// SHR-13: the resource that replaced this grant's resource, offered to the consumer.
+    #[serde(default)]
+    pub successor_resource_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

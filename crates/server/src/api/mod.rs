@@ -136,6 +136,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/share/requests/{id}", get(sharing::get_request))
         .route("/api/v1/share/requests/{id}/steps", post(sharing::act))
+        .route(
+            "/api/v1/share/resources/{id}/replace",
+            post(sharing::replace_resource),
+        )
         .route("/api/v1/share/grants", get(sharing::list_grants))
         .route("/api/v1/share/grants/{id}", get(sharing::get_grant))
         .route(

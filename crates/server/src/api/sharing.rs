@@ -93,6 +93,30 @@ pub async fn act(
     Ok(Json(StepOutcome { request, grant }))
 }
 
+/// What replaces a resource (SHR-13).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceInput {
+    /// The successor's id or code; it must be published, online and hold rows.
+    pub successor: String,
+    pub reason: String,
+}
+
+/// SHR-13: grant holders are offered a working successor, then the resource goes offline.
+#[utoipa::path(post, path = "/api/v1/share/resources/{id}/replace", tag = "sharing", params(("id" = String, Path)),
+    request_body = ReplaceInput,
+    responses((status = 200, body = sharing::Replacement), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn replace_resource(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReplaceInput>,
+) -> ApiResult<Json<sharing::Replacement>> {
+    Ok(Json(
+        sharing::replace_resource(&s.app, &ctx, &id, &input.successor, &input.reason).await?,
+    ))
+}
+
 /// Grants the caller's department holds or gives.
 #[utoipa::path(get, path = "/api/v1/share/grants", tag = "sharing",
     responses((status = 200, body = [ShareGrant]), (status = 403, body = ErrorBody)))]

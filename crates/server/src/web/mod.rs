@@ -5,6 +5,7 @@ pub mod data;
 pub mod data_source;
 pub mod pages;
 pub mod render;
+pub mod sharing;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -100,6 +101,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/data/{resource}/source/pull", post(data_source::pull_now))
         .route("/data/{resource}/rollback", post(data::rollback))
+        .route("/share", get(sharing::overview))
+        .route("/share/new", get(sharing::new_request_page))
+        .route("/share/requests", post(sharing::submit_request))
+        .route("/share/requests/{id}", get(sharing::request_page))
+        .route("/share/requests/{id}/steps", post(sharing::take_step))
+        .route("/share/grants", get(sharing::grants_page))
+        .route("/share/grants/{id}/status", post(sharing::grant_status))
+        .route("/share/replace", post(sharing::replace_resource))
+        .route("/share/access", get(sharing::access_page))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))
 }

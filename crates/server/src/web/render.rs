@@ -75,6 +75,23 @@ const TEMPLATES: &[(&str, &str)] = &[
         "data_source.html",
         include_str!("../../templates/data_source.html"),
     ),
+    ("share.html", include_str!("../../templates/share.html")),
+    (
+        "share_form.html",
+        include_str!("../../templates/share_form.html"),
+    ),
+    (
+        "share_request.html",
+        include_str!("../../templates/share_request.html"),
+    ),
+    (
+        "share_grants.html",
+        include_str!("../../templates/share_grants.html"),
+    ),
+    (
+        "share_access.html",
+        include_str!("../../templates/share_access.html"),
+    ),
     (
         "data_load.html",
         include_str!("../../templates/data_load.html"),
@@ -168,6 +185,11 @@ fn catalog_label(group: &str, key: &str) -> Option<(&'static str, &'static str)>
         "key_role" => pair!(c::KeyRole),
         "stage" => pair!(c::Stage),
         "check_dimension" => pair!(c::CheckDimension),
+        "access_mode" => pair!(gongshu_domain::sharing::AccessMode),
+        "request_status" => pair!(gongshu_domain::sharing::RequestStatus),
+        "request_action" => pair!(gongshu_domain::sharing::RequestAction),
+        "grant_status" => pair!(gongshu_domain::sharing::GrantStatus),
+        "grant_action" => pair!(gongshu_domain::sharing::GrantAction),
         "review_action" => match key {
             "create" => Some(("登记", "Registered")),
             "update" => Some(("修改", "Edited")),

@@ -19,15 +19,15 @@ fn broken(id: &str) -> String {
 }
 
 /// A page as the browser gets it: status, final path (after redirects) and HTML.
-struct Page {
-    status: u16,
-    path: String,
-    text: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) path: String,
+    pub(crate) text: String,
 }
 
 impl Page {
     #[track_caller]
-    fn shows(&self, what: &str) -> &Self {
+    pub(crate) fn shows(&self, what: &str) -> &Self {
         assert!(
             self.text.contains(what),
             "{} should show {what:?}; page:\n{}",
@@ -38,7 +38,7 @@ impl Page {
     }
 
     #[track_caller]
-    fn lacks(&self, what: &str) -> &Self {
+    pub(crate) fn lacks(&self, what: &str) -> &Self {
         assert!(
             !self.text.contains(what),
             "{} should not show {what:?}",
@@ -59,7 +59,7 @@ async fn page_of(resp: reqwest::Response) -> Page {
     Page { status, path, text }
 }
 
-async fn open(who: &Session, path: &str) -> Page {
+pub(crate) async fn open(who: &Session, path: &str) -> Page {
     page_of(
         who.without_csrf
             .request(reqwest::Method::GET, path)
@@ -70,7 +70,7 @@ async fn open(who: &Session, path: &str) -> Page {
     .await
 }
 
-async fn submit(who: &Session, path: &str, form: &[(&str, &str)]) -> Page {
+pub(crate) async fn submit(who: &Session, path: &str, form: &[(&str, &str)]) -> Page {
     page_of(
         who.without_csrf
             .request(reqwest::Method::POST, path)

@@ -15,4 +15,5 @@ mod input;
 mod jobs;
 mod orgs;
 mod sharing;
+mod sharing_pages;
 mod tokens;
