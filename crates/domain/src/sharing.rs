@@ -457,7 +457,10 @@ pub fn admit(grant: &GrantFacts<'_>, call: &CallFacts<'_>) -> Result<(), Denial>
     if grant.consumer_org_id != call.org_id {
         return Err(Denial::OtherConsumer);
     }
-    if let Some(bound) = grant.token_id {
+    // A page query (SHR-2) is a person in the console, never a system's token: the
+    // grant's consumer system binds only calls made by systems.
+    let by_system = call.mode != AccessMode::PageQuery;
+    if let Some(bound) = grant.token_id.filter(|_| by_system) {
         if call.token_id != Some(bound) {
             return Err(Denial::OtherConsumer);
         }
@@ -721,6 +724,24 @@ mod tests {
             ..grant
         };
         assert_eq!(admit(&suspended, &call), Err(Denial::Suspended));
+        // A person's page query is not bound to the consumer system's token, but
+        // still needs a page-query grant of its own department.
+        let page = GrantFacts {
+            mode: AccessMode::PageQuery,
+            ..grant
+        };
+        let person = CallFacts {
+            token_id: None,
+            mode: AccessMode::PageQuery,
+            ..call
+        };
+        assert_eq!(admit(&page, &person), Ok(()));
+        assert_eq!(admit(&grant, &person), Err(Denial::WrongMode));
+        let stranger = CallFacts {
+            org_id: "c",
+            ..person
+        };
+        assert_eq!(admit(&page, &stranger), Err(Denial::OtherConsumer));
     }
 
     #[test]

@@ -536,6 +536,56 @@ pub async fn lookup(
     fields: &[String],
     grant_id: Option<&str>,
 ) -> ServiceResult<Served> {
+    let call = KeyCall {
+        mode: AccessMode::Api,
+        resource,
+        key,
+        by,
+        fields,
+        grant_id,
+    };
+    lookup_in_mode(app, ctx, call).await
+}
+
+/// SHR-2: page query (页面查询) in the console: a person of the consumer department
+/// looks one record up under a `page_query` grant, by the resource's key.
+pub async fn page_lookup(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    key: &str,
+    grant_id: &str,
+) -> ServiceResult<Served> {
+    let call = KeyCall {
+        mode: AccessMode::PageQuery,
+        resource,
+        key,
+        by: None,
+        fields: &[],
+        grant_id: Some(grant_id),
+    };
+    lookup_in_mode(app, ctx, call).await
+}
+
+/// One read by key, in the mode the caller uses.
+struct KeyCall<'a> {
+    mode: AccessMode,
+    resource: &'a str,
+    key: &'a str,
+    by: Option<&'a str>,
+    fields: &'a [String],
+    grant_id: Option<&'a str>,
+}
+
+async fn lookup_in_mode(app: &App, ctx: &Ctx, call: KeyCall<'_>) -> ServiceResult<Served> {
+    let KeyCall {
+        mode,
+        resource,
+        key,
+        by,
+        fields,
+        grant_id,
+    } = call;
     let (resource_id, table, schema) = mounted(app, resource).await?;
     let resource_id = resource_id.as_str();
     let column = lookup_column(&schema, by).ok_or_else(|| {
@@ -548,7 +598,7 @@ pub async fn lookup(
     })?;
     let mut attempt = Attempt {
         resource_id,
-        mode: AccessMode::Api,
+        mode,
         operation: "lookup",
         request: masked_request(app, &schema, None, &column, key),
     };

@@ -109,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         .route("/share/grants", get(sharing::grants_page))
         .route("/share/grants/{id}/status", post(sharing::grant_status))
         .route("/share/replace", post(sharing::replace_resource))
+        .route("/share/query/{grant}", get(sharing::page_query))
         .route("/share/access", get(sharing::access_page))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))

@@ -89,6 +89,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/share_grants.html"),
     ),
     (
+        "share_query.html",
+        include_str!("../../templates/share_query.html"),
+    ),
+    (
         "share_access.html",
         include_str!("../../templates/share_access.html"),
     ),

@@ -523,6 +523,58 @@ pub async fn grant_status(
 }
 
 #[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    key: String,
+}
+
+/// GET /share/query/{grant}?key=… (SHR-2 page query): a person of the consumer
+/// department looks one record up under a `page_query` grant, masked and recorded
+/// like any call through the gate.
+pub async fn page_query(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(grant_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let grant = match sharing::get_grant(&state.app, &web.ctx, &grant_id).await {
+        Ok(g) => g,
+        Err(e) => return fail(&state, &web, e, "/share/grants"),
+    };
+    let key = q.key.trim().to_string();
+    let (served, error) = if key.is_empty() {
+        (None, None)
+    } else {
+        match gongshu_services::egress::page_lookup(
+            &state.app,
+            &web.ctx,
+            &grant.resource_id,
+            &key,
+            &grant.id,
+        )
+        .await
+        {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        }
+    };
+    let status = error
+        .as_ref()
+        .map(|e| status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
+    let error = error
+        .map(|e| context! { code => e.code, message => e.message, message_en => e.message_en });
+    let page = render_page(
+        &state,
+        "share_query.html",
+        web.lang,
+        Some(&web),
+        context! { grant => grant, key => key, served => served, error => error },
+    );
+    (status, page).into_response()
+}
+
+#[derive(Deserialize)]
 pub struct ReplaceForm {
     csrf: String,
     old: String,

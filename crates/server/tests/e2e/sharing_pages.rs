@@ -342,3 +342,84 @@ async fn shr_13_replaced_resource_goes_offline_only_after_its_successor_works(
         .shows("婚姻登记时核对当事人身份与户籍信息");
 }
 both_backends!(shr_13_replaced_resource_goes_offline_only_after_its_successor_works);
+
+/// SHR-2 page query: once 卫健委's page-query request is approved, its staff look a
+/// person up in the console, masked, and the call is recorded with mode page_query.
+async fn shr_2_page_query_in_the_console_is_masked_and_recorded(srv: Arc<TestServer>) {
+    let (demo, _, consumer) = seeded(&srv).await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let all = admin.get("/api/v1/share/requests").await.expect_status(200);
+    let request = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["mode"] == "page_query" && r["status"] == "conformity_check")
+        .expect("the demo's page-query request")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    admin
+        .post(
+            &format!("/api/v1/share/requests/{request}/steps"),
+            serde_json::json!({"action": "pass_conformity"}),
+        )
+        .await
+        .expect_status(200);
+    let approved = psb
+        .post(
+            &format!("/api/v1/share/requests/{request}/steps"),
+            serde_json::json!({"action": "approve"}),
+        )
+        .await
+        .expect_status(200);
+    let grant = approved["grant"]["id"].as_str().unwrap().to_string();
+
+    let health = srv.login_demo(&demo, "health.admin").await;
+    open(&health, "/share/grants")
+        .await
+        .shows(&format!("href=\"/share/query/{grant}\""));
+    let found = open(
+        &health,
+        &format!("/share/query/{grant}?key={}", consumer.sample_key),
+    )
+    .await;
+    assert_eq!(found.status, 200, "{}", found.text);
+    found
+        .shows("id=\"query-result\"")
+        .shows(&format!("{}********", &consumer.sample_key[..6]));
+    let result = found.text.split("id=\"query-result\"").nth(1).unwrap();
+    assert!(
+        !result.contains(&consumer.sample_key),
+        "the typed key is masked in the result"
+    );
+    // A key outside the register is an empty answer, not an error.
+    open(
+        &health,
+        &format!("/share/query/{grant}?key=110101199001011237"),
+    )
+    .await
+    .shows("id=\"query-none\"");
+
+    let log = psb
+        .get(&format!("/api/v1/share/access?grant_id={grant}"))
+        .await
+        .expect_status(200);
+    let modes: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["page_query", "page_query"], "{log}");
+
+    // Another department cannot use the page with 卫健委's grant.
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let other = open(
+        &civil,
+        &format!("/share/query/{grant}?key={}", consumer.sample_key),
+    )
+    .await;
+    assert_eq!(other.status, 404, "{}", other.text);
+}
+both_backends!(shr_2_page_query_in_the_console_is_masked_and_recorded);
