@@ -64,7 +64,7 @@ impl Modify for Security {
         api::datasets::cross_check, api::datasets::discrepancies, api::datasets::resolve,
         api::datasets::set_source, api::datasets::get_source, api::datasets::test_source, api::datasets::pull,
         api::datasets::start_upload, api::datasets::get_upload, api::datasets::put_chunk, api::datasets::complete_upload,
-        api::sharing::submit, api::sharing::list_requests, api::sharing::get_request, api::sharing::act,
+        api::sharing::submit, api::sharing::submit_bundle, api::sharing::list_requests, api::sharing::get_request, api::sharing::act,
         api::sharing::replace_resource, api::sharing::list_grants, api::sharing::get_grant, api::sharing::set_grant_status,
         api::sharing::report_usage, api::sharing::usage_reports, api::sharing::access_log,
         api::sharing::lookup, api::sharing::records, api::sharing::verify, api::sharing::download,

@@ -55,19 +55,28 @@ impl ServiceError {
 
     /// All the field-level errors of a form; the first one gives the summary.
     pub fn fields(problems: Vec<gongshu_domain::catalog::FieldError>) -> Self {
+        Self::problems(
+            problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    field: p.field,
+                    code: p.code.to_string(),
+                    message: p.message_zh,
+                    message_en: p.message_en,
+                })
+                .collect(),
+        )
+    }
+    /// Every broken rule of a form; the first one (or a count) heads the message.
+    pub fn problems(problems: Vec<FieldProblem>) -> Self {
         let first = problems.first().cloned();
         let n = problems.len();
         let (code, field, zh, en) = match first {
-            Some(f) if n == 1 => (
-                f.code.to_string(),
-                Some(f.field),
-                f.message_zh,
-                f.message_en,
-            ),
+            Some(f) if n == 1 => (f.code, Some(f.field), f.message, f.message_en),
             Some(f) => (
                 "input.invalid".to_string(),
                 Some(f.field),
-                format!("{}（另有 {} 处问题）", f.message_zh, n - 1),
+                format!("{}（另有 {} 处问题）", f.message, n - 1),
                 format!("{} (and {} more)", f.message_en, n - 1),
             ),
             None => (
@@ -83,15 +92,7 @@ impl ServiceError {
             message: zh,
             message_en: en,
             field,
-            errors: problems
-                .into_iter()
-                .map(|p| FieldProblem {
-                    field: p.field,
-                    code: p.code.to_string(),
-                    message: p.message_zh,
-                    message_en: p.message_en,
-                })
-                .collect(),
+            errors: problems.into(),
         }
     }
     pub fn invalid(code: &str, field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {

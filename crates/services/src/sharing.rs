@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::today_in_china;
 use crate::context::{new_id, summary, App, Ctx};
-use crate::error::{ErrorKind, ServiceError, ServiceResult};
+use crate::error::{ErrorKind, FieldProblem, ServiceError, ServiceResult};
 
 /// Calls a grant serves per day unless the source sets otherwise.
 pub const DEFAULT_DAILY_QUOTA: i64 = 100_000;
@@ -121,6 +121,20 @@ pub async fn submit_at(
     input: NewShareRequest,
     now: DateTime<Utc>,
 ) -> ServiceResult<ShareRequest> {
+    let (request, audit) = prepare(app, ctx, input, now).await?;
+    app.store
+        .commit(vec![Change::PutShareRequest(request.clone())], vec![audit])
+        .await?;
+    Ok(request)
+}
+
+/// A checked request and its audit record, not yet stored.
+async fn prepare(
+    app: &App,
+    ctx: &Ctx,
+    input: NewShareRequest,
+    now: DateTime<Utc>,
+) -> ServiceResult<(ShareRequest, gongshu_domain::audit::AuditDraft)> {
     let requester = ctx.principal.org_id.clone().unwrap_or_default();
     ctx.principal
         .authorize(Permission::ShareRequest, Some(&requester))?;
@@ -252,10 +266,124 @@ pub async fn submit_at(
     let mut audit = ctx.audit("share.request", "share_request", &request.id);
     audit.org_id = Some(requester);
     audit.after = summary(&request);
-    app.store
-        .commit(vec![Change::PutShareRequest(request.clone())], vec![audit])
-        .await?;
-    Ok(request)
+    Ok((request, audit))
+}
+
+/// CAT-5, SHR-3: one request for the resources of a scenario catalog, with the items
+/// wanted from each (the fewest necessary; resources not needed are left out).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBundleRequest {
+    pub scenario_id: String,
+    pub purpose: String,
+    pub legal_duty: String,
+    /// Resource (id or code) → item code names; each resource must belong to the bundle.
+    pub items: std::collections::BTreeMap<String, Vec<String>>,
+    pub mode: String,
+    #[serde(default)]
+    pub token_id: Option<String>,
+    pub end_date: NaiveDate,
+    pub commitment_signed: bool,
+    #[serde(default)]
+    pub emergency: bool,
+    #[serde(default)]
+    pub emergency_reason: String,
+}
+
+/// Files one request per chosen resource of a scenario catalog, all or none: each then
+/// follows its own resource's share type and source department (SHR-4, SHR-5). A
+/// problem is named by the resource's code (`items.<code>` …).
+pub async fn submit_bundle(
+    app: &App,
+    ctx: &Ctx,
+    input: NewBundleRequest,
+) -> ServiceResult<Vec<ShareRequest>> {
+    submit_bundle_at(app, ctx, input, Utc::now()).await
+}
+
+/// [`submit_bundle`] as if it were `now`.
+pub async fn submit_bundle_at(
+    app: &App,
+    ctx: &Ctx,
+    input: NewBundleRequest,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<ShareRequest>> {
+    let bundle = app
+        .store
+        .list_scenarios()
+        .await?
+        .into_iter()
+        .find(|b| b.id == input.scenario_id)
+        .ok_or_else(|| {
+            ServiceError::not_found("场景目录", "scenario catalog", &input.scenario_id)
+        })?;
+    let chosen: Vec<(&String, &Vec<String>)> = input
+        .items
+        .iter()
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if chosen.is_empty() {
+        return Err(ServiceError::fields(vec![FieldError::new(
+            "items",
+            "share.no_items",
+            "请至少为一个资源选择信息项",
+            "choose items from at least one resource",
+        )]));
+    }
+    let mut problems: Vec<FieldProblem> = Vec::new();
+    let mut prepared = Vec::new();
+    for (resource, items) in chosen {
+        let entry = crate::catalog::find_entry(app, resource).await?;
+        let Some(entry) = entry.filter(|e| bundle.entry_ids.contains(&e.id)) else {
+            problems.push(FieldProblem {
+                field: format!("items.{resource}"),
+                code: "share.not_in_bundle".into(),
+                message: format!("资源“{resource}”不在该场景目录中"),
+                message_en: format!("resource '{resource}' is not in this scenario catalog"),
+            });
+            continue;
+        };
+        let one = NewShareRequest {
+            resource_id: entry.id.clone(),
+            purpose: input.purpose.clone(),
+            scenario: bundle.name.clone(),
+            legal_duty: input.legal_duty.clone(),
+            items: items.clone(),
+            mode: input.mode.clone(),
+            token_id: input.token_id.clone(),
+            end_date: input.end_date,
+            commitment_signed: input.commitment_signed,
+            emergency: input.emergency,
+            emergency_reason: input.emergency_reason.clone(),
+            scenario_id: Some(bundle.id.clone()),
+        };
+        match prepare(app, ctx, one, now).await {
+            Ok(p) => prepared.push(p),
+            Err(e) if e.errors.is_empty() => return Err(e),
+            // Item and mode problems are the resource's own; the rest are shared.
+            Err(e) => problems.extend(e.errors.iter().map(|p| FieldProblem {
+                field: if p.field == "items" || p.field == "mode" {
+                    format!("{}.{}", p.field, entry.code)
+                } else {
+                    p.field.clone()
+                },
+                ..p.clone()
+            })),
+        }
+    }
+    if !problems.is_empty() {
+        let mut seen = std::collections::HashSet::new();
+        problems.retain(|p| seen.insert((p.field.clone(), p.code.clone())));
+        return Err(ServiceError::problems(problems));
+    }
+    let (requests, audit): (Vec<ShareRequest>, Vec<_>) = prepared.into_iter().unzip();
+    let changes = requests
+        .iter()
+        .cloned()
+        .map(Change::PutShareRequest)
+        .collect();
+    app.store.commit(changes, audit).await?;
+    Ok(requests)
 }
 
 fn load_error(id: &str) -> ServiceError {

@@ -134,6 +134,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/share/requests",
             get(sharing::list_requests).post(sharing::submit),
         )
+        .route("/api/v1/share/bundles", post(sharing::submit_bundle))
         .route("/api/v1/share/requests/{id}", get(sharing::get_request))
         .route("/api/v1/share/requests/{id}/steps", post(sharing::act))
         .route(

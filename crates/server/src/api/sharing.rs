@@ -48,6 +48,21 @@ pub async fn submit(
     ))
 }
 
+/// CAT-5, SHR-3: one request for the resources of a scenario catalog; one share request
+/// per chosen resource, filed together or not at all.
+#[utoipa::path(post, path = "/api/v1/share/bundles", tag = "sharing", request_body = sharing::NewBundleRequest,
+    responses((status = 201, body = [ShareRequest]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn submit_bundle(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(input): ApiJson<sharing::NewBundleRequest>,
+) -> ApiResult<(StatusCode, Json<Vec<ShareRequest>>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(sharing::submit_bundle(&s.app, &ctx, input).await?),
+    ))
+}
+
 /// Requests the caller's department made or must answer (all of them for the platform and the authority).
 #[utoipa::path(get, path = "/api/v1/share/requests", tag = "sharing", params(RequestQuery),
     responses((status = 200, body = [ShareRequest]), (status = 403, body = ErrorBody)))]

@@ -104,6 +104,8 @@ pub fn routes() -> Router<AppState> {
         .route("/share", get(sharing::overview))
         .route("/share/new", get(sharing::new_request_page))
         .route("/share/requests", post(sharing::submit_request))
+        .route("/share/new-bundle", get(sharing::new_bundle_page))
+        .route("/share/bundles", post(sharing::submit_bundle))
         .route("/share/requests/{id}", get(sharing::request_page))
         .route("/share/requests/{id}/steps", post(sharing::take_step))
         .route("/share/grants", get(sharing::grants_page))

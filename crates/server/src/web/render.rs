@@ -81,6 +81,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/share_form.html"),
     ),
     (
+        "share_bundle_form.html",
+        include_str!("../../templates/share_bundle_form.html"),
+    ),
+    (
         "share_request.html",
         include_str!("../../templates/share_request.html"),
     ),

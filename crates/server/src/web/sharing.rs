@@ -24,7 +24,11 @@ use crate::extract::WebForm;
 use crate::state::AppState;
 
 /// GET /share: the caller's review queue, its own requests, and its notices.
-pub async fn overview(State(state): State<AppState>, web: WebUser) -> Response {
+pub async fn overview(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<DoneQuery>,
+) -> Response {
     let app = &state.app;
     let inbox = match sharing::inbox(app, &web.ctx).await {
         Ok(v) => v,
@@ -62,6 +66,20 @@ pub async fn overview(State(state): State<AppState>, web: WebUser) -> Response {
         })
         .cloned()
         .collect();
+    // SHR-7: demands the source confirmed and cataloged, not yet requested.
+    let requested: std::collections::HashSet<&str> =
+        mine.iter().map(|r| r.resource_id.as_str()).collect();
+    let cataloged: Vec<_> = gongshu_services::demands::list(app, &web.ctx, Some(&own_org))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d.requester_org_id == own_org && d.status == "accepted")
+        .filter(|d| {
+            d.entry_id
+                .as_deref()
+                .is_some_and(|e| !requested.contains(e))
+        })
+        .collect();
     render_page(
         &state,
         "share.html",
@@ -73,6 +91,8 @@ pub async fn overview(State(state): State<AppState>, web: WebUser) -> Response {
             overdue => overdue,
             suspended => suspended,
             offers => offers,
+            cataloged => cataloged,
+            done => q.done,
             today => today.to_string(),
             can_request => web.ctx.principal.holds(Permission::ShareRequest),
         },
@@ -355,6 +375,165 @@ pub async fn request_page(
         },
     )
     .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct BundleQuery {
+    #[serde(default)]
+    scenario: Option<String>,
+}
+
+/// The bundle form as typed: items keyed `items.<resource code>`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BundleForm {
+    scenario_id: String,
+    items: std::collections::BTreeMap<String, Vec<String>>,
+    mode: String,
+    token_id: String,
+    purpose: String,
+    legal_duty: String,
+    end_date: String,
+    commitment: bool,
+}
+
+impl BundleForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> (String, Self) {
+        let mut csrf = String::new();
+        let mut f = BundleForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => csrf = v,
+                "scenario_id" => f.scenario_id = v,
+                "mode" => f.mode = v,
+                "token_id" => f.token_id = v,
+                "purpose" => f.purpose = v,
+                "legal_duty" => f.legal_duty = v,
+                "end_date" => f.end_date = v,
+                "commitment" => f.commitment = v == "yes",
+                other => {
+                    if let Some(code) = other.strip_prefix("items.") {
+                        f.items.entry(code.to_string()).or_default().push(v);
+                    }
+                }
+            }
+        }
+        (csrf, f)
+    }
+}
+
+async fn render_bundle_form(
+    state: &AppState,
+    web: &WebUser,
+    form: BundleForm,
+    error: Option<ServiceError>,
+) -> Response {
+    let bundles = gongshu_services::scenarios::list(&state.app, &web.ctx)
+        .await
+        .unwrap_or_default();
+    let chosen = bundles.iter().find(|b| b.id == form.scenario_id).cloned();
+    let mut entries = Vec::new();
+    if let Some(b) = &chosen {
+        for id in &b.entry_ids {
+            if let Ok(e) = gongshu_services::catalog::get(&state.app, &web.ctx, id).await {
+                entries.push(e);
+            }
+        }
+    }
+    let own = web.ctx.principal.org_id.clone().unwrap_or_default();
+    let now = Utc::now();
+    let tokens: Vec<_> =
+        gongshu_services::identity::list_tokens(&state.app, &web.ctx, Some(own.as_str()))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| {
+                t.revoked_at.is_none()
+                    && t.expires_at > now
+                    && t.permissions.iter().any(|p| p == "data.consume")
+            })
+            .collect();
+    let status = error
+        .as_ref()
+        .map(|e| status_of(e.kind))
+        .unwrap_or(StatusCode::OK);
+    let (message, problems) = match &error {
+        Some(e) => (
+            Some(if web.lang.code() == "en" {
+                e.message_en.clone()
+            } else {
+                e.message.clone()
+            }),
+            e.errors.to_vec(),
+        ),
+        None => (None, Vec::new()),
+    };
+    let page = render_page(
+        state,
+        "share_bundle_form.html",
+        web.lang,
+        Some(web),
+        context! {
+            form => form, bundles => bundles, chosen => chosen, entries => entries,
+            tokens => tokens, error => message, problems => problems,
+            commitment_version => COMMITMENT_VERSION, commitment_zh => COMMITMENT_ZH,
+            commitment_en => COMMITMENT_EN,
+        },
+    );
+    (status, page).into_response()
+}
+
+/// GET /share/new-bundle (CAT-5): ask for a scenario catalog's resources at once.
+pub async fn new_bundle_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<BundleQuery>,
+) -> Response {
+    let form = BundleForm {
+        scenario_id: q.scenario.unwrap_or_default(),
+        mode: "api".into(),
+        ..Default::default()
+    };
+    render_bundle_form(&state, &web, form, None).await
+}
+
+/// POST /share/bundles: files one request per chosen resource, or none.
+pub async fn submit_bundle(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(pairs): WebForm<Vec<(String, String)>>,
+) -> Response {
+    let (csrf, form) = BundleForm::from_pairs(pairs);
+    if !web.csrf_ok(&csrf) {
+        return csrf_rejected();
+    }
+    let end_date = NaiveDate::parse_from_str(form.end_date.trim(), "%Y-%m-%d");
+    let result = match end_date {
+        Ok(end_date) => {
+            let input = sharing::NewBundleRequest {
+                scenario_id: form.scenario_id.clone(),
+                purpose: form.purpose.clone(),
+                legal_duty: form.legal_duty.clone(),
+                items: form.items.clone(),
+                mode: form.mode.clone(),
+                token_id: Some(form.token_id.clone()).filter(|t| !t.is_empty()),
+                end_date,
+                commitment_signed: form.commitment,
+                emergency: false,
+                emergency_reason: String::new(),
+            };
+            sharing::submit_bundle(&state.app, &web.ctx, input).await
+        }
+        Err(_) => Err(ServiceError::fields(vec![FieldError::new(
+            "end_date",
+            "share.end_date_invalid",
+            "请填写截止日期（年-月-日）",
+            "give the end date (year-month-day)",
+        )])),
+    };
+    match result {
+        Ok(_) => Redirect::to("/share?done=bundle#mine").into_response(),
+        Err(e) => render_bundle_form(&state, &web, form, Some(e)).await,
+    }
 }
 
 /// A step posted from the request page.

@@ -423,3 +423,225 @@ async fn shr_2_page_query_in_the_console_is_masked_and_recorded(srv: Arc<TestSer
     assert_eq!(other.status, 404, "{}", other.text);
 }
 both_backends!(shr_2_page_query_in_the_console_is_masked_and_recorded);
+
+/// CAT-5, SHR-3: a department asks for a scenario catalog's resources in one request:
+/// one share request per chosen resource, each to its own source, filed all or none.
+async fn shr_3_scenario_bundle_request_files_one_request_per_resource_or_none(
+    srv: Arc<TestServer>,
+) {
+    let (demo, resources, _) = seeded(&srv).await;
+    let health = srv.login_demo(&demo, "health.admin").await;
+    let code = |key: &str| {
+        let id = resources[key].clone();
+        let srv = srv.clone();
+        async move {
+            gongshu_services::catalog::find_entry(&srv.app, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .code
+        }
+    };
+    let (household, marriage, statistics) = (
+        code("household").await,
+        code("marriage").await,
+        code("statistics").await,
+    );
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let bundle = registrar
+        .post(
+            "/api/v1/catalog/scenarios",
+            serde_json::json!({
+                "name": "新生儿出生“一件事”联办",
+                "description": "出生医学证明、户口登记、医保参保一次办",
+                "entries": [household, marriage],
+            }),
+        )
+        .await
+        .expect_status(201);
+    let bundle_id = bundle["id"].as_str().unwrap().to_string();
+    let before = health
+        .get("/api/v1/share/requests")
+        .await
+        .expect_status(200)
+        .as_array()
+        .unwrap()
+        .len();
+    let ask = |items: Value| {
+        serde_json::json!({
+            "scenario_id": bundle_id,
+            "purpose": "新生儿出生登记时核对父母身份与婚姻状况",
+            "legal_duty": "《母婴保健法》第二十三条",
+            "items": items,
+            "mode": "page_query",
+            "end_date": (chrono::Utc::now() + chrono::Duration::days(300)).format("%Y-%m-%d").to_string(),
+            "commitment_signed": true,
+        })
+    };
+    // An unknown item of one resource and a resource outside the bundle: nothing is filed.
+    let bad = health
+        .post(
+            "/api/v1/share/bundles",
+            ask(serde_json::json!({
+                household.clone(): ["citizen_id", "name"],
+                marriage.clone(): ["citizen_id", "no_such_item"],
+                statistics.clone(): ["indicator"],
+            })),
+        )
+        .await;
+    let body = bad.expect_status(400);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&format!("items.{marriage}").as_str()),
+        "{body}"
+    );
+    assert!(
+        fields.contains(&format!("items.{statistics}").as_str()),
+        "{body}"
+    );
+    let after_bad = health
+        .get("/api/v1/share/requests")
+        .await
+        .expect_status(200);
+    assert_eq!(after_bad.as_array().unwrap().len(), before, "all or none");
+
+    let made = health
+        .post(
+            "/api/v1/share/bundles",
+            ask(serde_json::json!({
+                household.clone(): ["citizen_id", "name"],
+                marriage.clone(): ["citizen_id", "marital_status"],
+            })),
+        )
+        .await
+        .expect_status(201)
+        .clone();
+    let made = made.as_array().unwrap();
+    assert_eq!(made.len(), 2);
+    let mut codes: Vec<&str> = made
+        .iter()
+        .map(|r| r["resource_code"].as_str().unwrap())
+        .collect();
+    codes.sort();
+    let mut want = vec![household.as_str(), marriage.as_str()];
+    want.sort();
+    assert_eq!(codes, want);
+    for r in made {
+        assert_eq!(r["scenario_id"], bundle_id.as_str());
+        assert_eq!(r["scenario"], "新生儿出生“一件事”联办");
+        assert_eq!(r["status"], "conformity_check");
+    }
+    assert_ne!(made[0]["source_org_id"], made[1]["source_org_id"]);
+}
+both_backends!(shr_3_scenario_bundle_request_files_one_request_per_resource_or_none);
+
+/// SHR-7: once the source confirms a demand and names the entry that catalogs the
+/// data, the demanding department is told on /share and led to the request form;
+/// the scenario bundle form files its requests from the console too (CAT-5).
+async fn shr_7_confirmed_demand_leads_to_a_request_and_bundles_file_from_the_console(
+    srv: Arc<TestServer>,
+) {
+    let (demo, resources, _) = seeded(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let registrar = srv.login_demo(&demo, "psb.registrar").await;
+    let demand = registrar
+        .post(
+            "/api/v1/catalog/demands",
+            serde_json::json!({
+                "source_org_id": civil.org_id,
+                "title": "婚姻登记结果",
+                "purpose": "户口登记时核对婚姻状况",
+                "items": "公民身份号码、婚姻状况",
+            }),
+        )
+        .await
+        .expect_status(201);
+    let id = demand["id"].as_str().unwrap();
+    // 民政局's registrar confirms it with the entry that catalogs the data.
+    let civil_registrar = Ctx::new(
+        gongshu_domain::permissions::Principal::for_user(
+            "civil.registrar",
+            &civil.org_id,
+            &[gongshu_domain::permissions::Role::CatalogRegistrar],
+        ),
+        None,
+    );
+    let answer = gongshu_services::demands::DemandAnswer {
+        accept: true,
+        entry: Some(resources["marriage"].clone()),
+        answer: String::new(),
+    };
+    gongshu_services::demands::answer(&srv.app, &civil_registrar, id, answer)
+        .await
+        .expect("the source confirms the demand");
+    let notice = open(&psb, "/share").await;
+    notice
+        .shows("notice-cataloged")
+        .shows("婚姻登记结果")
+        .shows(&format!("/share/new?resource={}", resources["marriage"]));
+
+    // The bundle form: one scenario, two resources, two requests in one submission.
+    let marriage = gongshu_services::catalog::find_entry(&srv.app, &resources["marriage"])
+        .await
+        .unwrap()
+        .unwrap()
+        .code;
+    let insurance = gongshu_services::catalog::find_entry(&srv.app, &resources["insurance"])
+        .await
+        .unwrap()
+        .unwrap()
+        .code;
+    let bundle = registrar
+        .post(
+            "/api/v1/catalog/scenarios",
+            serde_json::json!({"name": "户口迁移一件事", "description": "户口迁入时核对婚姻与参保", "entries": [marriage, insurance]}),
+        )
+        .await
+        .expect_status(201);
+    let bundle_id = bundle["id"].as_str().unwrap();
+    let form = open(&psb, &format!("/share/new-bundle?scenario={bundle_id}")).await;
+    form.shows(&format!("id=\"bundle-{marriage}\""))
+        .shows(&format!("id=\"bundle-{insurance}\""));
+    let end = (chrono::Utc::now() + chrono::Duration::days(90))
+        .format("%Y-%m-%d")
+        .to_string();
+    let marriage_items = format!("items.{marriage}");
+    let insurance_items = format!("items.{insurance}");
+    let fields = vec![
+        ("csrf", psb.csrf.as_str()),
+        ("scenario_id", bundle_id),
+        (marriage_items.as_str(), "citizen_id"),
+        (marriage_items.as_str(), "marital_status"),
+        (insurance_items.as_str(), "citizen_id"),
+        ("mode", "page_query"),
+        ("purpose", "户口迁入时核对婚姻与参保"),
+        ("legal_duty", "《户口登记条例》第十三条"),
+        ("end_date", end.as_str()),
+    ];
+    let unsigned = submit(&psb, "/share/bundles", &fields).await;
+    assert_eq!(unsigned.status, 400, "{}", unsigned.path);
+    unsigned
+        .shows("data-field=\"commitment\"")
+        .shows(&format!("id=\"b-{marriage}-marital_status\" checked"));
+    let mut signed = fields.clone();
+    signed.push(("commitment", "yes"));
+    let done = submit(&psb, "/share/bundles", &signed).await;
+    assert_eq!(done.path, "/share?done=bundle", "{}", done.text);
+    let mine = psb.get("/api/v1/share/requests").await.expect_status(200);
+    let filed = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["scenario_id"] == bundle_id)
+        .count();
+    assert_eq!(filed, 2, "{mine}");
+    // The demand is now requested: its notice is gone.
+    open(&psb, "/share").await.lacks("notice-cataloged");
+}
+both_backends!(shr_7_confirmed_demand_leads_to_a_request_and_bundles_file_from_the_console);
