@@ -7,8 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
+
+/// The day in China (UTC+8, no daylight saving) at `at`: the day deadlines and daily
+/// quotas count by.
+pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive()
+}
 
 /// The embedded official tables, one TOML file per year.
 const OFFICIAL_TABLES: [&str; 2] = [

@@ -261,3 +261,13 @@ proptest! {
         prop_assert_eq!(cal.workdays_between(a, c).unwrap(), ab + bc);
     }
 }
+
+#[test]
+fn china_day_turns_at_midnight_beijing_time() {
+    use chrono::{TimeZone, Utc};
+    use gongshu_domain::calendar::china_day;
+    let before = Utc.with_ymd_and_hms(2026, 9, 30, 15, 59, 59).unwrap();
+    let after = Utc.with_ymd_and_hms(2026, 9, 30, 16, 0, 0).unwrap();
+    assert_eq!(china_day(before).to_string(), "2026-09-30");
+    assert_eq!(china_day(after).to_string(), "2026-10-01");
+}

@@ -1,6 +1,6 @@
 //! CAT-1 … CAT-4, CAT-8, CAT-9: registering catalog entries and taking them
 //! through review to publication, on working-day deadlines, every step audited.
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::audit::truncate_to_micros;
 use gongshu_domain::catalog::{
     self, Category, EntryContent, FieldError, Outcome, ReviewAction, Stage,
@@ -16,8 +16,7 @@ use crate::error::{ErrorKind, ServiceError, ServiceResult};
 
 /// The calendar day in China (UTC+8), on which working-day deadlines count.
 pub fn today_in_china(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .date_naive()
+    gongshu_domain::calendar::china_day(now)
 }
 
 fn not_found(id: &str) -> ServiceError {

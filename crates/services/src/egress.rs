@@ -249,13 +249,6 @@ fn take_rate(grant: &ShareGrant, now: DateTime<Utc>) -> bool {
     slot.1 <= grant.rate_per_minute
 }
 
-/// Start of the current day in China, as a UTC instant (quotas are per calendar day).
-fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    let day = today_in_china(now);
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::Duration::hours(8)
-}
-
 /// Finds the grant that admits this call and what is left of its daily quota
 /// (calls, or rows for a download), or the denial to record.
 async fn admit_call(
@@ -315,7 +308,7 @@ async fn admit_call(
                 // SHR-2: a download grant's quota counts rows, the others' calls.
                 let used = app
                     .store
-                    .access_served_since(&g.id, day_start(now))
+                    .grant_served_on(&g.id, today_in_china(now))
                     .await
                     .map_or(i64::MAX, |t| match attempt.mode {
                         AccessMode::Download => t.rows,

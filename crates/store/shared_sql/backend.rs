@@ -1300,8 +1300,8 @@ impl Store for BackendStore {
         self.sharing_list_grants(f).await
     }
 
-    async fn access_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<ServedTally> {
-        self.sharing_served_since(grant_id, since).await
+    async fn grant_served_on(&self, grant_id: &str, day: chrono::NaiveDate) -> StoreResult<ServedTally> {
+        self.sharing_served_on(grant_id, day).await
     }
 
     async fn list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>> {

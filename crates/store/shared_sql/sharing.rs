@@ -83,6 +83,30 @@ async fn apply_sharing_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<
                 });
                 qb.build().execute(&mut **tx).await.map_err(db_err)?;
             }
+            // SHR-8: the quota meter moves in the same transaction as the records.
+            let mut served: std::collections::BTreeMap<(&str, chrono::NaiveDate), (i64, i64)> =
+                std::collections::BTreeMap::new();
+            for a in records.iter().filter(|a| a.outcome == "served") {
+                if let Some(g) = a.grant_id.as_deref() {
+                    let t = served.entry((g, gongshu_domain::calendar::china_day(a.at))).or_default();
+                    t.0 += 1;
+                    t.1 += a.row_count;
+                }
+            }
+            for ((grant_id, day), (calls, rows)) in served {
+                sqlx::query(
+                    "INSERT INTO grant_usage (grant_id, day, served_calls, served_rows) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (grant_id, day) DO UPDATE SET served_calls = grant_usage.served_calls + excluded.served_calls,
+                     served_rows = grant_usage.served_rows + excluded.served_rows",
+                )
+                .bind(grant_id)
+                .bind(day)
+                .bind(calls)
+                .bind(rows)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            }
         }
         Change::InsertUsageReport(u) => {
             sqlx::query("INSERT INTO usage_reports (id, grant_id, created_at, body) VALUES ($1, $2, $3, $4)")
@@ -141,17 +165,17 @@ impl BackendStore {
         rows.iter().map(grant_from).collect::<Result<_, _>>().map_err(db_err)
     }
 
-    async fn sharing_served_since(&self, grant_id: &str, since: DateTime<Utc>) -> StoreResult<ServedTally> {
-        let row = sqlx::query(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(row_count), 0) AS BIGINT) FROM access_records
-             WHERE grant_id = $1 AND at >= $2 AND outcome = 'served'",
-        )
-        .bind(grant_id)
-        .bind(since)
-        .fetch_one(&self.reader)
-        .await
-        .map_err(db_err)?;
-        Ok(ServedTally { calls: row.try_get(0).map_err(db_err)?, rows: row.try_get(1).map_err(db_err)? })
+    async fn sharing_served_on(&self, grant_id: &str, day: chrono::NaiveDate) -> StoreResult<ServedTally> {
+        let row = sqlx::query("SELECT served_calls, served_rows FROM grant_usage WHERE grant_id = $1 AND day = $2")
+            .bind(grant_id)
+            .bind(day)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        match row {
+            Some(r) => Ok(ServedTally { calls: r.try_get(0).map_err(db_err)?, rows: r.try_get(1).map_err(db_err)? }),
+            None => Ok(ServedTally { calls: 0, rows: 0 }),
+        }
     }
 
     async fn sharing_list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>> {

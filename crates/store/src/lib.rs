@@ -275,12 +275,12 @@ pub trait Store: Send + Sync + 'static {
     async fn get_grant(&self, id: &str) -> StoreResult<Option<ShareGrant>>;
     /// Newest first.
     async fn list_grants(&self, f: &GrantFilter) -> StoreResult<Vec<ShareGrant>>;
-    /// GOV-5: calls a grant served since `since`, and the rows they returned (its
-    /// quota meter).
-    async fn access_served_since(
+    /// SHR-8: calls a grant served on `day` (in China), and the rows they returned:
+    /// its quota meter, kept as a running total beside the access records.
+    async fn grant_served_on(
         &self,
         grant_id: &str,
-        since: DateTime<Utc>,
+        day: chrono::NaiveDate,
     ) -> StoreResult<ServedTally>;
     /// Newest first.
     async fn list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>>;
