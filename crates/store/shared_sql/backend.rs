@@ -1121,6 +1121,16 @@ impl Store for BackendStore {
         fetch_one_opt(&self.reader, "SELECT * FROM api_tokens WHERE token_hash = $1", token_hash, token_from).await
     }
 
+    async fn get_token_of_active_org(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+        fetch_one_opt(
+            &self.reader,
+            "SELECT t.* FROM api_tokens t JOIN organizations o ON o.id = t.org_id WHERE t.token_hash = $1 AND NOT o.disabled",
+            token_hash,
+            token_from,
+        )
+        .await
+    }
+
     async fn list_tokens(&self, org_id: Option<&str>) -> StoreResult<Vec<ApiToken>> {
         match org_id {
             Some(org) => {

@@ -241,6 +241,9 @@ pub trait Store: Send + Sync + 'static {
     async fn get_session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
     async fn get_token(&self, id: &str) -> StoreResult<Option<ApiToken>>;
     async fn get_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// The token with this hash if its organisation is not disabled, in one read (the
+    /// data API authenticates every call with it).
+    async fn get_token_of_active_org(&self, token_hash: &str) -> StoreResult<Option<ApiToken>>;
     async fn list_tokens(&self, org_id: Option<&str>) -> StoreResult<Vec<ApiToken>>;
 
     // Synthetic subjects of the demo
