@@ -409,7 +409,7 @@ impl Denial {
             Denial::WrongMode => "授权不允许此种使用方式",
             Denial::ItemNotGranted => "请求了未授权的信息项",
             Denial::OutsideFilter => "请求的数据超出授权范围",
-            Denial::QuotaExceeded => "已超出授权的每日调用限额",
+            Denial::QuotaExceeded => "已用完授权的每日限额（调用次数，下载按行数）",
             Denial::RateExceeded => "调用过于频繁",
         }
     }
@@ -426,7 +426,9 @@ impl Denial {
             Denial::WrongMode => "the grant does not allow this mode of use",
             Denial::ItemNotGranted => "a data item outside the grant was asked for",
             Denial::OutsideFilter => "the rows asked for are outside the grant",
-            Denial::QuotaExceeded => "the grant's daily quota is used up",
+            Denial::QuotaExceeded => {
+                "the grant's daily quota (calls, or rows for downloads) is used up"
+            }
             Denial::RateExceeded => "too many calls",
         }
     }

@@ -32,6 +32,8 @@ pub struct App {
     /// GOV-5: group commit of access records with their audit anchors, started on
     /// first use (it needs the runtime).
     pub(crate) access_writer: std::sync::OnceLock<crate::audit_writer::AuditWriter>,
+    /// SHR-8: calls per grant in the current minute on this node (the rate limit).
+    pub(crate) rate_meter: std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>,
 }
 
 impl App {
@@ -42,6 +44,7 @@ impl App {
             source_key: Arc::new(gongshu_connectors::SecretKey::generate()),
             mask_key: Arc::new(gongshu_connectors::SecretKey::generate()),
             access_writer: std::sync::OnceLock::new(),
+            rate_meter: std::sync::Mutex::default(),
             store,
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),

@@ -10,10 +10,10 @@
 //! Only this module holds the row reader of the store ([`Rows`]); the services'
 //! clippy.toml refuses `Store::row_reader` and the row reads everywhere else.
 #![allow(clippy::disallowed_methods)]
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Seek, Write};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use gongshu_domain::audit::{truncate_to_micros, AuditDraft};
@@ -222,25 +222,28 @@ pub async fn record_unauthenticated(
     operation: &'static str,
     denial: Denial,
 ) -> ServiceError {
+    // The mode the call would have been served in, by what it asked to do.
+    let mode = match operation {
+        "download" => AccessMode::Download,
+        "verify" => AccessMode::Verification,
+        _ => AccessMode::Api,
+    };
     let attempt = Attempt {
         resource_id,
-        mode: AccessMode::Api,
+        mode,
         operation,
         request: String::new(),
     };
     deny(app, None, &attempt, None, denial).await
 }
 
-static RATE: Mutex<Option<HashMap<String, (i64, i64)>>> = Mutex::new(None);
-
 /// Counts one call against the grant's per-minute rate on this node.
-fn take_rate(grant: &ShareGrant, now: DateTime<Utc>) -> bool {
+fn take_rate(app: &App, grant: &ShareGrant, now: DateTime<Utc>) -> bool {
     if grant.rate_per_minute <= 0 {
         return true;
     }
     let minute = now.timestamp() / 60;
-    let mut guard = RATE.lock().unwrap_or_else(|e| e.into_inner());
-    let map = guard.get_or_insert_with(HashMap::new);
+    let mut map = app.rate_meter.lock().unwrap_or_else(|e| e.into_inner());
     let slot = map.entry(grant.id.clone()).or_insert((minute, 0));
     if slot.0 != minute {
         *slot = (minute, 0);
@@ -299,7 +302,7 @@ async fn admit_call(
         };
         match admit(&facts, &call) {
             Ok(()) => {
-                if !take_rate(&g, now) {
+                if !take_rate(app, &g, now) {
                     return Err((Some(g), Denial::RateExceeded));
                 }
                 if g.daily_quota <= 0 {

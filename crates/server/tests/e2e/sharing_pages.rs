@@ -197,6 +197,26 @@ async fn shr_9_source_suspends_a_grant_from_the_console_and_sees_the_denial(srv:
     .await;
     assert_eq!(forged.status, 403);
     call().await.expect_error(403, "egress.grant_suspended");
+
+    // A download without a token is recorded as a denied download, not as an API call.
+    crate::common::send(srv.anon().request(
+        reqwest::Method::GET,
+        &format!("/api/v1/services/{}/download", consumer.resource_code),
+    ))
+    .await
+    .expect_status(401);
+    let denied = psb
+        .get("/api/v1/share/access?outcome=denied")
+        .await
+        .expect_status(200);
+    let download = denied
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["operation"] == "download")
+        .expect("the denied download is recorded");
+    assert_eq!(download["mode"], "download", "{download}");
+    assert_eq!(download["denial"], "egress.no_token", "{download}");
 }
 both_backends!(shr_9_source_suspends_a_grant_from_the_console_and_sees_the_denial);
 
