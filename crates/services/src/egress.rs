@@ -439,12 +439,15 @@ fn masked_request(
 /// The resource's id (given its id or code), current table and schema.
 async fn mounted(app: &App, resource: &str) -> ServiceResult<(String, String, TableSchema)> {
     let missing = || ServiceError::not_found("数据集", "dataset", resource);
-    let entry = crate::catalog::find_entry(app, resource)
-        .await?
-        .ok_or_else(missing)?;
-    match app.data.get_dataset(&entry.id).await? {
-        Some(d) if d.current_table.is_some() => {
-            Ok((entry.id, d.current_table.unwrap_or_default(), d.schema))
+    match app.data.find_served_dataset(resource).await? {
+        // SHR-13: a resource taken offline (replaced) serves no one.
+        Some((_, true)) => Err(ServiceError::conflict(
+            "egress.resource_offline",
+            format!("资源“{resource}”已下架，不再提供数据"),
+            format!("resource '{resource}' was taken offline and serves no data"),
+        )),
+        Some((d, false)) if d.current_table.is_some() => {
+            Ok((d.resource_id, d.current_table.unwrap_or_default(), d.schema))
         }
         _ => Err(missing()),
     }

@@ -435,6 +435,21 @@ impl DataPlane for BackendDataPlane {
         fetch_one_opt(&self.reader, "SELECT * FROM datasets WHERE resource_id = $1", resource_id, dataset_from).await
     }
 
+    async fn find_served_dataset(&self, id_or_code: &str) -> StoreResult<Option<(Dataset, bool)>> {
+        let row = sqlx::query(
+            "SELECT d.*, e.offline AS entry_offline FROM datasets d JOIN catalog_entries e ON e.id = d.resource_id
+             WHERE e.id = $1 OR e.code = $1",
+        )
+        .bind(id_or_code)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        match row {
+            Some(r) => Ok(Some((dataset_from(&r).map_err(db_err)?, r.try_get("entry_offline").map_err(db_err)?))),
+            None => Ok(None),
+        }
+    }
+
     async fn list_datasets(&self, org_id: Option<&str>) -> StoreResult<Vec<Dataset>> {
         match org_id {
             Some(o) => fetch_all(&self.reader, "SELECT * FROM datasets WHERE org_id = $1 ORDER BY resource_id", &[o], dataset_from).await,

@@ -114,6 +114,9 @@ pub enum Change {
 #[async_trait]
 pub trait DataPlane: Send + Sync + 'static {
     async fn get_dataset(&self, resource_id: &str) -> StoreResult<Option<Dataset>>;
+    /// The dataset behind a catalog entry given by id or code, and whether the entry
+    /// is offline, in one read (the egress gate resolves every call with it).
+    async fn find_served_dataset(&self, id_or_code: &str) -> StoreResult<Option<(Dataset, bool)>>;
     /// Of one department when given.
     async fn list_datasets(&self, org_id: Option<&str>) -> StoreResult<Vec<Dataset>>;
     async fn get_load(&self, id: &str) -> StoreResult<Option<DatasetLoad>>;

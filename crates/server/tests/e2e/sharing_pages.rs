@@ -335,6 +335,20 @@ async fn shr_13_replaced_resource_goes_offline_only_after_its_successor_works(
         .await
         .expect_status(200);
     assert_eq!(grant["successor_resource_id"], successor.id.as_str());
+    // The old resource serves no one once it is offline.
+    crate::common::send(
+        srv.anon()
+            .request(
+                reqwest::Method::GET,
+                &format!(
+                    "/api/v1/services/{}/records/{}",
+                    consumer.resource_code, consumer.sample_key
+                ),
+            )
+            .bearer_auth(&consumer.token_secret),
+    )
+    .await
+    .expect_error(409, "egress.resource_offline");
     let auditor = srv.login_demo(&demo, "auditor").await;
     let audit = auditor
         .get("/api/v1/audit?action=share.successor_offered")
