@@ -23,8 +23,8 @@ use gongshu_domain::masking::{mask_text, MaskRule};
 use gongshu_domain::permissions::Permission;
 use gongshu_domain::sharing::{admit, AccessMode, CallFacts, Denial, GrantFacts, GrantStatus};
 use gongshu_store::{
-    AccessRecord, Change, ColumnRef, Comparison, Dataset, GrantFilter, RowCondition, RowQuery,
-    RowReader, ShareGrant, Store, StoredRow,
+    AccessRecord, Change, ColumnRef, Comparison, Dataset, RowCondition, RowQuery, RowReader,
+    ShareGrant, Store, StoredRow,
 };
 use serde::Serialize;
 use sm3::{Digest, Sm3};
@@ -265,25 +265,15 @@ async fn admit_call(
     if p.authorize(Permission::DataConsume, Some(&org)).is_err() {
         return Err((None, Denial::NoGrant));
     }
-    let candidates: Vec<ShareGrant> = match grant_id {
-        Some(id) => match app.store.get_grant(id).await {
-            Ok(Some(g)) if g.resource_id == attempt.resource_id => vec![g],
-            _ => Vec::new(),
-        },
-        None => app
-            .store
-            .list_grants(&GrantFilter {
-                consumer_org_id: Some(org.clone()),
-                resource_id: Some(attempt.resource_id.to_string()),
-                ..Default::default()
-            })
-            .await
-            .unwrap_or_default(),
-    };
+    let now = Utc::now();
+    let candidates = app
+        .store
+        .grants_for_call(&org, attempt.resource_id, grant_id, today_in_china(now))
+        .await
+        .unwrap_or_default();
     if candidates.is_empty() {
         return Err((None, Denial::NoGrant));
     }
-    let now = Utc::now();
     let call = CallFacts {
         org_id: &org,
         token_id: p.token_id.as_deref(),
@@ -291,7 +281,7 @@ async fn admit_call(
         today: today_in_china(now),
     };
     let mut first_denial: Option<(ShareGrant, Denial)> = None;
-    for g in candidates {
+    for (g, served) in candidates {
         let facts = GrantFacts {
             status: GrantStatus::parse(&g.status).unwrap_or(GrantStatus::Revoked),
             consumer_org_id: &g.consumer_org_id,
@@ -309,14 +299,10 @@ async fn admit_call(
                     return Ok((g, i64::MAX));
                 }
                 // SHR-2: a download grant's quota counts rows, the others' calls.
-                let used = app
-                    .store
-                    .grant_served_on(&g.id, today_in_china(now))
-                    .await
-                    .map_or(i64::MAX, |t| match attempt.mode {
-                        AccessMode::Download => t.rows,
-                        _ => t.calls,
-                    });
+                let used = match attempt.mode {
+                    AccessMode::Download => served.rows,
+                    _ => served.calls,
+                };
                 if used >= g.daily_quota {
                     return Err((Some(g), Denial::QuotaExceeded));
                 }

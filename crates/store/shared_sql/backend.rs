@@ -1314,6 +1314,16 @@ impl Store for BackendStore {
         self.sharing_served_on(grant_id, day).await
     }
 
+    async fn grants_for_call(
+        &self,
+        consumer_org_id: &str,
+        resource_id: &str,
+        grant_id: Option<&str>,
+        day: chrono::NaiveDate,
+    ) -> StoreResult<Vec<(ShareGrant, ServedTally)>> {
+        self.sharing_grants_for_call(consumer_org_id, resource_id, grant_id, day).await
+    }
+
     async fn list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>> {
         self.sharing_list_access(f).await
     }

@@ -178,6 +178,34 @@ impl BackendStore {
         }
     }
 
+    async fn sharing_grants_for_call(
+        &self,
+        consumer_org_id: &str,
+        resource_id: &str,
+        grant_id: Option<&str>,
+        day: chrono::NaiveDate,
+    ) -> StoreResult<Vec<(ShareGrant, ServedTally)>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT g.body, CAST(COALESCE(u.served_calls, 0) AS BIGINT) AS calls, CAST(COALESCE(u.served_rows, 0) AS BIGINT) AS served
+             FROM share_grants g LEFT JOIN grant_usage u ON u.grant_id = g.id AND u.day = ",
+        );
+        qb.push_bind(day).push(" WHERE g.resource_id = ").push_bind(resource_id.to_string());
+        match grant_id {
+            Some(id) => qb.push(" AND g.id = ").push_bind(id.to_string()),
+            None => qb.push(" AND g.consumer_org_id = ").push_bind(consumer_org_id.to_string()),
+        };
+        qb.push(" ORDER BY g.created_at DESC");
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let grant = grant_from(r)?;
+                let tally = ServedTally { calls: r.try_get("calls")?, rows: r.try_get("served")? };
+                Ok((grant, tally))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db_err)
+    }
+
     async fn sharing_list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>> {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT body FROM access_records WHERE 1 = 1");
         for (column, value) in [

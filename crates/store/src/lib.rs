@@ -288,6 +288,16 @@ pub trait Store: Send + Sync + 'static {
         grant_id: &str,
         day: chrono::NaiveDate,
     ) -> StoreResult<ServedTally>;
+    /// SHR-8: the grants that may admit one call, each with what it served on `day`,
+    /// in one read: the grant named (on this resource), or else the consumer's grants
+    /// on the resource, newest first.
+    async fn grants_for_call(
+        &self,
+        consumer_org_id: &str,
+        resource_id: &str,
+        grant_id: Option<&str>,
+        day: chrono::NaiveDate,
+    ) -> StoreResult<Vec<(ShareGrant, ServedTally)>>;
     /// Newest first.
     async fn list_access(&self, f: &AccessFilter) -> StoreResult<Vec<AccessRecord>>;
     /// GOV-5: removes access records older than the retention period; their audit
