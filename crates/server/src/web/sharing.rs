@@ -195,6 +195,45 @@ async fn requestable(state: &AppState, web: &WebUser) -> Result<Vec<CatalogEntry
     )
 }
 
+/// The department's live tokens that may consume shared data (the consumer systems).
+async fn consumer_tokens(state: &AppState, web: &WebUser) -> Vec<gongshu_store::ApiToken> {
+    let own = web.ctx.principal.org_id.clone().unwrap_or_default();
+    let now = Utc::now();
+    gongshu_services::identity::list_tokens(&state.app, &web.ctx, Some(own.as_str()))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| {
+            t.revoked_at.is_none()
+                && t.expires_at > now
+                && t.permissions.iter().any(|p| p == "data.consume")
+        })
+        .collect()
+}
+
+/// A rejected form's status, its message in the page's language and its problems.
+fn form_error(
+    web: &WebUser,
+    error: Option<&ServiceError>,
+) -> (
+    StatusCode,
+    Option<String>,
+    Vec<gongshu_services::error::FieldProblem>,
+) {
+    match error {
+        Some(e) => (
+            status_of(e.kind),
+            Some(if web.lang.code() == "en" {
+                e.message_en.clone()
+            } else {
+                e.message.clone()
+            }),
+            e.errors.to_vec(),
+        ),
+        None => (StatusCode::OK, None, Vec::new()),
+    }
+}
+
 async fn render_form(
     state: &AppState,
     web: &WebUser,
@@ -209,34 +248,8 @@ async fn render_form(
         .iter()
         .find(|e| e.id == form.resource_id || e.code == form.resource_id)
         .cloned();
-    let own = web.ctx.principal.org_id.clone().unwrap_or_default();
-    let now = Utc::now();
-    let tokens: Vec<_> =
-        gongshu_services::identity::list_tokens(&state.app, &web.ctx, Some(own.as_str()))
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|t| {
-                t.revoked_at.is_none()
-                    && t.expires_at > now
-                    && t.permissions.iter().any(|p| p == "data.consume")
-            })
-            .collect();
-    let status = error
-        .as_ref()
-        .map(|e| status_of(e.kind))
-        .unwrap_or(StatusCode::OK);
-    let (message, problems) = match &error {
-        Some(e) => (
-            Some(if web.lang.code() == "en" {
-                e.message_en.clone()
-            } else {
-                e.message.clone()
-            }),
-            e.errors.to_vec(),
-        ),
-        None => (None, Vec::new()),
-    };
+    let tokens = consumer_tokens(state, web).await;
+    let (status, message, problems) = form_error(web, error.as_ref());
     let page = render_page(
         state,
         "share_form.html",
@@ -439,34 +452,8 @@ async fn render_bundle_form(
             }
         }
     }
-    let own = web.ctx.principal.org_id.clone().unwrap_or_default();
-    let now = Utc::now();
-    let tokens: Vec<_> =
-        gongshu_services::identity::list_tokens(&state.app, &web.ctx, Some(own.as_str()))
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|t| {
-                t.revoked_at.is_none()
-                    && t.expires_at > now
-                    && t.permissions.iter().any(|p| p == "data.consume")
-            })
-            .collect();
-    let status = error
-        .as_ref()
-        .map(|e| status_of(e.kind))
-        .unwrap_or(StatusCode::OK);
-    let (message, problems) = match &error {
-        Some(e) => (
-            Some(if web.lang.code() == "en" {
-                e.message_en.clone()
-            } else {
-                e.message.clone()
-            }),
-            e.errors.to_vec(),
-        ),
-        None => (None, Vec::new()),
-    };
+    let tokens = consumer_tokens(state, web).await;
+    let (status, message, problems) = form_error(web, error.as_ref());
     let page = render_page(
         state,
         "share_bundle_form.html",

@@ -69,6 +69,25 @@ async fn seeded(
     (demo, resources, consumer)
 }
 
+/// The demo consumer's printed call: its token looks its sample person up.
+async fn demo_call(
+    srv: &TestServer,
+    consumer: &gongshu_services::demo_sharing::DemoConsumer,
+) -> crate::common::Resp {
+    crate::common::send(
+        srv.anon()
+            .request(
+                reqwest::Method::GET,
+                &format!(
+                    "/api/v1/services/{}/records/{}",
+                    consumer.resource_code, consumer.sample_key
+                ),
+            )
+            .bearer_auth(&consumer.token_secret),
+    )
+    .await
+}
+
 /// The demo files a request in every state, one overdue at the source, and a suspended
 /// grant; each party's /share page queues what waits for it, with the overdue notice.
 async fn shr_4_demo_requests_in_every_state_fill_each_partys_queue(srv: Arc<TestServer>) {
@@ -127,18 +146,7 @@ async fn shr_4_demo_requests_in_every_state_fill_each_partys_queue(srv: Arc<Test
         .shows("演示：调用量异常，核查期间暂停");
 
     // The demo consumer's printed call works and is masked.
-    let resp = crate::common::send(
-        srv.anon()
-            .request(
-                reqwest::Method::GET,
-                &format!(
-                    "/api/v1/services/{}/records/{}",
-                    consumer.resource_code, consumer.sample_key
-                ),
-            )
-            .bearer_auth(&consumer.token_secret),
-    )
-    .await;
+    let resp = demo_call(&srv, &consumer).await;
     let body = resp.expect_status(200);
     assert_eq!(body["grant_id"], consumer.grant_id.as_str());
     let id = body["rows"][0]["citizen_id"].as_str().unwrap();
@@ -151,19 +159,7 @@ both_backends!(shr_4_demo_requests_in_every_state_fill_each_partys_queue);
 /// is then denied, and both the denial and the earlier call are in the source's log.
 async fn shr_9_source_suspends_a_grant_from_the_console_and_sees_the_denial(srv: Arc<TestServer>) {
     let (demo, _, consumer) = seeded(&srv).await;
-    let call = || {
-        crate::common::send(
-            srv.anon()
-                .request(
-                    reqwest::Method::GET,
-                    &format!(
-                        "/api/v1/services/{}/records/{}",
-                        consumer.resource_code, consumer.sample_key
-                    ),
-                )
-                .bearer_auth(&consumer.token_secret),
-        )
-    };
+    let call = || demo_call(&srv, &consumer);
     call().await.expect_status(200);
     let psb = srv.login_demo(&demo, "psb.admin").await;
     let grants = open(&psb, "/share/grants").await;
@@ -336,19 +332,9 @@ async fn shr_13_replaced_resource_goes_offline_only_after_its_successor_works(
         .expect_status(200);
     assert_eq!(grant["successor_resource_id"], successor.id.as_str());
     // The old resource serves no one once it is offline.
-    crate::common::send(
-        srv.anon()
-            .request(
-                reqwest::Method::GET,
-                &format!(
-                    "/api/v1/services/{}/records/{}",
-                    consumer.resource_code, consumer.sample_key
-                ),
-            )
-            .bearer_auth(&consumer.token_secret),
-    )
-    .await
-    .expect_error(409, "egress.resource_offline");
+    demo_call(&srv, &consumer)
+        .await
+        .expect_error(409, "egress.resource_offline");
     let auditor = srv.login_demo(&demo, "auditor").await;
     let audit = auditor
         .get("/api/v1/audit?action=share.successor_offered")
