@@ -94,7 +94,16 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut resp = (self.status, Json(self.body)).into_response();
+        // A body refused for its size is left unread, so the connection cannot
+        // carry another request; saying so keeps clients from reusing it.
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            resp.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        resp
     }
 }
 
