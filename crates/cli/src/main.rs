@@ -303,6 +303,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                                 .await
                                 .map_err(fail)?,
                         );
+                        let open = gongshu_services::demo_open::seed_open(&app)
+                            .await
+                            .map_err(fail)?;
+                        println!(
+                            "  开放数据集 {} 个（有条件开放 {} 个），共 {} 行 / {} open datasets ({} conditional), {} rows",
+                            open.datasets, open.conditional, open.rows, open.datasets, open.conditional, open.rows
+                        );
                     }
                     logins
                 };
@@ -526,10 +533,16 @@ async fn serve(app: Arc<App>, mut config: Config, args: ServeArgs) -> anyhow::Re
         .await
         .with_context(|| format!("无法监听 / cannot listen on {}", config.listen))?;
     let addr: SocketAddr = listener.local_addr()?;
+    // Links the portal prints (downloads, citations) name the address served on,
+    // unless the deployment set its public address.
+    if config.public_url == Config::default().public_url {
+        config.public_url = format!("http://{addr}");
+    }
     println!(
         "公数已启动 / Gongshu is serving on http://{addr}  ({})",
         store_label(&config)
     );
+    println!("开放门户 / Open data portal: http://{addr}/open");
     println!("接口文档 / API reference: http://{addr}/api/docs");
     launch::serve(app, config, listener, launch::shutdown_signal()).await
 }

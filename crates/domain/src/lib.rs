@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod deadlines;
 pub mod ids;
 pub mod masking;
+pub mod open;
 pub mod org;
 pub mod permissions;
 pub mod sharing;

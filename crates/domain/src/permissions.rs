@@ -254,6 +254,18 @@ impl Principal {
         }
     }
 
+    /// OPN-3: a member of the public — anonymous, or known by a developer key
+    /// (`actor`: `public` or `devkey:<id>`). Holds no permission at all.
+    pub fn public(actor: impl Into<String>) -> Self {
+        Self {
+            actor: actor.into(),
+            user_id: None,
+            token_id: None,
+            org_id: None,
+            grants: Vec::new(),
+        }
+    }
+
     /// Background work of the platform itself.
     pub fn system() -> Self {
         Self {

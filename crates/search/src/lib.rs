@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use gongshu_domain::catalog::EntryContent;
+use gongshu_domain::open::in_open_catalog;
 pub use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
@@ -41,6 +42,9 @@ pub const FACETS: [&str; 8] = [
     "format",
     "update_frequency",
 ];
+
+/// The indexed value marking an entry of the open catalog.
+const PUBLIC: &str = "yes";
 
 /// Most hits one search returns.
 pub const MAX_LIMIT: usize = 1_000;
@@ -111,6 +115,9 @@ pub struct Filters {
     pub format: Option<String>,
     pub update_frequency: Option<String>,
     pub status: Option<String>,
+    /// OPN-7: only entries of the open catalog (published, open, the owner's own
+    /// data; see `gongshu_domain::open::in_open_catalog`).
+    pub public: bool,
 }
 
 impl Filters {
@@ -129,6 +136,7 @@ impl Filters {
         ]
         .into_iter()
         .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+        .chain(self.public.then_some(("public", PUBLIC)))
     }
 }
 
@@ -195,6 +203,8 @@ struct Fields {
     summary: Field,
     items: Field,
     status: Field,
+    /// [`PUBLIC`] for entries of the open catalog.
+    public: Field,
     /// In the order of [`FACETS`].
     facets: [Field; 8],
 }
@@ -221,6 +231,7 @@ impl Fields {
         let summary = b.add_text_field("summary", segmented(false));
         let items = b.add_text_field("items", segmented(false));
         let status = b.add_text_field("status", STRING);
+        let public = b.add_text_field("public", STRING);
         let facets = FACETS.map(|facet| b.add_text_field(facet, STRING | FAST));
         let fields = Fields {
             id,
@@ -229,6 +240,7 @@ impl Fields {
             summary,
             items,
             status,
+            public,
             facets,
         };
         (b.build(), fields)
@@ -237,6 +249,7 @@ impl Fields {
     fn by_name(&self, name: &str) -> Field {
         match name {
             "status" => self.status,
+            "public" => self.public,
             _ => {
                 let i = FACETS.iter().position(|f| *f == name).unwrap_or(0);
                 self.facets[i]
@@ -258,6 +271,9 @@ impl Fields {
             );
         }
         d.add_text(self.status, &doc.status);
+        if doc.status == "published" && in_open_catalog(&doc.owner_org_id, false, c) {
+            d.add_text(self.public, PUBLIC);
+        }
         let values = [
             c.source_org_id.as_str(),
             c.category.key(),

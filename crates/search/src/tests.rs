@@ -552,3 +552,35 @@ fn cat_10_index_is_shareable() {
         assert_eq!(r.join().unwrap(), 2);
     }
 }
+
+#[test]
+fn opn_7_opn_11_public_filter_keeps_open_published_entries_of_their_own_source() {
+    let mut docs = catalog();
+    // e5 (weather) open; e3 (legal) open but registered by a body that obtained it;
+    // e4 (marriage) open but offline; the rest are not open.
+    docs[4].content.open_type = OpenType::Unconditional;
+    docs[2].content.open_type = OpenType::Conditional;
+    docs[2].owner_org_id = "org-city".into();
+    docs[3].content.open_type = OpenType::Unconditional;
+    docs[3].status = "offline".into();
+    let mut own_conditional = content("公交线路", "全市公交线路走向", &["线路名称"]);
+    own_conditional.source_org_id = "org-transport".into();
+    own_conditional.open_type = OpenType::Conditional;
+    docs.push(doc("e7", own_conditional));
+    let index = CatalogIndex::build(docs).unwrap();
+    let query = |text: &str, filters: Filters| {
+        index
+            .search(&SearchQuery {
+                text: text.into(),
+                filters,
+                ..SearchQuery::default()
+            })
+            .unwrap()
+    };
+    let public = Filters {
+        public: true,
+        ..Filters::default()
+    };
+    assert_eq!(sorted_ids(&query("", public.clone())), vec!["e5", "e7"]);
+    assert_eq!(sorted_ids(&query("公交", public)), vec!["e7"]);
+}

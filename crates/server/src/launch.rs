@@ -140,6 +140,7 @@ pub fn router(app: Arc<App>, config: Config) -> Router {
     Router::new()
         .merge(crate::api::routes())
         .merge(crate::web::routes())
+        .merge(crate::ckan::routes())
         .route("/api/openapi.json", get(crate::openapi::openapi_json))
         .route("/api/docs", get(crate::openapi::reference_page))
         .route("/static/app.css", get(stylesheet))
@@ -190,9 +191,13 @@ pub async fn serve(
         ))
     });
     let router = router(app, config);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // OPN-3: the public's reads are rate-limited by address.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     let _ = stop_tx.send(true);
     if let Some(w) = worker {
         let _ = tokio::time::timeout(Duration::from_secs(10), w).await;

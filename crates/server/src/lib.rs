@@ -1,6 +1,7 @@
 //! The HTTP edge of Gongshu: JSON API under /api/v1 with its OpenAPI document, the
 //! server-rendered console, health probes, and start-up (config, store, workers).
 pub mod api;
+pub mod ckan;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -68,6 +68,7 @@ impl Modify for Security {
         api::sharing::replace_resource, api::sharing::list_grants, api::sharing::get_grant, api::sharing::set_grant_status,
         api::sharing::report_usage, api::sharing::usage_reports, api::sharing::access_log,
         api::sharing::lookup, api::sharing::records, api::sharing::verify, api::sharing::download,
+        api::open::search, api::open::get_dataset, api::open::records,
         api::audit::list_audit, api::audit::verify_audit,
         api::tools::add_workdays, api::tools::workdays_between, api::tools::deadlines, api::tools::check_identifier,
     ),
@@ -80,6 +81,7 @@ impl Modify for Security {
         (name = "catalog", description = "资源目录：登记、审核、发布、下架 · Catalog entries and their review (CAT-1, CAT-2)"),
         (name = "data", description = "数据归集、质量、基础库、多源校核 · Aggregation, quality, base databases, cross-checks (COL-1..9, GOV-1..3)"),
         (name = "sharing", description = "共享申请、授权、数据服务、调用记录 · Share requests, grants, the data service, access records (SHR-2..13, GOV-5)"),
+        (name = "open", description = "开放数据：检索、数据集、数据 · Open data: search, datasets, rows (OPN-2, OPN-3, OPN-7, OPN-10)"),
         (name = "audit", description = "审计日志 · Audit trail (GOV-5, SEC-3)"),
         (name = "calendar", description = "工作日、时限、标识校验 · Working days, deadlines, identifier checks"),
     )

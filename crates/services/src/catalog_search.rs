@@ -25,7 +25,7 @@ struct Indexed {
     seen: Option<DateTime<Utc>>,
 }
 
-fn search_error(e: SearchError) -> ServiceError {
+pub(crate) fn search_error(e: SearchError) -> ServiceError {
     let kind = if e.is_client_error() {
         ErrorKind::Invalid
     } else {
@@ -167,6 +167,7 @@ pub async fn search(app: &App, ctx: &Ctx, s: CatalogSearch) -> ServiceResult<Sea
             format: given(&s.format),
             update_frequency: given(&s.update_frequency),
             status,
+            public: false,
         },
         limit: s.limit.unwrap_or(20).clamp(1, 100),
         offset: s.offset.unwrap_or(0),

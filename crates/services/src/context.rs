@@ -18,6 +18,8 @@ pub struct App {
     pub settings: Settings,
     /// CAT-10: this node's catalog search index, rebuilt from the store.
     pub search: Arc<crate::catalog_search::SearchCache>,
+    /// OPN-7: this node's snapshot of the open catalog, rebuilt from the store.
+    pub open: Arc<crate::open::OpenCache>,
     /// COL-2: dataset metadata, loads and writes of dataset tables. Reading their
     /// rows is not here: only the egress gate holds that (DESIGN 2).
     pub(crate) data: Arc<dyn DataPlane>,
@@ -50,6 +52,7 @@ impl App {
             deadlines: DeadlinePolicy::default(),
             settings: Settings::default(),
             search: Arc::default(),
+            open: Arc::default(),
         }
     }
 }

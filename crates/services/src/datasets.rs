@@ -1569,15 +1569,22 @@ impl<'o> RowEncoder<'o> {
                     .map_err(export_failed)?;
             }
             ExportFormat::Json => {
+                // Keys in the schema's column order, so that a reader taking the
+                // first object's keys as the header sees the columns as declared.
+                let mut line = Vec::new();
                 for row in &rows {
-                    let object: serde_json::Map<String, serde_json::Value> = self
-                        .names
-                        .iter()
-                        .zip(row)
-                        .map(|(n, v)| (n.clone(), serde_json::to_value(v).unwrap_or_default()))
-                        .collect();
-                    serde_json::to_writer(&mut *self.out, &object).map_err(export_failed)?;
-                    self.out.write_all(b"\n").map_err(export_failed)?;
+                    line.clear();
+                    line.push(b'{');
+                    for (i, (n, v)) in self.names.iter().zip(row).enumerate() {
+                        if i > 0 {
+                            line.push(b',');
+                        }
+                        serde_json::to_writer(&mut line, n).map_err(export_failed)?;
+                        line.push(b':');
+                        serde_json::to_writer(&mut line, v).map_err(export_failed)?;
+                    }
+                    line.extend_from_slice(b"}\n");
+                    self.out.write_all(&line).map_err(export_failed)?;
                 }
             }
             ExportFormat::Xlsx => {

@@ -35,6 +35,12 @@ use crate::context::{new_id, summary, App, Ctx};
 use crate::datasets::{ExportFormat, LoadProgress, RowEncoder};
 use crate::error::{ErrorKind, ServiceError, ServiceResult};
 
+mod open;
+pub use open::{
+    open_download, open_page, open_schema, OpenDownload, OpenPage, OpenQuery, PublicReader,
+    ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
+};
+
 /// DESIGN 2: the handle on the rows of dataset tables. Its field is private to this
 /// module, so no other service can read rows through it.
 pub(crate) struct Rows(Arc<dyn RowReader>);
@@ -237,19 +243,25 @@ pub async fn record_unauthenticated(
     deny(app, None, &attempt, None, denial).await
 }
 
-/// Counts one call against the grant's per-minute rate on this node.
-fn take_rate(app: &App, grant: &ShareGrant, now: DateTime<Utc>) -> bool {
-    if grant.rate_per_minute <= 0 {
+/// Counts one call in `bucket` for the current minute on this node; false once the
+/// minute's calls exceed `per_minute` (0: no limit).
+fn take_minute_slot(app: &App, bucket: &str, per_minute: i64, now: DateTime<Utc>) -> bool {
+    if per_minute <= 0 {
         return true;
     }
     let minute = now.timestamp() / 60;
     let mut map = app.rate_meter.lock().unwrap_or_else(|e| e.into_inner());
-    let slot = map.entry(grant.id.clone()).or_insert((minute, 0));
+    let slot = map.entry(bucket.to_string()).or_insert((minute, 0));
     if slot.0 != minute {
         *slot = (minute, 0);
     }
     slot.1 += 1;
-    slot.1 <= grant.rate_per_minute
+    slot.1 <= per_minute
+}
+
+/// Counts one call against the grant's per-minute rate on this node.
+fn take_rate(app: &App, grant: &ShareGrant, now: DateTime<Utc>) -> bool {
+    take_minute_slot(app, &grant.id, grant.rate_per_minute, now)
 }
 
 /// Finds the grant that admits this call and what is left of its daily quota

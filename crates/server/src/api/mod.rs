@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod catalog_sheet;
 pub mod datasets;
 pub mod health;
+pub mod open;
 pub mod orgs;
 pub mod sharing;
 pub mod tokens;
@@ -162,6 +163,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/services/{resource}/download",
             get(sharing::download),
         )
+        .route("/api/v1/open/datasets", get(open::search))
+        .route("/api/v1/open/datasets/{code}", get(open::get_dataset))
+        .route("/api/v1/open/datasets/{code}/records", get(open::records))
+        .route("/open/datasets/{code}/{file}", get(open::file))
         .route("/api/v1/datasets", get(datasets::list))
         .route("/api/v1/datasets/{resource}", get(datasets::get))
         .route(

@@ -291,7 +291,7 @@ fn grant_header(grant_id: &str) -> HeaderMap {
     h
 }
 
-fn list(text: Option<&str>) -> Vec<String> {
+pub(crate) fn list(text: Option<&str>) -> Vec<String> {
     text.map(|t| {
         t.split(',')
             .map(str::trim)
@@ -303,7 +303,7 @@ fn list(text: Option<&str>) -> Vec<String> {
 }
 
 /// Conditions `item:value`, comma-separated.
-fn conditions(text: Option<&str>) -> Result<Vec<(String, String)>, ServiceError> {
+pub(crate) fn conditions(text: Option<&str>) -> Result<Vec<(String, String)>, ServiceError> {
     list(text)
         .into_iter()
         .map(|c| match c.split_once(':') {
@@ -447,7 +447,7 @@ pub struct DownloadQuery {
 }
 
 /// Streams a spooled download: from memory, or chunk by chunk from its file.
-fn spooled_body(body: Spooled) -> Body {
+pub(crate) fn spooled_body(body: Spooled) -> Body {
     use tokio::io::AsyncReadExt;
     const CHUNK: usize = 64 * 1024;
     match body {

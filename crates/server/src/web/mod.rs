@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod data;
 pub mod data_source;
 pub mod pages;
+pub mod portal;
 pub mod render;
 pub mod sharing;
 
@@ -113,6 +114,9 @@ pub fn routes() -> Router<AppState> {
         .route("/share/replace", post(sharing::replace_resource))
         .route("/share/query/{grant}", get(sharing::page_query))
         .route("/share/access", get(sharing::access_page))
+        .route("/open", get(portal::home))
+        .route("/open/datasets", get(portal::search))
+        .route("/open/datasets/{code}", get(portal::dataset))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))
 }

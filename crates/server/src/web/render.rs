@@ -117,6 +117,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/data_discrepancies.html"),
     ),
     (
+        "portal_base.html",
+        include_str!("../../templates/portal_base.html"),
+    ),
+    (
+        "portal_home.html",
+        include_str!("../../templates/portal_home.html"),
+    ),
+    (
+        "portal_search.html",
+        include_str!("../../templates/portal_search.html"),
+    ),
+    (
+        "portal_dataset.html",
+        include_str!("../../templates/portal_dataset.html"),
+    ),
+    (
         "api_docs.html",
         include_str!("../../templates/api_docs.html"),
     ),

@@ -1,0 +1,445 @@
+//! OPN-3, OPN-4, OPN-6, GOV-5: the public's reads of open datasets, through the same
+//! gate as sharing. A dataset open without conditions is read by anyone; one open on
+//! conditions is refused until an application unlocks it (OPN-4). Items are masked by
+//! the gate's default rules for their sensitivity (a sensitive item is never shown
+//! clear to the public), every read — served or refused — leaves an access record
+//! anchored in the audit chain, and a download's record is durable before its first
+//! byte leaves.
+use gongshu_domain::masking::MaskPolicy;
+use gongshu_domain::open::PublicAccess;
+
+use super::*;
+use crate::open::OpenDataset;
+
+/// The access mode of the public's reads in access records.
+const OPEN_MODE: &str = "open";
+
+/// Reads per minute on one node for a reader without a developer key (per address).
+pub const ANONYMOUS_RATE_PER_MINUTE: i64 = 120;
+/// Reads per minute on one node for one developer key.
+pub const KEY_RATE_PER_MINUTE: i64 = 1200;
+
+/// OPN-3: one page of an open dataset's rows.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenPage {
+    /// The dataset's resource code.
+    pub dataset: String,
+    /// The items returned, in order.
+    pub items: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Cursor of the next page, if there is one.
+    pub next: Option<String>,
+    pub access_id: String,
+    /// SM3 of the JSON of `rows`, as the access record keeps it.
+    pub response_hash: String,
+}
+
+/// A filtered, paged read of an open dataset.
+#[derive(Debug, Clone, Default)]
+pub struct OpenQuery {
+    /// Item = value conditions, on items the public sees clear.
+    pub filters: Vec<(String, String)>,
+    /// Items to return; empty: all.
+    pub fields: Vec<String>,
+    /// A cursor from an earlier page.
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// Who reads, and what the node allows them per minute.
+#[derive(Debug, Clone)]
+pub struct PublicReader {
+    /// The rate-limit bucket: `key:<id>` or `addr:<ip>`.
+    pub bucket: String,
+    pub rate_per_minute: i64,
+}
+
+/// OPN-3: a download of an open dataset. Its access record is already durable.
+pub struct OpenDownload {
+    pub access_id: String,
+    pub rows: u64,
+    pub response_hash: String,
+    pub format: ExportFormat,
+    /// The items written, typed as written (a masked item becomes text).
+    pub schema: TableSchema,
+    pub body: Spooled,
+}
+
+/// What the public sees of each item: the gate's default rules (DESIGN 2).
+fn public_policy() -> MaskPolicy {
+    MaskPolicy::default()
+}
+
+fn open_record(ctx: &Ctx, ds: &OpenDataset, operation: &str, request: String) -> AccessRecord {
+    AccessRecord {
+        id: new_id(),
+        at: truncate_to_micros(Utc::now()),
+        actor: ctx.principal.actor.clone(),
+        consumer_org_id: None,
+        token_id: None,
+        grant_id: None,
+        resource_id: Some(ds.id.clone()),
+        source_org_id: Some(ds.owner_org_id.clone()),
+        purpose: OPEN_MODE.into(),
+        mode: OPEN_MODE.into(),
+        operation: operation.into(),
+        items: Vec::new(),
+        request,
+        row_count: 0,
+        response_hash: String::new(),
+        outcome: "denied".into(),
+        denial: None,
+    }
+}
+
+/// Makes a public read's access record durable with its audit anchor, which the
+/// source department reads in its own trail.
+async fn record_open(app: &App, ctx: &Ctx, rec: AccessRecord) -> ServiceResult<()> {
+    let action = if rec.outcome == "served" {
+        "open.access"
+    } else {
+        "open.access_denied"
+    };
+    let mut draft = ctx.audit(
+        action,
+        "catalog_entry",
+        rec.resource_id.as_deref().unwrap_or("-"),
+    );
+    draft.org_id = rec.source_org_id.clone();
+    draft.after = summary(&serde_json::json!({
+        "access_id": rec.id,
+        "operation": rec.operation,
+        "rows": rec.row_count,
+        "response_hash": rec.response_hash,
+        "outcome": rec.outcome,
+        "denial": rec.denial,
+    }));
+    append(app, draft, vec![rec]).await
+}
+
+/// Records a refused public read and returns the error the reader gets.
+async fn refuse(app: &App, ctx: &Ctx, mut rec: AccessRecord, error: ServiceError) -> ServiceError {
+    rec.denial = Some(error.code.clone());
+    match record_open(app, ctx, rec).await {
+        Ok(()) => error,
+        Err(e) => e,
+    }
+}
+
+fn application_required(ds: &OpenDataset) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::Denied,
+        "open.application_required",
+        format!(
+            "“{}”为有条件开放数据，须提交申请、经审核并签订数据利用协议后方可获取（HZ 37）",
+            ds.content.name
+        ),
+        format!(
+            "'{}' is open on conditions: apply, be approved and sign the data use agreement first (HZ 37)",
+            ds.content.name
+        ),
+    )
+}
+
+fn rate_exceeded() -> ServiceError {
+    ServiceError::new(
+        ErrorKind::Locked,
+        "open.rate_exceeded",
+        "访问过于频繁，请稍后再试，或申请开发者密钥",
+        "too many reads: wait a minute, or use a developer key",
+    )
+}
+
+fn no_data(ds: &OpenDataset) -> ServiceError {
+    ServiceError::conflict(
+        "open.no_data",
+        format!("“{}”尚未挂接数据", ds.content.name),
+        format!("'{}' has no data mounted yet", ds.content.name),
+    )
+}
+
+/// Counts one read against the reader's per-minute rate on this node.
+fn take_public_rate(app: &App, reader: &PublicReader, now: DateTime<Utc>) -> bool {
+    let bucket = format!("open:{}", reader.bucket);
+    take_minute_slot(app, &bucket, reader.rate_per_minute, now)
+}
+
+/// Admits a public read: open without conditions, under the reader's rate, with data.
+async fn admit_public(
+    app: &App,
+    ctx: &Ctx,
+    ds: &OpenDataset,
+    reader: &PublicReader,
+    rec: &AccessRecord,
+) -> ServiceResult<(String, TableSchema)> {
+    let refusal = if ds.access() != PublicAccess::Direct {
+        Some(application_required(ds))
+    } else if !take_public_rate(app, reader, Utc::now()) {
+        Some(rate_exceeded())
+    } else {
+        None
+    };
+    if let Some(e) = refusal {
+        return Err(refuse(app, ctx, rec.clone(), e).await);
+    }
+    match app.data.get_dataset(&ds.id).await? {
+        Some(d) if d.current_table.is_some() => Ok((d.current_table.unwrap_or_default(), d.schema)),
+        _ => Err(no_data(ds)),
+    }
+}
+
+/// The columns a public read returns: those asked (each must exist), else all.
+fn public_projection(schema: &TableSchema, asked: &[String]) -> ServiceResult<Vec<usize>> {
+    if asked.is_empty() {
+        return Ok((0..schema.columns.len()).collect());
+    }
+    asked
+        .iter()
+        .map(|n| {
+            schema
+                .columns
+                .iter()
+                .position(|c| c.name == *n)
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "open.unknown_item",
+                        "fields",
+                        format!("数据集没有信息项“{n}”"),
+                        format!("the dataset has no item '{n}'"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Filters on items the public sees clear; a filter on a masked item would tell
+/// whether a hidden value exists, so it is refused.
+fn public_conditions(
+    schema: &TableSchema,
+    filters: &[(String, String)],
+) -> ServiceResult<Vec<RowCondition>> {
+    let policy = public_policy();
+    filters
+        .iter()
+        .map(|(name, value)| {
+            let column = schema
+                .columns
+                .iter()
+                .find(|c| &c.name == name)
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "open.unknown_item",
+                        name,
+                        format!("数据集没有信息项“{name}”"),
+                        format!("the dataset has no item '{name}'"),
+                    )
+                })?;
+            if policy.rule_for(column) != MaskRule::Clear {
+                return Err(ServiceError::new(
+                    ErrorKind::Denied,
+                    "open.filter_on_masked_item",
+                    format!("信息项“{name}”已脱敏，不能按其取值筛选"),
+                    format!("item '{name}' is masked and cannot be filtered on"),
+                ));
+            }
+            Ok(RowCondition::Equals {
+                column: name.clone(),
+                value: value.clone(),
+            })
+        })
+        .collect()
+}
+
+fn public_values(
+    app: &App,
+    schema: &TableSchema,
+    columns: &[usize],
+    values: &[Value],
+) -> Vec<Value> {
+    let policy = public_policy();
+    let key = app.mask_key.as_bytes();
+    columns
+        .iter()
+        .map(|&i| {
+            let rule = policy.rule_for(&schema.columns[i]);
+            gongshu_domain::masking::mask_value(&rule, &values[i], key)
+        })
+        .collect()
+}
+
+/// The schema of what the public receives: the projected columns, masked ones as text.
+fn public_schema(schema: &TableSchema, columns: &[usize]) -> TableSchema {
+    let policy = public_policy();
+    let columns = columns
+        .iter()
+        .map(|&i| {
+            let mut c = schema.columns[i].clone();
+            if policy.rule_for(&c) != MaskRule::Clear {
+                c.field_type = FieldType::String;
+            }
+            c
+        })
+        .collect();
+    TableSchema {
+        columns,
+        key: Vec::new(),
+    }
+}
+
+/// OPN-3: a page of an open dataset's rows for anyone (the portal's preview, the
+/// public dataset API, CKAN's `datastore_search`).
+pub async fn open_page(
+    app: &App,
+    ctx: &Ctx,
+    ds: &OpenDataset,
+    reader: &PublicReader,
+    q: OpenQuery,
+) -> ServiceResult<OpenPage> {
+    let request: Vec<String> = q.filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
+    let mut rec = open_record(ctx, ds, "query", request.join("&"));
+    let (table, schema) = admit_public(app, ctx, ds, reader, &rec).await?;
+    let columns = public_projection(&schema, &q.fields)?;
+    let conditions = match public_conditions(&schema, &q.filters) {
+        Ok(c) => c,
+        Err(e) => return Err(refuse(app, ctx, rec, e).await),
+    };
+    let limit = if q.limit <= 0 {
+        100
+    } else {
+        q.limit.min(MAX_PAGE)
+    };
+    let after = match q.after.as_deref() {
+        Some(c) => Some(parse_cursor(c).ok_or_else(|| {
+            ServiceError::invalid(
+                "egress.bad_cursor",
+                "after",
+                "分页游标无效",
+                "invalid page cursor",
+            )
+        })?),
+        None => None,
+    };
+    let rows = read_rows(
+        app,
+        &table,
+        &schema,
+        &RowQuery {
+            conditions,
+            after,
+            limit,
+        },
+    )
+    .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| format!("{}:{}", r.load, r.row)))
+        .flatten();
+    let out: Vec<serde_json::Map<String, serde_json::Value>> = rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .zip(public_values(app, &schema, &columns, &r.values))
+                .map(|(&i, v)| {
+                    (
+                        schema.columns[i].name.clone(),
+                        serde_json::to_value(&v).unwrap_or(serde_json::Value::Null),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let hash = hash_json(&out);
+    let items: Vec<String> = columns
+        .iter()
+        .map(|&i| schema.columns[i].name.clone())
+        .collect();
+    rec.items = items.clone();
+    rec.row_count = out.len() as i64;
+    rec.response_hash = hash.clone();
+    rec.outcome = "served".into();
+    let access_id = rec.id.clone();
+    record_open(app, ctx, rec).await?;
+    Ok(OpenPage {
+        dataset: ds.code.clone(),
+        items,
+        rows: out,
+        next,
+        access_id,
+        response_hash: hash,
+    })
+}
+
+/// XLSX holds at most this many data rows on a sheet (one row is the heading).
+const XLSX_MAX_ROWS: i64 = 1_048_575;
+
+/// OPN-3, OPN-6: the whole of an open dataset as CSV, JSON lines, XLSX or Parquet,
+/// masked as a page is. Encoded into a spool and hashed; the access record with the
+/// row count and the hash is durable before the caller can send a byte.
+pub async fn open_download(
+    app: &App,
+    ctx: &Ctx,
+    ds: &OpenDataset,
+    reader: &PublicReader,
+    format: ExportFormat,
+) -> ServiceResult<OpenDownload> {
+    let mut rec = open_record(
+        ctx,
+        ds,
+        "download",
+        format!("format={}", format.extension()),
+    );
+    let (table, schema) = admit_public(app, ctx, ds, reader, &rec).await?;
+    if format == ExportFormat::Xlsx && ds.rows > XLSX_MAX_ROWS {
+        return Err(ServiceError::invalid(
+            "open.too_many_rows_for_xlsx",
+            "format",
+            format!(
+                "数据集有 {} 行，超出 XLSX 上限，请下载 CSV 或 Parquet",
+                ds.rows
+            ),
+            format!(
+                "the dataset has {} rows, more than XLSX holds: download CSV or Parquet",
+                ds.rows
+            ),
+        ));
+    }
+    let columns: Vec<usize> = (0..schema.columns.len()).collect();
+    let served = public_schema(&schema, &columns);
+    let mut hashing = Hashing::new(Spool::default());
+    let mut encoder = RowEncoder::new(format, &served, &mut hashing)?;
+    let mut pages = Pages::new(&table, &schema, Vec::new());
+    while let Some(page) = pages.next(app).await? {
+        let masked: Vec<Vec<Value>> = page
+            .iter()
+            .map(|r| public_values(app, &schema, &columns, &r.values))
+            .collect();
+        encoder.page(masked)?;
+    }
+    let rows = encoder.finish()?;
+    let (spool, hash) = hashing.finish();
+    let body = spool.finish().map_err(spool_failed)?;
+    rec.items = column_names(&served);
+    rec.row_count = rows as i64;
+    rec.response_hash = hash.clone();
+    rec.outcome = "served".into();
+    let access_id = rec.id.clone();
+    record_open(app, ctx, rec).await?;
+    Ok(OpenDownload {
+        access_id,
+        rows,
+        response_hash: hash,
+        format,
+        schema: served,
+        body,
+    })
+}
+
+/// OPN-7: the schema the public receives of an open dataset (its data dictionary as
+/// served), or None with no data mounted. Reads no rows.
+pub async fn open_schema(app: &App, ds: &OpenDataset) -> ServiceResult<Option<TableSchema>> {
+    Ok(app.data.get_dataset(&ds.id).await?.map(|d| {
+        let columns: Vec<usize> = (0..d.schema.columns.len()).collect();
+        public_schema(&d.schema, &columns)
+    }))
+}

@@ -1,0 +1,600 @@
+//! OPN-2, OPN-3, OPN-7, OPN-10, OPN-11: the open catalog — what the public portal, the
+//! public dataset API and the CKAN adapter show. Nobody logs in to read it. Rows of an
+//! open dataset are read only through the egress gate (`egress::open_page`,
+//! `egress::open_download`).
+//!
+//! The catalog is a snapshot built from the store (the truth, DESIGN 7): rebuilt when
+//! the catalog changes, and at least every [`SNAPSHOT_MAX_AGE`] so that new loads show.
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use gongshu_domain::catalog::{Domain, EntryContent, FieldType, OpenType};
+use gongshu_domain::dataset::TableSchema;
+use gongshu_domain::masking::{default_rule, MaskRule};
+use gongshu_domain::open::{citation, in_open_catalog, Citation, PublicAccess, PRIORITY_DOMAINS};
+use gongshu_search::{Filters, SearchQuery};
+use gongshu_store::{CatalogEntry, CatalogFilter, OrgFilter};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::catalog::today_in_china;
+use crate::context::App;
+use crate::datasets::ExportFormat;
+use crate::error::{ErrorKind, ServiceError, ServiceResult};
+
+/// The longest a snapshot serves before it is rebuilt even with no catalog change.
+pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(10);
+
+/// OPN-7: one dataset of the open catalog, with what the public is told about it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenDataset {
+    /// The catalog entry's id.
+    pub id: String,
+    /// The resource code, e.g. `410-000012`; the dataset's name in URLs.
+    pub code: String,
+    /// The source department (数源部门), which owns the entry.
+    pub owner_org_id: String,
+    pub source_org_name: String,
+    /// The published version of the entry.
+    #[schema(value_type = Object)]
+    pub content: EntryContent,
+    pub published_version: i32,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The later of the metadata's and the data's last change.
+    pub modified_at: DateTime<Utc>,
+    /// Rows of the current data version (0 with no data mounted).
+    pub rows: i64,
+    /// When the current data was loaded.
+    pub data_updated_at: Option<DateTime<Utc>>,
+    /// A current data version is mounted.
+    pub has_data: bool,
+}
+
+impl OpenDataset {
+    /// OPN-3, OPN-4: how the public may take the data.
+    pub fn access(&self) -> PublicAccess {
+        PublicAccess::of(self.content.open_type).unwrap_or(PublicAccess::ApplicationRequired)
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.access() == PublicAccess::Direct
+    }
+
+    /// OPN-10: how to cite this dataset obtained from `url` today.
+    pub fn citation(&self, url: &str) -> Citation {
+        citation(
+            &self.source_org_name,
+            (&self.content.name, &self.code),
+            url,
+            today_in_china(Utc::now()),
+        )
+    }
+}
+
+/// OPN-7: the open catalog at one moment, datasets in code order.
+#[derive(Debug, Default)]
+pub struct OpenCatalog {
+    pub datasets: Vec<OpenDataset>,
+    by_key: HashMap<String, usize>,
+    /// Organisation id → name, of every organisation (for the CKAN organisation list).
+    pub org_names: BTreeMap<String, String>,
+}
+
+impl OpenCatalog {
+    fn new(mut datasets: Vec<OpenDataset>, org_names: BTreeMap<String, String>) -> Self {
+        datasets.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut by_key = HashMap::new();
+        for (i, d) in datasets.iter().enumerate() {
+            by_key.insert(d.code.clone(), i);
+            by_key.insert(d.id.clone(), i);
+        }
+        Self {
+            datasets,
+            by_key,
+            org_names,
+        }
+    }
+
+    /// The dataset with this code or entry id.
+    pub fn get(&self, code_or_id: &str) -> Option<&OpenDataset> {
+        self.by_key.get(code_or_id).map(|&i| &self.datasets[i])
+    }
+
+    /// The dataset with this code or id, or the public's "not found".
+    pub fn find(&self, code_or_id: &str) -> ServiceResult<&OpenDataset> {
+        self.get(code_or_id)
+            .ok_or_else(|| ServiceError::not_found("开放数据集", "open dataset", code_or_id))
+    }
+
+    /// Departments publishing in the open catalog, with their dataset counts, by name.
+    pub fn publishers(&self) -> Vec<Publisher> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in &self.datasets {
+            *counts.entry(d.owner_org_id.as_str()).or_default() += 1;
+        }
+        let mut out: Vec<Publisher> = counts
+            .into_iter()
+            .map(|(id, datasets)| Publisher {
+                id: id.to_string(),
+                name: self.org_names.get(id).cloned().unwrap_or_default(),
+                datasets,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+}
+
+/// A department that publishes open datasets.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Publisher {
+    pub id: String,
+    pub name: String,
+    pub datasets: usize,
+}
+
+/// This node's open catalog snapshot.
+#[derive(Default)]
+pub struct OpenCache {
+    state: Mutex<Option<Snapshot>>,
+}
+
+struct Snapshot {
+    catalog: Arc<OpenCatalog>,
+    catalog_seen: Option<DateTime<Utc>>,
+    built: Instant,
+}
+
+/// Every published entry, page by page.
+async fn published_entries(app: &App) -> ServiceResult<Vec<CatalogEntry>> {
+    const PAGE: i64 = 1000;
+    let mut out = Vec::new();
+    loop {
+        let filter = CatalogFilter {
+            status: Some("published".into()),
+            limit: Some(PAGE),
+            offset: Some(out.len() as i64),
+            ..Default::default()
+        };
+        let page = app.store.list_catalog_entries(&filter).await?;
+        let n = page.len() as i64;
+        out.extend(page);
+        if n < PAGE {
+            return Ok(out);
+        }
+    }
+}
+
+async fn build(app: &App) -> ServiceResult<OpenCatalog> {
+    let entries = published_entries(app).await?;
+    let datasets: HashMap<String, gongshu_store::Dataset> = app
+        .data
+        .list_datasets(None)
+        .await?
+        .into_iter()
+        .map(|d| (d.resource_id.clone(), d))
+        .collect();
+    let org_names: BTreeMap<String, String> = app
+        .store
+        .list_orgs(&OrgFilter::default())
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let mut open = Vec::new();
+    for e in entries {
+        let Some(content) = e.published else {
+            continue;
+        };
+        if !in_open_catalog(&e.owner_org_id, e.offline, &content) {
+            continue;
+        }
+        let data = datasets.get(&e.id);
+        let has_data = data.is_some_and(|d| d.current_table.is_some());
+        let data_updated_at = data.and_then(|d| d.last_loaded_at);
+        let modified_at = match data_updated_at {
+            Some(t) if t > e.updated_at => t,
+            _ => e.updated_at,
+        };
+        open.push(OpenDataset {
+            source_org_name: org_names.get(&e.owner_org_id).cloned().unwrap_or_default(),
+            id: e.id,
+            code: e.code,
+            owner_org_id: e.owner_org_id,
+            content,
+            published_version: e.published_version,
+            published_at: e.published_at,
+            created_at: e.created_at,
+            modified_at,
+            rows: if has_data {
+                data.map_or(0, |d| d.row_count)
+            } else {
+                0
+            },
+            data_updated_at,
+            has_data,
+        });
+    }
+    Ok(OpenCatalog::new(open, org_names))
+}
+
+/// OPN-7: the open catalog as it stands, rebuilt from the store when it changed.
+pub async fn catalog(app: &App) -> ServiceResult<Arc<OpenCatalog>> {
+    let last = app.store.catalog_last_update().await?;
+    let mut state = app.open.state.lock().await;
+    if let Some(s) = state.as_ref() {
+        if s.catalog_seen >= last && s.built.elapsed() < SNAPSHOT_MAX_AGE {
+            return Ok(Arc::clone(&s.catalog));
+        }
+    }
+    let catalog = Arc::new(build(app).await?);
+    *state = Some(Snapshot {
+        catalog: Arc::clone(&catalog),
+        catalog_seen: last,
+        built: Instant::now(),
+    });
+    Ok(catalog)
+}
+
+/// OPN-2, OPN-7: a search of the open catalog — Chinese or English words, facets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct OpenSearch {
+    /// Words to find in names, summaries and data items (empty: browse).
+    pub q: Option<String>,
+    pub domain: Option<String>,
+    /// The source department's organisation id.
+    pub source_org_id: Option<String>,
+    pub format: Option<String>,
+    /// `unconditional` or `conditional`.
+    pub open_type: Option<String>,
+    pub update_frequency: Option<String>,
+    /// Hits per page, 1–100 (default 20).
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+/// The facets the portal offers, in display order.
+pub const OPEN_FACETS: [&str; 5] = [
+    "domain",
+    "source_org_id",
+    "format",
+    "open_type",
+    "update_frequency",
+];
+
+/// One page of an open-catalog search.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenSearchPage {
+    pub total: usize,
+    pub datasets: Vec<OpenDataset>,
+    /// Per facet of [`OPEN_FACETS`]: (value, matching datasets), most frequent first.
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Ids of the open datasets matching words and filters, best first (all of them,
+/// up to the search index's limit), with the facets of the match.
+pub async fn matching_ids(
+    app: &App,
+    s: &OpenSearch,
+    limit: usize,
+    offset: usize,
+) -> ServiceResult<(usize, Vec<String>, BTreeMap<String, Vec<(String, u64)>>)> {
+    let index = crate::catalog_search::current_index(app).await?;
+    let query = SearchQuery {
+        text: s.q.clone().unwrap_or_default(),
+        filters: Filters {
+            source_org_id: given(&s.source_org_id),
+            domain: given(&s.domain),
+            format: given(&s.format),
+            open_type: given(&s.open_type),
+            update_frequency: given(&s.update_frequency),
+            status: Some("published".into()),
+            public: true,
+            ..Filters::default()
+        },
+        limit,
+        offset,
+    };
+    let result = tokio::task::spawn_blocking(move || index.search(&query))
+        .await
+        .map_err(|e| {
+            ServiceError::new(
+                ErrorKind::Internal,
+                "search.failed",
+                format!("检索失败：{e}"),
+                e.to_string(),
+            )
+        })?
+        .map_err(crate::catalog_search::search_error)?;
+    let facets = result
+        .facets
+        .into_iter()
+        .filter(|(name, _)| OPEN_FACETS.contains(&name.as_str()))
+        .collect();
+    Ok((
+        result.total,
+        result.hits.into_iter().map(|h| h.id).collect(),
+        facets,
+    ))
+}
+
+/// OPN-2, OPN-7: searches the open catalog; anyone may.
+pub async fn search(app: &App, s: OpenSearch) -> ServiceResult<OpenSearchPage> {
+    let limit = s.limit.unwrap_or(20).clamp(1, 100);
+    let offset = s.offset.unwrap_or(0);
+    let (total, ids, facets) = matching_ids(app, &s, limit, offset).await?;
+    let catalog = catalog(app).await?;
+    let datasets = ids
+        .iter()
+        .filter_map(|id| catalog.get(id).cloned())
+        .collect();
+    Ok(OpenSearchPage {
+        total,
+        datasets,
+        facets,
+    })
+}
+
+/// OPN-2, OPN-8: the figures on the portal's home page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PortalFigures {
+    pub datasets: usize,
+    pub unconditional: usize,
+    pub conditional: usize,
+    pub publishers: usize,
+    pub rows: i64,
+    /// Datasets per domain, priority domains (HZ 30) first, then the others with data.
+    pub domains: Vec<DomainFigure>,
+    /// The five most recently changed datasets.
+    pub recent: Vec<OpenDataset>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DomainFigure {
+    /// A `Domain` key.
+    pub domain: String,
+    pub datasets: usize,
+    /// OPN-8: one of the priority domains opened first.
+    pub priority: bool,
+}
+
+/// OPN-2: the portal's home figures.
+pub async fn figures(app: &App) -> ServiceResult<PortalFigures> {
+    let catalog = catalog(app).await?;
+    let count = |t: OpenType| {
+        catalog
+            .datasets
+            .iter()
+            .filter(|d| d.content.open_type == t)
+            .count()
+    };
+    let per_domain = |domain: Domain| {
+        catalog
+            .datasets
+            .iter()
+            .filter(|d| d.content.domain == domain)
+            .count()
+    };
+    let mut domains: Vec<DomainFigure> = PRIORITY_DOMAINS
+        .iter()
+        .map(|d| DomainFigure {
+            domain: d.key().into(),
+            datasets: per_domain(*d),
+            priority: true,
+        })
+        .collect();
+    for d in Domain::ALL {
+        let n = per_domain(*d);
+        if n > 0 && !PRIORITY_DOMAINS.contains(d) {
+            domains.push(DomainFigure {
+                domain: d.key().into(),
+                datasets: n,
+                priority: false,
+            });
+        }
+    }
+    let mut recent: Vec<&OpenDataset> = catalog.datasets.iter().collect();
+    recent.sort_by_key(|d| std::cmp::Reverse(d.modified_at));
+    Ok(PortalFigures {
+        datasets: catalog.datasets.len(),
+        unconditional: count(OpenType::Unconditional),
+        conditional: count(OpenType::Conditional),
+        publishers: catalog.publishers().len(),
+        rows: catalog.datasets.iter().map(|d| d.rows).sum(),
+        domains,
+        recent: recent.into_iter().take(5).cloned().collect(),
+    })
+}
+
+/// The day a dataset was obtained, as its citation states it.
+pub fn obtained_today() -> NaiveDate {
+    today_in_china(Utc::now())
+}
+
+/// Frictionless Table Schema type of a served column.
+fn table_schema_type(t: FieldType) -> &'static str {
+    match t {
+        FieldType::String | FieldType::Binary => "string",
+        FieldType::Integer => "integer",
+        FieldType::Number => "number",
+        FieldType::Date => "date",
+        FieldType::DateTime => "datetime",
+        FieldType::Boolean => "boolean",
+    }
+}
+
+/// The Table Schema of what the public receives; a masked column (served as text)
+/// keeps no constraint its masked values could break.
+pub fn table_schema(served: &TableSchema, dataset: &OpenDataset) -> serde_json::Value {
+    let fields: Vec<serde_json::Value> = served
+        .columns
+        .iter()
+        .map(|c| {
+            let item = dataset
+                .content
+                .items
+                .iter()
+                .find(|i| i.code_name.eq_ignore_ascii_case(&c.name) || i.name == c.title);
+            let masked = default_rule(c) != MaskRule::Clear;
+            let mut field = serde_json::json!({
+                "name": c.name,
+                "title": c.title,
+                "type": table_schema_type(c.field_type),
+            });
+            if let Some(i) = item.filter(|i| !i.meaning.is_empty()) {
+                field["description"] = i.meaning.clone().into();
+            }
+            if !masked {
+                let mut constraints = serde_json::Map::new();
+                if c.constraints.required {
+                    constraints.insert("required".into(), true.into());
+                }
+                if !c.constraints.enum_values.is_empty() {
+                    constraints.insert("enum".into(), c.constraints.enum_values.clone().into());
+                }
+                if let Some(m) = c.max_length.filter(|_| c.field_type == FieldType::String) {
+                    constraints.insert("maxLength".into(), m.into());
+                }
+                if !constraints.is_empty() {
+                    field["constraints"] = constraints.into();
+                }
+            }
+            field
+        })
+        .collect();
+    serde_json::json!({ "fields": fields, "missingValues": [""] })
+}
+
+/// The Data Package name of a dataset: its resource code (lower-case ASCII).
+pub fn package_name(dataset: &OpenDataset) -> String {
+    dataset.code.to_ascii_lowercase()
+}
+
+/// One file of a Data Package: its name in the package and its format.
+pub fn package_resource(
+    dataset: &OpenDataset,
+    served: &TableSchema,
+    format: ExportFormat,
+    path: &str,
+) -> serde_json::Value {
+    let (format_key, media) = match format {
+        ExportFormat::Csv => ("csv", "text/csv"),
+        ExportFormat::Json => ("jsonl", "application/x-ndjson"),
+        ExportFormat::Xlsx => (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        ExportFormat::Parquet => ("parquet", "application/vnd.apache.parquet"),
+    };
+    let mut r = serde_json::json!({
+        "name": format!("{}-{}", package_name(dataset), format_key),
+        "title": dataset.content.name,
+        "path": path,
+        "format": format_key,
+        "mediatype": media,
+        "schema": table_schema(served, dataset),
+    });
+    if format == ExportFormat::Csv {
+        r["encoding"] = "utf-8".into();
+    }
+    r
+}
+
+/// OPN-7, OPN-10: the Data Package descriptor of a dataset with the given files:
+/// its metadata, source, licence terms and how to cite it.
+pub fn data_package(
+    dataset: &OpenDataset,
+    url: &str,
+    resources: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let c = &dataset.content;
+    let cite = dataset.citation(url);
+    serde_json::json!({
+        "name": package_name(dataset),
+        "title": c.name,
+        "description": c.summary,
+        "homepage": url,
+        "version": format!("{}.0.0", dataset.published_version.max(1)),
+        "created": dataset.modified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "keywords": [c.domain.label_zh(), c.domain.label_en()],
+        "licenses": [{
+            "name": "open-data-terms",
+            "title": "公共数据开放平台数据使用规则：引用须注明来源与获取日期（XJ 32）/ Cite the source and date obtained (XJ 32)",
+            "path": url,
+        }],
+        "sources": [{ "title": dataset.source_org_name, "path": url }],
+        "contributors": [{ "title": dataset.source_org_name, "role": "publisher" }],
+        "citation": { "zh": cite.zh, "en": cite.en },
+        "resources": resources,
+    })
+}
+
+/// OPN-3, OPN-7: a download bundled with its Data Package (`datapackage.json` next
+/// to the data file), written to an unnamed temporary file.
+pub fn zip_package(
+    download: crate::egress::OpenDownload,
+    dataset: &OpenDataset,
+    url: &str,
+) -> ServiceResult<(std::fs::File, u64)> {
+    use std::io::{Read, Seek, Write};
+    let fail = |e: String| {
+        ServiceError::new(
+            ErrorKind::Internal,
+            "open.package_failed",
+            format!("打包数据包失败：{e}"),
+            format!("building the data package failed: {e}"),
+        )
+    };
+    let data_name = format!("{}.{}", dataset.code, download.format.extension());
+    let descriptor = data_package(
+        dataset,
+        url,
+        vec![package_resource(
+            dataset,
+            &download.schema,
+            download.format,
+            &data_name,
+        )],
+    );
+    let file = tempfile::tempfile().map_err(|e| fail(e.to_string()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    zip.start_file("datapackage.json", options)
+        .map_err(|e| fail(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&descriptor).map_err(|e| fail(e.to_string()))?;
+    zip.write_all(&json).map_err(|e| fail(e.to_string()))?;
+    zip.start_file(data_name.as_str(), options)
+        .map_err(|e| fail(e.to_string()))?;
+    match download.body {
+        crate::egress::Spooled::Memory(bytes) => {
+            zip.write_all(&bytes).map_err(|e| fail(e.to_string()))?;
+        }
+        crate::egress::Spooled::File { mut file, .. } => {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = file.read(&mut buf).map_err(|e| fail(e.to_string()))?;
+                if n == 0 {
+                    break;
+                }
+                zip.write_all(&buf[..n]).map_err(|e| fail(e.to_string()))?;
+            }
+        }
+    }
+    let mut file = zip.finish().map_err(|e| fail(e.to_string()))?;
+    let len = file.stream_position().map_err(|e| fail(e.to_string()))?;
+    file.rewind().map_err(|e| fail(e.to_string()))?;
+    Ok((file, len))
+}
