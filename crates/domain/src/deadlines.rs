@@ -42,6 +42,9 @@ pub enum DeadlineKind {
     SubjectObjectionCheck,
     /// OPN-4: answer to an application for conditionally open data (HZ 37: 20d).
     OpenConditionalAnswer,
+    /// OPN-9: the source answers the public's report on open data (XJ 30 says "at
+    /// once" without a count; 5d, as CZ 41 gives for feedback on wrong data).
+    OpenFeedbackAnswer,
     /// DEV-4: the source reviews and answers a development-use data demand (ZY 8: 15d).
     DevelopmentReview,
     /// DEV-4: the one extension of that review, at most (ZY 8: 15d).
@@ -60,7 +63,7 @@ struct Spec {
 }
 
 /// Facts of every deadline, in [`DeadlineKind::all`] order.
-const SPECS: [Spec; 13] = [
+const SPECS: [Spec; 14] = [
     Spec {
         kind: DeadlineKind::CatalogAuthorityReview,
         key: "catalog_authority_review",
@@ -161,6 +164,15 @@ const SPECS: [Spec; 13] = [
         days: 20,
     },
     Spec {
+        kind: DeadlineKind::OpenFeedbackAnswer,
+        key: "open_feedback_answer",
+        label_zh: "核实并答复公众对开放数据的意见",
+        label_en: "Check and answer the public's report on open data",
+        requirement: "OPN-9",
+        basis: "XJ 30, CZ 41",
+        days: 5,
+    },
+    Spec {
         kind: DeadlineKind::DevelopmentReview,
         key: "development_review",
         label_zh: "开发利用数据需求审核答复",
@@ -180,7 +192,7 @@ const SPECS: [Spec; 13] = [
     },
 ];
 
-const ALL: [DeadlineKind; 13] = [
+const ALL: [DeadlineKind; 14] = [
     DeadlineKind::CatalogAuthorityReview,
     DeadlineKind::CatalogUpdateAfterChange,
     DeadlineKind::ShareConformityCheck,
@@ -192,6 +204,7 @@ const ALL: [DeadlineKind; 13] = [
     DeadlineKind::ObjectionAnswer,
     DeadlineKind::SubjectObjectionCheck,
     DeadlineKind::OpenConditionalAnswer,
+    DeadlineKind::OpenFeedbackAnswer,
     DeadlineKind::DevelopmentReview,
     DeadlineKind::DevelopmentReviewExtension,
 ];
@@ -427,6 +440,7 @@ mod tests {
             (DeadlineKind::ObjectionAnswer, 10),
             (DeadlineKind::SubjectObjectionCheck, 10),
             (DeadlineKind::OpenConditionalAnswer, 20),
+            (DeadlineKind::OpenFeedbackAnswer, 5),
             (DeadlineKind::DevelopmentReview, 15),
             (DeadlineKind::DevelopmentReviewExtension, 15),
         ];

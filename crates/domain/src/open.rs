@@ -69,6 +69,148 @@ pub fn citation(source: &str, dataset: (&str, &str), url: &str, obtained: NaiveD
     }
 }
 
+/// Declares a closed list of keys with their Chinese and English labels.
+macro_rules! keyed_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => ($key:literal, $zh:literal, $en:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn key(self) -> &'static str {
+                match self { $($name::$variant => $key),+ }
+            }
+            pub fn parse(key: &str) -> Option<Self> {
+                match key { $($key => Some($name::$variant),)+ _ => None }
+            }
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en),+ }
+            }
+        }
+    };
+}
+
+keyed_enum! {
+    /// OPN-4 (HZ 37): who may apply for data open on conditions.
+    ApplicantKind {
+        /// Identified by a citizen ID number (GB 11643).
+        NaturalPerson => ("natural_person", "自然人", "Natural person"),
+        /// Identified by a unified social credit code (GB 32100).
+        LegalPerson => ("legal_person", "法人", "Legal person"),
+        /// An organisation without legal personality, also with a credit code.
+        Organisation => ("organisation", "非法人组织", "Other organisation"),
+    }
+}
+
+keyed_enum! {
+    /// OPN-4: where an application stands. The source reviews, the authority
+    /// concurs (XJ 29), the applicant accepts the agreement (HZ 37), then the key
+    /// unlocks the data until `ends_on`.
+    OpenApplicationStatus {
+        SourceReview => ("source_review", "数源部门审核中", "Source reviewing"),
+        AuthorityReview => ("authority_review", "主管部门会审中", "Authority reviewing"),
+        AwaitingAgreement => ("awaiting_agreement", "待签订利用协议", "Awaiting the agreement"),
+        Active => ("active", "已生效", "Active"),
+        Rejected => ("rejected", "未通过", "Refused"),
+        Expired => ("expired", "已到期", "Expired"),
+    }
+}
+
+impl OpenApplicationStatus {
+    /// Whether the platform still owes the applicant an answer (HZ 37 deadline runs).
+    pub fn awaits_answer(self) -> bool {
+        matches!(self, Self::SourceReview | Self::AuthorityReview)
+    }
+}
+
+/// OPN-4: what the next review does to an application in `status`; None when no
+/// review is due. A refusal ends it at once; an approval by the source passes it to
+/// the authority, whose approval offers the agreement.
+pub fn after_review(status: OpenApplicationStatus, approve: bool) -> Option<OpenApplicationStatus> {
+    use OpenApplicationStatus::*;
+    match (status, approve) {
+        (SourceReview | AuthorityReview, false) => Some(Rejected),
+        (SourceReview, true) => Some(AuthorityReview),
+        (AuthorityReview, true) => Some(AwaitingAgreement),
+        _ => None,
+    }
+}
+
+/// OPN-4 (HZ 37): the version of the data use agreement the platform offers now.
+pub const AGREEMENT_VERSION: &str = "2026-11-v1";
+
+/// OPN-4 (HZ 37): the data use agreement for `dataset` (name and code) from `source`,
+/// as offered to `party`, for use until `ends_on`. Chinese first, English after.
+pub fn agreement_text(source: &str, dataset: (&str, &str), party: &str, purpose: &str, ends_on: NaiveDate) -> String {
+    let (name, code) = dataset;
+    let until_zh = ends_on.format("%Y年%m月%d日");
+    let until_en = ends_on.format("%Y-%m-%d");
+    format!(
+        "公共数据利用协议（版本 {AGREEMENT_VERSION}）\n\n\
+         提供方：{source}\n使用方：{party}\n数据：《{name}》（资源代码 {code}）\n用途：{purpose}\n有效期至：{until_zh}\n\n\
+         一、使用方仅为上述用途使用数据，不向第三方转让、出售或提供原始数据。\n\
+         二、使用方不得尝试重新识别数据中的个人或法人，不得将数据与其他数据关联以识别特定主体。\n\
+         三、使用方采取与数据分级相当的安全措施，发现泄露立即告知提供方并采取补救措施。\n\
+         四、基于数据形成的产品或成果注明数据来源及获取日期。\n\
+         五、提供方可因违反本协议中止或终止使用方获取数据；到期后使用方停止获取，并按约定删除数据。\n\
+         六、每次获取均被记录并留存审计。\n\n\
+         Public data use agreement (version {AGREEMENT_VERSION})\n\
+         Provider: {source}. User: {party}. Data: {name} ({code}). Purpose: {purpose}. Valid until {until_en}.\n\
+         1. The user uses the data only for the stated purpose and does not transfer, sell or provide the raw data to third parties.\n\
+         2. The user does not try to re-identify persons or legal entities in the data, nor link it with other data to do so.\n\
+         3. The user protects the data as its grade requires, and reports any leak to the provider at once and remedies it.\n\
+         4. Products or results built on the data cite its source and the date obtained.\n\
+         5. The provider may suspend or end access for a breach; at the end the user stops obtaining the data and deletes it as agreed.\n\
+         6. Every access is recorded and audited.\n"
+    )
+}
+
+keyed_enum! {
+    /// OPN-9 (XJ 30): what the public reports on an open dataset.
+    FeedbackKind {
+        Error => ("error", "数据错误", "Error in the data"),
+        Objection => ("objection", "异议", "Objection"),
+        Harm => ("harm", "侵害合法权益", "Harm to lawful rights"),
+        /// Triggers immediate suspension (XJ 30: remedy a leak at once).
+        SuspectedLeak => ("suspected_leak", "疑似数据泄露", "Suspected leak"),
+    }
+}
+
+keyed_enum! {
+    /// OPN-9 (XJ 30): what the source does after checking a report.
+    FeedbackAction {
+        Withdraw => ("withdraw", "撤回数据", "Withdraw the data"),
+        Suspend => ("suspend", "中止开放", "Suspend opening"),
+        FixAndRepublish => ("fix_and_republish", "依法处理后开放", "Fix and republish"),
+        Keep => ("keep", "继续开放", "Keep open"),
+    }
+}
+
+impl FeedbackAction {
+    /// Whether the dataset stays out of the open catalog after this action.
+    pub fn withholds(self) -> bool {
+        matches!(self, Self::Withdraw | Self::Suspend)
+    }
+}
+
+keyed_enum! {
+    /// OPN-9: where a report stands.
+    FeedbackStatus {
+        Received => ("received", "待核实", "Received"),
+        Answered => ("answered", "已答复", "Answered"),
+    }
+}
+
+/// OPN-9 (XJ 30): a report of a suspected leak withholds the dataset at once, before
+/// anyone has checked it.
+pub fn withheld_on_receipt(kind: FeedbackKind) -> bool {
+    kind == FeedbackKind::SuspectedLeak
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +244,46 @@ mod tests {
             release_date: None,
             related_codes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn opn_4_source_then_authority_then_agreement() {
+        use OpenApplicationStatus::*;
+        assert_eq!(after_review(SourceReview, true), Some(AuthorityReview));
+        assert_eq!(after_review(AuthorityReview, true), Some(AwaitingAgreement));
+        assert_eq!(after_review(SourceReview, false), Some(Rejected));
+        assert_eq!(after_review(AuthorityReview, false), Some(Rejected));
+        for done in [AwaitingAgreement, Active, Rejected, Expired] {
+            assert_eq!(after_review(done, true), None, "{done:?}");
+        }
+        for s in OpenApplicationStatus::ALL {
+            assert_eq!(OpenApplicationStatus::parse(s.key()), Some(*s));
+        }
+    }
+
+    #[test]
+    fn opn_4_agreement_names_the_parties_purpose_and_version() {
+        let text = agreement_text(
+            "云川市交通运输局",
+            ("公交刷卡客流", "3301-JT-0009"),
+            "张三（自然人）",
+            "客流研究",
+            NaiveDate::from_ymd_opt(2027, 11, 23).unwrap(),
+        );
+        for part in ["云川市交通运输局", "张三（自然人）", "客流研究", "2027年11月23日", AGREEMENT_VERSION] {
+            assert!(text.contains(part), "{part} missing");
+        }
+    }
+
+    #[test]
+    fn opn_9_only_a_suspected_leak_withholds_on_receipt_and_withdraw_or_suspend_keep_it_out() {
+        for k in FeedbackKind::ALL {
+            assert_eq!(withheld_on_receipt(*k), *k == FeedbackKind::SuspectedLeak);
+        }
+        assert!(FeedbackAction::Withdraw.withholds());
+        assert!(FeedbackAction::Suspend.withholds());
+        assert!(!FeedbackAction::FixAndRepublish.withholds());
+        assert!(!FeedbackAction::Keep.withholds());
     }
 
     #[test]

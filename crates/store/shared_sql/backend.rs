@@ -228,6 +228,9 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         | Change::PutGrant(_)
         | Change::InsertAccess(_)
         | Change::InsertUsageReport(_)) => apply_sharing_change(tx, c).await?,
+        c @ (Change::PutDeveloperKey(_)
+        | Change::PutOpenApplication(_)
+        | Change::PutOpenFeedback(_)) => apply_open_change(tx, c).await?,
         Change::UpsertDivision(d) => {
             sqlx::query(
                 "INSERT INTO divisions (code, name, name_en, level, parent_code, hosts_node) VALUES ($1, $2, $3, $4, $5, $6)
@@ -1336,6 +1339,39 @@ impl Store for BackendStore {
         self.sharing_list_usage_reports(grant_id).await
     }
 
+    async fn get_developer_key(&self, id: &str) -> StoreResult<Option<DeveloperKey>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_keys WHERE id = $1", id, developer_key_from).await
+    }
+
+    async fn get_developer_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<DeveloperKey>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_keys WHERE key_hash = $1", key_hash, developer_key_from).await
+    }
+
+    async fn get_open_application(&self, id: &str) -> StoreResult<Option<OpenApplication>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_applications WHERE id = $1", id, open_application_from).await
+    }
+
+    async fn list_open_applications(&self, f: &OpenApplicationFilter) -> StoreResult<Vec<OpenApplication>> {
+        self.open_list_applications(f).await
+    }
+
+    async fn get_open_feedback(&self, id: &str) -> StoreResult<Option<OpenFeedback>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_feedback WHERE id = $1", id, open_feedback_from).await
+    }
+
+    async fn list_open_feedback(&self, f: &OpenFeedbackFilter) -> StoreResult<Vec<OpenFeedback>> {
+        self.open_list_feedback(f).await
+    }
+
+    async fn withheld_open_resources(&self) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT DISTINCT resource_id FROM open_feedback WHERE withheld = $1")
+            .bind(true)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>().map_err(db_err)
+    }
+
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>> {
         fetch_one_opt(&self.reader, "SELECT * FROM it_projects WHERE id = $1", id, it_project_from).await
     }
@@ -1499,3 +1535,4 @@ impl Store for BackendStore {
 
 include!("data_plane.rs");
 include!("sharing.rs");
+include!("open_data.rs");

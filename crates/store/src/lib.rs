@@ -106,6 +106,12 @@ pub enum Change {
     InsertAccess(Vec<AccessRecord>),
     /// SHR-12: appends a consumer's use report.
     InsertUsageReport(UsageReport),
+    /// OPN-3: inserts or replaces a developer key.
+    PutDeveloperKey(DeveloperKey),
+    /// OPN-4: inserts or replaces an application for conditional open data.
+    PutOpenApplication(OpenApplication),
+    /// OPN-9: inserts or replaces a report by the public.
+    PutOpenFeedback(OpenFeedback),
 }
 
 /// COL-2: the data plane — mounted datasets, their loads, and the typed tables
@@ -305,6 +311,19 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_access(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// Newest first.
     async fn list_usage_reports(&self, grant_id: &str) -> StoreResult<Vec<UsageReport>>;
+    async fn get_developer_key(&self, id: &str) -> StoreResult<Option<DeveloperKey>>;
+    async fn get_developer_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<DeveloperKey>>;
+    async fn get_open_application(&self, id: &str) -> StoreResult<Option<OpenApplication>>;
+    /// Newest first.
+    async fn list_open_applications(
+        &self,
+        f: &OpenApplicationFilter,
+    ) -> StoreResult<Vec<OpenApplication>>;
+    async fn get_open_feedback(&self, id: &str) -> StoreResult<Option<OpenFeedback>>;
+    /// Newest first.
+    async fn list_open_feedback(&self, f: &OpenFeedbackFilter) -> StoreResult<Vec<OpenFeedback>>;
+    /// OPN-9: the resources held out of the open catalog by a report.
+    async fn withheld_open_resources(&self) -> StoreResult<Vec<String>>;
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>>;
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>>;
     async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;

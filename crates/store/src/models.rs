@@ -795,3 +795,129 @@ pub struct UsageReport {
     pub reported_by: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// OPN-3: a developer key a member of the public holds to call the open-data API
+/// at a higher rate and, once an application is approved and its agreement
+/// accepted, to read data open on conditions (OPN-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeveloperKey {
+    pub id: String,
+    /// SM3 of the secret; the secret itself is shown once, when the key is issued.
+    pub key_hash: String,
+    pub holder_name: String,
+    /// An `ApplicantKind` key: natural person, legal person or other organisation.
+    pub holder_kind: String,
+    /// The holder's citizen ID or unified social credit code, masked.
+    pub identity_masked: String,
+    /// Keyed SM3 of the identity number: the same holder's keys are found by it
+    /// without keeping the number.
+    pub identity_hash: String,
+    /// E-mail or telephone the holder gave.
+    pub contact: String,
+    /// `active` or `revoked`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// OPN-4: one reviewer's opinion on an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenReview {
+    pub by_user_id: String,
+    pub by_org_id: String,
+    pub at: DateTime<Utc>,
+    pub approve: bool,
+    /// Required for a refusal (HZ 37: reasons must be clear).
+    pub reason: String,
+}
+
+/// OPN-4 (HZ 37): the data use agreement as the applicant accepted it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgreementAcceptance {
+    /// The version of the agreement text.
+    pub version: String,
+    /// SM3 of the text accepted, so the very words can be shown later.
+    pub text_sm3: String,
+    pub accepted_at: DateTime<Utc>,
+    /// The party: holder name, kind and masked identity.
+    pub party: String,
+}
+
+/// OPN-4: an application by a member of the public for a dataset open on conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenApplication {
+    pub id: String,
+    pub key_id: String,
+    pub holder_name: String,
+    pub holder_kind: String,
+    pub identity_masked: String,
+    pub contact: String,
+    pub resource_id: String,
+    pub resource_code: String,
+    pub resource_name: String,
+    pub source_org_id: String,
+    pub purpose: String,
+    /// How the data will be used (product, research, service …).
+    pub intended_use: String,
+    /// An `OpenApplicationStatus` key.
+    pub status: String,
+    /// HZ 37: the answer is due 20 working days after receipt.
+    pub due: NaiveDate,
+    pub overdue_since: Option<NaiveDate>,
+    pub source_review: Option<OpenReview>,
+    pub authority_review: Option<OpenReview>,
+    pub agreement: Option<AgreementAcceptance>,
+    /// The last day the approved use runs to.
+    pub ends_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which applications to list.
+#[derive(Debug, Clone, Default)]
+pub struct OpenApplicationFilter {
+    pub key_id: Option<String>,
+    pub source_org_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub status: Option<String>,
+    pub limit: i64,
+}
+
+/// OPN-9: a report by the public on an open dataset, and the source's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenFeedback {
+    pub id: String,
+    pub resource_id: String,
+    pub resource_code: String,
+    pub resource_name: String,
+    pub source_org_id: String,
+    /// A `FeedbackKind` key: error, objection, harm or suspected leak.
+    pub kind: String,
+    pub description: String,
+    /// Optional: who reported, and how to reach them.
+    pub reporter: String,
+    pub contact: String,
+    /// SM3 of the ticket the reporter was given to read the answer.
+    pub ticket_hash: String,
+    /// A `FeedbackStatus` key.
+    pub status: String,
+    /// Whether the dataset is held out of the open catalog because of this report.
+    pub withheld: bool,
+    /// A `FeedbackAction` key, once the source has acted.
+    pub action: Option<String>,
+    pub answer: String,
+    pub answered_by: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub due: NaiveDate,
+    pub overdue_since: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which feedback to list.
+#[derive(Debug, Clone, Default)]
+pub struct OpenFeedbackFilter {
+    pub resource_id: Option<String>,
+    pub source_org_id: Option<String>,
+    pub status: Option<String>,
+    pub limit: i64,
+}

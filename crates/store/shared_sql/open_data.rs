@@ -1,0 +1,108 @@
+// OPN-3, OPN-4, OPN-9: developer keys, applications for conditional open data and
+// the public's feedback, `include!`d by backend.rs. Each row keeps its record as JSON
+// in `body`.
+
+fn developer_key_from(r: &DbRow) -> Result<DeveloperKey, sqlx::Error> {
+    body_of(r)
+}
+
+fn open_application_from(r: &DbRow) -> Result<OpenApplication, sqlx::Error> {
+    body_of(r)
+}
+
+fn open_feedback_from(r: &DbRow) -> Result<OpenFeedback, sqlx::Error> {
+    body_of(r)
+}
+
+async fn apply_open_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
+    match change {
+        Change::PutDeveloperKey(k) => {
+            sqlx::query(
+                "INSERT INTO open_keys (id, key_hash, status, created_at, body) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
+            )
+            .bind(&k.id)
+            .bind(&k.key_hash)
+            .bind(&k.status)
+            .bind(k.created_at)
+            .bind(json_text(&k))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::PutOpenApplication(a) => {
+            sqlx::query(
+                "INSERT INTO open_applications (id, key_id, resource_id, source_org_id, status, due, created_at, body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, due = excluded.due, body = excluded.body",
+            )
+            .bind(&a.id)
+            .bind(&a.key_id)
+            .bind(&a.resource_id)
+            .bind(&a.source_org_id)
+            .bind(&a.status)
+            .bind(a.due)
+            .bind(a.created_at)
+            .bind(json_text(&a))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::PutOpenFeedback(f) => {
+            sqlx::query(
+                "INSERT INTO open_feedback (id, resource_id, source_org_id, status, withheld, due, created_at, body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, withheld = excluded.withheld,
+                 due = excluded.due, body = excluded.body",
+            )
+            .bind(&f.id)
+            .bind(&f.resource_id)
+            .bind(&f.source_org_id)
+            .bind(&f.status)
+            .bind(f.withheld)
+            .bind(f.due)
+            .bind(f.created_at)
+            .bind(json_text(&f))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        other => unreachable!("not an open-data change: {other:?}"),
+    }
+    Ok(())
+}
+
+impl BackendStore {
+    async fn open_list_applications(&self, f: &OpenApplicationFilter) -> StoreResult<Vec<OpenApplication>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT body FROM open_applications WHERE 1 = 1");
+        for (column, value) in [
+            ("key_id", &f.key_id),
+            ("source_org_id", &f.source_org_id),
+            ("resource_id", &f.resource_id),
+            ("status", &f.status),
+        ] {
+            if let Some(v) = value {
+                qb.push(format!(" AND {column} = ")).push_bind(v.clone());
+            }
+        }
+        qb.push(" ORDER BY created_at DESC, id LIMIT ").push_bind(if f.limit > 0 { f.limit } else { 1000 });
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(open_application_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn open_list_feedback(&self, f: &OpenFeedbackFilter) -> StoreResult<Vec<OpenFeedback>> {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT body FROM open_feedback WHERE 1 = 1");
+        for (column, value) in [
+            ("resource_id", &f.resource_id),
+            ("source_org_id", &f.source_org_id),
+            ("status", &f.status),
+        ] {
+            if let Some(v) = value {
+                qb.push(format!(" AND {column} = ")).push_bind(v.clone());
+            }
+        }
+        qb.push(" ORDER BY created_at DESC, id LIMIT ").push_bind(if f.limit > 0 { f.limit } else { 1000 });
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(open_feedback_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+}
