@@ -1,6 +1,9 @@
-// Console in headless Chromium: a newcomer logs in as the demo admin, registers a
-// department, creates a user in it, issues an API token, and finds each action in
-// the audit trail; the English switch works; a wrong password is refused.
+// Console and open data portal in headless Chromium: a newcomer logs in as the demo
+// admin, registers a department, creates a user in it, issues an API token, and finds
+// each action in the audit trail; the English switch works; a wrong password is
+// refused; a share request goes from submission to first call. On the portal a
+// visitor searches, opens and downloads a dataset, applies for a conditional one
+// and accepts the agreement, and reports an error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -285,4 +288,85 @@ test('shr_5 a conditional request goes from the form to the consumer\'s first ma
   const hashes = await psb.$$eval('#access-table tr.access-row td.mono.muted', (cells) => cells.map((c) => c.textContent.trim()));
   assert.ok(hashes.includes(body.response_hash.slice(0, 16)), `access log shows the call: ${hashes}`);
   for (const p of [civil, admin, psb]) await p.context().close();
+});
+
+/** Opens the first search result whose name contains `name`. */
+async function openDataset(page, name) {
+  await page.goto(`${baseUrl}/open/datasets?q=${encodeURIComponent(name)}`);
+  await page.click(`a.dataset-name:has-text("${name}")`);
+  await page.waitForSelector('#dataset-name');
+}
+
+test('opn_2 opn_3 a visitor searches, opens a dataset and downloads it without an account', async () => {
+  const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  await openDataset(page, '公交线路');
+  assert.match(await page.textContent('#dataset-name'), /公交线路/);
+  assert.ok(await page.$('#preview'), 'unconditional data shows a preview');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+  assert.match(download.suggestedFilename(), /\.csv$/);
+  const path = await download.path();
+  const { readFileSync } = await import('node:fs');
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  assert.ok(lines.length > 2, `the CSV has a header and rows: ${lines.length}`);
+  await page.context().close();
+});
+
+test('opn_4 a visitor applies for conditional data, is approved, accepts the agreement and downloads', async () => {
+  const visitor = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  await openDataset(visitor, '门诊量统计');
+  assert.ok(await visitor.$('#application-required'));
+  await visitor.click('#apply-link');
+  // No key yet: the portal asks for one and comes back.
+  await visitor.waitForSelector('#key-form');
+  await visitor.selectOption('#holder_kind', 'natural_person');
+  await visitor.fill('#holder_name', '李四');
+  await visitor.fill('#identity_number', '11010519491231002X');
+  await visitor.fill('#contact', 'lisi@example.cn');
+  await visitor.click('#key-submit');
+  assert.match((await visitor.textContent('#issued-secret')).trim(), /^gk_[A-Za-z0-9]{40}$/);
+  await visitor.click('#continue');
+  await visitor.waitForSelector('#apply-form');
+  await visitor.fill('#purpose', '门诊服务研究');
+  await visitor.fill('#intended_use', '发表论文，仅含汇总结果');
+  await visitor.click('#apply-submit');
+  await visitor.waitForSelector('#done');
+  assert.equal(await visitor.getAttribute('#application-status', 'data-status'), 'source_review');
+  const applicationPath = new URL(visitor.url()).pathname;
+  const id = applicationPath.split('/').pop();
+
+  // The source department approves, then the authority concurs.
+  for (const [user, expected] of [['health.admin', 'authority_review'], ['authority', 'awaiting_agreement']]) {
+    const staff = await (await browser.newContext()).newPage();
+    await login(staff, user, passwords.get(user));
+    await staff.waitForURL(`${baseUrl}/`);
+    await staff.goto(`${baseUrl}/open-applications`);
+    await staff.click(`#application-${id} button[value="approve"]`);
+    await staff.waitForSelector('#done');
+    assert.match(await staff.textContent(`#application-${id} .application-status`), expected === 'authority_review' ? /主管部门会审中/ : /待签订利用协议/);
+    await staff.context().close();
+  }
+
+  await visitor.goto(`${baseUrl}${applicationPath}`);
+  assert.match(await visitor.textContent('#agreement-text'), /李四[\s\S]*门诊服务研究/);
+  await visitor.check('#accept');
+  await visitor.click('#accept-submit');
+  await visitor.waitForSelector('#done');
+  assert.equal(await visitor.getAttribute('#application-status', 'data-status'), 'active');
+  assert.match(await visitor.textContent('#agreement-signed'), /李四/);
+  const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.click('#download-csv')]);
+  assert.match(download.suggestedFilename(), /\.csv$/);
+  await visitor.context().close();
+});
+
+test('opn_9 a visitor reports an error and gets a ticket to follow it', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await openDataset(page, '公交线路');
+  await page.selectOption('#report-kind', 'error');
+  await page.fill('#report-description', '第 3 行的站点名称有误');
+  await page.click('#report-submit');
+  await page.waitForSelector('#received');
+  const link = await page.getAttribute('#ticket-link', 'href');
+  await page.goto(link.startsWith('http') ? link : `${baseUrl}${link}`);
+  assert.match(await page.textContent('#feedback-status'), /待核实/);
+  await page.context().close();
 });

@@ -145,7 +145,13 @@ pub const AGREEMENT_VERSION: &str = "2026-11-v1";
 
 /// OPN-4 (HZ 37): the data use agreement for `dataset` (name and code) from `source`,
 /// as offered to `party`, for use until `ends_on`. Chinese first, English after.
-pub fn agreement_text(source: &str, dataset: (&str, &str), party: &str, purpose: &str, ends_on: NaiveDate) -> String {
+pub fn agreement_text(
+    source: &str,
+    dataset: (&str, &str),
+    party: &str,
+    purpose: &str,
+    ends_on: NaiveDate,
+) -> String {
     let (name, code) = dataset;
     let until_zh = ends_on.format("%Y年%m月%d日");
     let until_en = ends_on.format("%Y-%m-%d");
@@ -270,7 +276,13 @@ mod tests {
             "客流研究",
             NaiveDate::from_ymd_opt(2027, 11, 23).unwrap(),
         );
-        for part in ["云川市交通运输局", "张三（自然人）", "客流研究", "2027年11月23日", AGREEMENT_VERSION] {
+        for part in [
+            "云川市交通运输局",
+            "张三（自然人）",
+            "客流研究",
+            "2027年11月23日",
+            AGREEMENT_VERSION,
+        ] {
             assert!(text.contains(part), "{part} missing");
         }
     }

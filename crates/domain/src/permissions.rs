@@ -48,6 +48,8 @@ labelled_enum! {
         GrantManage => "grant.manage", "暂停、恢复、撤销共享授权", "Suspend, resume and revoke grants";
         AccessRead => "access.read", "查看共享调用记录", "Read sharing access records";
         DataConsume => "data.consume", "调用共享数据", "Consume shared data";
+        OpenReview => "open.review", "审核开放申请、处理公众意见（数源部门）", "Review open-data applications and the public's reports as the source";
+        OpenCoordinate => "open.coordinate", "会审开放申请（主管部门）", "Concur in open-data applications as the authority";
     }
 }
 
@@ -129,6 +131,7 @@ impl Role {
                 gr!(P::ShareCoordinate, Global),
                 gr!(P::GrantManage, Global),
                 gr!(P::AccessRead, Global),
+                gr!(P::OpenCoordinate, Global),
             ],
             Role::OrgAdmin => &[
                 gr!(P::OrgRead, Global),
@@ -148,6 +151,7 @@ impl Role {
                 gr!(P::GrantManage, OwnOrg),
                 gr!(P::AccessRead, OwnOrg),
                 gr!(P::DataConsume, OwnOrg),
+                gr!(P::OpenReview, OwnOrg),
             ],
             Role::Auditor => &[
                 gr!(P::OrgRead, Global),
@@ -181,6 +185,7 @@ impl Role {
                 gr!(P::GrantManage, OwnOrg),
                 gr!(P::AccessRead, OwnOrg),
                 gr!(P::DataConsume, OwnOrg),
+                gr!(P::OpenReview, OwnOrg),
             ],
             Role::CatalogReviewer => &[
                 gr!(P::OrgRead, Global),

@@ -141,6 +141,7 @@ pub fn router(app: Arc<App>, config: Config) -> Router {
         .merge(crate::api::routes())
         .merge(crate::web::routes())
         .merge(crate::ckan::routes())
+        .merge(crate::dcat::routes())
         .route("/api/openapi.json", get(crate::openapi::openapi_json))
         .route("/api/docs", get(crate::openapi::reference_page))
         .route("/static/app.css", get(stylesheet))

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod ckan;
 pub mod config;
+pub mod dcat;
 pub mod error;
 pub mod extract;
 pub mod launch;

@@ -3091,9 +3091,164 @@ pub async fn seed_open(app: &App) -> ServiceResult<OpenDemoSummary> {
             summary.conditional += usize::from(d.conditions.is_some());
             summary.rows += load.rows_accepted.max(0) as u64;
         }
+        seed_feedback(app).await?;
         Ok(summary)
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// One demo report: (dataset name, kind, description, reporter, contact, days before
+/// today it came in, the answering user and the answer, if answered).
+type DemoReport = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<(&'static str, &'static str, &'static str)>,
+);
+
+/// OPN-9 (XJ 30): the public's reports on a few demo datasets, one in each state:
+/// waiting, overdue, answered with each action, and a suspected leak that withholds
+/// 云川市社会组织名录 from the portal until 民政局 answers it.
+async fn seed_feedback(app: &App) -> ServiceResult<()> {
+    use crate::open_feedback::{self, FeedbackAnswer, NewFeedback};
+    const REPORTS: &[DemoReport] = &[
+        (
+            "云川市药品零售企业名录",
+            "error",
+            "“云川康宁大药房”的经营地址已迁至新址，名录中仍是旧地址。",
+            "张女士",
+            "13800000001",
+            1,
+            None,
+        ),
+        (
+            "云川市许可企业名录",
+            "error",
+            "部分企业的许可有效期已过，名录中仍显示为有效。",
+            "",
+            "",
+            20,
+            None,
+        ),
+        (
+            "云川市双随机抽查结果信息",
+            "objection",
+            "我公司对抽查结果“未发现问题”以外的结论有异议，请核实。",
+            "云川某贸易有限公司",
+            "service@example.com",
+            9,
+            Some((
+                "market.admin",
+                "keep",
+                "经核实，抽查结果与执法记录一致，继续开放。对结果有异议可依法申请复核。",
+            )),
+        ),
+        (
+            "云川市产品质量监督抽查结果信息",
+            "error",
+            "有一条记录的抽查日期晚于公布日期。",
+            "",
+            "",
+            7,
+            Some((
+                "market.admin",
+                "fix_and_republish",
+                "经核实为录入错误，已更正抽查日期并重新开放。",
+            )),
+        ),
+        (
+            "云川市社会组织名录",
+            "harm",
+            "名录中列出的住所是我的私人住宅，请删除。",
+            "王先生",
+            "13800000002",
+            6,
+            Some((
+                "civil.admin",
+                "suspend",
+                "已中止开放，正在与登记机关核实住所信息，核实后依法处理。",
+            )),
+        ),
+        (
+            "云川市社会组织名录",
+            "objection",
+            "该名录收录的部分社会组织已注销。",
+            "",
+            "",
+            5,
+            Some((
+                "civil.admin",
+                "withdraw",
+                "经核实名录须与登记信息同步更新，现撤回本版本，待重新编制后另行发布。",
+            )),
+        ),
+        (
+            "云川市社会组织名录",
+            "suspected_leak",
+            "部分社会组织的住所一栏为个人住宅门牌号，疑似泄露个人住址。",
+            "",
+            "",
+            0,
+            None,
+        ),
+    ];
+    let catalog = crate::open::catalog(app).await?;
+    let public = Ctx::new(
+        gongshu_domain::permissions::Principal::public("public"),
+        None,
+    );
+    let now = chrono::Utc::now();
+    // Every report is filed first (a suspected leak withholds its dataset, after
+    // which no one can report on it), then the sources answer.
+    let mut filed = Vec::new();
+    for (i, (name, kind, description, reporter, contact, days_ago, answer)) in
+        REPORTS.iter().enumerate()
+    {
+        let Some(ds) = catalog.datasets.iter().find(|d| d.content.name == *name) else {
+            return Err(demo_fail(
+                "demo.open_dataset_missing",
+                format!("开放演示数据“{name}”不存在"),
+                format!("open demo dataset {name} is missing"),
+            ));
+        };
+        let input = NewFeedback {
+            kind: (*kind).into(),
+            description: (*description).into(),
+            reporter: (*reporter).into(),
+            contact: (*contact).into(),
+        };
+        let at = now - Duration::days(*days_ago);
+        let bucket = format!("demo:{i}");
+        let (f, _) = open_feedback::submit_at(app, &public, &bucket, &ds.code, input, at).await?;
+        filed.push((f.id, answer));
+    }
+    for (id, answer) in filed {
+        let Some((username, action, text)) = answer else {
+            continue;
+        };
+        let user = app
+            .store
+            .get_user_by_username(username)
+            .await?
+            .ok_or_else(|| {
+                demo_fail(
+                    "demo.user_missing",
+                    format!("演示用户 {username} 不存在"),
+                    format!("demo user {username} is missing"),
+                )
+            })?;
+        let ctx = Ctx::new(crate::identity::principal_of(&user), None);
+        let input = FeedbackAnswer {
+            action: (*action).into(),
+            answer: (*text).into(),
+        };
+        open_feedback::answer(app, &ctx, &id, input).await?;
+    }
+    open_feedback::flag_overdue(app, now).await?;
+    Ok(())
 }

@@ -84,7 +84,11 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                     + crate::demands::flag_overdue(app, now).await?
                     + crate::governance::flag_overdue(app, now).await?
                     // SHR-4 … SHR-7: share requests' steps run on the same calendar.
-                    + crate::sharing::flag_overdue(app, now).await?;
+                    + crate::sharing::flag_overdue(app, now).await?
+                    // OPN-4 (HZ 37): answers to open-data applications too.
+                    + crate::open_access::flag_overdue(app, now).await?
+                    // OPN-9 (XJ 30): answers to the public's reports.
+                    + crate::open_feedback::flag_overdue(app, now).await?;
                 // GOV-5: access records past the retention period go; anchors stay.
                 crate::sharing::purge_expired_access(app, now).await?;
                 if flagged > 0 {

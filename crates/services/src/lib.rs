@@ -21,6 +21,8 @@ pub mod identity;
 pub mod it_projects;
 pub mod jobs;
 pub mod open;
+pub mod open_access;
+pub mod open_feedback;
 pub mod orgs;
 pub mod scenarios;
 pub mod settings;

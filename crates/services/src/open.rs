@@ -4,7 +4,9 @@
 //! `egress::open_download`).
 //!
 //! The catalog is a snapshot built from the store (the truth, DESIGN 7): rebuilt when
-//! the catalog changes, and at least every [`SNAPSHOT_MAX_AGE`] so that new loads show.
+//! the catalog changes or the set of datasets withheld by the public's reports changes
+//! (OPN-9, XJ 30: at once, on every node), and at least every [`SNAPSHOT_MAX_AGE`] so
+//! that new loads show.
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,10 +83,16 @@ pub struct OpenCatalog {
     by_key: HashMap<String, usize>,
     /// Organisation id → name, of every organisation (for the CKAN organisation list).
     pub org_names: BTreeMap<String, String>,
+    /// OPN-9 (XJ 30): datasets otherwise open but held out by a report, by entry id.
+    withheld: HashMap<String, OpenDataset>,
 }
 
 impl OpenCatalog {
-    fn new(mut datasets: Vec<OpenDataset>, org_names: BTreeMap<String, String>) -> Self {
+    fn new(
+        mut datasets: Vec<OpenDataset>,
+        org_names: BTreeMap<String, String>,
+        withheld: HashMap<String, OpenDataset>,
+    ) -> Self {
         datasets.sort_by(|a, b| a.code.cmp(&b.code));
         let mut by_key = HashMap::new();
         for (i, d) in datasets.iter().enumerate() {
@@ -95,7 +103,13 @@ impl OpenCatalog {
             datasets,
             by_key,
             org_names,
+            withheld,
         }
+    }
+
+    /// OPN-9: whether the entry with this id is held out of the open catalog by a report.
+    pub fn is_withheld(&self, id: &str) -> bool {
+        self.withheld.contains_key(id)
     }
 
     /// The dataset with this code or entry id.
@@ -145,6 +159,8 @@ pub struct OpenCache {
 struct Snapshot {
     catalog: Arc<OpenCatalog>,
     catalog_seen: Option<DateTime<Utc>>,
+    /// OPN-9: the withheld resources the snapshot left out, sorted.
+    withheld: Vec<String>,
     built: Instant,
 }
 
@@ -168,7 +184,7 @@ async fn published_entries(app: &App) -> ServiceResult<Vec<CatalogEntry>> {
     }
 }
 
-async fn build(app: &App) -> ServiceResult<OpenCatalog> {
+async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog> {
     let entries = published_entries(app).await?;
     let datasets: HashMap<String, gongshu_store::Dataset> = app
         .data
@@ -185,6 +201,7 @@ async fn build(app: &App) -> ServiceResult<OpenCatalog> {
         .map(|o| (o.id, o.name))
         .collect();
     let mut open = Vec::new();
+    let mut withheld = HashMap::new();
     for e in entries {
         let Some(content) = e.published else {
             continue;
@@ -199,7 +216,7 @@ async fn build(app: &App) -> ServiceResult<OpenCatalog> {
             Some(t) if t > e.updated_at => t,
             _ => e.updated_at,
         };
-        open.push(OpenDataset {
+        let dataset = OpenDataset {
             source_org_name: org_names.get(&e.owner_org_id).cloned().unwrap_or_default(),
             id: e.id,
             code: e.code,
@@ -216,24 +233,38 @@ async fn build(app: &App) -> ServiceResult<OpenCatalog> {
             },
             data_updated_at,
             has_data,
-        });
+        };
+        // OPN-9 (XJ 30): a dataset a report withholds leaves the portal, the API,
+        // downloads and CKAN alike.
+        if withheld_ids.binary_search(&dataset.id).is_ok() {
+            withheld.insert(dataset.id.clone(), dataset);
+        } else {
+            open.push(dataset);
+        }
     }
-    Ok(OpenCatalog::new(open, org_names))
+    Ok(OpenCatalog::new(open, org_names, withheld))
 }
 
 /// OPN-7: the open catalog as it stands, rebuilt from the store when it changed.
 pub async fn catalog(app: &App) -> ServiceResult<Arc<OpenCatalog>> {
-    let last = app.store.catalog_last_update().await?;
+    let (last, mut withheld) = tokio::try_join!(
+        app.store.catalog_last_update(),
+        app.store.withheld_open_resources()
+    )?;
+    withheld.sort();
+    withheld.dedup();
     let mut state = app.open.state.lock().await;
     if let Some(s) = state.as_ref() {
-        if s.catalog_seen >= last && s.built.elapsed() < SNAPSHOT_MAX_AGE {
+        if s.catalog_seen >= last && s.withheld == withheld && s.built.elapsed() < SNAPSHOT_MAX_AGE
+        {
             return Ok(Arc::clone(&s.catalog));
         }
     }
-    let catalog = Arc::new(build(app).await?);
+    let catalog = Arc::new(build(app, &withheld).await?);
     *state = Some(Snapshot {
         catalog: Arc::clone(&catalog),
         catalog_seen: last,
+        withheld,
         built: Instant::now(),
     });
     Ok(catalog)
@@ -333,14 +364,78 @@ pub async fn matching_ids(
 pub async fn search(app: &App, s: OpenSearch) -> ServiceResult<OpenSearchPage> {
     let limit = s.limit.unwrap_or(20).clamp(1, 100);
     let offset = s.offset.unwrap_or(0);
-    let (total, ids, facets) = matching_ids(app, &s, limit, offset).await?;
     let catalog = catalog(app).await?;
+    if catalog.withheld.is_empty() {
+        let (total, ids, facets) = matching_ids(app, &s, limit, offset).await?;
+        let datasets = ids
+            .iter()
+            .filter_map(|id| catalog.get(id).cloned())
+            .collect();
+        return Ok(OpenSearchPage {
+            total,
+            datasets,
+            facets,
+        });
+    }
+    search_without_withheld(app, &catalog, &s, limit, offset).await
+}
+
+/// The value a search facet counts for a dataset (as the search index files it).
+fn facet_value(d: &OpenDataset, facet: &str) -> String {
+    let c = &d.content;
+    match facet {
+        "domain" => c.domain.key().to_string(),
+        "source_org_id" => c.source_org_id.clone(),
+        "format" => c.format.key().to_string(),
+        "open_type" => c.open_type.key().to_string(),
+        _ => c.update_frequency.key().to_string(),
+    }
+}
+
+/// OPN-9: a search while reports withhold datasets the index still holds: every
+/// match is read, the withheld ones are left out of the page, the total and the
+/// facets.
+async fn search_without_withheld(
+    app: &App,
+    catalog: &OpenCatalog,
+    s: &OpenSearch,
+    limit: usize,
+    offset: usize,
+) -> ServiceResult<OpenSearchPage> {
+    const PAGE: usize = gongshu_search::MAX_LIMIT;
+    let (total, mut ids, mut facets) = matching_ids(app, s, PAGE, 0).await?;
+    while ids.len() < total && ids.len() <= gongshu_search::MAX_OFFSET {
+        let (_, page, _) = matching_ids(app, s, PAGE, ids.len()).await?;
+        if page.is_empty() {
+            break;
+        }
+        ids.extend(page);
+    }
+    let hidden: Vec<&OpenDataset> = ids
+        .iter()
+        .filter_map(|id| catalog.withheld.get(id))
+        .collect();
+    for d in &hidden {
+        for (facet, values) in facets.iter_mut() {
+            let value = facet_value(d, facet);
+            if let Some(slot) = values.iter_mut().find(|(v, _)| *v == value) {
+                slot.1 = slot.1.saturating_sub(1);
+            }
+        }
+    }
+    for values in facets.values_mut() {
+        values.retain(|(_, n)| *n > 0);
+        values.sort_by_key(|v| std::cmp::Reverse(v.1));
+    }
     let datasets = ids
         .iter()
-        .filter_map(|id| catalog.get(id).cloned())
+        .filter_map(|id| catalog.get(id))
+        .skip(offset)
+        .take(limit)
+        .cloned()
         .collect();
     Ok(OpenSearchPage {
-        total,
+        total: total.saturating_sub(hidden.len()),
         datasets,
         facets,
     })

@@ -737,8 +737,12 @@ pub struct AccessRecord {
     /// `token:<id>` or `user:<id>`, or `anonymous`.
     pub actor: String,
     pub consumer_org_id: Option<String>,
+    /// The API token, or for the public's reads the developer key.
     pub token_id: Option<String>,
     pub grant_id: Option<String>,
+    /// OPN-4: the open-data application a conditional read was served under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
     pub resource_id: Option<String>,
     pub source_org_id: Option<String>,
     pub purpose: String,

@@ -6,6 +6,8 @@ pub mod catalog_sheet;
 pub mod datasets;
 pub mod health;
 pub mod open;
+pub mod open_access;
+pub mod open_feedback;
 pub mod orgs;
 pub mod sharing;
 pub mod tokens;
@@ -166,7 +168,39 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/open/datasets", get(open::search))
         .route("/api/v1/open/datasets/{code}", get(open::get_dataset))
         .route("/api/v1/open/datasets/{code}/records", get(open::records))
+        .route(
+            "/api/v1/open/datasets/{code}/feedback",
+            post(open_feedback::submit),
+        )
+        .route("/api/v1/open/feedback/{id}", get(open_feedback::by_ticket))
+        .route("/api/v1/open-feedback", get(open_feedback::list))
+        .route(
+            "/api/v1/open-feedback/{id}/answer",
+            post(open_feedback::answer),
+        )
         .route("/open/datasets/{code}/{file}", get(open::file))
+        .route("/api/v1/open/keys", post(open_access::issue_key))
+        .route(
+            "/api/v1/open/datasets/{code}/applications",
+            post(open_access::apply),
+        )
+        .route(
+            "/api/v1/open/applications",
+            get(open_access::my_applications),
+        )
+        .route(
+            "/api/v1/open/applications/{id}",
+            get(open_access::my_application),
+        )
+        .route(
+            "/api/v1/open/applications/{id}/agreement",
+            post(open_access::accept_agreement),
+        )
+        .route("/api/v1/open-applications", get(open_access::review_list))
+        .route(
+            "/api/v1/open-applications/{id}/review",
+            post(open_access::review),
+        )
         .route("/api/v1/datasets", get(datasets::list))
         .route("/api/v1/datasets/{resource}", get(datasets::get))
         .route(

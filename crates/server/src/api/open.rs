@@ -14,7 +14,9 @@ use gongshu_domain::permissions::Principal;
 use gongshu_services::datasets::ExportFormat;
 use gongshu_services::egress::{self, OpenPage, OpenQuery, PublicReader, Spooled};
 use gongshu_services::open::{self, OpenDataset, OpenSearch, OpenSearchPage};
+use gongshu_services::open_access;
 use gongshu_services::{Ctx, ServiceError};
+use gongshu_store::DeveloperKey;
 use serde::{Deserialize, Serialize};
 
 use crate::api::sharing::{conditions, list, spooled_body};
@@ -22,27 +24,53 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{request_id, ApiQuery};
 use crate::state::AppState;
 
-/// A member of the public: no account; rate-limited by address.
+/// A member of the public: no account; rate-limited by address, or by developer key
+/// when one is presented (header `X-Api-Key`, or the portal's key cookie). A key
+/// that is presented but unknown or revoked is refused, never read as anonymous.
 pub struct PublicCaller {
     pub ctx: Ctx,
     pub reader: PublicReader,
+    pub key: Option<DeveloperKey>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for PublicCaller {
-    type Rejection = std::convert::Infallible;
+/// The header a developer key is sent in.
+pub const KEY_HEADER: &str = "x-api-key";
+/// The cookie the portal keeps a developer key in, once the holder enters it.
+pub const KEY_COOKIE: &str = "gs_open_key";
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+/// The developer key secret a request presents, if any.
+pub fn presented_key(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .or_else(|| crate::extract::cookie(&parts.headers, KEY_COOKIE))
+        .filter(|v| !v.is_empty())
+}
+
+impl FromRequestParts<AppState> for PublicCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let rid = request_id(parts);
+        if let Some(secret) = presented_key(parts) {
+            let key = open_access::key_for_secret(&s.app, &secret).await?;
+            return Ok(PublicCaller {
+                ctx: Ctx::new(Principal::public(format!("open_key:{}", key.id)), rid),
+                reader: PublicReader::with_key(&key.id),
+                key: Some(key),
+            });
+        }
         let addr = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
         Ok(PublicCaller {
-            ctx: Ctx::new(Principal::public("public"), request_id(parts)),
-            reader: PublicReader {
-                bucket: format!("addr:{addr}"),
-                rate_per_minute: egress::ANONYMOUS_RATE_PER_MINUTE,
-            },
+            ctx: Ctx::new(Principal::public("public"), rid),
+            reader: PublicReader::anonymous(&addr),
+            key: None,
         })
     }
 }

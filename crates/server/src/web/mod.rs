@@ -3,8 +3,10 @@
 pub mod catalog;
 pub mod data;
 pub mod data_source;
+pub mod open_feedback;
 pub mod pages;
 pub mod portal;
+pub mod portal_access;
 pub mod render;
 pub mod sharing;
 
@@ -117,6 +119,35 @@ pub fn routes() -> Router<AppState> {
         .route("/open", get(portal::home))
         .route("/open/datasets", get(portal::search))
         .route("/open/datasets/{code}", get(portal::dataset))
+        .route("/open/developer", get(portal_access::developer_page))
+        .route("/open/developer/keys", post(portal_access::issue_key))
+        .route("/open/developer/session", post(portal_access::enter_key))
+        .route("/open/developer/forget", post(portal_access::forget_key))
+        .route(
+            "/open/datasets/{code}/apply",
+            get(portal_access::apply_page).post(portal_access::apply),
+        )
+        .route("/open/applications", get(portal_access::my_applications))
+        .route(
+            "/open/applications/{id}",
+            get(portal_access::my_application),
+        )
+        .route(
+            "/open/applications/{id}/agreement",
+            post(portal_access::accept_agreement),
+        )
+        .route("/open-applications", get(portal_access::review_page))
+        .route(
+            "/open-applications/{id}/review",
+            post(portal_access::review),
+        )
+        .route(
+            "/open/datasets/{code}/feedback",
+            post(open_feedback::report),
+        )
+        .route("/open/feedback/{id}", get(open_feedback::status))
+        .route("/open-feedback", get(open_feedback::list_page))
+        .route("/open-feedback/{id}/answer", post(open_feedback::answer))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))
 }

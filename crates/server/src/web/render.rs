@@ -133,6 +133,38 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/portal_dataset.html"),
     ),
     (
+        "portal_feedback.html",
+        include_str!("../../templates/portal_feedback.html"),
+    ),
+    (
+        "open_feedback.html",
+        include_str!("../../templates/open_feedback.html"),
+    ),
+    (
+        "portal_developer.html",
+        include_str!("../../templates/portal_developer.html"),
+    ),
+    (
+        "portal_key_issued.html",
+        include_str!("../../templates/portal_key_issued.html"),
+    ),
+    (
+        "portal_apply.html",
+        include_str!("../../templates/portal_apply.html"),
+    ),
+    (
+        "portal_applications.html",
+        include_str!("../../templates/portal_applications.html"),
+    ),
+    (
+        "portal_application.html",
+        include_str!("../../templates/portal_application.html"),
+    ),
+    (
+        "open_applications.html",
+        include_str!("../../templates/open_applications.html"),
+    ),
+    (
         "api_docs.html",
         include_str!("../../templates/api_docs.html"),
     ),
@@ -211,6 +243,11 @@ fn catalog_label(group: &str, key: &str) -> Option<(&'static str, &'static str)>
         "check_dimension" => pair!(c::CheckDimension),
         "access_mode" => pair!(gongshu_domain::sharing::AccessMode),
         "request_status" => pair!(gongshu_domain::sharing::RequestStatus),
+        "feedback_kind" => pair!(gongshu_domain::open::FeedbackKind),
+        "feedback_action" => pair!(gongshu_domain::open::FeedbackAction),
+        "feedback_status" => pair!(gongshu_domain::open::FeedbackStatus),
+        "open_application_status" => pair!(gongshu_domain::open::OpenApplicationStatus),
+        "applicant_kind" => pair!(gongshu_domain::open::ApplicantKind),
         "request_action" => pair!(gongshu_domain::sharing::RequestAction),
         "grant_status" => pair!(gongshu_domain::sharing::GrantStatus),
         "grant_action" => pair!(gongshu_domain::sharing::GrantAction),

@@ -53,6 +53,28 @@ pub struct PublicReader {
     /// The rate-limit bucket: `key:<id>` or `addr:<ip>`.
     pub bucket: String,
     pub rate_per_minute: i64,
+    /// The developer key the reader presented, if any (OPN-3, OPN-4).
+    pub key_id: Option<String>,
+}
+
+impl PublicReader {
+    /// A reader without a key, limited per address.
+    pub fn anonymous(addr: &str) -> Self {
+        PublicReader {
+            bucket: format!("addr:{addr}"),
+            rate_per_minute: ANONYMOUS_RATE_PER_MINUTE,
+            key_id: None,
+        }
+    }
+
+    /// A reader with a developer key, limited per key.
+    pub fn with_key(key_id: &str) -> Self {
+        PublicReader {
+            bucket: format!("key:{key_id}"),
+            rate_per_minute: KEY_RATE_PER_MINUTE,
+            key_id: Some(key_id.to_string()),
+        }
+    }
 }
 
 /// OPN-3: a download of an open dataset. Its access record is already durable.
@@ -79,6 +101,7 @@ fn open_record(ctx: &Ctx, ds: &OpenDataset, operation: &str, request: String) ->
         consumer_org_id: None,
         token_id: None,
         grant_id: None,
+        application_id: None,
         resource_id: Some(ds.id.clone()),
         source_org_id: Some(ds.owner_org_id.clone()),
         purpose: OPEN_MODE.into(),
@@ -165,15 +188,42 @@ fn take_public_rate(app: &App, reader: &PublicReader, now: DateTime<Utc>) -> boo
     take_minute_slot(app, &bucket, reader.rate_per_minute, now)
 }
 
-/// Admits a public read: open without conditions, under the reader's rate, with data.
+/// OPN-4: the application that unlocks a conditional dataset for the reader's key.
+async fn unlocking(
+    app: &App,
+    ds: &OpenDataset,
+    reader: &PublicReader,
+) -> ServiceResult<Option<gongshu_store::OpenApplication>> {
+    match &reader.key_id {
+        Some(key_id) => {
+            crate::open_access::unlocking_application(app, key_id, ds, today_in_china(Utc::now()))
+                .await
+        }
+        None => Ok(None),
+    }
+}
+
+/// Admits a public read: open without conditions or unlocked by an application in
+/// force for the reader's key (recorded with the read), under the reader's rate,
+/// with data.
 async fn admit_public(
     app: &App,
     ctx: &Ctx,
     ds: &OpenDataset,
     reader: &PublicReader,
-    rec: &AccessRecord,
+    rec: &mut AccessRecord,
 ) -> ServiceResult<(String, TableSchema)> {
-    let refusal = if ds.access() != PublicAccess::Direct {
+    rec.token_id = reader.key_id.clone();
+    let unlocked = if ds.access() == PublicAccess::Direct {
+        true
+    } else if let Some(a) = unlocking(app, ds, reader).await? {
+        rec.application_id = Some(a.id.clone());
+        rec.purpose = a.purpose.clone();
+        true
+    } else {
+        false
+    };
+    let refusal = if !unlocked {
         Some(application_required(ds))
     } else if !take_public_rate(app, reader, Utc::now()) {
         Some(rate_exceeded())
@@ -298,7 +348,7 @@ pub async fn open_page(
 ) -> ServiceResult<OpenPage> {
     let request: Vec<String> = q.filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
     let mut rec = open_record(ctx, ds, "query", request.join("&"));
-    let (table, schema) = admit_public(app, ctx, ds, reader, &rec).await?;
+    let (table, schema) = admit_public(app, ctx, ds, reader, &mut rec).await?;
     let columns = public_projection(&schema, &q.fields)?;
     let conditions = match public_conditions(&schema, &q.filters) {
         Ok(c) => c,
@@ -389,7 +439,7 @@ pub async fn open_download(
         "download",
         format!("format={}", format.extension()),
     );
-    let (table, schema) = admit_public(app, ctx, ds, reader, &rec).await?;
+    let (table, schema) = admit_public(app, ctx, ds, reader, &mut rec).await?;
     if format == ExportFormat::Xlsx && ds.rows > XLSX_MAX_ROWS {
         return Err(ServiceError::invalid(
             "open.too_many_rows_for_xlsx",
