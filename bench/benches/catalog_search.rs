@@ -510,6 +510,7 @@ fn entry(i: usize) -> SearchDoc {
             legal_basis: String::new(),
             open_type,
             open_conditions: String::new(),
+            open_reason: None,
             open_basis: String::new(),
             update_frequency,
             timeliness: String::new(),

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
+use gongshu_bench::machine::{peak_rss_mib, timed};
 use gongshu_domain::catalog::{
     Category, DataItem, Domain, EntryContent, FieldType, Grade, ItemConstraints, KeyRole, OpenType,
     ResourceFormat, Sensitivity, ShareType, UpdateFrequency,
@@ -75,6 +76,7 @@ fn content(name: &str, org: &str, items: Vec<DataItem>) -> EntryContent {
         legal_basis: String::new(),
         open_type: OpenType::NotOpen,
         open_conditions: String::new(),
+        open_reason: None,
         open_basis: "含个人信息".into(),
         update_frequency: UpdateFrequency::Daily,
         timeliness: String::new(),
@@ -211,25 +213,6 @@ fn write_files(dir: &Path, rows: usize) -> (std::path::PathBuf, std::path::PathB
     w.flush().unwrap();
     o.flush().unwrap();
     (wide, other)
-}
-
-/// Peak resident memory of this process so far, in MiB (Linux).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-fn timed(label: &str, mut cmd: Command) -> f64 {
-    let started = Instant::now();
-    let out = cmd.output().unwrap_or_else(|e| panic!("{label}: {e}"));
-    assert!(
-        out.status.success(),
-        "{label}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    started.elapsed().as_secs_f64()
 }
 
 async fn publish(app: &App, key: &str, name: &str, items: Vec<DataItem>) -> String {

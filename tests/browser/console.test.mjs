@@ -180,6 +180,7 @@ test('cat_2 registrar registers an entry, the department reviewer passes it, the
   await page.selectOption('#e-domain', 'population');
   await page.fill('#e-items', '公民身份号码 | citizen_id | string | 18 | 是 | citizen_id | GB 11643');
   await page.fill('#e-open-basis', '含个人信息');
+  await page.selectOption('#e-open-reason', 'privacy_without_consent');
   // A conditional entry without its basis comes back with the errors and the input kept.
   await page.selectOption('#e-share-type', 'conditional');
   await page.click('#entry-submit');

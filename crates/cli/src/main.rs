@@ -310,6 +310,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             "  开放数据集 {} 个（有条件开放 {} 个），共 {} 行 / {} open datasets ({} conditional), {} rows",
                             open.datasets, open.conditional, open.rows, open.datasets, open.conditional, open.rows
                         );
+                        let keys = gongshu_services::demo_open_access::seed_applications(&app)
+                            .await
+                            .map_err(fail)?;
+                        println!("  开放数据申请的演示开发者密钥（请求头 X-Api-Key）/ demo developer keys for open-data applications (X-Api-Key):");
+                        for k in keys {
+                            println!("    {} {}", k.holder, k.secret);
+                        }
                     }
                     logins
                 };

@@ -97,6 +97,36 @@ labelled_enum! {
 }
 
 labelled_enum! {
+    /// OPN-1: why a resource is not open (HZ 32 (一)–(五)) or open only on conditions
+    /// (HZ 33 (一)–(四)); everything else is open without conditions (HZ 34).
+    OpenReason {
+        StateSecret => "state_secret", "依法确定为国家秘密（HZ 32 一）", "A state secret under law (HZ 32(1))";
+        SecurityRisk => "security_risk", "开放后可能危及国家安全、公共安全、经济安全和社会稳定（HZ 32 二）", "Opening may endanger national, public or economic security or social stability (HZ 32(2))";
+        PrivacyWithoutConsent => "privacy_without_consent", "涉及商业秘密、个人隐私，数据主体未同意开放（HZ 32 三）", "Trade secrets or privacy, and the subjects have not consented (HZ 32(3))";
+        AgreementOrIp => "agreement_or_ip", "因数据获取协议或知识产权保护禁止开放（HZ 32 四）", "Forbidden by the acquisition agreement or intellectual property (HZ 32(4))";
+        LawForbids => "law_forbids", "法律、法规、规章规定不得开放或应通过其他途径获取（HZ 32 五）", "Law forbids opening, or requires another channel (HZ 32(5))";
+        SubjectConsented => "subject_consented", "涉及商业秘密、个人隐私，数据主体同意开放且法律法规未禁止（HZ 33 一）", "Trade secrets or privacy, the subjects consent and no law forbids (HZ 33(1))";
+        HeavyLoad => "heavy_load", "无条件开放将严重挤占公共数据基础设施资源（HZ 33 二）", "Opening without conditions would overload the public data infrastructure (HZ 33(2))";
+        HighBenefitHighRisk => "high_benefit_high_risk", "预计经济社会效益特别显著，但现阶段安全风险需审慎评估（HZ 33 三）", "Particularly high expected benefit, but the security risk needs careful assessment for now (HZ 33(3))";
+        LawRequiresConditions => "law_requires_conditions", "法律、法规认定应当有条件开放（HZ 33 四）", "Law requires opening on conditions (HZ 33(4))";
+    }
+}
+
+impl OpenReason {
+    /// The open type this reason justifies.
+    pub fn open_type(&self) -> OpenType {
+        match self {
+            OpenReason::StateSecret
+            | OpenReason::SecurityRisk
+            | OpenReason::PrivacyWithoutConsent
+            | OpenReason::AgreementOrIp
+            | OpenReason::LawForbids => OpenType::NotOpen,
+            _ => OpenType::Conditional,
+        }
+    }
+}
+
+labelled_enum! {
     /// CAT-1: update frequency.
     UpdateFrequency {
         RealTime => "real_time", "实时", "Real time";
@@ -244,6 +274,10 @@ pub struct EntryContent {
     pub open_type: OpenType,
     #[serde(default)]
     pub open_conditions: String,
+    /// OPN-1 (HZ 32, HZ 33): the criterion a conditional or not-open entry meets.
+    #[serde(default)]
+    pub open_reason: Option<OpenReason>,
+    /// The basis given to the authority for a conditional or not-open entry.
     #[serde(default)]
     pub open_basis: String,
     pub update_frequency: UpdateFrequency,
@@ -419,6 +453,7 @@ pub fn check_entry(e: &EntryContent) -> Vec<FieldError> {
             )),
         _ => {}
     }
+    out.extend(open_reason_problems(e));
     match (e.grade, e.sensitivity) {
         (Grade::General, None) => out.push(FieldError::new(
             "sensitivity",
@@ -857,6 +892,49 @@ pub fn review(from: Stage, action: ReviewAction) -> Result<Outcome, IllegalTrans
     }
 }
 
+/// OPN-1 (HZ 32, HZ 33): a conditional or not-open entry names the criterion it meets
+/// from the regulation's list, and gives its basis (HZ 33 last paragraph); an entry
+/// that is not shared is not open by JY 21 and its legal basis already says why, so
+/// there the criterion may be left out. An unconditional entry names none (HZ 34).
+fn open_reason_problems(e: &EntryContent) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    match (e.open_type, e.open_reason) {
+        (OpenType::Unconditional, Some(_)) => out.push(FieldError::new(
+            "open_reason",
+            "catalog.open_reason_mismatch",
+            "无条件开放的资源不选开放限制理由（HZ 34）",
+            "an unconditionally open resource takes no restricting reason (HZ 34)",
+        )),
+        (OpenType::Unconditional, None) => {}
+        (t, Some(r)) if r.open_type() != t => out.push(FieldError::new(
+            "open_reason",
+            "catalog.open_reason_mismatch",
+            format!("“{}”不是“{}”的理由", r.label_zh(), t.label_zh()),
+            format!("'{}' is not a reason for '{}'", r.label_en(), t.label_en()),
+        )),
+        (OpenType::NotOpen, None) if e.share_type == ShareType::NotShared => {}
+        (t, None) => out.push(FieldError::new(
+            "open_reason",
+            "catalog.open_reason_required",
+            format!("{}的资源须从 HZ 32、33 的情形中选择理由", t.label_zh()),
+            format!(
+                "a resource that is {} must name its criterion from HZ 32–33",
+                t.label_en().to_lowercase()
+            ),
+        )),
+        _ => {}
+    }
+    if e.open_type == OpenType::Conditional && blank(&e.open_basis) {
+        out.push(FieldError::new(
+            "open_basis",
+            "catalog.open_basis_required",
+            "有条件开放的资源须写明依据（HZ 33）",
+            "a conditionally open resource must state its basis (HZ 33)",
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -890,6 +968,7 @@ mod tests {
             legal_basis: String::new(),
             open_type: OpenType::NotOpen,
             open_conditions: String::new(),
+            open_reason: Some(OpenReason::PrivacyWithoutConsent),
             open_basis: "含个人信息".into(),
             update_frequency: UpdateFrequency::Daily,
             timeliness: String::new(),
@@ -938,6 +1017,7 @@ mod tests {
         e.share_type = ShareType::NotShared;
         e.share_modes.clear();
         e.open_type = OpenType::Unconditional;
+        e.open_reason = None;
         assert_eq!(
             codes(&e),
             vec![

@@ -2,6 +2,8 @@
 use chrono::NaiveDate;
 
 use crate::catalog::{Domain, EntryContent, OpenType};
+use crate::org::labelled_enum;
+use serde::{Deserialize, Serialize};
 
 /// OPN-11 (HZ 36): whether a published entry belongs in the open catalog: it is open
 /// (unconditionally or on conditions), online, and its owner is its source — data a
@@ -69,54 +71,29 @@ pub fn citation(source: &str, dataset: (&str, &str), url: &str, obtained: NaiveD
     }
 }
 
-/// Declares a closed list of keys with their Chinese and English labels.
-macro_rules! keyed_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => ($key:literal, $zh:literal, $en:literal)),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn key(self) -> &'static str {
-                match self { $($name::$variant => $key),+ }
-            }
-            pub fn parse(key: &str) -> Option<Self> {
-                match key { $($key => Some($name::$variant),)+ _ => None }
-            }
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),+ }
-            }
-            pub fn label_en(self) -> &'static str {
-                match self { $($name::$variant => $en),+ }
-            }
-        }
-    };
-}
-
-keyed_enum! {
-    /// OPN-4 (HZ 37): who may apply for data open on conditions.
+labelled_enum! {
+    /// OPN-4 (HZ 37): who may apply for data open on conditions — a natural person
+    /// (citizen ID, GB 11643), a legal person or another organisation (credit code,
+    /// GB 32100).
     ApplicantKind {
-        /// Identified by a citizen ID number (GB 11643).
-        NaturalPerson => ("natural_person", "自然人", "Natural person"),
-        /// Identified by a unified social credit code (GB 32100).
-        LegalPerson => ("legal_person", "法人", "Legal person"),
-        /// An organisation without legal personality, also with a credit code.
-        Organisation => ("organisation", "非法人组织", "Other organisation"),
+        NaturalPerson => "natural_person", "自然人", "Natural person";
+        LegalPerson => "legal_person", "法人", "Legal person";
+        Organisation => "organisation", "非法人组织", "Other organisation";
     }
 }
 
-keyed_enum! {
+labelled_enum! {
     /// OPN-4: where an application stands. The source reviews, the authority
     /// concurs (XJ 29), the applicant accepts the agreement (HZ 37), then the key
     /// unlocks the data until `ends_on`.
     OpenApplicationStatus {
-        SourceReview => ("source_review", "数源部门审核中", "Source reviewing"),
-        AuthorityReview => ("authority_review", "主管部门会审中", "Authority reviewing"),
-        AwaitingAgreement => ("awaiting_agreement", "待签订利用协议", "Awaiting the agreement"),
-        Active => ("active", "已生效", "Active"),
-        Rejected => ("rejected", "未通过", "Refused"),
-        Expired => ("expired", "已到期", "Expired"),
+        SourceReview => "source_review", "数源部门审核中", "Source reviewing";
+        AuthorityReview => "authority_review", "主管部门会审中", "Authority reviewing";
+        AwaitingAgreement => "awaiting_agreement", "待签订利用协议", "Awaiting the agreement";
+        Active => "active", "已生效", "Active";
+        Suspended => "suspended", "已中止", "Suspended";
+        Rejected => "rejected", "未通过", "Refused";
+        Expired => "expired", "已到期", "Expired";
     }
 }
 
@@ -175,24 +152,24 @@ pub fn agreement_text(
     )
 }
 
-keyed_enum! {
-    /// OPN-9 (XJ 30): what the public reports on an open dataset.
+labelled_enum! {
+    /// OPN-9 (XJ 30): what the public reports on an open dataset; a suspected leak
+    /// withholds the dataset at once.
     FeedbackKind {
-        Error => ("error", "数据错误", "Error in the data"),
-        Objection => ("objection", "异议", "Objection"),
-        Harm => ("harm", "侵害合法权益", "Harm to lawful rights"),
-        /// Triggers immediate suspension (XJ 30: remedy a leak at once).
-        SuspectedLeak => ("suspected_leak", "疑似数据泄露", "Suspected leak"),
+        Error => "error", "数据错误", "Error in the data";
+        Objection => "objection", "异议", "Objection";
+        Harm => "harm", "侵害合法权益", "Harm to lawful rights";
+        SuspectedLeak => "suspected_leak", "疑似数据泄露", "Suspected leak";
     }
 }
 
-keyed_enum! {
+labelled_enum! {
     /// OPN-9 (XJ 30): what the source does after checking a report.
     FeedbackAction {
-        Withdraw => ("withdraw", "撤回数据", "Withdraw the data"),
-        Suspend => ("suspend", "中止开放", "Suspend opening"),
-        FixAndRepublish => ("fix_and_republish", "依法处理后开放", "Fix and republish"),
-        Keep => ("keep", "继续开放", "Keep open"),
+        Withdraw => "withdraw", "撤回数据", "Withdraw the data";
+        Suspend => "suspend", "中止开放", "Suspend opening";
+        FixAndRepublish => "fix_and_republish", "依法处理后开放", "Fix and republish";
+        Keep => "keep", "继续开放", "Keep open";
     }
 }
 
@@ -203,11 +180,11 @@ impl FeedbackAction {
     }
 }
 
-keyed_enum! {
+labelled_enum! {
     /// OPN-9: where a report stands.
     FeedbackStatus {
-        Received => ("received", "待核实", "Received"),
-        Answered => ("answered", "已答复", "Answered"),
+        Received => "received", "待核实", "Received";
+        Answered => "answered", "已答复", "Answered";
     }
 }
 
@@ -215,6 +192,31 @@ keyed_enum! {
 /// anyone has checked it.
 pub fn withheld_on_receipt(kind: FeedbackKind) -> bool {
     kind == FeedbackKind::SuspectedLeak
+}
+
+labelled_enum! {
+    /// OPN-1 (HZ 31): the authority's proposal to change an entry's open type. The
+    /// source agrees, or they disagree and the government of the level decides.
+    ProposalStatus {
+        Proposed => "proposed", "待数源部门答复", "Awaiting the source";
+        Accepted => "accepted", "数源部门同意", "Accepted by the source";
+        Disputed => "disputed", "意见不一致，报本级人民政府决定", "Disputed: for the government to decide";
+        Decided => "decided", "本级人民政府已决定", "Decided by the government";
+    }
+}
+
+/// OPN-1 (HZ 31): the open type a proposal ends with, once it has ended: the proposed
+/// one when the source agreed, the government's when it decided; None while open.
+pub fn proposal_outcome(
+    status: ProposalStatus,
+    proposed: OpenType,
+    decided: Option<OpenType>,
+) -> Option<OpenType> {
+    match status {
+        ProposalStatus::Accepted => Some(proposed),
+        ProposalStatus::Decided => decided,
+        ProposalStatus::Proposed | ProposalStatus::Disputed => None,
+    }
 }
 
 #[cfg(test)]
@@ -241,6 +243,7 @@ mod tests {
             legal_basis: String::new(),
             open_type,
             open_conditions: String::new(),
+            open_reason: None,
             open_basis: String::new(),
             update_frequency: UpdateFrequency::Monthly,
             timeliness: String::new(),
@@ -253,13 +256,34 @@ mod tests {
     }
 
     #[test]
+    fn opn_1_a_proposal_ends_with_the_sources_agreement_or_the_governments_decision() {
+        use OpenType::*;
+        assert_eq!(
+            proposal_outcome(ProposalStatus::Proposed, Unconditional, None),
+            None
+        );
+        assert_eq!(
+            proposal_outcome(ProposalStatus::Disputed, Unconditional, None),
+            None
+        );
+        assert_eq!(
+            proposal_outcome(ProposalStatus::Accepted, Unconditional, None),
+            Some(Unconditional)
+        );
+        assert_eq!(
+            proposal_outcome(ProposalStatus::Decided, Unconditional, Some(Conditional)),
+            Some(Conditional)
+        );
+    }
+
+    #[test]
     fn opn_4_source_then_authority_then_agreement() {
         use OpenApplicationStatus::*;
         assert_eq!(after_review(SourceReview, true), Some(AuthorityReview));
         assert_eq!(after_review(AuthorityReview, true), Some(AwaitingAgreement));
         assert_eq!(after_review(SourceReview, false), Some(Rejected));
         assert_eq!(after_review(AuthorityReview, false), Some(Rejected));
-        for done in [AwaitingAgreement, Active, Rejected, Expired] {
+        for done in [AwaitingAgreement, Active, Suspended, Rejected, Expired] {
             assert_eq!(after_review(done, true), None, "{done:?}");
         }
         for s in OpenApplicationStatus::ALL {

@@ -44,6 +44,7 @@ fn content(name: &str, summary: &str, items: &[&str]) -> EntryContent {
         legal_basis: String::new(),
         open_type: OpenType::NotOpen,
         open_conditions: String::new(),
+        open_reason: None,
         open_basis: String::new(),
         update_frequency: UpdateFrequency::Daily,
         timeliness: String::new(),

@@ -7,8 +7,8 @@ use std::io::Cursor;
 use calamine::{Data, Range, Reader, Xlsx};
 use chrono::{Datelike, NaiveDate};
 use gongshu_domain::catalog::{
-    self, Category, DataItem, Domain, EntryContent, FieldType, Grade, KeyRole, OpenType,
-    ResourceFormat, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
+    self, Category, DataItem, Domain, EntryContent, FieldType, Grade, KeyRole, OpenReason,
+    OpenType, ResourceFormat, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
 };
 use gongshu_domain::permissions::Permission;
 use gongshu_store::{CatalogEntry, CatalogFilter, OrgFilter, Organization};
@@ -65,7 +65,12 @@ pub const COLUMNS: &[SheetColumn] = &[
     col("法律法规依据", "Legal basis", "legal_basis"),
     col("开放类型", "Open type", "open_type"),
     col("开放条件", "Open conditions", "open_conditions"),
-    col("不予开放依据", "Basis for not opening", "open_basis"),
+    col(
+        "开放限制情形",
+        "Criterion for restricted opening",
+        "open_reason",
+    ),
+    col("开放限制依据", "Basis for restricted opening", "open_basis"),
     col("更新频率", "Update frequency", "update_frequency"),
     col("时效要求", "Timeliness", "timeliness"),
     col("数据分级", "Grade", "grade"),
@@ -169,6 +174,7 @@ choices!(
     ShareType,
     ShareMode,
     OpenType,
+    OpenReason,
     UpdateFrequency,
     Grade,
     Sensitivity,
@@ -403,7 +409,8 @@ impl Formats {
 fn column_width(field: &str) -> f64 {
     match field {
         "items" => 60.0,
-        "summary" | "share_conditions" | "legal_basis" | "open_basis" | "open_conditions" => 30.0,
+        "summary" | "share_conditions" | "legal_basis" | "open_basis" | "open_conditions"
+        | "open_reason" => 30.0,
         "name" | "source_org_id" | "providing_org_id" | "owner_org_id" | "share_scope" => 22.0,
         "domain" | "timeliness" | "approving_department" | "related_codes" | "status" => 18.0,
         _ => 13.0,
@@ -428,7 +435,7 @@ fn write_headings(
 
 /// Example row of the template (skipped on import thanks to its name's mark).
 fn example_row() -> Vec<String> {
-    let values: [(&str, String); 23] = [
+    let values: [(&str, String); 24] = [
         ("name", format!("{EXAMPLE_MARK}机动车驾驶人信息")),
         ("summary", "本单位登记的机动车驾驶人基本信息".into()),
         ("category", Category::Business.label_zh().into()),
@@ -455,6 +462,7 @@ fn example_row() -> Vec<String> {
         ("legal_basis", "《示范省公共数据条例》第十条".into()),
         ("open_type", OpenType::NotOpen.label_zh().into()),
         ("open_conditions", String::new()),
+        ("open_reason", OpenReason::PrivacyWithoutConsent.label_zh().into()),
         ("open_basis", "含个人信息".into()),
         ("update_frequency", UpdateFrequency::Daily.label_zh().into()),
         ("timeliness", "变更后 1 个工作日内".into()),
@@ -1029,6 +1037,7 @@ impl<'a> RowReader<'a> {
         let legal_basis = self.text("legal_basis");
         let open_type = self.choice::<OpenType>("open_type");
         let open_conditions = self.text("open_conditions");
+        let open_reason = self.optional_choice::<OpenReason>("open_reason");
         let open_basis = self.text("open_basis");
         let update_frequency = self.choice::<UpdateFrequency>("update_frequency");
         let timeliness = self.text("timeliness");
@@ -1077,6 +1086,7 @@ impl<'a> RowReader<'a> {
             legal_basis,
             open_type,
             open_conditions,
+            open_reason,
             open_basis,
             update_frequency,
             timeliness,
@@ -1356,6 +1366,7 @@ fn export_row(e: &CatalogEntry, names: &HashMap<String, String>) -> Option<Vec<V
             "legal_basis" => t(&c.legal_basis),
             "open_type" => t(c.open_type.label_zh()),
             "open_conditions" => t(&c.open_conditions),
+            "open_reason" => t(c.open_reason.map(|r| r.label_zh()).unwrap_or("")),
             "open_basis" => t(&c.open_basis),
             "update_frequency" => t(c.update_frequency.label_zh()),
             "timeliness" => t(&c.timeliness),

@@ -36,6 +36,9 @@ pub struct App {
     pub(crate) access_writer: std::sync::OnceLock<crate::audit_writer::AuditWriter>,
     /// SHR-8: calls per grant in the current minute on this node (the rate limit).
     pub(crate) rate_meter: std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>,
+    /// OPN-11: page views of open datasets counted on this node, written every few
+    /// seconds.
+    pub(crate) open_views: Arc<crate::open_usage::ViewMeter>,
 }
 
 impl App {
@@ -47,6 +50,7 @@ impl App {
             mask_key: Arc::new(gongshu_connectors::SecretKey::generate()),
             access_writer: std::sync::OnceLock::new(),
             rate_meter: std::sync::Mutex::default(),
+            open_views: Arc::default(),
             store,
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),

@@ -64,6 +64,8 @@ pub enum Channel {
     /// XJ 22: offline delivery, only with its filing.
     Offline,
     Cli,
+    /// OPN-6: the rows of a release, produced by the platform from a source.
+    Release,
 }
 
 impl Channel {
@@ -74,6 +76,7 @@ impl Channel {
             Channel::Pull => "pull",
             Channel::Offline => "offline",
             Channel::Cli => "cli",
+            Channel::Release => "release",
         }
     }
 }

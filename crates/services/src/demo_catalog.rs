@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use gongshu_domain::audit::truncate_to_micros;
 use gongshu_domain::catalog::{
-    self, Category, DataItem, Domain, EntryContent, FieldType, Grade, KeyRole, OpenType,
-    ResourceFormat, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
+    self, Category, DataItem, Domain, EntryContent, FieldType, Grade, KeyRole, OpenReason,
+    OpenType, ResourceFormat, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
 };
 use gongshu_store::{CatalogEntry, CatalogReview, Change};
 
@@ -594,10 +594,18 @@ fn content_for(
         } else {
             String::new()
         },
-        open_basis: if open_type == OpenType::NotOpen && share_type != ShareType::NotShared {
-            "含个人信息或业务敏感信息".into()
-        } else {
-            String::new()
+        open_reason: match open_type {
+            OpenType::Conditional => Some(OpenReason::HighBenefitHighRisk),
+            OpenType::NotOpen if share_type == ShareType::NotShared => Some(OpenReason::LawForbids),
+            OpenType::NotOpen => Some(OpenReason::PrivacyWithoutConsent),
+            OpenType::Unconditional => None,
+        },
+        open_basis: match open_type {
+            OpenType::Conditional => "经开放前风险评估，须限定用途并签订协议（合成）".into(),
+            OpenType::NotOpen if share_type != ShareType::NotShared => {
+                "含个人信息或业务敏感信息".into()
+            }
+            _ => String::new(),
         },
         update_frequency: [
             UpdateFrequency::RealTime,

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
 use gongshu_domain::catalog::{
-    Category, DataItem, Domain, EntryContent, FieldType, Grade, ItemConstraints, KeyRole, OpenType,
-    ResourceFormat, Sensitivity, ShareMode, ShareType, UpdateFrequency,
+    Category, DataItem, Domain, EntryContent, FieldType, Grade, ItemConstraints, KeyRole,
+    OpenReason, OpenType, ResourceFormat, Sensitivity, ShareMode, ShareType, UpdateFrequency,
 };
 use gongshu_domain::ids::{CitizenId, CreditCode, DivisionCode};
 use gongshu_store::{CatalogEntry, Change, ItemSource};
@@ -212,6 +212,7 @@ fn content(
         legal_basis: "《示范省公共数据条例》（合成）第十二条".into(),
         open_type: OpenType::NotOpen,
         open_conditions: String::new(),
+        open_reason: Some(OpenReason::PrivacyWithoutConsent),
         open_basis: "含个人信息".into(),
         update_frequency: frequency,
         timeliness: "变更后 1 个工作日内更新".into(),

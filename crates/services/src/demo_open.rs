@@ -9,8 +9,8 @@ use std::path::Path;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use gongshu_domain::catalog::{
-    Category, DataItem, Domain, EntryContent, FieldType, Grade, ItemConstraints, KeyRole, OpenType,
-    ResourceFormat, Sensitivity, ShareMode, ShareType, UpdateFrequency,
+    Category, DataItem, Domain, EntryContent, FieldType, Grade, ItemConstraints, KeyRole,
+    OpenReason, OpenType, ResourceFormat, Sensitivity, ShareMode, ShareType, UpdateFrequency,
 };
 use gongshu_domain::ids::{CreditCode, DivisionCode};
 use rand::rngs::StdRng;
@@ -107,8 +107,12 @@ fn open_content(d: &OpenDataset, source_org_id: &str, release_date: NaiveDate) -
             OpenType::Unconditional
         },
         open_conditions: d.conditions.unwrap_or_default().into(),
-        open_basis: "《示范省公共数据条例》（合成）第三十条：不含个人信息、商业秘密和国家秘密"
-            .into(),
+        open_reason: conditional.then_some(OpenReason::HighBenefitHighRisk),
+        open_basis: if conditional {
+            "HZ 33（三）：数据价值高，现阶段须限定用途并签订数据利用协议（合成）".into()
+        } else {
+            "《示范省公共数据条例》（合成）第三十条：不含个人信息、商业秘密和国家秘密".into()
+        },
         update_frequency: d.frequency,
         timeliness: match d.frequency {
             UpdateFrequency::RealTime => "数据产生后 10 分钟内更新",
@@ -3092,6 +3096,9 @@ pub async fn seed_open(app: &App) -> ServiceResult<OpenDemoSummary> {
             summary.rows += load.rows_accepted.max(0) as u64;
         }
         seed_feedback(app).await?;
+        seed_open_plans(app).await?;
+        seed_usage_and_showcase(app).await?;
+        seed_release(app).await?;
         Ok(summary)
     }
     .await;
@@ -3250,5 +3257,432 @@ async fn seed_feedback(app: &App) -> ServiceResult<()> {
         open_feedback::answer(app, &ctx, &id, input).await?;
     }
     open_feedback::flag_overdue(app, now).await?;
+    Ok(())
+}
+
+/// One demo plan: (user who files it, the body's demo key, responsible department,
+/// responsible person, datasets already open (by name), datasets planned (name,
+/// domain, open type, quarter), and the authority's reasons if it returns the plan).
+type DemoPlan = (
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, Domain, OpenType, u8)],
+    Option<&'static str>,
+);
+
+/// OPN-8 (HZ 30, HZ 36, XJ 31): this year's open plans. The authority publishes the
+/// year's priority domains with what it heard; five departments file plans naming
+/// some of the demo's open datasets (done) and some still planned (not yet); the
+/// authority accepts four and returns 民政局's with reasons.
+async fn seed_open_plans(app: &App) -> ServiceResult<()> {
+    use crate::open_plans::{self, PlanInput, PlanItemInput, PrioritiesInput, ReviewInput};
+    const PLANS: &[DemoPlan] = &[
+        (
+            Some("health.admin"),
+            "health",
+            "市卫健委信息中心",
+            "何康",
+            &["云川市医疗机构名录", "云川市预防接种门诊信息", "云川市医疗机构门诊量统计数据"],
+            &[
+                ("云川市家庭医生签约服务团队信息", Domain::Health, OpenType::Unconditional, 3),
+                ("云川市院前急救站点信息", Domain::Health, OpenType::Unconditional, 4),
+            ],
+            None,
+        ),
+        (
+            Some("market.admin"),
+            "market",
+            "市市场监管局信用监管科",
+            "冯市",
+            &["云川市许可企业名录", "云川市药品零售企业名录", "云川市双随机抽查结果信息"],
+            &[("云川市食品安全监督抽检信息", Domain::MarketRegulation, OpenType::Unconditional, 4)],
+            None,
+        ),
+        (
+            Some("psb.admin"),
+            "psb",
+            "市公安局科技信息化处",
+            "张警",
+            &["云川市道路交通事故多发路段信息"],
+            &[
+                ("云川市交通违法高发路段信息", Domain::PublicSafety, OpenType::Unconditional, 4),
+                ("云川市户政业务办理网点信息", Domain::PublicSafety, OpenType::Unconditional, 4),
+            ],
+            None,
+        ),
+        (
+            None,
+            "transport",
+            "市交通运输局综合规划科",
+            "交通局 数据专员",
+            &["云川市公交线路信息", "云川市公交站点信息", "云川市公共充电设施信息"],
+            &[(
+                "云川市公交车辆实时到站数据",
+                Domain::Transport,
+                OpenType::Conditional,
+                4,
+            )],
+            None,
+        ),
+        (
+            Some("civil.admin"),
+            "civil",
+            "市民政局办公室",
+            "郑民",
+            &["云川市养老机构名录"],
+            &[("云川市婚姻登记机关信息", Domain::SocialSecurity, OpenType::Unconditional, 4)],
+            Some("计划未列入社会保障领域的高价值数据（如最低生活保障标准、社会救助服务机构），请对照年度开放重点补充后重新报备。"),
+        ),
+    ];
+    let year = open_plans::current_year();
+    let ctx_of = |user: Option<gongshu_store::User>| match user {
+        Some(u) => Ctx::new(crate::identity::principal_of(&u), None),
+        None => Ctx::cli(),
+    };
+    let user = |name: &'static str| async move {
+        app.store.get_user_by_username(name).await?.ok_or_else(|| {
+            demo_fail(
+                "demo.user_missing",
+                format!("演示用户 {name} 不存在"),
+                format!("demo user {name} is missing"),
+            )
+        })
+    };
+    let authority = ctx_of(Some(user("authority").await?));
+    open_plans::publish_priorities(
+        app,
+        &authority,
+        year,
+        PrioritiesInput {
+            domains: [
+                Domain::PublicSafety,
+                Domain::Health,
+                Domain::Transport,
+                Domain::Environment,
+                Domain::Meteorology,
+                Domain::MarketRegulation,
+                Domain::SocialSecurity,
+                Domain::Education,
+            ]
+            .iter()
+            .map(|d| d.key().to_string())
+            .collect(),
+            sector_hearing: format!(
+                "{year}年1月书面征求公安、卫健、交通、生态环境、市场监管、民政、教育等 14 个部门意见，召开座谈会 2 次，收到书面意见 11 份（演示）"
+            ),
+            public_hearing: format!(
+                "{year}年2月在开放门户公开征求意见 30 日，收到意见建议 57 条，采纳 21 条；开展企业数据需求调研 1 次（XJ 31，演示）"
+            ),
+            notes: "优先开放与公共安全、公共卫生、交通出行、生态环境、民生保障密切相关的数据（HZ 30）".into(),
+        },
+    )
+    .await?;
+    let catalog = crate::open::catalog(app).await?;
+    let ids = crate::demo::demo_org_ids(app).await?;
+    for (filer, org, department, person, open_now, planned, returned) in PLANS {
+        let org_id = ids.get(*org).cloned().ok_or_else(|| {
+            demo_fail(
+                "demo.org_missing",
+                format!("演示机构 {org} 不存在"),
+                format!("demo organisation {org} is missing"),
+            )
+        })?;
+        let mut items = Vec::new();
+        for name in *open_now {
+            let Some(d) = catalog.datasets.iter().find(|d| d.content.name == *name) else {
+                return Err(demo_fail(
+                    "demo.open_dataset_missing",
+                    format!("开放演示数据“{name}”不存在"),
+                    format!("open demo dataset {name} is missing"),
+                ));
+            };
+            // Planned for the quarter it was released in (this year), else the first.
+            let quarter = d
+                .content
+                .release_date
+                .filter(|r| r.year() == year)
+                .map_or(1, gongshu_domain::open_plan::quarter_of);
+            items.push(PlanItemInput {
+                resource: d.code.clone(),
+                quarter: Some(quarter),
+                ..Default::default()
+            });
+        }
+        for (name, domain, open_type, quarter) in *planned {
+            items.push(PlanItemInput {
+                name: (*name).into(),
+                domain: domain.key().into(),
+                open_type: open_type.key().into(),
+                quarter: Some(*quarter),
+                note: "尚未编目，编目发布后关联资源代码".into(),
+                ..Default::default()
+            });
+        }
+        let filer_ctx = match filer {
+            Some(name) => ctx_of(Some(user(name).await?)),
+            None => Ctx::cli(),
+        };
+        let plan = open_plans::save(
+            app,
+            &filer_ctx,
+            PlanInput {
+                org_id: Some(org_id),
+                year: Some(year),
+                responsible_department: (*department).into(),
+                responsible_person: (*person).into(),
+                items,
+                notes: "根据年度公共数据开放重点编制（演示）".into(),
+                file: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+        let review = match returned {
+            Some(reasons) => ReviewInput {
+                decision: "return".into(),
+                reasons: (*reasons).into(),
+            },
+            None => ReviewInput {
+                decision: "accept".into(),
+                reasons: String::new(),
+            },
+        };
+        open_plans::review(app, &authority, &plan.id, review).await?;
+    }
+    Ok(())
+}
+
+/// One demo read of the public: (dataset name, API pages read, downloads, page views).
+type DemoUse = (&'static str, usize, usize, usize);
+
+/// One demo product built on open data: (name, kind, address, description, datasets
+/// used by name, who built it, the authority's decision and reason if decided).
+type DemoProduct = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    Option<(&'static str, &'static str)>,
+);
+
+/// OPN-11 (JY 29), SUP-8 (XJ 41): some use of the open data — real reads and
+/// downloads through the egress gate (each recorded and counted like any other) and
+/// page views — and products built on it: three published by the authority, one
+/// waiting for review, one rejected. The datasets the other demo steps and the
+/// portal's tests read by name (公交线路信息, 预防接种门诊信息) are only viewed here,
+/// so their access records stay as those left them.
+async fn seed_usage_and_showcase(app: &App) -> ServiceResult<()> {
+    use crate::egress::{self, OpenQuery, PublicReader};
+    use crate::open_showcase::{self, NewShowcase, ShowcaseDecision};
+    const USES: &[DemoUse] = &[
+        ("云川市公交线路信息", 0, 0, 14),
+        ("云川市公交站点信息", 6, 2, 9),
+        ("云川市逐日天气实况数据", 3, 2, 8),
+        ("云川市气象灾害预警信号发布信息", 2, 0, 5),
+        ("云川市义务教育学校招生划片范围信息", 1, 1, 6),
+        ("云川市公共充电设施信息", 2, 1, 3),
+        ("云川市养老机构名录", 0, 1, 2),
+    ];
+    const PRODUCTS: &[DemoProduct] = &[
+        (
+            "云川公交到站",
+            "app",
+            "https://bus.example.cn/yunchuan",
+            "查询公交线路、站点和首末班时间的手机应用；线路与站点数据每日从开放平台接口同步，并在“关于”页注明数据来源和获取日期。",
+            &["云川市公交线路信息", "云川市公交站点信息"],
+            "云川行软件工作室（演示）",
+            Some(("publish", "")),
+        ),
+        (
+            "云川天气与预警看板",
+            "website",
+            "https://weather.example.cn/",
+            "按日展示气温、降水和日照，并在发布预警信号时提示；数据来自开放平台的天气实况和预警信息。",
+            &["云川市逐日天气实况数据", "云川市气象灾害预警信号发布信息"],
+            "张同学（演示）",
+            Some(("publish", "")),
+        ),
+        (
+            "云川市义务教育学区地图",
+            "website",
+            "https://school-map.example.cn/",
+            "在地图上查看各学校的招生划片范围，帮助家长了解就近入学政策。",
+            &["云川市义务教育学校招生划片范围信息"],
+            "云川教育公益小组（演示）",
+            Some(("publish", "")),
+        ),
+        (
+            "云川市养老服务可及性研究",
+            "research",
+            "https://research.example.edu.cn/elderly-care-access",
+            "基于养老机构名录测算各街道的养老床位可及性，研究报告注明了数据来源与获取日期。",
+            &["云川市养老机构名录"],
+            "某高校城市研究课题组（演示）",
+            None,
+        ),
+        (
+            "云川优选商家推荐",
+            "website",
+            "https://promo.example.com/",
+            "商家推荐和优惠信息。",
+            &["云川市许可企业名录"],
+            "某营销公司（演示）",
+            Some(("reject", "页面为商业推广，未体现对开放数据的利用，不予展示。")),
+        ),
+    ];
+    let catalog = crate::open::catalog(app).await?;
+    let find = |name: &str| {
+        catalog
+            .datasets
+            .iter()
+            .find(|d| d.content.name == name)
+            .ok_or_else(|| {
+                demo_fail(
+                    "demo.open_dataset_missing",
+                    format!("开放演示数据“{name}”不存在"),
+                    format!("open demo dataset {name} is missing"),
+                )
+            })
+    };
+    let public = Ctx::new(
+        gongshu_domain::permissions::Principal::public("public"),
+        None,
+    );
+    let reader = PublicReader::anonymous("demo");
+    for (name, pages, downloads, views) in USES {
+        let ds = find(name)?;
+        for _ in 0..*views {
+            crate::open_usage::count_view(app, ds);
+        }
+        if !(ds.is_direct() && ds.has_data) {
+            continue;
+        }
+        for i in 0..*pages {
+            let q = OpenQuery {
+                limit: 5 * (i as i64 + 1),
+                ..OpenQuery::default()
+            };
+            egress::open_page(app, &public, ds, &reader, q).await?;
+        }
+        for _ in 0..*downloads {
+            egress::open_download(app, &public, ds, &reader, datasets::ExportFormat::Csv).await?;
+        }
+    }
+    crate::open_usage::flush_views(app).await?;
+    let authority = app
+        .store
+        .get_user_by_username("authority")
+        .await?
+        .ok_or_else(|| {
+            demo_fail(
+                "demo.user_missing",
+                "演示用户 authority 不存在".into(),
+                "demo user authority is missing".into(),
+            )
+        })?;
+    let authority = Ctx::new(crate::identity::principal_of(&authority), None);
+    for (i, (name, kind, url, description, used, submitter, decision)) in
+        PRODUCTS.iter().enumerate()
+    {
+        let mut codes = Vec::new();
+        for d in used.iter() {
+            codes.push(find(d)?.code.clone());
+        }
+        let input = NewShowcase {
+            name: (*name).into(),
+            description: (*description).into(),
+            url: (*url).into(),
+            kind: (*kind).into(),
+            datasets: codes,
+            submitter: (*submitter).into(),
+            contact: format!("demo{i}@example.com"),
+            cites_sources: true,
+        };
+        let bucket = format!("demo:showcase:{i}");
+        let (s, _) = open_showcase::submit(app, &public, &bucket, input).await?;
+        if let Some((action, reason)) = decision {
+            let input = ShowcaseDecision {
+                action: (*action).into(),
+                reason: (*reason).into(),
+            };
+            open_showcase::decide(app, &authority, &s.id, input).await?;
+        }
+    }
+    Ok(())
+}
+
+/// OPN-5, OPN-6: 公安局 releases its household register — not open, personal data —
+/// as sex × 5-year birth bands × household division (k ≥ 5, up to 5 % of rows
+/// dropped), and the authority approves it, so the portal shows a desensitised
+/// release beside the open datasets. Skipped when the demo mounted no household
+/// data (`demo_data::seed_data` did not run).
+async fn seed_release(app: &App) -> ServiceResult<()> {
+    use crate::releases::{self, ReleaseDecision, ReleaseInput};
+    let found = app
+        .store
+        .list_catalog_entries(&gongshu_store::CatalogFilter {
+            q: Some("户籍人口信息".into()),
+            status: Some("published".into()),
+            mounted: Some(true),
+            ..Default::default()
+        })
+        .await?;
+    let Some(source) = found
+        .into_iter()
+        .find(|e| e.open_type == OpenType::NotOpen.key())
+    else {
+        return Ok(());
+    };
+    let as_user = |username: &'static str| async move {
+        let user = app
+            .store
+            .get_user_by_username(username)
+            .await?
+            .ok_or_else(|| {
+                demo_fail(
+                    "demo.user_missing",
+                    format!("演示用户 {username} 不存在"),
+                    format!("demo user {username} is missing"),
+                )
+            })?;
+        Ok::<_, ServiceError>(Ctx::new(crate::identity::principal_of(&user), None))
+    };
+    let psb = as_user("psb.admin").await?;
+    let authority = as_user("authority").await?;
+    let rules = [
+        ("citizen_id", "suppress"),
+        ("name", "suppress"),
+        ("sex", "keep"),
+        ("birth_date", "year_band:5"),
+        ("household_division", "keep"),
+        ("address", "suppress"),
+        ("marital_status", "suppress"),
+    ];
+    let input = ReleaseInput {
+        source: source.id.clone(),
+        name: Some("云川市户籍人口性别与出生年份结构（脱敏开放，演示数据）".into()),
+        rules: rules
+            .iter()
+            .map(|(item, rule)| ((*item).to_string(), (*rule).to_string()))
+            .collect(),
+        quasi_identifiers: vec![
+            "sex".into(),
+            "birth_date".into(),
+            "household_division".into(),
+        ],
+        max_suppression_percent: Some(5),
+        ..Default::default()
+    };
+    let prepared = releases::prepare(app, &psb, input).await?;
+    let decision = ReleaseDecision {
+        approve: true,
+        reason: None,
+    };
+    releases::decide(app, &authority, &prepared.id, decision).await?;
     Ok(())
 }

@@ -37,9 +37,12 @@ use crate::error::{ErrorKind, ServiceError, ServiceResult};
 
 mod open;
 pub use open::{
-    open_download, open_page, open_schema, OpenDownload, OpenPage, OpenQuery, PublicReader,
-    ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
+    open_download, open_page, open_preview, open_schema, OpenDownload, OpenPage, OpenQuery,
+    PublicReader, ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
 };
+mod release;
+pub(crate) use release::release_rows;
+pub use release::{ReleaseRead, ReleaseServed};
 
 /// DESIGN 2: the handle on the rows of dataset tables. Its field is private to this
 /// module, so no other service can read rows through it.

@@ -17,6 +17,8 @@ pub const FLAG_CATALOG_OVERDUE: &str = "catalog.flag_overdue";
 pub const CROSS_CHECK: &str = "governance.cross_check";
 /// COL-1: scheduled pulls of departments' systems.
 pub const PULL_SOURCES: &str = "dataset.pull_due";
+/// OPN-6 (JY 28): re-runs published releases on their sources' update frequency.
+pub const REFRESH_RELEASES: &str = "open.release_refresh";
 
 /// Enqueues the periodic jobs of the current period (idempotent across nodes).
 pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
@@ -44,6 +46,13 @@ pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
         .schedule_job(
             PULL_SOURCES,
             &format!("{PULL_SOURCES}:{}", hour.format("%Y-%m-%dT%H")),
+            hour,
+        )
+        .await?;
+    app.store
+        .schedule_job(
+            REFRESH_RELEASES,
+            &format!("{REFRESH_RELEASES}:{}", hour.format("%Y-%m-%dT%H")),
             hour,
         )
         .await?;
@@ -108,6 +117,12 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                 let ran = crate::sources::pull_due(app, Utc::now()).await?;
                 if ran > 0 {
                     tracing::info!(ran, "scheduled pulls ran");
+                }
+            }
+            REFRESH_RELEASES => {
+                let due = crate::releases::refresh_due(app, Utc::now()).await?;
+                if due > 0 {
+                    tracing::info!(due, "release refreshes ran");
                 }
             }
             other => tracing::warn!(kind = other, "unknown job kind"),

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::catalog::{Domain, EntryContent, FieldType, OpenType};
 use gongshu_domain::dataset::TableSchema;
 use gongshu_domain::masking::{default_rule, MaskRule};
-use gongshu_domain::open::{citation, in_open_catalog, Citation, PublicAccess, PRIORITY_DOMAINS};
+use gongshu_domain::open::{citation, in_open_catalog, Citation, PublicAccess};
 use gongshu_search::{Filters, SearchQuery};
 use gongshu_store::{CatalogEntry, CatalogFilter, OrgFilter};
 use serde::{Deserialize, Serialize};
@@ -453,6 +453,10 @@ pub struct PortalFigures {
     pub domains: Vec<DomainFigure>,
     /// The five most recently changed datasets.
     pub recent: Vec<OpenDataset>,
+    /// OPN-8: the year whose priority domains are shown.
+    pub year: i32,
+    /// OPN-8: whether the authority published them (else the default list, HZ 30).
+    pub priorities_published: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -481,7 +485,11 @@ pub async fn figures(app: &App) -> ServiceResult<PortalFigures> {
             .filter(|d| d.content.domain == domain)
             .count()
     };
-    let mut domains: Vec<DomainFigure> = PRIORITY_DOMAINS
+    // OPN-8 (HZ 30): this year's priorities as the authority published them, else
+    // the default list.
+    let year = crate::open_plans::current_year();
+    let (priorities, published) = crate::open_plans::priority_domains(app, year).await?;
+    let mut domains: Vec<DomainFigure> = priorities
         .iter()
         .map(|d| DomainFigure {
             domain: d.key().into(),
@@ -491,7 +499,7 @@ pub async fn figures(app: &App) -> ServiceResult<PortalFigures> {
         .collect();
     for d in Domain::ALL {
         let n = per_domain(*d);
-        if n > 0 && !PRIORITY_DOMAINS.contains(d) {
+        if n > 0 && !priorities.contains(d) {
             domains.push(DomainFigure {
                 domain: d.key().into(),
                 datasets: n,
@@ -509,6 +517,8 @@ pub async fn figures(app: &App) -> ServiceResult<PortalFigures> {
         rows: catalog.datasets.iter().map(|d| d.rows).sum(),
         domains,
         recent: recent.into_iter().take(5).cloned().collect(),
+        year,
+        priorities_published: published,
     })
 }
 

@@ -556,3 +556,105 @@ pub async fn flag_overdue(app: &App, now: DateTime<Utc>) -> ServiceResult<usize>
     }
     Ok(marked)
 }
+
+/// OPN-4: the source department or the authority suspends an application in force,
+/// e.g. on misuse or passing the data on; its key reads nothing more until resumed.
+/// With `resume`, a suspended application is in force again.
+pub async fn set_suspended(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    suspend: bool,
+    reason: &str,
+) -> ServiceResult<OpenApplication> {
+    let before = get(app, ctx, id).await?;
+    if !ctx.principal.holds_globally(Permission::OpenCoordinate) {
+        ctx.principal
+            .authorize(Permission::OpenReview, Some(&before.source_org_id))?;
+    }
+    let (from, to) = if suspend {
+        (
+            OpenApplicationStatus::Active,
+            OpenApplicationStatus::Suspended,
+        )
+    } else {
+        (
+            OpenApplicationStatus::Suspended,
+            OpenApplicationStatus::Active,
+        )
+    };
+    if before.status != from.key() {
+        return Err(ServiceError::conflict(
+            "open.application_not_in_force",
+            format!(
+                "申请当前状态为“{}”，不能{}",
+                before.status,
+                if suspend { "中止" } else { "恢复" }
+            ),
+            format!(
+                "the application is {}: it cannot be {}",
+                before.status,
+                if suspend { "suspended" } else { "resumed" }
+            ),
+        ));
+    }
+    let reason = text("reason", reason, 2000, "理由", "A reason")?;
+    let mut after = before.clone();
+    after.status = to.key().into();
+    after.updated_at = truncate_to_micros(Utc::now());
+    let action = if suspend {
+        "open.application_suspend"
+    } else {
+        "open.application_resume"
+    };
+    let mut audit = ctx.audit(action, "open_application", id);
+    audit.org_id = Some(before.source_org_id.clone());
+    audit.before = summary(&serde_json::json!({"status": before.status}));
+    audit.after = summary(&serde_json::json!({"status": after.status, "reason": reason}));
+    app.store
+        .commit(vec![Change::PutOpenApplication(after.clone())], vec![audit])
+        .await?;
+    Ok(after)
+}
+
+/// OPN-3: revokes a developer key — by its holder, or by the authority (misuse).
+/// A revoked key is refused everywhere (401 `open.bad_key`).
+pub async fn revoke_key(
+    app: &App,
+    ctx: &Ctx,
+    key: &DeveloperKey,
+    reason: &str,
+) -> ServiceResult<DeveloperKey> {
+    if key.status != "active" {
+        return Err(ServiceError::conflict(
+            "open.key_revoked",
+            "密钥已停用",
+            "the key is already revoked",
+        ));
+    }
+    let mut after = key.clone();
+    after.status = "revoked".into();
+    let mut audit = ctx.audit("open.key_revoke", "developer_key", &key.id);
+    audit.after = summary(&serde_json::json!({"status": "revoked", "reason": reason.trim()}));
+    app.store
+        .commit(vec![Change::PutDeveloperKey(after.clone())], vec![audit])
+        .await?;
+    Ok(after)
+}
+
+/// OPN-3: the authority revokes a key by its id.
+pub async fn revoke_key_by_id(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> ServiceResult<DeveloperKey> {
+    ctx.principal.authorize(Permission::OpenCoordinate, None)?;
+    let reason = text("reason", reason, 2000, "理由", "A reason")?;
+    let key = app
+        .store
+        .get_developer_key(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("开发者密钥", "developer key", id))?;
+    revoke_key(app, ctx, &key, &reason).await
+}

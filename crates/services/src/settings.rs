@@ -16,6 +16,10 @@ pub struct Settings {
     pub token_max_days: i64,
     /// Shortest accepted password.
     pub password_min_length: usize,
+    /// OPN-6: the smallest k a release of personal data must reach (a department may ask more).
+    pub release_min_k: u32,
+    /// OPN-6: the largest share of rows (percent) a release may drop to reach k.
+    pub release_max_suppression_percent: u32,
 }
 
 impl Default for Settings {
@@ -28,6 +32,9 @@ impl Default for Settings {
             session_hours: 12,
             token_max_days: 365,
             password_min_length: 10,
+            release_min_k: gongshu_domain::release::DEFAULT_MIN_K,
+            release_max_suppression_percent:
+                gongshu_domain::release::DEFAULT_MAX_SUPPRESSION_PERCENT,
         }
     }
 }

@@ -230,7 +230,11 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         | Change::InsertUsageReport(_)) => apply_sharing_change(tx, c).await?,
         c @ (Change::PutDeveloperKey(_)
         | Change::PutOpenApplication(_)
-        | Change::PutOpenFeedback(_)) => apply_open_change(tx, c).await?,
+        | Change::PutOpenFeedback(_)
+        | Change::PutOpenTypeProposal(_)) => apply_open_change(tx, c).await?,
+        c @ (Change::AddOpenUsage(_) | Change::PutShowcase(_)) => apply_open_usage_change(tx, c).await?,
+        c @ (Change::PutOpenPlan { .. } | Change::PutOpenPriorities(_)) => apply_open_plan_change(tx, c).await?,
+        c @ Change::PutOpenRelease(_) => apply_open_release_change(tx, c).await?,
         Change::UpsertDivision(d) => {
             sqlx::query(
                 "INSERT INTO divisions (code, name, name_en, level, parent_code, hosts_node) VALUES ($1, $2, $3, $4, $5, $6)
@@ -1363,6 +1367,45 @@ impl Store for BackendStore {
         self.open_list_feedback(f).await
     }
 
+    async fn get_open_type_proposal(&self, id: &str) -> StoreResult<Option<OpenTypeProposal>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_type_proposals WHERE id = $1", id, open_type_proposal_from).await
+    }
+
+    async fn list_open_type_proposals(&self, source_org_id: Option<&str>) -> StoreResult<Vec<OpenTypeProposal>> {
+        match source_org_id {
+            Some(org) => fetch_all(
+                &self.reader,
+                "SELECT body FROM open_type_proposals WHERE source_org_id = $1 ORDER BY created_at DESC, id",
+                &[org],
+                open_type_proposal_from,
+            )
+            .await,
+            None => fetch_all(
+                &self.reader,
+                "SELECT body FROM open_type_proposals ORDER BY created_at DESC, id",
+                &[],
+                open_type_proposal_from,
+            )
+            .await,
+        }
+    }
+
+    async fn open_usage_totals(&self, f: &OpenUsageFilter, since: chrono::NaiveDate) -> StoreResult<Vec<OpenUsageTotal>> {
+        self.open_usage_totals_of(f, since).await
+    }
+
+    async fn open_usage_daily(&self, f: &OpenUsageFilter, since: chrono::NaiveDate) -> StoreResult<Vec<OpenUsageDay>> {
+        self.open_usage_daily_of(f, since).await
+    }
+
+    async fn get_showcase(&self, id: &str) -> StoreResult<Option<OpenShowcase>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_showcase WHERE id = $1", id, showcase_from).await
+    }
+
+    async fn list_showcases(&self, f: &ShowcaseFilter) -> StoreResult<Vec<OpenShowcase>> {
+        self.open_list_showcases(f).await
+    }
+
     async fn withheld_open_resources(&self) -> StoreResult<Vec<String>> {
         let rows = sqlx::query("SELECT DISTINCT resource_id FROM open_feedback WHERE withheld = $1")
             .bind(true)
@@ -1370,6 +1413,30 @@ impl Store for BackendStore {
             .await
             .map_err(db_err)?;
         rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn get_open_plan(&self, id: &str) -> StoreResult<Option<OpenPlan>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_plans WHERE id = $1", id, open_plan_from).await
+    }
+
+    async fn get_open_plan_of(&self, org_id: &str, year: i32) -> StoreResult<Option<OpenPlan>> {
+        self.plans_get_of(org_id, year).await
+    }
+
+    async fn list_open_plans(&self, f: &OpenPlanFilter) -> StoreResult<Vec<OpenPlan>> {
+        self.plans_list(f).await
+    }
+
+    async fn get_open_priorities(&self, year: i32) -> StoreResult<Option<OpenPriorities>> {
+        self.plans_priorities(year).await
+    }
+
+    async fn get_open_release(&self, id: &str) -> StoreResult<Option<OpenRelease>> {
+        fetch_one_opt(&self.reader, "SELECT body FROM open_releases WHERE id = $1", id, open_release_from).await
+    }
+
+    async fn list_open_releases(&self, f: &OpenReleaseFilter) -> StoreResult<Vec<OpenRelease>> {
+        self.releases_list(f).await
     }
 
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>> {
@@ -1536,3 +1603,6 @@ impl Store for BackendStore {
 include!("data_plane.rs");
 include!("sharing.rs");
 include!("open_data.rs");
+include!("open_usage.rs");
+include!("open_plans.rs");
+include!("open_releases.rs");

@@ -14,6 +14,10 @@ fn open_feedback_from(r: &DbRow) -> Result<OpenFeedback, sqlx::Error> {
     body_of(r)
 }
 
+fn open_type_proposal_from(r: &DbRow) -> Result<OpenTypeProposal, sqlx::Error> {
+    body_of(r)
+}
+
 async fn apply_open_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
     match change {
         Change::PutDeveloperKey(k) => {
@@ -63,6 +67,22 @@ async fn apply_open_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()>
             .bind(f.due)
             .bind(f.created_at)
             .bind(json_text(&f))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Change::PutOpenTypeProposal(p) => {
+            sqlx::query(
+                "INSERT INTO open_type_proposals (id, entry_id, source_org_id, status, created_at, body)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
+            )
+            .bind(&p.id)
+            .bind(&p.entry_id)
+            .bind(&p.source_org_id)
+            .bind(&p.status)
+            .bind(p.created_at)
+            .bind(json_text(&p))
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;

@@ -83,6 +83,9 @@ async fn apply_sharing_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<
                 });
                 qb.build().execute(&mut **tx).await.map_err(db_err)?;
             }
+            // OPN-11 (JY 29): the public's reads move the open datasets' daily counters
+            // in the same transaction, so the figures outlive the purged records.
+            add_open_usage(tx, open_usage_of_access(&records)).await?;
             // SHR-8: the quota meter moves in the same transaction as the records.
             let mut served: std::collections::BTreeMap<(&str, chrono::NaiveDate), (i64, i64)> =
                 std::collections::BTreeMap::new();

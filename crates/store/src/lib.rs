@@ -112,6 +112,23 @@ pub enum Change {
     PutOpenApplication(OpenApplication),
     /// OPN-9: inserts or replaces a report by the public.
     PutOpenFeedback(OpenFeedback),
+    /// OPN-8: inserts a body's yearly plan (`expected_version` None), or replaces it
+    /// if it is still at `expected_version`; otherwise NotFound.
+    PutOpenPlan {
+        plan: OpenPlan,
+        expected_version: Option<i32>,
+    },
+    /// OPN-8: inserts or replaces the year's published priority domains.
+    PutOpenPriorities(OpenPriorities),
+    /// OPN-11 (JY 29): adds to open datasets' daily counters (page views; reads
+    /// are counted with their access records by `InsertAccess`).
+    AddOpenUsage(Vec<OpenUsageDay>),
+    /// SUP-8: inserts or replaces a product built on open data.
+    PutShowcase(OpenShowcase),
+    /// OPN-1 (HZ 31): inserts or replaces a proposal to change an open type.
+    PutOpenTypeProposal(OpenTypeProposal),
+    /// OPN-5, OPN-6: inserts or replaces one version of a release.
+    PutOpenRelease(OpenRelease),
 }
 
 /// COL-2: the data plane — mounted datasets, their loads, and the typed tables
@@ -324,6 +341,39 @@ pub trait Store: Send + Sync + 'static {
     async fn list_open_feedback(&self, f: &OpenFeedbackFilter) -> StoreResult<Vec<OpenFeedback>>;
     /// OPN-9: the resources held out of the open catalog by a report.
     async fn withheld_open_resources(&self) -> StoreResult<Vec<String>>;
+    async fn get_open_plan(&self, id: &str) -> StoreResult<Option<OpenPlan>>;
+    /// OPN-8: the plan of one body for one year.
+    async fn get_open_plan_of(&self, org_id: &str, year: i32) -> StoreResult<Option<OpenPlan>>;
+    /// OPN-8: oldest first.
+    async fn list_open_plans(&self, f: &OpenPlanFilter) -> StoreResult<Vec<OpenPlan>>;
+    /// OPN-8: the priority domains published for `year`, if any.
+    async fn get_open_priorities(&self, year: i32) -> StoreResult<Option<OpenPriorities>>;
+    /// OPN-11 (JY 29): each dataset's counters, all time and since `since` (a day in
+    /// China), of those the filter names.
+    async fn open_usage_totals(
+        &self,
+        f: &OpenUsageFilter,
+        since: chrono::NaiveDate,
+    ) -> StoreResult<Vec<OpenUsageTotal>>;
+    /// OPN-11: the counters the filter names summed per day from `since`, oldest
+    /// first (`resource_id` and `source_org_id` are the filter's, or empty).
+    async fn open_usage_daily(
+        &self,
+        f: &OpenUsageFilter,
+        since: chrono::NaiveDate,
+    ) -> StoreResult<Vec<OpenUsageDay>>;
+    async fn get_showcase(&self, id: &str) -> StoreResult<Option<OpenShowcase>>;
+    /// Newest first (published ones by when they were published).
+    async fn list_showcases(&self, f: &ShowcaseFilter) -> StoreResult<Vec<OpenShowcase>>;
+    async fn get_open_type_proposal(&self, id: &str) -> StoreResult<Option<OpenTypeProposal>>;
+    /// Newest first; those on one source department's entries when given.
+    async fn list_open_type_proposals(
+        &self,
+        source_org_id: Option<&str>,
+    ) -> StoreResult<Vec<OpenTypeProposal>>;
+    async fn get_open_release(&self, id: &str) -> StoreResult<Option<OpenRelease>>;
+    /// OPN-5, OPN-6: newest first.
+    async fn list_open_releases(&self, f: &OpenReleaseFilter) -> StoreResult<Vec<OpenRelease>>;
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>>;
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>>;
     async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;

@@ -750,7 +750,9 @@ pub struct AccessRecord {
     /// any grant (a department's own preview or export, the platform's governance).
     pub mode: String,
     /// `lookup`, `query`, `download`, `verify`; for `internal` reads `preview`,
-    /// `export`, `base_view` or `cross_check`.
+    /// `export`, `base_view`, `cross_check` or `release` (OPN-6: a release reading its
+    /// source); for `open` reads also `preview` (the rows shown on a dataset's portal
+    /// page).
     pub operation: String,
     pub items: Vec<String>,
     /// The key or filter asked for, masked as the response was.
@@ -922,6 +924,294 @@ pub struct OpenFeedback {
 pub struct OpenFeedbackFilter {
     pub resource_id: Option<String>,
     pub source_org_id: Option<String>,
+    pub status: Option<String>,
+    pub limit: i64,
+}
+
+/// OPN-1 (HZ 31): the authority's proposal to change the open type of a published
+/// entry, the source's answer, and, when they disagree, the government's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenTypeProposal {
+    pub id: String,
+    pub entry_id: String,
+    pub entry_code: String,
+    pub entry_name: String,
+    pub source_org_id: String,
+    /// The open type when proposed.
+    pub current_type: String,
+    pub proposed_type: String,
+    /// An `OpenReason` key for a conditional or not-open proposal.
+    pub proposed_reason: Option<String>,
+    /// Why the authority proposes it.
+    pub rationale: String,
+    pub proposed_by: String,
+    /// A `ProposalStatus` key.
+    pub status: String,
+    /// The source's answer: why it agrees or disagrees.
+    pub response: Option<String>,
+    pub responded_by: Option<String>,
+    pub responded_at: Option<DateTime<Utc>>,
+    /// The government's decision on a dispute: the open type it set.
+    pub decided_type: Option<String>,
+    /// The decision as written, with its document number.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// OPN-11 (JY 29): what the public did with open data: page views, API calls,
+/// downloads, and the rows served by all reads (previews included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UsageCounts {
+    /// Views of the dataset's page on the portal.
+    pub views: i64,
+    /// Served reads of rows by the API (and CKAN's `datastore_search`).
+    pub api_calls: i64,
+    /// Served downloads of files.
+    pub downloads: i64,
+    /// Rows served by every served read: API calls, downloads and page previews.
+    pub rows_served: i64,
+}
+
+impl UsageCounts {
+    /// Each time the public used the dataset: a view, a call or a download.
+    pub fn uses(&self) -> i64 {
+        self.views + self.api_calls + self.downloads
+    }
+
+    pub fn add(&mut self, other: &UsageCounts) {
+        self.views += other.views;
+        self.api_calls += other.api_calls;
+        self.downloads += other.downloads;
+        self.rows_served += other.rows_served;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == UsageCounts::default()
+    }
+}
+
+/// OPN-11 (JY 29): one dataset's counters of one day in China — a running total kept
+/// beside the access records (which are purged after their retention period).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenUsageDay {
+    pub resource_id: String,
+    pub source_org_id: String,
+    pub day: NaiveDate,
+    pub counts: UsageCounts,
+}
+
+/// OPN-11: one dataset's counters summed: all time, and since a given day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenUsageTotal {
+    pub resource_id: String,
+    pub source_org_id: String,
+    pub total: UsageCounts,
+    pub recent: UsageCounts,
+}
+
+/// Which counters to sum.
+#[derive(Debug, Clone, Default)]
+pub struct OpenUsageFilter {
+    pub resource_id: Option<String>,
+    pub source_org_id: Option<String>,
+}
+
+/// SUP-8 (XJ 41): an application, website, study or report built on open data,
+/// submitted by anyone and shown on the portal once the authority publishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenShowcase {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    /// A `ShowcaseKind` key.
+    pub kind: String,
+    /// The open datasets it uses: resource codes, as submitted.
+    pub dataset_codes: Vec<String>,
+    /// The same datasets by catalog entry id (the dataset pages look them up).
+    pub resource_ids: Vec<String>,
+    pub submitter: String,
+    pub contact: String,
+    /// A `ShowcaseStatus` key.
+    pub status: String,
+    /// Why the authority rejected or withdrew it.
+    pub reason: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which showcase entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct ShowcaseFilter {
+    pub status: Option<String>,
+    /// Those using this dataset (catalog entry id).
+    pub resource_id: Option<String>,
+    pub limit: i64,
+}
+
+/// OPN-8 (HZ 36): a body's yearly open plan, as filed with the authority and reviewed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenPlan {
+    pub id: String,
+    /// The public body whose plan it is (one plan per body and year).
+    pub org_id: String,
+    pub year: i32,
+    /// A `PlanStatus` key.
+    pub status: String,
+    /// The plan as the body last saved it.
+    #[schema(value_type = Object)]
+    pub content: gongshu_domain::open_plan::PlanContent,
+    /// The version the authority accepted last: what the level plan publishes.
+    #[schema(value_type = Option<Object>)]
+    pub accepted: Option<gongshu_domain::open_plan::PlanContent>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub filed_at: Option<DateTime<Utc>>,
+    pub filed_by: Option<String>,
+    /// The authority's decisions, oldest first.
+    pub reviews: Vec<OpenPlanReview>,
+    /// Grows with every change; a write names the version it read.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// OPN-8: one decision of the authority on a filed plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenPlanReview {
+    /// A `PlanDecision` key: accept or return.
+    pub decision: String,
+    /// Why it was returned (or the authority's remarks on acceptance).
+    pub reasons: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Which plans to list.
+#[derive(Debug, Clone, Default)]
+pub struct OpenPlanFilter {
+    pub year: Option<i32>,
+    pub org_id: Option<String>,
+    pub status: Option<String>,
+}
+
+/// OPN-8 (HZ 30, XJ 31): the year's priority domains as the authority published them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenPriorities {
+    pub year: i32,
+    #[schema(value_type = Object)]
+    pub priorities: gongshu_domain::open_plan::Priorities,
+    /// The authority that published them.
+    pub org_id: Option<String>,
+    pub published_by: String,
+    pub published_at: DateTime<Utc>,
+    /// 1 when first published, one more with each republication.
+    pub version: i32,
+}
+
+/// OPN-5, OPN-6 (JY 27–28, XJ 26, HZ 33, HZ 35): one version of a release — a
+/// derived, versioned dataset made from a source department's entry by
+/// desensitisation (with the k-anonymity it reached) or on its subjects' consent,
+/// published under a derived catalog entry of the same department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenRelease {
+    pub id: String,
+    /// The id of the series' first version: every version of one derived dataset shares it.
+    pub series_id: String,
+    /// 1, 2, … once published; 0 while it awaits the authority (or was returned).
+    pub version: i32,
+    /// The source department, which owns the source and the derived entry.
+    pub org_id: String,
+    pub source_entry_id: String,
+    pub source_code: String,
+    pub source_name: String,
+    /// The derived catalog entry, once the series was first published.
+    pub derived_entry_id: Option<String>,
+    pub derived_code: Option<String>,
+    /// The derived dataset's name.
+    pub name: String,
+    /// A `ReleaseBasis` key: `desensitised` or `consent`.
+    pub basis: String,
+    /// HZ 33 (1): who consented, to what, and the document recording it.
+    pub consent: Option<ReleaseConsent>,
+    /// The derived entry's open type, conditions and criterion.
+    pub open_type: String,
+    pub open_conditions: String,
+    pub open_reason: Option<String>,
+    /// Source item → rule (`keep`, `year_band:5`, `prefix:4`, `mask:name`, …); an
+    /// item not named is not released.
+    pub rules: std::collections::BTreeMap<String, String>,
+    /// The released items k-anonymity is computed over.
+    pub quasi_identifiers: Vec<String>,
+    /// The k the release must reach (0: no k check, a consent release without
+    /// quasi-identifiers).
+    pub k_required: i64,
+    /// The largest share of rows (percent) the release may drop to reach k.
+    pub max_suppression_percent: i64,
+    /// The k the released rows reached, their equivalence classes and count.
+    pub k_achieved: i64,
+    pub classes: i64,
+    pub source_rows: i64,
+    pub rows: i64,
+    /// Rows dropped because their class was smaller than k.
+    pub suppressed_rows: i64,
+    /// The source's load the released rows were made from.
+    pub source_load_id: Option<String>,
+    /// The load of the derived dataset that holds the released rows.
+    pub load_id: Option<String>,
+    /// A `ReleaseStatus` key.
+    pub status: String,
+    /// Why the authority returned it, or why it was withdrawn.
+    pub reason: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// The authority's decision (or, for a refresh, the platform's).
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<String>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    /// OPN-6 (JY 28): when the refresh job next re-runs a published version.
+    pub next_refresh_at: Option<DateTime<Utc>>,
+    /// The last refresh attempted on this version, whatever its outcome.
+    pub last_refresh: Option<ReleaseRefresh>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// HZ 33 (1): the consent a release on consent rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReleaseConsent {
+    /// Who consented (the data subjects, or their number and kind).
+    pub subjects: String,
+    /// What they consented to open, and to whom.
+    pub scope: String,
+    /// The document recording the consent (reference or number).
+    pub document: String,
+}
+
+/// OPN-6: one refresh of a published release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReleaseRefresh {
+    pub at: DateTime<Utc>,
+    /// `published` (a new version), `unchanged` (the source had no new load) or
+    /// `refused` (the new rows failed a check; the previous version stays).
+    pub outcome: String,
+    pub version: Option<i32>,
+    pub k_achieved: Option<i64>,
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Which release versions to list.
+#[derive(Debug, Clone, Default)]
+pub struct OpenReleaseFilter {
+    pub org_id: Option<String>,
+    pub series_id: Option<String>,
+    pub source_entry_id: Option<String>,
     pub status: Option<String>,
     pub limit: i64,
 }

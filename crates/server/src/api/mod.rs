@@ -8,6 +8,10 @@ pub mod health;
 pub mod open;
 pub mod open_access;
 pub mod open_feedback;
+pub mod open_plans;
+pub mod open_proposals;
+pub mod open_releases;
+pub mod open_usage;
 pub mod orgs;
 pub mod sharing;
 pub mod tokens;
@@ -173,11 +177,38 @@ pub fn routes() -> Router<AppState> {
             post(open_feedback::submit),
         )
         .route("/api/v1/open/feedback/{id}", get(open_feedback::by_ticket))
+        .route("/api/v1/open/plans", get(open_plans::level_plan))
+        .route("/api/v1/open/priorities", get(open_plans::priorities))
+        .route(
+            "/api/v1/open-plans",
+            get(open_plans::list).post(open_plans::save),
+        )
+        .route("/api/v1/open-plans/{id}", get(open_plans::get))
+        .route("/api/v1/open-plans/{id}/review", post(open_plans::review))
+        .route(
+            "/api/v1/open-priorities/{year}",
+            put(open_plans::publish_priorities),
+        )
         .route("/api/v1/open-feedback", get(open_feedback::list))
         .route(
             "/api/v1/open-feedback/{id}/answer",
             post(open_feedback::answer),
         )
+        .route("/api/v1/open/usage", get(open_usage::summary))
+        .route(
+            "/api/v1/open/datasets/{code}/usage",
+            get(open_usage::dataset),
+        )
+        .route(
+            "/api/v1/open-usage/departments.csv",
+            get(open_usage::departments_csv),
+        )
+        .route(
+            "/api/v1/open/apps",
+            get(open_usage::published).post(open_usage::submit),
+        )
+        .route("/api/v1/open-apps", get(open_usage::list))
+        .route("/api/v1/open-apps/{id}/decision", post(open_usage::decide))
         .route("/open/datasets/{code}/{file}", get(open::file))
         .route("/api/v1/open/keys", post(open_access::issue_key))
         .route(
@@ -195,6 +226,57 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/open/applications/{id}/agreement",
             post(open_access::accept_agreement),
+        )
+        .route(
+            "/api/v1/catalog/{id}/open-type-proposals",
+            post(open_proposals::propose),
+        )
+        .route("/api/v1/open-type-proposals", get(open_proposals::list))
+        .route(
+            "/api/v1/open-type-proposals/{id}/response",
+            post(open_proposals::respond),
+        )
+        .route(
+            "/api/v1/open-type-proposals/{id}/decision",
+            post(open_proposals::decide),
+        )
+        .route(
+            "/api/v1/open/keys/revoke",
+            post(open_access::revoke_own_key),
+        )
+        .route(
+            "/api/v1/open-keys/{id}/revoke",
+            post(open_access::revoke_key),
+        )
+        .route(
+            "/api/v1/open-applications/{id}/suspend",
+            post(open_access::suspend),
+        )
+        .route(
+            "/api/v1/open-applications/{id}/resume",
+            post(open_access::resume),
+        )
+        .route(
+            "/api/v1/open-releases",
+            get(open_releases::list).post(open_releases::prepare),
+        )
+        .route("/api/v1/open-releases/sources", get(open_releases::sources))
+        .route(
+            "/api/v1/open-releases/preview",
+            post(open_releases::preview),
+        )
+        .route("/api/v1/open-releases/{id}", get(open_releases::get))
+        .route(
+            "/api/v1/open-releases/{id}/decision",
+            post(open_releases::decide),
+        )
+        .route(
+            "/api/v1/open-releases/{id}/refresh",
+            post(open_releases::refresh),
+        )
+        .route(
+            "/api/v1/open-releases/{id}/withdraw",
+            post(open_releases::withdraw),
         )
         .route("/api/v1/open-applications", get(open_access::review_list))
         .route(

@@ -201,3 +201,70 @@ pub async fn review(
 ) -> ApiResult<Json<OpenApplication>> {
     Ok(Json(open_access::review(&s.app, &ctx, &id, input).await?))
 }
+
+/// A suspension, resumption or revocation, with its reason.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonInput {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// OPN-4: the source or the authority suspends an application in force.
+#[utoipa::path(post, path = "/api/v1/open-applications/{id}/suspend", tag = "open", params(("id" = String, Path)),
+    request_body = ReasonInput,
+    responses((status = 200, body = OpenApplication), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn suspend(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<OpenApplication>> {
+    Ok(Json(
+        open_access::set_suspended(&s.app, &ctx, &id, true, &input.reason).await?,
+    ))
+}
+
+/// OPN-4: a suspended application is in force again.
+#[utoipa::path(post, path = "/api/v1/open-applications/{id}/resume", tag = "open", params(("id" = String, Path)),
+    request_body = ReasonInput,
+    responses((status = 200, body = OpenApplication), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resume(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<OpenApplication>> {
+    Ok(Json(
+        open_access::set_suspended(&s.app, &ctx, &id, false, &input.reason).await?,
+    ))
+}
+
+/// OPN-3: the holder revokes the key it presents.
+#[utoipa::path(post, path = "/api/v1/open/keys/revoke", tag = "open", request_body = ReasonInput,
+    responses((status = 200, body = DeveloperKeyView), (status = 401, body = ErrorBody)))]
+pub async fn revoke_own_key(
+    State(s): State<AppState>,
+    holder: KeyHolder,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<DeveloperKeyView>> {
+    let k = open_access::revoke_key(&s.app, &holder.ctx, &holder.key, &input.reason).await?;
+    Ok(Json(DeveloperKeyView::from(&k)))
+}
+
+/// OPN-3: the authority revokes a key (misuse).
+#[utoipa::path(post, path = "/api/v1/open-keys/{id}/revoke", tag = "open", params(("id" = String, Path)),
+    request_body = ReasonInput,
+    responses((status = 200, body = DeveloperKeyView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn revoke_key(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<DeveloperKeyView>> {
+    let k = open_access::revoke_key_by_id(&s.app, &ctx, &id, &input.reason).await?;
+    Ok(Json(DeveloperKeyView::from(&k)))
+}

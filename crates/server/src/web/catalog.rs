@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use gongshu_domain::catalog::{
-    Category, DataItem, Domain, EntryContent, FieldError, Grade, OpenType, ResourceFormat,
-    ReviewAction, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
+    Category, DataItem, Domain, EntryContent, FieldError, Grade, OpenReason, OpenType,
+    ResourceFormat, ReviewAction, Sensitivity, ShareMode, ShareType, Stage, UpdateFrequency,
 };
 use gongshu_services::catalog::{self, today_in_china};
 use gongshu_services::{orgs, ServiceError};
@@ -183,6 +183,8 @@ pub struct EntryForm {
     share_page_query: Option<String>,
     open_type: String,
     open_conditions: String,
+    #[serde(default)]
+    open_reason: String,
     open_basis: String,
     update_frequency: String,
     timeliness: String,
@@ -247,6 +249,10 @@ impl EntryForm {
             &mut out,
         );
         let grade = choice(&self.grade, "grade", Grade::parse, &mut out);
+        let open_reason = match self.open_reason.trim() {
+            "" => None,
+            r => choice(r, "open_reason", OpenReason::parse, &mut out),
+        };
         let sensitivity = match self.sensitivity.trim() {
             "" => None,
             s => choice(s, "sensitivity", Sensitivity::parse, &mut out),
@@ -313,6 +319,7 @@ impl EntryForm {
             legal_basis: text(&self.legal_basis),
             open_type,
             open_conditions: text(&self.open_conditions),
+            open_reason,
             open_basis: text(&self.open_basis),
             update_frequency: frequency,
             timeliness: text(&self.timeliness),
@@ -368,6 +375,10 @@ impl EntryForm {
             share_page_query: on(ShareMode::PageQuery),
             open_type: c.open_type.key().into(),
             open_conditions: c.open_conditions.clone(),
+            open_reason: c
+                .open_reason
+                .map(|r| r.key().to_string())
+                .unwrap_or_default(),
             open_basis: c.open_basis.clone(),
             update_frequency: c.update_frequency.key().into(),
             timeliness: c.timeliness.clone(),
@@ -431,6 +442,7 @@ async fn form_page(
             formats => options(ResourceFormat::ALL, ResourceFormat::key),
             share_types => options(ShareType::ALL, ShareType::key),
             open_types => options(OpenType::ALL, OpenType::key),
+            open_reasons => options(OpenReason::ALL, OpenReason::key),
             frequencies => options(UpdateFrequency::ALL, UpdateFrequency::key),
             grades => options(Grade::ALL, Grade::key),
             sensitivities => options(Sensitivity::ALL, Sensitivity::key),

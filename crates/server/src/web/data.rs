@@ -71,6 +71,7 @@ fn channel_label(key: &str) -> Option<Pair> {
         "pull" => ("接口拉取", "Pull"),
         "offline" => ("线下交付", "Offline delivery"),
         "cli" => ("命令行", "Command line"),
+        "release" => ("脱敏发布", "Release"),
         _ => return None,
     })
 }

@@ -4,6 +4,10 @@ pub mod catalog;
 pub mod data;
 pub mod data_source;
 pub mod open_feedback;
+pub mod open_plans;
+pub mod open_proposals;
+pub mod open_releases;
+pub mod open_usage;
 pub mod pages;
 pub mod portal;
 pub mod portal_access;
@@ -136,7 +140,33 @@ pub fn routes() -> Router<AppState> {
             "/open/applications/{id}/agreement",
             post(portal_access::accept_agreement),
         )
+        .route(
+            "/open-type-proposals",
+            get(open_proposals::page).post(open_proposals::propose),
+        )
+        .route(
+            "/open-type-proposals/{id}/response",
+            post(open_proposals::respond),
+        )
+        .route(
+            "/open-type-proposals/{id}/decision",
+            post(open_proposals::decide),
+        )
+        .route(
+            "/open-releases",
+            get(open_releases::page).post(open_releases::submit),
+        )
+        .route("/open-releases/{id}/decision", post(open_releases::decide))
+        .route("/open-releases/{id}/refresh", post(open_releases::refresh))
+        .route(
+            "/open-releases/{id}/withdraw",
+            post(open_releases::withdraw),
+        )
         .route("/open-applications", get(portal_access::review_page))
+        .route(
+            "/open-applications/{id}/status",
+            post(portal_access::set_status),
+        )
         .route(
             "/open-applications/{id}/review",
             post(portal_access::review),
@@ -146,8 +176,25 @@ pub fn routes() -> Router<AppState> {
             post(open_feedback::report),
         )
         .route("/open/feedback/{id}", get(open_feedback::status))
+        .route(
+            "/open/apps",
+            get(open_usage::apps_page).post(open_usage::submit_app),
+        )
+        .route("/open-usage", get(open_usage::usage_page))
+        .route("/open-apps", get(open_usage::review_page))
+        .route("/open-apps/{id}/decision", post(open_usage::decide))
         .route("/open-feedback", get(open_feedback::list_page))
         .route("/open-feedback/{id}/answer", post(open_feedback::answer))
+        .route("/open/plans", get(open_plans::portal_page))
+        .route(
+            "/open-plans",
+            get(open_plans::console_page).post(open_plans::save),
+        )
+        .route(
+            "/open-plans/priorities",
+            post(open_plans::publish_priorities),
+        )
+        .route("/open-plans/{id}/review", post(open_plans::review))
         .route("/audit", get(pages::audit_page))
         .route("/audit/verify", post(pages::verify_audit))
 }

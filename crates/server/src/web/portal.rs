@@ -5,9 +5,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use gongshu_domain::catalog::KeyRole;
-use gongshu_services::egress::{self, OpenQuery};
+use gongshu_services::egress;
 use gongshu_services::open::{self, OpenSearch, OPEN_FACETS};
 use gongshu_services::ServiceError;
+use gongshu_services::{open_showcase, open_usage};
 use minijinja::{context, Value};
 
 use super::render::{render_page, urlencode, Lang};
@@ -35,13 +36,17 @@ fn portal_error(state: &AppState, lang: Lang, e: ServiceError) -> Response {
 
 /// OPN-2: the portal's home.
 pub async fn home(State(state): State<AppState>, lang: Lang) -> Response {
-    match open::figures(&state.app).await {
-        Ok(figures) => portal_page(
+    let found = tokio::try_join!(
+        open::figures(&state.app),
+        open_usage::most_used(&state.app, 5)
+    );
+    match found {
+        Ok((figures, most_used)) => portal_page(
             &state,
             "portal_home.html",
             lang,
             "/open",
-            context! { figures => figures },
+            context! { figures => figures, most_used => most_used },
         )
         .into_response(),
         Err(e) => portal_error(&state, lang, e),
@@ -182,12 +187,12 @@ pub async fn dataset(
             }
         })
         .collect();
+    // OPN-11: the view is counted (in memory, written in batches); the preview
+    // below is a read of its own, recorded as such by the gate.
+    open_usage::count_view(&state.app, ds);
     let (preview, preview_error) = if ds.is_direct() && ds.has_data {
-        let q = OpenQuery {
-            limit: PREVIEW_ROWS,
-            ..OpenQuery::default()
-        };
-        match egress::open_page(&state.app, &caller.ctx, ds, &caller.reader, q).await {
+        match egress::open_preview(&state.app, &caller.ctx, ds, &caller.reader, PREVIEW_ROWS).await
+        {
             Ok(p) => (Some(p), None),
             Err(e) => (
                 None,
@@ -205,6 +210,23 @@ pub async fn dataset(
         })
         .collect();
     let url = dataset_url(&state, &ds.code);
+    // OPN-11, SUP-8: the dataset's use and what was built on it.
+    let usage = match open_usage::dataset_usage(&state.app, ds).await {
+        Ok(u) => u,
+        Err(e) => return portal_error(&state, lang, e),
+    };
+    let usage_chart = super::open_usage::usage_chart(&usage.daily, "usage-chart");
+    let apps = match open_showcase::published(
+        &state.app,
+        open_showcase::PublicShowcaseQuery {
+            dataset: Some(ds.code.clone()),
+        },
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return portal_error(&state, lang, e),
+    };
     (
         StatusCode::OK,
         portal_page(
@@ -218,6 +240,7 @@ pub async fn dataset(
                 citation => context! { zh => view.citation.zh, en => view.citation.en },
                 records_url => view.links.get("records").cloned().unwrap_or(url),
                 anonymous_rate => egress::ANONYMOUS_RATE_PER_MINUTE,
+                usage => usage, usage_chart => usage_chart, apps => apps,
             },
         ),
     )

@@ -415,3 +415,28 @@ pub async fn review(
         Err(e) => fail(&state, &web, e, "/open-applications"),
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// POST /open-applications/{id}/status: suspend or resume an application in force.
+pub async fn set_status(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<StatusForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let suspend = f.action == "suspend";
+    match open_access::set_suspended(&state.app, &web.ctx, &id, suspend, &f.reason).await {
+        Ok(_) => Redirect::to("/open-applications?done=reviewed").into_response(),
+        Err(e) => fail(&state, &web, e, "/open-applications"),
+    }
+}

@@ -141,6 +141,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/open_feedback.html"),
     ),
     (
+        "open_plans.html",
+        include_str!("../../templates/open_plans.html"),
+    ),
+    (
+        "portal_plans.html",
+        include_str!("../../templates/portal_plans.html"),
+    ),
+    (
         "portal_developer.html",
         include_str!("../../templates/portal_developer.html"),
     ),
@@ -161,8 +169,28 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/portal_application.html"),
     ),
     (
+        "open_proposals.html",
+        include_str!("../../templates/open_proposals.html"),
+    ),
+    (
+        "open_releases.html",
+        include_str!("../../templates/open_releases.html"),
+    ),
+    (
         "open_applications.html",
         include_str!("../../templates/open_applications.html"),
+    ),
+    (
+        "portal_apps.html",
+        include_str!("../../templates/portal_apps.html"),
+    ),
+    (
+        "open_usage.html",
+        include_str!("../../templates/open_usage.html"),
+    ),
+    (
+        "open_apps.html",
+        include_str!("../../templates/open_apps.html"),
     ),
     (
         "api_docs.html",
@@ -234,6 +262,7 @@ fn catalog_label(group: &str, key: &str) -> Option<(&'static str, &'static str)>
         "share_type" => pair!(c::ShareType),
         "share_mode" => pair!(c::ShareMode),
         "open_type" => pair!(c::OpenType),
+        "open_reason" => pair!(c::OpenReason),
         "frequency" => pair!(c::UpdateFrequency),
         "grade" => pair!(c::Grade),
         "sensitivity" => pair!(c::Sensitivity),
@@ -246,8 +275,16 @@ fn catalog_label(group: &str, key: &str) -> Option<(&'static str, &'static str)>
         "feedback_kind" => pair!(gongshu_domain::open::FeedbackKind),
         "feedback_action" => pair!(gongshu_domain::open::FeedbackAction),
         "feedback_status" => pair!(gongshu_domain::open::FeedbackStatus),
+        "plan_status" => pair!(gongshu_domain::open_plan::PlanStatus),
+        "plan_decision" => pair!(gongshu_domain::open_plan::PlanDecision),
         "open_application_status" => pair!(gongshu_domain::open::OpenApplicationStatus),
         "applicant_kind" => pair!(gongshu_domain::open::ApplicantKind),
+        "showcase_kind" => pair!(gongshu_domain::showcase::ShowcaseKind),
+        "showcase_status" => pair!(gongshu_domain::showcase::ShowcaseStatus),
+        "showcase_action" => pair!(gongshu_domain::showcase::ShowcaseAction),
+        "proposal_status" => pair!(gongshu_domain::open::ProposalStatus),
+        "release_status" => pair!(gongshu_domain::release::ReleaseStatus),
+        "release_basis" => pair!(gongshu_domain::release::ReleaseBasis),
         "request_action" => pair!(gongshu_domain::sharing::RequestAction),
         "grant_status" => pair!(gongshu_domain::sharing::GrantStatus),
         "grant_action" => pair!(gongshu_domain::sharing::GrantAction),

@@ -24,6 +24,7 @@ fn business_entry(source_org_id: &str, name: &str) -> Value {
         "share_type": "unconditional",
         "share_modes": ["api", "page_query"],
         "open_type": "not_open",
+        "open_reason": "privacy_without_consent",
         "open_basis": "含个人信息",
         "update_frequency": "daily",
         "grade": "general",
@@ -305,6 +306,7 @@ async fn cat_8_cat_9_rules_are_checked_on_save_with_field_errors(srv: Arc<TestSe
     not_shared["share_type"] = json!("not_shared");
     not_shared["legal_basis"] = json!("《中华人民共和国刑事诉讼法》");
     not_shared["open_type"] = json!("unconditional");
+    not_shared["open_reason"] = Value::Null;
     registrar
         .post("/api/v1/catalog", not_shared)
         .await
@@ -908,7 +910,8 @@ fn sheet_row(name: &str, share_type: &str, legal_basis: &str) -> Vec<(&'static s
         ("共享方式", "接口调用、页面查询".to_string()),
         ("法律法规依据", legal_basis.to_string()),
         ("开放类型", "不予开放".to_string()),
-        ("不予开放依据", "含个人信息".to_string()),
+        ("开放限制情形", "privacy_without_consent".to_string()),
+        ("开放限制依据", "含个人信息".to_string()),
         ("更新频率", "每日".to_string()),
         ("数据分级", "一般数据".to_string()),
         ("敏感级别", "l2".to_string()),
@@ -1041,6 +1044,7 @@ async fn cat_10_entry_checks_are_visible(srv: Arc<TestServer>) {
     let registrar = srv.login_demo(&demo, "psb.registrar").await;
     let mut entry = business_entry(&registrar.org_id, "临时表");
     entry["open_type"] = json!("unconditional");
+    entry["open_reason"] = Value::Null;
     entry["open_basis"] = json!("");
     let e = registrar
         .post("/api/v1/catalog", entry)
@@ -1098,6 +1102,7 @@ async fn cat_1_console_form_names_a_bad_item_line_and_keeps_the_input(srv: Arc<T
         ("share_type", "unconditional"),
         ("share_api", "on"),
         ("open_type", "not_open"),
+        ("open_reason", "privacy_without_consent"),
         ("open_basis", "含个人信息"),
         ("update_frequency", "daily"),
         ("grade", "general"),

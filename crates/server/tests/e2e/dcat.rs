@@ -343,6 +343,7 @@ async fn opn_11_dcat_never_lists_data_not_open_or_obtained_by_sharing(srv: Arc<T
     closed.name = "不予开放的明细".into();
     closed.open_type = OpenType::NotOpen;
     closed.open_conditions.clear();
+    closed.open_reason = Some(gongshu_domain::catalog::OpenReason::SecurityRisk);
     closed.open_basis = "含个人信息，开放后可能危及公共安全（HZ 32）".into();
     let not_open = gongshu_services::demo_catalog::publish_for_demo(
         &srv.app,

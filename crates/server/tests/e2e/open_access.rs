@@ -359,10 +359,62 @@ async fn opn_4_an_application_is_reviewed_by_the_source_then_the_authority_and_t
             && r.purpose == "门诊服务研究"
             && r.mode == "open"));
 
+    // The source suspends the application on misuse (reasons required), then resumes it.
+    let suspend = format!("/api/v1/open-applications/{id}/suspend");
+    psb.post(&suspend, json!({"reason": "滥用"}))
+        .await
+        .expect_status(403);
+    health
+        .post(&suspend, json!({"reason": " "}))
+        .await
+        .expect_error(400, "input.required");
+    let suspended = health
+        .post(&suspend, json!({"reason": "发现向第三方提供原始数据"}))
+        .await
+        .expect_status(200);
+    assert_eq!(suspended["status"], "suspended");
+    keyed_get(&srv, &secret, &records)
+        .await
+        .expect_error(403, "open.application_required");
+    health
+        .post(
+            &format!("/api/v1/open-applications/{id}/resume"),
+            json!({"reason": "已整改"}),
+        )
+        .await
+        .expect_status(200);
+    keyed_get(&srv, &secret, &records).await.expect_status(200);
+
+    // A revoked key is refused everywhere: by its holder, or by the authority.
+    keyed_post(
+        &srv,
+        &other_secret,
+        "/api/v1/open/keys/revoke",
+        json!({"reason": "不再使用"}),
+    )
+    .await
+    .expect_status(200);
+    keyed_get(&srv, &other_secret, &records)
+        .await
+        .expect_error(401, "open.bad_key");
+    let revoke = format!("/api/v1/open-keys/{}/revoke", key["id"].as_str().unwrap());
+    health
+        .post(&revoke, json!({"reason": "滥用"}))
+        .await
+        .expect_status(403);
+    authority
+        .post(&revoke, json!({"reason": "违反数据利用协议"}))
+        .await
+        .expect_status(200);
+    keyed_get(&srv, &secret, &records)
+        .await
+        .expect_error(401, "open.bad_key");
+
     for action in [
         "open.apply",
         "open.application_approve",
         "open.agreement_accept",
+        "open.application_suspend",
     ] {
         let found = srv
             .app
@@ -377,6 +429,18 @@ async fn opn_4_an_application_is_reviewed_by_the_source_then_the_authority_and_t
             .expect("audit");
         assert!(!found.is_empty(), "{action} audited");
     }
+    let revoked = srv
+        .app
+        .store
+        .list_audit(&AuditFilter {
+            action: Some("open.key_revoke".into()),
+            object_id: key["id"].as_str().map(str::to_string),
+            limit: Some(10),
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(revoked.len(), 1, "the authority's revocation is audited");
 }
 both_backends!(
     opn_4_an_application_is_reviewed_by_the_source_then_the_authority_and_the_agreement_unlocks_the_data

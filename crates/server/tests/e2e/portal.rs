@@ -324,6 +324,7 @@ async fn opn_11_data_not_open_or_obtained_by_sharing_never_reaches_the_portal(
     closed.name = "公交线路客流明细（不予开放）".into();
     closed.open_type = OpenType::NotOpen;
     closed.open_conditions.clear();
+    closed.open_reason = Some(gongshu_domain::catalog::OpenReason::SecurityRisk);
     closed.open_basis = "含乘客出行轨迹，开放后可能危及公共安全（HZ 32）".into();
     let not_open = vec![gongshu_services::demo_catalog::publish_for_demo(
         &srv.app,

@@ -337,8 +337,8 @@ fn public_schema(schema: &TableSchema, columns: &[usize]) -> TableSchema {
     }
 }
 
-/// OPN-3: a page of an open dataset's rows for anyone (the portal's preview, the
-/// public dataset API, CKAN's `datastore_search`).
+/// OPN-3: a page of an open dataset's rows for anyone (the public dataset API,
+/// CKAN's `datastore_search`), recorded as a `query`.
 pub async fn open_page(
     app: &App,
     ctx: &Ctx,
@@ -346,8 +346,35 @@ pub async fn open_page(
     reader: &PublicReader,
     q: OpenQuery,
 ) -> ServiceResult<OpenPage> {
+    open_read(app, ctx, ds, reader, q, "query").await
+}
+
+/// OPN-3: the first rows of an open dataset shown on its portal page, read like a
+/// page but recorded as a `preview`: part of a page view, not an API call (OPN-11).
+pub async fn open_preview(
+    app: &App,
+    ctx: &Ctx,
+    ds: &OpenDataset,
+    reader: &PublicReader,
+    limit: i64,
+) -> ServiceResult<OpenPage> {
+    let q = OpenQuery {
+        limit,
+        ..OpenQuery::default()
+    };
+    open_read(app, ctx, ds, reader, q, "preview").await
+}
+
+async fn open_read(
+    app: &App,
+    ctx: &Ctx,
+    ds: &OpenDataset,
+    reader: &PublicReader,
+    q: OpenQuery,
+    operation: &str,
+) -> ServiceResult<OpenPage> {
     let request: Vec<String> = q.filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
-    let mut rec = open_record(ctx, ds, "query", request.join("&"));
+    let mut rec = open_record(ctx, ds, operation, request.join("&"));
     let (table, schema) = admit_public(app, ctx, ds, reader, &mut rec).await?;
     let columns = public_projection(&schema, &q.fields)?;
     let conditions = match public_conditions(&schema, &q.filters) {
