@@ -40,12 +40,16 @@
 //! cargo or node process other than this bench's own runs; 0: don't wait).
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
+use gongshu_bench::machine::{env_usize, loadavg, quiet, undisturbed};
+use gongshu_bench::report::{thousands, verdict};
+use gongshu_bench::web::{
+    bearer, get_once, get_request, wrk_line, Datasette, Http, Knobs, Server, Side, Target,
+};
 use gongshu_domain::ids::{CitizenId, DivisionCode};
 use gongshu_server::Config;
 use gongshu_services::catalog::today_in_china;
@@ -56,8 +60,6 @@ use gongshu_services::sharing::{self, NewShareRequest, StepInput};
 use gongshu_services::{App, Ctx};
 use gongshu_store::Store;
 use gongshu_store_postgres::PgStore;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 
 /// The targets.
@@ -78,321 +80,27 @@ const ITEMS: [&str; 7] = [
     "marital_status",
 ];
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .map(PathBuf::from)
-}
-
 struct Cfg {
-    full: bool,
+    web: Knobs,
     people: usize,
-    seconds: usize,
-    rounds: usize,
-    connections: usize,
-    wrk_threads: usize,
     paced_seconds: usize,
     light_rate: usize,
-    wait_quiet: bool,
-    wrk: Option<PathBuf>,
-    datasette: Option<PathBuf>,
     pg_url: Option<String>,
 }
 
 impl Cfg {
     fn from_env(full: bool) -> Self {
-        let wrk = env_path("GONGSHU_BENCH_WRK").or_else(|| which("wrk"));
         Self {
-            full,
+            web: Knobs::from_env(full),
             people: env_usize("GONGSHU_BENCH_PEOPLE", if full { 100_000 } else { 500 }),
-            seconds: env_usize("GONGSHU_BENCH_SECONDS", 10).max(1),
-            rounds: env_usize("GONGSHU_BENCH_ROUNDS", 3).max(1),
-            connections: env_usize("GONGSHU_BENCH_CONNECTIONS", 64).max(1),
-            wrk_threads: env_usize("GONGSHU_BENCH_WRK_THREADS", 1).max(1),
             paced_seconds: env_usize("GONGSHU_BENCH_PACED_SECONDS", 20).max(1),
             light_rate: env_usize("GONGSHU_BENCH_LIGHT_RATE", 100).max(1),
-            wait_quiet: full && env_usize("GONGSHU_BENCH_WAIT_QUIET", 1) != 0,
-            wrk,
-            datasette: env_path("GONGSHU_BENCH_DATASETTE"),
             pg_url: std::env::var("GONGSHU_BENCH_DATABASE_URL")
                 .or_else(|_| std::env::var("GONGSHU_TEST_DATABASE_URL"))
                 .ok()
                 .filter(|u| !u.trim().is_empty()),
         }
     }
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    })
-}
-
-// ---------------------------------------------------------------------------
-// The machine must be quiet while measuring.
-
-/// Ids of this process and its ancestors (the `cargo bench` that started it).
-fn own_lineage() -> Vec<u32> {
-    let mut out = vec![std::process::id()];
-    let mut pid = std::process::id();
-    for _ in 0..32 {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            break;
-        };
-        // pid (comm) state ppid …; comm may hold spaces, so read after the last ')'.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0);
-        if ppid <= 1 {
-            break;
-        }
-        out.push(ppid);
-        pid = ppid;
-    }
-    out
-}
-
-/// Other builds or browsers running: processes named rustc, cargo… or node.
-fn busy_processes() -> Vec<String> {
-    let mine = own_lineage();
-    let mut busy = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return busy;
-    };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        if mine.contains(&pid) {
-            continue;
-        }
-        let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
-            continue;
-        };
-        let comm = comm.trim();
-        if comm == "rustc" || comm.starts_with("cargo") || comm == "node" {
-            busy.push(format!("{pid} {comm}"));
-        }
-    }
-    busy
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
-}
-
-/// Waits (up to an hour) until no other build runs, then notes the load average.
-fn quiet(cfg: &Cfg, what: &str) {
-    if cfg.wait_quiet {
-        let start = Instant::now();
-        let mut told = false;
-        loop {
-            let busy = busy_processes();
-            if busy.is_empty() || start.elapsed() > Duration::from_secs(3600) {
-                if !busy.is_empty() {
-                    println!("  (still busy after an hour, measuring anyway: {busy:?})");
-                }
-                break;
-            }
-            if !told {
-                println!("  waiting for a quiet machine before {what}: {busy:?}");
-                told = true;
-            }
-            std::thread::sleep(Duration::from_secs(10));
-        }
-        if told {
-            println!("  quiet after {:.0}s", start.elapsed().as_secs_f64());
-            // Let the load of the finished build settle a little.
-            std::thread::sleep(Duration::from_secs(5));
-        }
-    }
-}
-
-/// Runs one measurement on a quiet machine. A thread watches for other builds
-/// meanwhile; if one started, the measurement is thrown away and run again (at
-/// most 5 times, then kept with a note).
-fn undisturbed<T>(cfg: &Cfg, what: &str, mut measure: impl FnMut() -> T) -> T {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let mut attempt = 1;
-    loop {
-        quiet(cfg, what);
-        if !cfg.wait_quiet {
-            return measure();
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        let watcher = {
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let mut seen = std::collections::BTreeSet::new();
-                while !stop.load(Ordering::Relaxed) {
-                    for p in busy_processes() {
-                        // Keep the name only: one line per kind of intruder.
-                        seen.insert(p.split_once(' ').map_or(p.clone(), |(_, c)| c.to_string()));
-                    }
-                    std::thread::sleep(Duration::from_millis(500));
-                }
-                seen
-            })
-        };
-        let out = measure();
-        stop.store(true, Ordering::Relaxed);
-        let seen = watcher.join().expect("watcher");
-        if seen.is_empty() {
-            return out;
-        }
-        if attempt >= 5 {
-            println!(
-                "    ({what}: another build ran during every attempt ({seen:?}); kept the last)"
-            );
-            return out;
-        }
-        println!("    ({what}: another build started meanwhile ({seen:?}); measuring again)");
-        attempt += 1;
-    }
-}
-
-// ---------------------------------------------------------------------------
-// A minimal HTTP/1.1 keep-alive client (GET only; Content-Length or chunked bodies).
-
-struct Http {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Http {
-    async fn connect(addr: SocketAddr) -> std::io::Result<Self> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self {
-            stream,
-            buf: Vec::with_capacity(4096),
-        })
-    }
-
-    /// Reads more bytes into the buffer; an error at the end of the stream.
-    async fn fill(&mut self) -> std::io::Result<()> {
-        let mut chunk = [0u8; 8192];
-        let n = self.stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "connection closed inside a reply",
-            ));
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
-    }
-
-    /// The index just past the first `pattern` at or after `from`.
-    fn find(&self, from: usize, pattern: &[u8]) -> Option<usize> {
-        self.buf[from..]
-            .windows(pattern.len())
-            .position(|w| w == pattern)
-            .map(|i| from + i + pattern.len())
-    }
-
-    /// Sends one prepared request and reads its whole reply (Content-Length or
-    /// chunked body).
-    async fn exchange(&mut self, request: &[u8]) -> std::io::Result<Reply> {
-        let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
-        self.stream.write_all(request).await?;
-        self.buf.clear();
-        let head_end = loop {
-            if let Some(end) = self.find(0, b"\r\n\r\n") {
-                break end;
-            }
-            self.fill().await?;
-        };
-        let head = std::str::from_utf8(&self.buf[..head_end])
-            .map_err(|_| bad("head not UTF-8"))?
-            .to_string();
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("no status"))?;
-        let header = |name: &str| {
-            head.lines().find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.trim()
-                    .eq_ignore_ascii_case(name)
-                    .then(|| v.trim().to_ascii_lowercase())
-            })
-        };
-        if let Some(length) = header("content-length") {
-            let length: usize = length.parse().map_err(|_| bad("bad Content-Length"))?;
-            while self.buf.len() < head_end + length {
-                self.fill().await?;
-            }
-            return Ok(Reply {
-                status,
-                body: self.buf[head_end..head_end + length].to_vec(),
-            });
-        }
-        if !header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-            return Err(bad("neither Content-Length nor chunked"));
-        }
-        let mut body = Vec::new();
-        let mut pos = head_end;
-        loop {
-            let line_end = loop {
-                if let Some(end) = self.find(pos, b"\r\n") {
-                    break end;
-                }
-                self.fill().await?;
-            };
-            let size_text = std::str::from_utf8(&self.buf[pos..line_end - 2])
-                .map_err(|_| bad("chunk size not UTF-8"))?;
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| bad("bad chunk size"))?;
-            if size == 0 {
-                // No trailers expected: the blank line ends the reply.
-                while self.find(line_end, b"\r\n").is_none() {
-                    self.fill().await?;
-                }
-                return Ok(Reply { status, body });
-            }
-            while self.buf.len() < line_end + size + 2 {
-                self.fill().await?;
-            }
-            body.extend_from_slice(&self.buf[line_end..line_end + size]);
-            pos = line_end + size + 2;
-        }
-    }
-}
-
-fn get_request(path: &str, bearer: Option<&str>) -> Vec<u8> {
-    let auth = bearer
-        .map(|s| format!("Authorization: Bearer {s}\r\n"))
-        .unwrap_or_default();
-    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n").into_bytes()
-}
-
-async fn get_once(addr: SocketAddr, path: &str, bearer: Option<&str>) -> std::io::Result<Reply> {
-    Http::connect(addr)
-        .await?
-        .exchange(&get_request(path, bearer))
-        .await
 }
 
 // ---------------------------------------------------------------------------
@@ -529,115 +237,6 @@ async fn paced_async(
 }
 
 // ---------------------------------------------------------------------------
-// wrk.
-
-#[derive(Debug, Clone, Default)]
-struct WrkRun {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    requests: u64,
-    non_2xx: u64,
-    socket_errors: u64,
-}
-
-/// "1.23ms" / "850.00us" / "1.02s" → milliseconds.
-fn wrk_time_ms(text: &str) -> Option<f64> {
-    let t = text.trim();
-    let (num, scale) = if let Some(v) = t.strip_suffix("us") {
-        (v, 0.001)
-    } else if let Some(v) = t.strip_suffix("ms") {
-        (v, 1.0)
-    } else if let Some(v) = t.strip_suffix('m') {
-        (v, 60_000.0)
-    } else if let Some(v) = t.strip_suffix('s') {
-        (v, 1000.0)
-    } else {
-        return None;
-    };
-    num.parse::<f64>().ok().map(|v| v * scale)
-}
-
-fn parse_wrk(out: &str) -> Option<WrkRun> {
-    let mut run = WrkRun::default();
-    for line in out.lines() {
-        let l = line.trim();
-        if let Some(v) = l.strip_prefix("Requests/sec:") {
-            run.rps = v.trim().parse().ok()?;
-        } else if let Some(v) = l.strip_prefix("50%") {
-            run.p50_ms = wrk_time_ms(v)?;
-        } else if let Some(v) = l.strip_prefix("99%") {
-            run.p99_ms = wrk_time_ms(v)?;
-        } else if l.contains(" requests in ") {
-            run.requests = l.split_whitespace().next()?.parse().ok()?;
-        } else if let Some(v) = l.strip_prefix("Non-2xx or 3xx responses:") {
-            run.non_2xx = v.trim().parse().ok()?;
-        } else if let Some(v) = l.strip_prefix("Socket errors:") {
-            run.socket_errors = v
-                .split(',')
-                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
-                .sum();
-        }
-    }
-    (run.rps > 0.0).then_some(run)
-}
-
-/// Where the wrk run goes: a fixed path, or keys in turn from a file.
-enum Target<'a> {
-    Fixed(&'a str),
-    Keys {
-        ids_file: &'a Path,
-        prefix: &'a str,
-        suffix: &'a str,
-    },
-}
-
-fn wrk(cfg: &Cfg, base: &str, target: &Target<'_>, bearer: Option<&str>, seconds: usize) -> WrkRun {
-    let program = cfg.wrk.as_ref().expect("wrk");
-    let mut cmd = Command::new(program);
-    cmd.arg(format!("-t{}", cfg.wrk_threads))
-        .arg(format!("-c{}", cfg.connections))
-        .arg(format!("-d{seconds}s"))
-        .arg("--latency");
-    if let Some(s) = bearer {
-        cmd.arg("-H").arg(format!("Authorization: Bearer {s}"));
-    }
-    match target {
-        Target::Fixed(path) => {
-            cmd.arg(format!("{base}{path}"));
-        }
-        Target::Keys {
-            ids_file,
-            prefix,
-            suffix,
-        } => {
-            cmd.arg("-s")
-                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("wrk/lookup.lua"))
-                .env("GONGSHU_WRK_IDS", ids_file)
-                .env("GONGSHU_WRK_PREFIX", prefix)
-                .env("GONGSHU_WRK_SUFFIX", suffix)
-                .arg(base);
-        }
-    }
-    let out = cmd.output().expect("run wrk");
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "wrk failed: {}{}",
-        text,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = parse_wrk(&text).unwrap_or_else(|| panic!("cannot read wrk's report:\n{text}"));
-    assert!(
-        run.non_2xx == 0,
-        "{} of {} replies were not 2xx; the figures would be meaningless:\n{text}",
-        run.non_2xx,
-        run.requests
-    );
-    run
-}
-
-// ---------------------------------------------------------------------------
 // The world: a running server with a household register, a grant and a token.
 
 enum Backend {
@@ -652,8 +251,7 @@ struct World {
     metered: Consumer,
     unmetered: Consumer,
     app: Arc<App>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    server: Option<Server>,
     pg: Option<(String, String, Arc<PgStore>)>,
 }
 
@@ -875,44 +473,23 @@ async fn build_world(backend: &Backend, dir: &Path, people: usize) -> World {
     // daily quota (0), so the egress gate skips the quota meter's query.
     let unmetered = consumer(&app, &household.code, "婚姻登记系统（无限额）", 0).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(gongshu_server::serve(
-        Arc::clone(&app),
-        config,
-        listener,
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let server = Server::start(Arc::clone(&app), config).await;
     World {
-        addr,
-        base: format!("http://{addr}"),
+        addr: server.addr,
+        base: server.base.clone(),
         lookup_prefix: format!("/api/v1/services/{}/records/", household.code),
         metered,
         unmetered,
         app,
-        shutdown: Some(tx),
-        task: Some(task),
+        server: Some(server),
         pg,
     }
 }
 
 impl World {
     async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            match tokio::time::timeout(Duration::from_secs(30), task).await {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => panic!("server stopped with an error: {e}"),
-                Ok(Err(e)) => panic!("server task failed: {e}"),
-                Err(_) => println!("  note: the server did not stop within 30 s"),
-            }
+        if let Some(server) = self.server.take() {
+            server.stop().await;
         }
         if let Some((url, schema, store)) = self.pg.take() {
             store.close().await;
@@ -941,9 +518,13 @@ async fn check_replies(w: &World, ids: &[String]) {
     for c in [&w.metered, &w.unmetered] {
         let before = w.served_today(&c.grant_id).await;
         for id in ids.iter().take(5) {
-            let r = get_once(w.addr, &format!("{}{id}", w.lookup_prefix), Some(&c.secret))
-                .await
-                .expect("lookup");
+            let r = get_once(
+                w.addr,
+                &format!("{}{id}", w.lookup_prefix),
+                Some(&bearer(&c.secret)),
+            )
+            .await
+            .expect("lookup");
             let text = String::from_utf8_lossy(&r.body).to_string();
             assert_eq!(r.status, 200, "{text}");
             let body: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON");
@@ -969,7 +550,7 @@ async fn check_replies(w: &World, ids: &[String]) {
     let denied = get_once(
         w.addr,
         &format!("{}{}", w.lookup_prefix, ids[0]),
-        Some("gs_not_a_token"),
+        Some(&bearer("gs_not_a_token")),
     )
     .await
     .expect("lookup with a bad token");
@@ -1010,137 +591,8 @@ async fn write_peer_db(path: &Path, people: usize) {
     pool.close().await;
 }
 
-struct Datasette {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Datasette {
-    fn start(program: &Path, db: &Path, rt: &Runtime) -> Datasette {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(program)
-            .arg("-i")
-            .arg(db)
-            .arg("--host")
-            .arg("127.0.0.1")
-            .arg("--port")
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let start = Instant::now();
-        loop {
-            let up = rt.block_on(get_once(addr, "/-/versions.json", None));
-            if matches!(up, Ok(ref r) if r.status == 200) {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "Datasette did not come up on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Datasette { child, addr }
-    }
-
-    fn version(&self, rt: &Runtime) -> String {
-        rt.block_on(get_once(self.addr, "/-/versions.json", None))
-            .ok()
-            .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
-            .and_then(|v| v["datasette"]["version"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "?".into())
-    }
-}
-
-impl Drop for Datasette {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Reporting.
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
-/// 123456.7 → "123,457".
-fn thousands(x: f64) -> String {
-    let digits = format!("{x:.0}");
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met {
-        "met"
-    } else {
-        "NOT met"
-    }
-}
-
-fn wrk_line(label: &str, r: &WrkRun) -> String {
-    format!(
-        "{label}: {} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests, {} socket errors)",
-        thousands(r.rps),
-        r.p50_ms,
-        r.p99_ms,
-        r.requests,
-        r.socket_errors
-    )
-}
-
-/// One side of the comparison, driven by wrk.
-struct Side<'a> {
-    label: &'static str,
-    base: String,
-    target: Target<'a>,
-    bearer: Option<&'a str>,
-    runs: Vec<WrkRun>,
-}
-
-impl Side<'_> {
-    fn run(&mut self, cfg: &Cfg, seconds: usize) -> WrkRun {
-        wrk(cfg, &self.base, &self.target, self.bearer, seconds)
-    }
-    fn rps(&self) -> f64 {
-        median(self.runs.iter().map(|r| r.rps).collect())
-    }
-    fn p50(&self) -> f64 {
-        median(self.runs.iter().map(|r| r.p50_ms).collect())
-    }
-    fn p99(&self) -> f64 {
-        median(self.runs.iter().map(|r| r.p99_ms).collect())
-    }
-    /// Median of the per-round ratios of this side's rate to `other`'s.
-    fn ratio(&self, other: &Side<'_>) -> f64 {
-        median(
-            self.runs
-                .iter()
-                .zip(&other.runs)
-                .map(|(a, b)| a.rps / b.rps)
-                .collect(),
-        )
-    }
-}
 
 fn paced_line(p: &Paced) -> String {
     format!(
@@ -1180,12 +632,17 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
     let requests = |c: &Consumer| -> Arc<Vec<Vec<u8>>> {
         Arc::new(
             ids.iter()
-                .map(|id| get_request(&format!("{}{id}", w.lookup_prefix), Some(&c.secret)))
+                .map(|id| {
+                    get_request(
+                        &format!("{}{id}", w.lookup_prefix),
+                        Some(&bearer(&c.secret)),
+                    )
+                })
                 .collect(),
         )
     };
 
-    if !cfg.full {
+    if !cfg.web.full {
         for c in [&w.metered, &w.unmetered] {
             let before = rt.block_on(w.served_today(&c.grant_id));
             let p = paced(w.addr, requests(c), 200.0, 1, 4);
@@ -1197,13 +654,13 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
         rt.block_on(w.stop());
         return;
     }
-    if cfg.wrk.is_none() {
+    if cfg.web.wrk.is_none() {
         println!("  (wrk not found on PATH; set GONGSHU_BENCH_WRK or `apt-get install -y wrk` — throughput skipped)");
         rt.block_on(w.stop());
         return;
     }
 
-    let datasette = match (&cfg.datasette, peer_db) {
+    let datasette = match (&cfg.web.datasette, peer_db) {
         (Some(program), Some(db)) => {
             let d = Datasette::start(program, db, rt);
             println!(
@@ -1227,46 +684,46 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
         label: "no-op /healthz",
         base: w.base.clone(),
         target: Target::Fixed("/healthz"),
-        bearer: Some(&metered_secret),
+        header: Some(bearer(&metered_secret)),
         runs: Vec::new(),
     };
     let mut lookup = Side {
         label: "lookup",
         base: w.base.clone(),
         target: keys(&prefix, ""),
-        bearer: Some(&metered_secret),
+        header: Some(bearer(&metered_secret)),
         runs: Vec::new(),
     };
     let mut unmetered = Side {
         label: "lookup, grant without daily quota (diagnostic)",
         base: w.base.clone(),
         target: keys(&prefix, ""),
-        bearer: Some(&unmetered_secret),
+        header: Some(bearer(&unmetered_secret)),
         runs: Vec::new(),
     };
     let mut peer = datasette.as_ref().map(|d| Side {
         label: "Datasette by primary key",
         base: format!("http://{}", d.addr),
         target: keys("/peer/household/", ".json"),
-        bearer: None,
+        header: None,
         runs: Vec::new(),
     });
 
     // Warm-up (discarded): caches, connection pools, the page cache.
-    quiet(cfg, "the warm-up");
+    quiet(cfg.web.wait_quiet, "the warm-up");
     for side in [&mut noop, &mut lookup, &mut unmetered]
         .into_iter()
         .chain(peer.as_mut())
     {
-        side.run(cfg, 2);
+        side.run(&cfg.web, 2);
     }
-    for round in 1..=cfg.rounds {
+    for round in 1..=cfg.web.rounds {
         println!("  round {round}");
         for side in [&mut noop, &mut lookup, &mut unmetered]
             .into_iter()
             .chain(peer.as_mut())
         {
-            let r = undisturbed(cfg, side.label, || {
+            let r = undisturbed(cfg.web.wait_quiet, side.label, || {
                 let before = if side.label == "lookup" {
                     let n = rt.block_on(w.served_today(&w.metered.grant_id));
                     format!(
@@ -1277,7 +734,7 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
                     String::new()
                 };
                 let load = loadavg();
-                let r = side.run(cfg, cfg.seconds);
+                let r = side.run(&cfg.web, cfg.web.seconds);
                 println!(
                     "    {} (load average {load}{before})",
                     wrk_line(side.label, &r)
@@ -1299,14 +756,14 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
     let mut paced_runs = Vec::new();
     for (side, c) in [(&lookup, &w.metered), (&unmetered, &w.unmetered)] {
         let rate = (side.rps() * PACED_SHARE).max(1.0);
-        let p = undisturbed(cfg, "a paced run", || {
+        let p = undisturbed(cfg.web.wait_quiet, "a paced run", || {
             let n = rt.block_on(w.served_today(&w.metered.grant_id));
             println!(
                 "  paced {}: {} req/s (80% of its median max) for {}s over {} connections (load average {}; the metered grant has {} served records so far)",
                 side.label,
                 thousands(rate),
                 cfg.paced_seconds,
-                cfg.connections,
+                cfg.web.connections,
                 loadavg(),
                 thousands(n as f64)
             );
@@ -1315,7 +772,7 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
                 requests(c),
                 rate,
                 cfg.paced_seconds,
-                cfg.connections,
+                cfg.web.connections,
             );
             println!("    {}", paced_line(&p));
             p
@@ -1324,13 +781,13 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
     }
     // The latency floor: the same lookup at a light load.
     let light = (cfg.light_rate as f64).max(1.0);
-    let p = undisturbed(cfg, "the light-load run", || {
+    let p = undisturbed(cfg.web.wait_quiet, "the light-load run", || {
         let n = rt.block_on(w.served_today(&w.metered.grant_id));
         println!(
             "  paced lookup at a light load: {} req/s for {}s over {} connections (load average {}; the metered grant has {} served records so far)",
             thousands(light),
             cfg.paced_seconds,
-            cfg.connections,
+            cfg.web.connections,
             loadavg(),
             thousands(n as f64)
         );
@@ -1339,7 +796,7 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
             requests(&w.metered),
             light,
             cfg.paced_seconds,
-            cfg.connections,
+            cfg.web.connections,
         );
         println!("    {}", paced_line(&p));
         p
@@ -1352,10 +809,10 @@ fn run_backend(cfg: &Cfg, rt: &Runtime, backend: Backend, peer_db: Option<&Path>
     println!(
         "| {name}: {} people, {} connections, wrk -t{}, {} rounds × {}s | req/s (median) | p50 ms | p99 ms | ratio (median of rounds) | target |",
         thousands(cfg.people as f64),
-        cfg.connections,
-        cfg.wrk_threads,
-        cfg.rounds,
-        cfg.seconds
+        cfg.web.connections,
+        cfg.web.wrk_threads,
+        cfg.web.rounds,
+        cfg.web.seconds
     );
     println!("|---|---:|---:|---:|---:|---|");
     println!(
@@ -1455,7 +912,7 @@ fn main() {
     let peer_dir = tempfile::tempdir().expect("temp dir");
     let peer_db = peer_dir.path().join("peer.db");
     rt.block_on(write_peer_db(&peer_db, cfg.people));
-    if full && cfg.datasette.is_none() {
+    if full && cfg.web.datasette.is_none() {
         println!("(Datasette part skipped: set GONGSHU_BENCH_DATASETTE to the datasette executable, e.g. /tmp/bench-venv/bin/datasette)");
     }
 

@@ -1,5 +1,11 @@
 //! Side-by-side benchmarks of Gongshu against a ceiling or a peer: the workloads
 //! and ceilings the bench targets share, so each figure is reported as a ratio.
+//! [`machine`], [`report`] and [`web`] hold what the benchmarks of a running
+//! server share.
+pub mod machine;
+pub mod report;
+pub mod web;
+
 use gongshu_domain::audit::{canonical_encoding, AuditDraft};
 use sqlx::QueryBuilder;
 
