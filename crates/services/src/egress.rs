@@ -641,6 +641,46 @@ async fn lookup_in_mode(app: &App, ctx: &Ctx, call: KeyCall<'_>) -> ServiceResul
     serve(app, ctx, &attempt, &grant, (&schema, &columns), &rows, None).await
 }
 
+/// One cursor page of a table's rows for a grant's query or a public read: the size
+/// bounded (100 when unset, at most MAX_PAGE), the cursor checked, and the cursor of
+/// the next page when this one is full.
+async fn read_page(
+    app: &App,
+    table: &str,
+    schema: &TableSchema,
+    conditions: Vec<RowCondition>,
+    after: Option<&str>,
+    limit: i64,
+) -> ServiceResult<(Vec<StoredRow>, Option<String>)> {
+    let limit = if limit <= 0 { 100 } else { limit.min(MAX_PAGE) };
+    let after = match after {
+        Some(c) => Some(parse_cursor(c).ok_or_else(|| {
+            ServiceError::invalid(
+                "egress.bad_cursor",
+                "after",
+                "分页游标无效",
+                "invalid page cursor",
+            )
+        })?),
+        None => None,
+    };
+    let rows = read_rows(
+        app,
+        table,
+        schema,
+        &RowQuery {
+            conditions,
+            after,
+            limit,
+        },
+    )
+    .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| format!("{}:{}", r.load, r.row)))
+        .flatten();
+    Ok((rows, next))
+}
+
 fn parse_cursor(text: &str) -> Option<(i64, i64)> {
     let (a, b) = text.split_once(':')?;
     Some((a.parse().ok()?, b.parse().ok()?))
@@ -711,36 +751,15 @@ pub async fn query(app: &App, ctx: &Ctx, resource: &str, q: DataQuery) -> Servic
         Ok(c) => c,
         Err(d) => return Err(deny(app, Some(ctx), &attempt, Some(&grant), d).await),
     };
-    let limit = if q.limit <= 0 {
-        100
-    } else {
-        q.limit.min(MAX_PAGE)
-    };
-    let after = match q.after.as_deref() {
-        Some(c) => Some(parse_cursor(c).ok_or_else(|| {
-            ServiceError::invalid(
-                "egress.bad_cursor",
-                "after",
-                "分页游标无效",
-                "invalid page cursor",
-            )
-        })?),
-        None => None,
-    };
-    let rows = read_rows(
+    let (rows, next) = read_page(
         app,
         &table,
         &schema,
-        &RowQuery {
-            conditions,
-            after,
-            limit,
-        },
+        conditions,
+        q.after.as_deref(),
+        q.limit,
     )
     .await?;
-    let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| format!("{}:{}", r.load, r.row)))
-        .flatten();
     serve(app, ctx, &attempt, &grant, (&schema, &columns), &rows, next).await
 }
 

@@ -381,36 +381,15 @@ async fn open_read(
         Ok(c) => c,
         Err(e) => return Err(refuse(app, ctx, rec, e).await),
     };
-    let limit = if q.limit <= 0 {
-        100
-    } else {
-        q.limit.min(MAX_PAGE)
-    };
-    let after = match q.after.as_deref() {
-        Some(c) => Some(parse_cursor(c).ok_or_else(|| {
-            ServiceError::invalid(
-                "egress.bad_cursor",
-                "after",
-                "分页游标无效",
-                "invalid page cursor",
-            )
-        })?),
-        None => None,
-    };
-    let rows = read_rows(
+    let (rows, next) = read_page(
         app,
         &table,
         &schema,
-        &RowQuery {
-            conditions,
-            after,
-            limit,
-        },
+        conditions,
+        q.after.as_deref(),
+        q.limit,
     )
     .await?;
-    let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| format!("{}:{}", r.load, r.row)))
-        .flatten();
     let out: Vec<serde_json::Map<String, serde_json::Value>> = rows
         .iter()
         .map(|r| {
