@@ -169,4 +169,15 @@ const DATES_AS_TEXT: bool = false;
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 65535;
 
+/// A page of a dataset table: the PostgreSQL driver hands rows over cheaply, so
+/// row by row.
+async fn fetch_page(
+    pool: &DbPool,
+    table: &str,
+    schema: &TableSchema,
+    q: &RowQuery,
+) -> StoreResult<Vec<StoredRow>> {
+    fetch_page_by_rows(pool, table, schema, q).await
+}
+
 include!("../../store/shared_sql/backend.rs");

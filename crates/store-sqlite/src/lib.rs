@@ -146,4 +146,267 @@ const DATES_AS_TEXT: bool = true;
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 32766;
 
+/// A page of a dataset table as one JSON text built inside SQLite, instead of a
+/// row at a time: sqlx hands every SQLite row from its worker thread to the caller
+/// through a channel, which cost more than the read itself for a download's pages
+/// (docs/performance.md, "Open data portal"). REAL values go as 17-digit text,
+/// since JSON numbers from SQLite keep only 15 digits and would alter the data.
+async fn fetch_page(
+    pool: &DbPool,
+    table: &str,
+    schema: &TableSchema,
+    q: &RowQuery,
+) -> StoreResult<Vec<StoredRow>> {
+    let mut values = Vec::with_capacity(schema.columns.len() + 2);
+    for c in &schema.columns {
+        let name = ident(&c.name)?;
+        values.push(match c.field_type {
+            FieldType::Number => format!(
+                "CASE WHEN typeof({name}) = 'real' THEN printf('%!.17g', {name}) ELSE {name} END"
+            ),
+            _ => name,
+        });
+    }
+    values.extend(["\"_load\"".to_string(), "\"_row\"".to_string()]);
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT json_group_array(json_array({}) ORDER BY \"_load\", \"_row\") FROM (",
+        values.join(", ")
+    ));
+    push_rows_query(&mut qb, table, schema, q)?;
+    qb.push(")");
+    let text: String = qb
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?;
+    page_from_json(&text, schema)
+        .map_err(|e| StoreError::Database(format!("reading a page of {table}: {e}")))
+}
+
+/// The rows of a page read by [`fetch_page`], each value by its column's type.
+fn page_from_json(text: &str, schema: &TableSchema) -> Result<Vec<StoredRow>, String> {
+    let rows: Vec<Vec<serde_json::Value>> =
+        serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let n = schema.columns.len();
+    rows.into_iter()
+        .map(|row| {
+            if row.len() != n + 2 {
+                return Err(format!(
+                    "{} values where {} were expected",
+                    row.len(),
+                    n + 2
+                ));
+            }
+            let mut row = row.into_iter();
+            let values = schema
+                .columns
+                .iter()
+                .zip(row.by_ref())
+                .map(|(c, v)| {
+                    let shown = v.to_string();
+                    stored_value(v, c.field_type).ok_or_else(|| {
+                        format!("{}: {shown} is not a stored {:?}", c.name, c.field_type)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut position = row.map(|v| v.as_i64().ok_or("a row position is not an integer"));
+            let load = position.next().ok_or("no _load")??;
+            let row = position.next().ok_or("no _row")??;
+            Ok(StoredRow { load, row, values })
+        })
+        .collect()
+}
+
+/// One value of a JSON page as its column's type; None if it cannot be one.
+fn stored_value(v: serde_json::Value, field_type: FieldType) -> Option<Value> {
+    use serde_json::Value as Json;
+    Some(match (field_type, v) {
+        (_, Json::Null) => Value::Null,
+        (FieldType::String | FieldType::Binary, Json::String(s)) => Value::Text(s),
+        (FieldType::String | FieldType::Binary, Json::Number(n)) => Value::Text(n.to_string()),
+        (FieldType::Integer, Json::Number(n)) => Value::Integer(n.as_i64()?),
+        (FieldType::Number, Json::String(s)) => Value::Number(s.parse().ok()?),
+        (FieldType::Number, Json::Number(n)) => Value::Number(n.as_f64()?),
+        (FieldType::Boolean, Json::Number(n)) => Value::Boolean(n.as_i64()? != 0),
+        (FieldType::Date, Json::String(s)) => Value::Date(gongshu_domain::dataset::parse_date(&s)?),
+        (FieldType::DateTime, Json::String(s)) => {
+            Value::DateTime(gongshu_domain::dataset::parse_datetime(&s)?)
+        }
+        _ => return None,
+    })
+}
+
 include!("../../store/shared_sql/backend.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gongshu_domain::catalog::{FieldType, KeyRole};
+    use gongshu_domain::dataset::{Column, TableSchema};
+    use gongshu_store::RowQuery;
+
+    fn column(name: &str, field_type: FieldType) -> Column {
+        Column {
+            name: name.into(),
+            title: name.into(),
+            field_type,
+            max_length: None,
+            constraints: Default::default(),
+            key_role: KeyRole::None,
+            sensitive: false,
+            item_key: String::new(),
+        }
+    }
+
+    /// A page read as JSON gives back exactly what was written, value by value and
+    /// type by type: a double keeps all 17 digits, a null stays null.
+    #[tokio::test]
+    async fn a_page_read_as_json_gives_back_every_value_unaltered() {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let schema = TableSchema {
+            columns: vec![
+                column("t", FieldType::String),
+                column("i", FieldType::Integer),
+                column("n", FieldType::Number),
+                column("b", FieldType::Boolean),
+                column("d", FieldType::Date),
+                column("dt", FieldType::DateTime),
+            ],
+            key: Vec::new(),
+        };
+        let columns: Vec<String> = schema
+            .columns
+            .iter()
+            .map(|c| format!("{} {}", c.name, sql_type(c.field_type)))
+            .collect();
+        let create = format!(
+            "CREATE TABLE ds ({}, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+            columns.join(", ")
+        );
+        sqlx::query(&create).execute(&pool).await.unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        let rows = vec![
+            vec![
+                Value::Text("张三, \"引号\"\n换行 [1]".into()),
+                Value::Integer(i64::MIN),
+                Value::Number(0.1 + 0.2),
+                Value::Boolean(true),
+                Value::Date(date),
+                Value::DateTime(date.and_hms_micro_opt(23, 59, 58, 123_456).unwrap()),
+            ],
+            vec![
+                Value::Text("12345".into()),
+                Value::Integer(i64::MAX),
+                Value::Number(-2.5e-8),
+                Value::Boolean(false),
+                Value::Null,
+                Value::Null,
+            ],
+            vec![
+                Value::Null,
+                Value::Null,
+                Value::Number(3.0),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ],
+        ];
+        for (row, values) in rows.iter().enumerate() {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("INSERT INTO \"ds\" (t, i, n, b, d, dt, \"_load\", \"_row\") ");
+            qb.push_values([values], |mut b, values| {
+                for (c, v) in schema.columns.iter().zip(values) {
+                    bind_value(&mut b, c.field_type, v);
+                }
+                b.push_bind(7_i64).push_bind(row as i64 + 1);
+            });
+            qb.build().execute(&pool).await.unwrap();
+        }
+        let q = RowQuery {
+            conditions: Vec::new(),
+            after: Some((7, 1)),
+            limit: 10,
+        };
+        let page = fetch_page(&pool, "ds", &schema, &q).await.unwrap();
+        let read: Vec<(i64, i64, Vec<Value>)> = page
+            .into_iter()
+            .map(|r| (r.load, r.row, r.values))
+            .collect();
+        assert_eq!(read, vec![(7, 2, rows[1].clone()), (7, 3, rows[2].clone())]);
+        let everything = RowQuery {
+            conditions: Vec::new(),
+            after: None,
+            limit: 10,
+        };
+        let page = fetch_page(&pool, "ds", &schema, &everything).await.unwrap();
+        assert_eq!(page.into_iter().map(|r| r.values).collect::<Vec<_>>(), rows);
+        let none = RowQuery {
+            conditions: Vec::new(),
+            after: Some((7, 3)),
+            limit: 10,
+        };
+        assert!(fetch_page(&pool, "ds", &schema, &none)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    /// A download reads a table page by page after a cursor. The page after a cursor
+    /// must seek the position index, not scan from the first row: a scan made a
+    /// 10,000,000-row download quadratic (issue 6, docs/performance.md).
+    #[tokio::test]
+    async fn a_page_after_a_cursor_seeks_the_position_index() {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query(
+            "CREATE TABLE ds (name TEXT, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("CREATE INDEX ds_pos ON ds (\"_load\", \"_row\")")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let schema = TableSchema {
+            columns: vec![Column {
+                name: "name".into(),
+                title: "名称".into(),
+                field_type: FieldType::String,
+                max_length: None,
+                constraints: Default::default(),
+                key_role: KeyRole::None,
+                sensitive: false,
+                item_key: String::new(),
+            }],
+            key: Vec::new(),
+        };
+        let q = RowQuery {
+            conditions: Vec::new(),
+            after: Some((3, 5_000)),
+            limit: 5_000,
+        };
+        let sql = rows_query("ds", &schema, &q).unwrap().into_sql();
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .bind(3)
+                .bind(5_000)
+                .bind(5_000)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let details: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+        assert_eq!(
+            details,
+            ["SEARCH ds USING INDEX ds_pos ((_load,_row)>(?,?))"],
+            "{sql}"
+        );
+    }
+}

@@ -722,57 +722,79 @@ impl DataPlane for BackendDataPlane {
     }
 }
 
+/// The SQL of one keyset page of a dataset table's rows meeting `q`'s conditions,
+/// in position order.
+#[allow(dead_code)] // SQLite reads its pages as JSON, outside its tests.
+fn rows_query<'q>(table: &str, schema: &TableSchema, q: &'q RowQuery) -> StoreResult<QueryBuilder<'q, Db>> {
+    let mut qb = QueryBuilder::new("");
+    push_rows_query(&mut qb, table, schema, q)?;
+    Ok(qb)
+}
+
+/// Appends the SELECT of [`rows_query`] to `qb`: the columns in schema order, then
+/// `_load` and `_row`.
+fn push_rows_query(qb: &mut QueryBuilder<'_, Db>, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<()> {
+    let t = ident(table)?;
+    let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
+    qb.push(format!("SELECT {}, \"_load\", \"_row\" FROM {t} WHERE 1 = 1", names.join(", ")));
+    for condition in &q.conditions {
+        let (column, value, prefix) = match condition {
+            RowCondition::Equals { column, value } => (column, value, false),
+            RowCondition::Prefix { column, prefix } => (column, prefix, true),
+        };
+        let text_column = schema
+            .columns
+            .iter()
+            .find(|c| &c.name == column)
+            .is_some_and(|c| matches!(c.field_type, FieldType::String | FieldType::Binary));
+        // Text columns compare as they are, so their indexes serve; others by their text.
+        let c = if text_column { ident(column)? } else { format!("CAST({} AS TEXT)", ident(column)?) };
+        if prefix {
+            let n = value.chars().count();
+            qb.push(format!(" AND substr({c}, 1, {n}) = ")).push_bind(value.clone());
+        } else {
+            qb.push(format!(" AND {c} = ")).push_bind(value.clone());
+        }
+    }
+    // A row-value comparison, so that both engines seek the position index to the
+    // cursor: the `_load > a OR (_load = a AND _row > b)` spelling made SQLite scan
+    // from the first row on every page, and a full download quadratic.
+    if let Some((load, row)) = q.after {
+        qb.push(" AND (\"_load\", \"_row\") > (")
+            .push_bind(load)
+            .push(", ")
+            .push_bind(row)
+            .push(")");
+    }
+    qb.push(" ORDER BY \"_load\", \"_row\" LIMIT ").push_bind(q.limit);
+    Ok(())
+}
+
+/// A page read row by row through the driver (the PostgreSQL backend's `fetch_page`).
+#[allow(dead_code)]
+async fn fetch_page_by_rows(pool: &DbPool, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<Vec<StoredRow>> {
+    let mut qb = rows_query(table, schema, q)?;
+    let rows = qb.build().fetch_all(pool).await.map_err(db_err)?;
+    let n = schema.columns.len();
+    rows.iter()
+        .map(|r| {
+            let values = schema
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| value_from(r, i, c.field_type))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(StoredRow { load: r.try_get(n)?, row: r.try_get(n + 1)?, values })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db_err)
+}
+
 // DESIGN 2: the row reads, which only the egress gate holds.
 #[async_trait]
 impl RowReader for BackendDataPlane {
     async fn read_rows(&self, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<Vec<StoredRow>> {
-        let t = ident(table)?;
-        let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
-        let mut qb: QueryBuilder<Db> =
-            QueryBuilder::new(format!("SELECT {}, \"_load\", \"_row\" FROM {t} WHERE 1 = 1", names.join(", ")));
-        for condition in &q.conditions {
-            let (column, value, prefix) = match condition {
-                RowCondition::Equals { column, value } => (column, value, false),
-                RowCondition::Prefix { column, prefix } => (column, prefix, true),
-            };
-            let text_column = schema
-                .columns
-                .iter()
-                .find(|c| &c.name == column)
-                .is_some_and(|c| matches!(c.field_type, FieldType::String | FieldType::Binary));
-            // Text columns compare as they are, so their indexes serve; others by their text.
-            let c = if text_column { ident(column)? } else { format!("CAST({} AS TEXT)", ident(column)?) };
-            if prefix {
-                let n = value.chars().count();
-                qb.push(format!(" AND substr({c}, 1, {n}) = ")).push_bind(value.clone());
-            } else {
-                qb.push(format!(" AND {c} = ")).push_bind(value.clone());
-            }
-        }
-        if let Some((load, row)) = q.after {
-            qb.push(" AND (\"_load\" > ")
-                .push_bind(load)
-                .push(" OR (\"_load\" = ")
-                .push_bind(load)
-                .push(" AND \"_row\" > ")
-                .push_bind(row)
-                .push("))");
-        }
-        qb.push(" ORDER BY \"_load\", \"_row\" LIMIT ").push_bind(q.limit);
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
-        let n = schema.columns.len();
-        rows.iter()
-            .map(|r| {
-                let values = schema
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| value_from(r, i, c.field_type))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(StoredRow { load: r.try_get(n)?, row: r.try_get(n + 1)?, values })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(db_err)
+        fetch_page(&self.reader, table, schema, q).await
     }
 
     async fn compare_columns(&self, source: &ColumnRef, other: &ColumnRef, limit: i64) -> StoreResult<Comparison> {
