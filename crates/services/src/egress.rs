@@ -249,7 +249,12 @@ pub async fn record_unauthenticated(
 
 /// Counts one call in `bucket` for the current minute on this node; false once the
 /// minute's calls exceed `per_minute` (0: no limit).
-fn take_minute_slot(app: &App, bucket: &str, per_minute: i64, now: DateTime<Utc>) -> bool {
+pub(crate) fn take_minute_slot(
+    app: &App,
+    bucket: &str,
+    per_minute: i64,
+    now: DateTime<Utc>,
+) -> bool {
     if per_minute <= 0 {
         return true;
     }

@@ -205,16 +205,7 @@ fn too_long(field: &str, label: (&str, &str), max: usize, text: &str) -> Option<
 
 /// Counts one report against the address's per-minute allowance on this node.
 fn take_report_slot(app: &App, bucket: &str, now: DateTime<Utc>) -> bool {
-    let minute = now.timestamp() / 60;
-    let mut map = app.rate_meter.lock().unwrap_or_else(|e| e.into_inner());
-    let slot = map
-        .entry(format!("feedback:{bucket}"))
-        .or_insert((minute, 0));
-    if slot.0 != minute {
-        *slot = (minute, 0);
-    }
-    slot.1 += 1;
-    slot.1 <= REPORTS_PER_MINUTE
+    crate::egress::take_minute_slot(app, &format!("feedback:{bucket}"), REPORTS_PER_MINUTE, now)
 }
 
 /// OPN-9: anyone reports a problem with a dataset of the open catalog (by code).

@@ -221,16 +221,12 @@ fn text_problem(
 
 /// Counts one submission against the address's per-minute allowance on this node.
 fn take_submission_slot(app: &App, bucket: &str, now: DateTime<Utc>) -> bool {
-    let minute = now.timestamp() / 60;
-    let mut map = app.rate_meter.lock().unwrap_or_else(|e| e.into_inner());
-    let slot = map
-        .entry(format!("showcase:{bucket}"))
-        .or_insert((minute, 0));
-    if slot.0 != minute {
-        *slot = (minute, 0);
-    }
-    slot.1 += 1;
-    slot.1 <= SUBMISSIONS_PER_MINUTE
+    crate::egress::take_minute_slot(
+        app,
+        &format!("showcase:{bucket}"),
+        SUBMISSIONS_PER_MINUTE,
+        now,
+    )
 }
 
 /// SUP-8: anyone submits a product built on open data; it waits for the
