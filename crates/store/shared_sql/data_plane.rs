@@ -722,17 +722,9 @@ impl DataPlane for BackendDataPlane {
     }
 }
 
-/// The SQL of one keyset page of a dataset table's rows meeting `q`'s conditions,
-/// in position order.
-#[allow(dead_code)] // SQLite reads its pages as JSON, outside its tests.
-fn rows_query<'q>(table: &str, schema: &TableSchema, q: &'q RowQuery) -> StoreResult<QueryBuilder<'q, Db>> {
-    let mut qb = QueryBuilder::new("");
-    push_rows_query(&mut qb, table, schema, q)?;
-    Ok(qb)
-}
-
-/// Appends the SELECT of [`rows_query`] to `qb`: the columns in schema order, then
-/// `_load` and `_row`.
+/// Appends to `qb` the SELECT of one keyset page of a dataset table's rows meeting
+/// `q`'s conditions, in position order: the columns in schema order, then `_load`
+/// and `_row`.
 fn push_rows_query(qb: &mut QueryBuilder<'_, Db>, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<()> {
     let t = ident(table)?;
     let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
@@ -773,7 +765,8 @@ fn push_rows_query(qb: &mut QueryBuilder<'_, Db>, table: &str, schema: &TableSch
 /// A page read row by row through the driver (the PostgreSQL backend's `fetch_page`).
 #[allow(dead_code)]
 async fn fetch_page_by_rows(pool: &DbPool, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<Vec<StoredRow>> {
-    let mut qb = rows_query(table, schema, q)?;
+    let mut qb = QueryBuilder::new("");
+    push_rows_query(&mut qb, table, schema, q)?;
     let rows = qb.build().fetch_all(pool).await.map_err(db_err)?;
     let n = schema.columns.len();
     rows.iter()
