@@ -564,6 +564,19 @@ async fn complete_table(app: &App, p: &Prepared, written: &mut Written) -> Resul
     app.data.insert_rejects(&rejected).await
 }
 
+/// GOV-2: the new version's indexes for the cross-check that follows the load, built
+/// before the version is served, so that the load bears their cost.
+async fn index_compared_columns(app: &App, p: &Prepared) -> Result<(), StoreError> {
+    let pairs =
+        crate::governance::compared_columns(app, &p.load.org_id, &p.entry.id, &p.schema).await?;
+    for (key_column, column) in pairs {
+        app.data
+            .index_for_comparison(&p.load.table_name, &key_column, &column)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Creates the new version's table, seeded with the current rows for an upsert.
 async fn create_version_table(app: &App, p: &Prepared) -> Result<(), StoreError> {
     // A replace writes into a bare table and indexes it at the end (finish_table);
@@ -828,6 +841,11 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
     let mut o = o;
     if o.failure.is_none() && p.load.mode == "replace" {
         if let Err(e) = complete_table(app, &p, &mut o.written).await {
+            o.failure = Some(LoadFailure::from_store(&e));
+        }
+    }
+    if o.failure.is_none() {
+        if let Err(e) = index_compared_columns(app, &p).await {
             o.failure = Some(LoadFailure::from_store(&e));
         }
     }

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::catalog::{KeyRole, UpdateFrequency};
-use gongshu_domain::dataset::{self, QualityScores, Value};
+use gongshu_domain::dataset::{self, Column, QualityScores, TableSchema, Value};
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
 use gongshu_store::{
     BaseAttribute, CatalogFilter, Change, ColumnRef, Dataset, DatasetLoad, Discrepancy,
-    DiscrepancyFilter, LoadFilter, StoredRow,
+    DiscrepancyFilter, LoadFilter, StoreError, StoredRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +89,7 @@ impl Holder {
 }
 
 /// Every mounted dataset column that speaks of a base's subjects, by item key.
-async fn holders(app: &App, base: Base) -> ServiceResult<BTreeMap<String, Vec<Holder>>> {
+async fn holders(app: &App, base: Base) -> Result<BTreeMap<String, Vec<Holder>>, StoreError> {
     let mut by_item: BTreeMap<String, Vec<Holder>> = BTreeMap::new();
     for d in app.data.list_datasets(None).await? {
         let Some(table) = d.current_table.clone() else {
@@ -99,15 +99,7 @@ async fn holders(app: &App, base: Base) -> ServiceResult<BTreeMap<String, Vec<Ho
             continue;
         };
         let key_column = d.schema.columns[subject].name.clone();
-        for (i, c) in d.schema.columns.iter().enumerate() {
-            if i == subject
-                || matches!(
-                    c.key_role,
-                    KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::RecordKey
-                )
-            {
-                continue;
-            }
+        for c in attribute_columns(&d.schema, subject) {
             by_item.entry(c.item_key.clone()).or_default().push(Holder {
                 dataset: d.clone(),
                 table: table.clone(),
@@ -118,6 +110,64 @@ async fn holders(app: &App, base: Base) -> ServiceResult<BTreeMap<String, Vec<Ho
         }
     }
     Ok(by_item)
+}
+
+/// The columns of a table that hold data about the subject in column `subject`:
+/// every column but the identifiers.
+fn attribute_columns(schema: &TableSchema, subject: usize) -> impl Iterator<Item = &Column> {
+    schema.columns.iter().enumerate().filter_map(move |(i, c)| {
+        let identifies = matches!(
+            c.key_role,
+            KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::RecordKey
+        );
+        (i != subject && !identifies).then_some(c)
+    })
+}
+
+/// GOV-2: the (subject column, column) pairs of a resource's table that the
+/// cross-check will compare: the base attributes it is the source of and another
+/// department also holds, and those another department is the source of. A load
+/// indexes them for the comparison before the new version is served.
+pub async fn compared_columns(
+    app: &App,
+    org_id: &str,
+    resource_id: &str,
+    schema: &TableSchema,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut found = Vec::new();
+    let attributes = app.data.list_base_attributes(None).await?;
+    for base in Base::ALL {
+        let Some(subject) = schema.subject_column(base.subject_role()) else {
+            continue;
+        };
+        let held: Vec<&BaseAttribute> =
+            attributes.iter().filter(|a| a.base == base.key()).collect();
+        if held.is_empty() {
+            continue;
+        }
+        let holders = holders(app, base).await?;
+        for attr in held {
+            let list = holders
+                .get(&attr.attribute)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let compared = if attr.resource_id == resource_id {
+                list.iter().any(|h| h.dataset.org_id != attr.source_org_id)
+            } else {
+                org_id != attr.source_org_id
+                    && list
+                        .iter()
+                        .any(|h| h.dataset.resource_id == attr.resource_id)
+            };
+            if !compared {
+                continue;
+            }
+            for c in attribute_columns(schema, subject).filter(|c| c.item_key == attr.attribute) {
+                found.push((schema.columns[subject].name.clone(), c.name.clone()));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A datum of a base whose source is not settled: several departments hold it and
@@ -266,6 +316,12 @@ pub async fn cross_check(
                     r != source.dataset.resource_id && r != other.dataset.resource_id
                 }) {
                     continue;
+                }
+                // A table loaded before the base was built has no comparison index yet.
+                for h in [source, other] {
+                    app.data
+                        .index_for_comparison(&h.table, &h.key_column, &h.column)
+                        .await?;
                 }
                 let cmp = crate::egress::compare(
                     app,

@@ -180,4 +180,18 @@ async fn fetch_page(
     fetch_page_by_rows(pool, table, schema, q).await
 }
 
+/// GOV-2: PostgreSQL compares two tables by hash join, which needs no index.
+fn comparison_index(_table: &str, _key_column: &str, _column: &str) -> StoreResult<Option<String>> {
+    Ok(None)
+}
+
+/// No index hints: PostgreSQL's planner has no `INDEXED BY`.
+async fn comparison_hints(
+    _pool: &DbPool,
+    _source: &ColumnRef,
+    _other: &ColumnRef,
+) -> StoreResult<Option<JoinHints>> {
+    Ok(None)
+}
+
 include!("../../store/shared_sql/backend.rs");

@@ -167,6 +167,66 @@ async fn fetch_page(
         .map_err(|e| StoreError::Database(format!("reading a page of {table}: {e}")))
 }
 
+/// GOV-2: SQLite joins by nested loops, so a comparison looks up one table's key
+/// index once per row of the other. In row order those lookups land at random and
+/// each row is then fetched by rowid (docs/performance.md, "Loading and
+/// cross-checking data"). An index on (key, compared column) of each side lets the
+/// join walk both in key order without reading the tables.
+fn comparison_index(table: &str, key_column: &str, column: &str) -> StoreResult<Option<String>> {
+    let name = comparison_index_name(table, column)?;
+    Ok(Some(format!(
+        "CREATE INDEX IF NOT EXISTS {name} ON {} ({}, {})",
+        ident(table)?,
+        ident(key_column)?,
+        ident(column)?
+    )))
+}
+
+/// The quoted name of a table's comparison index on `column`.
+fn comparison_index_name(table: &str, column: &str) -> StoreResult<String> {
+    // Both parts are checked identifiers; SQLite has no limit on the joined length.
+    ident(table)?;
+    ident(column)?;
+    Ok(format!("\"{table}_cmp_{column}\""))
+}
+
+/// The `INDEXED BY` clauses that make a comparison walk both sides' comparison
+/// indexes, when both exist on their tables. The other table is the outer one
+/// (`CROSS JOIN` fixes the order in SQLite), so the list of differences comes in
+/// its key order and stops at its limit.
+async fn comparison_hints(
+    pool: &DbPool,
+    source: &ColumnRef,
+    other: &ColumnRef,
+) -> StoreResult<Option<JoinHints>> {
+    let mut hints = Vec::with_capacity(2);
+    for c in [source, other] {
+        let name = comparison_index_name(&c.table, &c.column)?;
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1 AND tbl_name = $2",
+        )
+        .bind(name.trim_matches('"'))
+        .bind(&c.table)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .flatten();
+        // Only the index this backend built: on the key, then the column.
+        let expected = format!("({}, {})", ident(&c.key_column)?, ident(&c.column)?);
+        if !found.is_some_and(|sql| sql.ends_with(&expected)) {
+            return Ok(None);
+        }
+        hints.push(format!(" INDEXED BY {name}"));
+    }
+    let other_hint = hints.pop().unwrap_or_default();
+    let source_hint = hints.pop().unwrap_or_default();
+    Ok(Some(JoinHints {
+        source: source_hint,
+        other: other_hint,
+        join: "CROSS JOIN".into(),
+    }))
+}
+
 /// The SQL of [`fetch_page`]: the page's SELECT wrapped in one `json_group_array`.
 fn page_json_query<'q>(
     table: &str,
@@ -414,5 +474,113 @@ mod tests {
             ["SEARCH ds USING INDEX ds_pos ((_load,_row)>(?,?))"],
             "{sql}"
         );
+    }
+
+    /// GOV-2: once both tables have their comparison index, a comparison walks the
+    /// two indexes in key order and reads no table row, and it finds the same
+    /// subjects and differences as the join without them (docs/performance.md).
+    #[tokio::test]
+    async fn gov_2_a_comparison_walks_both_comparison_indexes_with_the_same_findings() {
+        let pool = memory_pool().await;
+        let plane = BackendDataPlane {
+            writer: pool.clone(),
+            reader: pool.clone(),
+        };
+        let mut id = column("citizen_id", FieldType::String);
+        id.key_role = KeyRole::CitizenId;
+        let schema = TableSchema {
+            columns: vec![id, column("name", FieldType::String)],
+            key: vec![0],
+        };
+        let text = |v: &str| Value::Text(v.into());
+        // Keys out of row order on both sides; one subject on each side only; one
+        // empty name on the other side, which is not compared.
+        let source = [
+            ("k3", "王伟"),
+            ("k1", "李娜"),
+            ("k2", "张敏"),
+            ("k5", "陈静"),
+        ];
+        let other = [
+            ("k2", "张敏"),
+            ("k4", "赵磊"),
+            ("k1", "李娜娜"),
+            ("k5", ""),
+            ("k3", "王二"),
+        ];
+        for (table, rows) in [("ds_s", &source[..]), ("ds_o", &other[..])] {
+            plane.create_table(table, &schema, true).await.unwrap();
+            let rows: Vec<(i64, Vec<Value>)> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (k, n))| {
+                    let name = if n.is_empty() { Value::Null } else { text(n) };
+                    (i as i64 + 1, vec![text(k), name])
+                })
+                .collect();
+            plane
+                .write_rows(table, &schema, 1, &rows, false)
+                .await
+                .unwrap();
+        }
+        let side = |table: &str| ColumnRef {
+            table: table.into(),
+            key_column: "citizen_id".into(),
+            column: "name".into(),
+        };
+        let (s, o) = (side("ds_s"), side("ds_o"));
+        let without = plane.compare_columns(&s, &o, 10).await.unwrap();
+        assert_eq!(comparison_hints(&pool, &s, &o).await.unwrap(), None);
+
+        plane
+            .index_for_comparison("ds_s", "citizen_id", "name")
+            .await
+            .unwrap();
+        assert_eq!(
+            comparison_hints(&pool, &s, &o).await.unwrap(),
+            None,
+            "only one side indexed"
+        );
+        plane
+            .index_for_comparison("ds_o", "citizen_id", "name")
+            .await
+            .unwrap();
+        plane
+            .index_for_comparison("ds_o", "citizen_id", "name")
+            .await
+            .unwrap();
+        let hints = comparison_hints(&pool, &s, &o).await.unwrap();
+        assert!(hints.is_some());
+        let (count_sql, list_sql) = comparison_queries(&s, &o, hints).unwrap();
+        for sql in [&count_sql, &list_sql] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .bind(10)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+            assert_eq!(
+                steps,
+                [
+                    "SCAN o USING COVERING INDEX ds_o_cmp_name",
+                    "SEARCH s USING COVERING INDEX ds_s_cmp_name (citizen_id=?)"
+                ],
+                "in key order, no table read, no sort: {sql}"
+            );
+        }
+
+        let with = plane.compare_columns(&s, &o, 10).await.unwrap();
+        assert_eq!(with, without);
+        assert_eq!(with.linked, 3);
+        assert_eq!(with.differing_total, 2);
+        let pair = |k: &str, a: &str, b: &str| (k.to_string(), a.to_string(), b.to_string());
+        assert_eq!(
+            with.differing,
+            vec![pair("k1", "李娜", "李娜娜"), pair("k3", "王伟", "王二")]
+        );
+        let first = plane.compare_columns(&s, &o, 1).await.unwrap();
+        assert_eq!(first.differing, vec![pair("k1", "李娜", "李娜娜")]);
+        assert_eq!(first.differing_total, 2);
     }
 }

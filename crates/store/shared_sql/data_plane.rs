@@ -656,6 +656,13 @@ impl DataPlane for BackendDataPlane {
         Ok(())
     }
 
+    async fn index_for_comparison(&self, table: &str, key_column: &str, column: &str) -> StoreResult<()> {
+        if let Some(sql) = comparison_index(table, key_column, column)? {
+            sqlx::query(&sql).execute(&self.writer).await.map_err(db_err)?;
+        }
+        Ok(())
+    }
+
     async fn write_rows(
         &self,
         table: &str,
@@ -783,6 +790,32 @@ async fn fetch_page_by_rows(pool: &DbPool, table: &str, schema: &TableSchema, q:
         .map_err(db_err)
 }
 
+/// How a backend wants a comparison's join written: the index each side is read
+/// through and the join operator, which on SQLite fixes the outer table.
+#[derive(Debug, Default, PartialEq)]
+struct JoinHints {
+    source: String,
+    other: String,
+    join: String,
+}
+
+/// GOV-2: the two queries of a comparison: the counts of linked and differing
+/// subjects, and the first differences in key order (`$1` of them).
+fn comparison_queries(source: &ColumnRef, other: &ColumnRef, hints: Option<JoinHints>) -> StoreResult<(String, String)> {
+    let (st, sk, sc) = (ident(&source.table)?, ident(&source.key_column)?, ident(&source.column)?);
+    let (ot, ok, oc) = (ident(&other.table)?, ident(&other.key_column)?, ident(&other.column)?);
+    let JoinHints { source: s_hint, other: o_hint, join } =
+        hints.unwrap_or_else(|| JoinHints { join: "JOIN".into(), ..JoinHints::default() });
+    let from = format!("FROM {ot} o{o_hint} {join} {st} s{s_hint} ON s.{sk} = o.{ok} WHERE o.{oc} IS NOT NULL");
+    let differs = format!("CAST(s.{sc} AS TEXT) IS DISTINCT FROM CAST(o.{oc} AS TEXT)");
+    let count_sql = format!("SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {from}");
+    let list_sql = format!(
+        "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}
+         ORDER BY o.{ok} LIMIT $1"
+    );
+    Ok((count_sql, list_sql))
+}
+
 // DESIGN 2: the row reads, which only the egress gate holds.
 #[async_trait]
 impl RowReader for BackendDataPlane {
@@ -791,17 +824,8 @@ impl RowReader for BackendDataPlane {
     }
 
     async fn compare_columns(&self, source: &ColumnRef, other: &ColumnRef, limit: i64) -> StoreResult<Comparison> {
-        let (st, sk, sc) = (ident(&source.table)?, ident(&source.key_column)?, ident(&source.column)?);
-        let (ot, ok, oc) = (ident(&other.table)?, ident(&other.key_column)?, ident(&other.column)?);
-        let from = format!(
-            "FROM {ot} o JOIN {st} s ON s.{sk} = o.{ok} WHERE o.{oc} IS NOT NULL"
-        );
-        let differs = format!("CAST(s.{sc} AS TEXT) IS DISTINCT FROM CAST(o.{oc} AS TEXT)");
-        let count_sql = format!("SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {from}");
-        let list_sql = format!(
-            "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}
-             ORDER BY 1 LIMIT $1"
-        );
+        let hints = comparison_hints(&self.reader, source, other).await?;
+        let (count_sql, list_sql) = comparison_queries(source, other, hints)?;
         let counts = sqlx::query(&count_sql).fetch_one(&self.reader).await.map_err(db_err)?;
         let rows = sqlx::query(&list_sql).bind(limit).fetch_all(&self.reader).await.map_err(db_err)?;
         let linked: i64 = counts.try_get(0).map_err(db_err)?;

@@ -187,6 +187,15 @@ pub trait DataPlane: Send + Sync + 'static {
     /// Copies every row of `from` into `to` (same layout); returns the count.
     async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64>;
     async fn drop_table(&self, table: &str) -> StoreResult<()>;
+    /// GOV-2: builds, where the backend's joins need one, the index that lets a
+    /// comparison of `column` walk `table` in key order (none on PostgreSQL).
+    /// Does nothing when it exists.
+    async fn index_for_comparison(
+        &self,
+        table: &str,
+        key_column: &str,
+        column: &str,
+    ) -> StoreResult<()>;
     /// Writes rows stamped with `load`, in one transaction. Without `upsert`, rows
     /// are appended as they are (into an unindexed table; see `finish_table`); with
     /// it, a row replaces the row of an earlier load with its key. Returns the row

@@ -810,6 +810,46 @@ async fn col_2_interrupted_load_is_swept_and_the_current_version_stays(srv: Arc<
 }
 both_backends!(col_2_interrupted_load_is_swept_and_the_current_version_stays);
 
+fn marriage_csv(ids: &[String], marital: &[&str]) -> Vec<u8> {
+    let mut s = String::from("公民身份号码,姓名,婚姻状况\n");
+    for (i, id) in ids.iter().enumerate() {
+        s.push_str(&format!("{id},居民{i},{}\n", marital[i]));
+    }
+    s.into_bytes()
+}
+
+/// 公安局's household records and 民政局's marriage records of the same people,
+/// each with the marital status its department holds, then the population base
+/// built from them; returns the build's report.
+async fn population_from_two_sources(
+    [psb, civil, admin]: [&Session; 3],
+    resources: &HashMap<&'static str, CatalogEntry>,
+    ids: &[String],
+    household_marital: &[&str],
+    marriage_marital: &[&str],
+) -> Value {
+    upload(
+        psb,
+        &resources["household"].code,
+        "",
+        household_csv(ids, household_marital),
+    )
+    .await
+    .expect_status(201);
+    upload(
+        civil,
+        &resources["marriage"].code,
+        "",
+        marriage_csv(ids, marriage_marital),
+    )
+    .await
+    .expect_status(201);
+    admin
+        .post("/api/v1/bases/population/build", json!({}))
+        .await
+        .expect_status(200)
+}
+
 /// GOV-2: after the base is built, each new load queues a cross-check job; when
 /// the source corrects its data, the job closes the discrepancy as agreed.
 async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<TestServer>) {
@@ -819,34 +859,25 @@ async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<T
     let civil = srv.login_demo(&demo, "civil.admin").await;
     let admin = srv.login_demo(&demo, "admin").await;
     let ids: Vec<String> = (0..2).map(|i| person(i * 55, 81)).collect();
-    upload(
-        &psb,
-        &resources["household"].code,
-        "",
-        household_csv(&ids, &["已婚", "已婚"]),
+    let built = population_from_two_sources(
+        [&psb, &civil, &admin],
+        &resources,
+        &ids,
+        &["已婚", "已婚"],
+        &["已婚", "离婚"],
     )
-    .await
-    .expect_status(201);
-    let marriage = |status: &str| {
-        format!(
-            "公民身份号码,姓名,婚姻状况\n{},居民0,已婚\n{},居民1,{status}\n",
-            ids[0], ids[1]
-        )
-        .into_bytes()
-    };
-    upload(&civil, &resources["marriage"].code, "", marriage("离婚"))
-        .await
-        .expect_status(201);
-    let built = admin
-        .post("/api/v1/bases/population/build", json!({}))
-        .await
-        .expect_status(200);
+    .await;
     assert_eq!(built["discrepancies_found"], 1);
 
     // 民政局 finds 公安局 right after all and corrects its record.
-    upload(&civil, &resources["marriage"].code, "", marriage("已婚"))
-        .await
-        .expect_status(201);
+    upload(
+        &civil,
+        &resources["marriage"].code,
+        "",
+        marriage_csv(&ids, &["已婚", "已婚"]),
+    )
+    .await
+    .expect_status(201);
     let still = civil
         .get("/api/v1/discrepancies?status=open")
         .await
@@ -875,3 +906,53 @@ async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<T
     assert_eq!(agreed["total"], 1, "{agreed}");
 }
 both_backends!(gov_2_correcting_load_closes_the_discrepancy_through_the_job);
+
+/// GOV-2: a load readies for the cross-check exactly the columns it will compare:
+/// base attributes held by two departments, whichever side is the source; a column
+/// only one department holds (户籍住址 here) is left alone.
+async fn gov_2_a_load_prepares_exactly_the_columns_the_cross_check_compares(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let ids: Vec<String> = (0..2).map(|i| person(i * 57, 83)).collect();
+    population_from_two_sources(
+        [&psb, &civil, &admin],
+        &resources,
+        &ids,
+        &["已婚", "未婚"],
+        &["已婚", "未婚"],
+    )
+    .await;
+
+    let plane = srv.app.store.data_plane();
+    let mut compared = HashMap::new();
+    for name in ["household", "marriage"] {
+        let dataset = plane
+            .get_dataset(&resources[name].id)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut columns = gongshu_services::governance::compared_columns(
+            &srv.app,
+            &dataset.org_id,
+            &dataset.resource_id,
+            &dataset.schema,
+        )
+        .await
+        .unwrap();
+        columns.sort();
+        compared.insert(name, columns);
+    }
+    let pairs = |columns: &[&str]| -> Vec<(String, String)> {
+        columns
+            .iter()
+            .map(|c| ("citizen_id".to_string(), c.to_string()))
+            .collect()
+    };
+    // 公安局 is the source of 姓名 and 民政局 of 婚姻状况; each holds the other's.
+    assert_eq!(compared["household"], pairs(&["marital_status", "name"]));
+    assert_eq!(compared["marriage"], pairs(&["marital_status", "name"]));
+}
+both_backends!(gov_2_a_load_prepares_exactly_the_columns_the_cross_check_compares);
