@@ -5,9 +5,10 @@ use gongshu_domain::audit::AuditDraft;
 use gongshu_domain::calendar::WorkCalendar;
 use gongshu_domain::deadlines::DeadlinePolicy;
 use gongshu_domain::permissions::Principal;
-use gongshu_store::{DataPlane, Store};
+use gongshu_store::{Change, DataPlane, StatusRecord, Store, StoreError};
 use serde::Serialize;
 
+use crate::error::{ServiceError, ServiceResult};
 use crate::settings::Settings;
 
 /// Everything a use case needs; built once at start-up.
@@ -103,4 +104,51 @@ pub fn summary<T: Serialize>(value: &T) -> Option<String> {
 /// A new object id: time-ordered UUIDv7.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// Commits a decision's writes unless the record's status moved since it was read
+/// (by a second reviewer, or a deadline sweep): then nothing is written and the
+/// answer is false. Without this, the later of two writes would silently undo the
+/// earlier one — a second grant for one request, or a decision reverted.
+pub(crate) async fn commit_if_status(
+    app: &App,
+    record: StatusRecord,
+    id: &str,
+    status: &str,
+    mut changes: Vec<Change>,
+    audits: Vec<AuditDraft>,
+) -> ServiceResult<bool> {
+    changes.insert(
+        0,
+        Change::ExpectStatus {
+            record,
+            id: id.to_string(),
+            status: status.to_string(),
+        },
+    );
+    match app.store.commit(changes, audits).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// [`commit_if_status`] for a person's decision: a lost race is their error to see.
+pub(crate) async fn commit_decision(
+    app: &App,
+    record: StatusRecord,
+    id: &str,
+    status: &str,
+    changes: Vec<Change>,
+    audits: Vec<AuditDraft>,
+) -> ServiceResult<()> {
+    if commit_if_status(app, record, id, status, changes, audits).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::conflict(
+            "decision.changed_meanwhile",
+            "该事项已被他人办理或已变更，请刷新后重试",
+            "it was acted on by someone else meanwhile; reload and try again",
+        ))
+    }
 }

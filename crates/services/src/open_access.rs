@@ -5,7 +5,7 @@
 //! after which the applicant's key unlocks the data at the egress gate until the
 //! approved use ends.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use gongshu_domain::audit::truncate_to_micros;
+use gongshu_domain::audit::{truncate_to_micros, AuditDraft};
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::ids::{CitizenId, CreditCode};
 use gongshu_domain::masking::{hmac_sm3, mask_text, MaskRule};
@@ -16,12 +16,13 @@ use gongshu_domain::open::{
 use gongshu_domain::permissions::Permission;
 use gongshu_store::{
     AgreementAcceptance, Change, DeveloperKey, OpenApplication, OpenApplicationFilter, OpenReview,
+    StatusRecord,
 };
 use serde::{Deserialize, Serialize};
 use sm3::{Digest, Sm3};
 
 use crate::catalog::today_in_china;
-use crate::context::{new_id, summary, App, Ctx};
+use crate::context::{commit_decision, commit_if_status, new_id, summary, App, Ctx};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{random_secret, secret_hash};
 use crate::open::{self, OpenDataset};
@@ -425,10 +426,27 @@ pub async fn review(
     audit.after = summary(&serde_json::json!({
         "status": after.status, "ends_on": after.ends_on, "reason": decision.reason.trim(),
     }));
-    app.store
-        .commit(vec![Change::PutOpenApplication(after.clone())], vec![audit])
-        .await?;
+    commit_application(app, &before, &after, audit).await?;
     Ok(after)
+}
+
+/// Writes a decision on an application read as `before`, unless another
+/// decision landed meanwhile.
+async fn commit_application(
+    app: &App,
+    before: &OpenApplication,
+    after: &OpenApplication,
+    audit: AuditDraft,
+) -> ServiceResult<()> {
+    commit_decision(
+        app,
+        StatusRecord::OpenApplication,
+        &before.id,
+        &before.status,
+        vec![Change::PutOpenApplication(after.clone())],
+        vec![audit],
+    )
+    .await
 }
 
 /// OPN-4: the agreement text offered on an approved application, as it would be
@@ -494,9 +512,7 @@ pub async fn accept_agreement(
     let mut audit = ctx.audit("open.agreement_accept", "open_application", id);
     audit.org_id = Some(before.source_org_id.clone());
     audit.after = summary(&after.agreement);
-    app.store
-        .commit(vec![Change::PutOpenApplication(after.clone())], vec![audit])
-        .await?;
+    commit_application(app, &before, &after, audit).await?;
     Ok(after)
 }
 
@@ -548,10 +564,19 @@ pub async fn flag_overdue(app: &App, now: DateTime<Utc>) -> ServiceResult<usize>
             audit.org_id =
                 (status == OpenApplicationStatus::SourceReview).then(|| a.source_org_id.clone());
             audit.after = summary(&serde_json::json!({"status": a.status, "due": a.due}));
-            app.store
-                .commit(vec![Change::PutOpenApplication(after)], vec![audit])
-                .await?;
-            marked += 1;
+            let changes = vec![Change::PutOpenApplication(after)];
+            if commit_if_status(
+                app,
+                StatusRecord::OpenApplication,
+                &a.id,
+                &a.status,
+                changes,
+                vec![audit],
+            )
+            .await?
+            {
+                marked += 1;
+            }
         }
     }
     Ok(marked)
@@ -611,9 +636,7 @@ pub async fn set_suspended(
     audit.org_id = Some(before.source_org_id.clone());
     audit.before = summary(&serde_json::json!({"status": before.status}));
     audit.after = summary(&serde_json::json!({"status": after.status, "reason": reason}));
-    app.store
-        .commit(vec![Change::PutOpenApplication(after.clone())], vec![audit])
-        .await?;
+    commit_application(app, &before, &after, audit).await?;
     Ok(after)
 }
 

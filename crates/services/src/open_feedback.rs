@@ -9,11 +9,11 @@ use gongshu_domain::audit::truncate_to_micros;
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::open::{withheld_on_receipt, FeedbackAction, FeedbackKind, FeedbackStatus};
 use gongshu_domain::permissions::Permission;
-use gongshu_store::{Change, OpenFeedback, OpenFeedbackFilter};
+use gongshu_store::{Change, OpenFeedback, OpenFeedbackFilter, StatusRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::today_in_china;
-use crate::context::{new_id, summary, App, Ctx};
+use crate::context::{commit_decision, commit_if_status, new_id, summary, App, Ctx};
 use crate::error::{ErrorKind, FieldProblem, ServiceError, ServiceResult};
 use crate::identity::{random_secret, secret_hash};
 
@@ -513,9 +513,15 @@ pub async fn answer(
             audits.push(released);
         }
     }
-    app.store
-        .commit(vec![Change::PutOpenFeedback(after.clone())], audits)
-        .await?;
+    commit_decision(
+        app,
+        StatusRecord::OpenFeedback,
+        &before.id,
+        &before.status,
+        vec![Change::PutOpenFeedback(after.clone())],
+        audits,
+    )
+    .await?;
     Ok(after)
 }
 
@@ -552,10 +558,19 @@ pub async fn flag_overdue(app: &App, now: DateTime<Utc>) -> ServiceResult<usize>
         audit.after = summary(&serde_json::json!({
             "resource_code": f.resource_code, "kind": f.kind, "due": f.due,
         }));
-        app.store
-            .commit(vec![Change::PutOpenFeedback(after)], vec![audit])
-            .await?;
-        marked += 1;
+        let changes = vec![Change::PutOpenFeedback(after)];
+        if commit_if_status(
+            app,
+            StatusRecord::OpenFeedback,
+            &f.id,
+            &f.status,
+            changes,
+            vec![audit],
+        )
+        .await?
+        {
+            marked += 1;
+        }
     }
     Ok(marked)
 }

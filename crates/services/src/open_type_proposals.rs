@@ -9,10 +9,10 @@ use gongshu_domain::audit::truncate_to_micros;
 use gongshu_domain::catalog::{OpenReason, OpenType};
 use gongshu_domain::open::{proposal_outcome, ProposalStatus};
 use gongshu_domain::permissions::Permission;
-use gongshu_store::{Change, OpenTypeProposal};
+use gongshu_store::{Change, OpenTypeProposal, StatusRecord};
 use serde::{Deserialize, Serialize};
 
-use crate::context::{new_id, summary, App, Ctx};
+use crate::context::{commit_decision, new_id, summary, App, Ctx};
 use crate::error::{ServiceError, ServiceResult};
 
 const MAX_TEXT: usize = 2000;
@@ -201,18 +201,40 @@ pub async fn propose(
         created_at: now,
         updated_at: now,
     };
-    commit(app, ctx, "open.type_propose", &p).await?;
+    commit(app, ctx, "open.type_propose", &p, None).await?;
     view(app, p).await
 }
 
-async fn commit(app: &App, ctx: &Ctx, action: &str, p: &OpenTypeProposal) -> ServiceResult<()> {
+/// Writes the proposal; an answer or decision (`read_status`: the status it was
+/// taken on) only if no other was recorded meanwhile.
+async fn commit(
+    app: &App,
+    ctx: &Ctx,
+    action: &str,
+    p: &OpenTypeProposal,
+    read_status: Option<ProposalStatus>,
+) -> ServiceResult<()> {
     let mut audit = ctx.audit(action, "open_type_proposal", &p.id);
     audit.org_id = Some(p.source_org_id.clone());
     audit.after = summary(p);
-    app.store
-        .commit(vec![Change::PutOpenTypeProposal(p.clone())], vec![audit])
-        .await?;
-    Ok(())
+    let changes = vec![Change::PutOpenTypeProposal(p.clone())];
+    match read_status {
+        None => {
+            app.store.commit(changes, vec![audit]).await?;
+            Ok(())
+        }
+        Some(status) => {
+            commit_decision(
+                app,
+                StatusRecord::OpenTypeProposal,
+                &p.id,
+                status.key(),
+                changes,
+                vec![audit],
+            )
+            .await
+        }
+    }
 }
 
 async fn load(app: &App, id: &str) -> ServiceResult<OpenTypeProposal> {
@@ -276,7 +298,7 @@ pub async fn respond(
     } else {
         "open.type_proposal_dispute"
     };
-    commit(app, ctx, action, &p).await?;
+    commit(app, ctx, action, &p, Some(ProposalStatus::Proposed)).await?;
     view(app, p).await
 }
 
@@ -319,7 +341,14 @@ pub async fn record_decision(
     p.decided_by = Some(ctx.principal.actor.clone());
     p.decided_at = Some(now);
     p.updated_at = now;
-    commit(app, ctx, "open.type_proposal_decide", &p).await?;
+    commit(
+        app,
+        ctx,
+        "open.type_proposal_decide",
+        &p,
+        Some(ProposalStatus::Disputed),
+    )
+    .await?;
     view(app, p).await
 }
 

@@ -14,12 +14,12 @@ use gongshu_domain::sharing::{
 };
 use gongshu_store::{
     AccessFilter, AccessRecord, Change, GrantFilter, ShareGrant, ShareRequest, ShareRequestFilter,
-    ShareStep, UsageReport,
+    ShareStep, StatusRecord, UsageReport,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::today_in_china;
-use crate::context::{new_id, summary, App, Ctx};
+use crate::context::{commit_decision, commit_if_status, new_id, summary, App, Ctx};
 use crate::error::{ErrorKind, FieldProblem, ServiceError, ServiceResult};
 
 /// Calls a grant serves per day unless the source sets otherwise.
@@ -614,7 +614,15 @@ pub async fn act_at(
     audit.after = summary(&after);
     audits.insert(0, audit);
     changes.insert(0, Change::PutShareRequest(after.clone()));
-    app.store.commit(changes, audits).await?;
+    commit_decision(
+        app,
+        StatusRecord::ShareRequest,
+        id,
+        &before.status,
+        changes,
+        audits,
+    )
+    .await?;
     Ok((after, grant))
 }
 
@@ -711,10 +719,19 @@ pub async fn flag_overdue(app: &App, now: DateTime<Utc>) -> ServiceResult<usize>
         audit.after = summary(&serde_json::json!({
             "status": r.status, "due": due, "responsible": responsible,
         }));
-        app.store
-            .commit(vec![Change::PutShareRequest(after)], vec![audit])
-            .await?;
-        marked += 1;
+        let changes = vec![Change::PutShareRequest(after)];
+        if commit_if_status(
+            app,
+            StatusRecord::ShareRequest,
+            &r.id,
+            &r.status,
+            changes,
+            vec![audit],
+        )
+        .await?
+        {
+            marked += 1;
+        }
     }
     Ok(marked)
 }

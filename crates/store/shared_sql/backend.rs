@@ -235,6 +235,18 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         c @ (Change::AddOpenUsage(_) | Change::PutShowcase(_)) => apply_open_usage_change(tx, c).await?,
         c @ (Change::PutOpenPlan { .. } | Change::PutOpenPriorities(_)) => apply_open_plan_change(tx, c).await?,
         c @ Change::PutOpenRelease(_) => apply_open_release_change(tx, c).await?,
+        Change::ExpectStatus { record, id, status } => {
+            // An UPDATE, not a SELECT: on PostgreSQL it locks the row until the commit,
+            // so a second decision waits and then sees the first one's status.
+            let table = record.table();
+            let done = sqlx::query(&format!("UPDATE {table} SET status = status WHERE id = $1 AND status = $2"))
+                .bind(&id)
+                .bind(&status)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            must_touch(done.rows_affected(), &format!("{table} {id} with status {status}"))?;
+        }
         Change::UpsertDivision(d) => {
             sqlx::query(
                 "INSERT INTO divisions (code, name, name_en, level, parent_code, hosts_node) VALUES ($1, $2, $3, $4, $5, $6)

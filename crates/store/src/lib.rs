@@ -129,6 +129,36 @@ pub enum Change {
     PutOpenTypeProposal(OpenTypeProposal),
     /// OPN-5, OPN-6: inserts or replaces one version of a release.
     PutOpenRelease(OpenRelease),
+    /// Changes nothing, but fails the commit with NotFound unless the record still
+    /// has `status`. A decision or a deadline sweep writes back a record it read
+    /// earlier; this keeps it from overwriting a decision taken meanwhile (two
+    /// reviewers at once, or a sweep racing a reviewer).
+    ExpectStatus {
+        record: StatusRecord,
+        id: String,
+        status: String,
+    },
+}
+
+/// The records with a workflow status that a commit can require ([`Change::ExpectStatus`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusRecord {
+    ShareRequest,
+    OpenApplication,
+    OpenFeedback,
+    OpenTypeProposal,
+}
+
+impl StatusRecord {
+    /// The table the record lives in.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::ShareRequest => "share_requests",
+            Self::OpenApplication => "open_applications",
+            Self::OpenFeedback => "open_feedback",
+            Self::OpenTypeProposal => "open_type_proposals",
+        }
+    }
 }
 
 /// COL-2: the data plane — mounted datasets, their loads, and the typed tables

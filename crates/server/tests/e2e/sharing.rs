@@ -101,13 +101,13 @@ fn request(w: &World, items: &[&str], mode: &str, end: NaiveDate) -> NewShareReq
     }
 }
 
-/// Submits and approves a conditional request as of `now`; returns the grant.
-async fn granted(
+/// Submits a conditional request as of `now` and passes its conformity check,
+/// so that it waits for the source department.
+async fn in_source_review(
     w: &World,
     input: NewShareRequest,
-    terms: StepInput,
     now: chrono::DateTime<Utc>,
-) -> ShareGrant {
+) -> gongshu_store::ShareRequest {
     let app = &w.srv.app;
     let r = sharing::submit_at(app, &ctx_of(&w.civil, Role::OrgAdmin), input, now)
         .await
@@ -116,7 +116,7 @@ async fn granted(
         action: "pass_conformity".into(),
         ..Default::default()
     };
-    sharing::act_at(
+    let (checked, _) = sharing::act_at(
         app,
         &ctx_of(&w.admin, Role::PlatformAdmin),
         &r.id,
@@ -125,6 +125,18 @@ async fn granted(
     )
     .await
     .expect("conformity");
+    checked
+}
+
+/// Submits and approves a conditional request as of `now`; returns the grant.
+async fn granted(
+    w: &World,
+    input: NewShareRequest,
+    terms: StepInput,
+    now: chrono::DateTime<Utc>,
+) -> ShareGrant {
+    let app = &w.srv.app;
+    let r = in_source_review(w, input, now).await;
     let approve = StepInput {
         action: "approve".into(),
         ..terms
@@ -1019,3 +1031,109 @@ async fn gov_5_console_preview_export_and_base_view_leave_access_records(srv: Ar
         .contains(&json!("name")));
 }
 both_backends!(gov_5_console_preview_export_and_base_view_leave_access_records);
+
+/// SHR-5, SHR-8: two approvals of one request at the same moment (two
+/// colleagues of the source department) issue one grant: the second finds the
+/// request already decided and changes nothing.
+async fn shr_8_two_approvals_at_once_issue_one_grant(srv: Arc<TestServer>) {
+    let w = world(srv).await;
+    let app = &w.srv.app;
+    let end = today_in_china(Utc::now()) + Duration::days(90);
+    let now = Utc::now();
+    let r = in_source_review(&w, request(&w, &["citizen_id", "name"], "api", end), now).await;
+    let approve = || StepInput {
+        action: "approve".into(),
+        ..Default::default()
+    };
+    let source = ctx_of(&w.psb, Role::OrgAdmin);
+    let (first, second) = tokio::join!(
+        sharing::act_at(app, &source, &r.id, approve(), now),
+        sharing::act_at(app, &source, &r.id, approve(), now),
+    );
+    let outcomes = [first, second];
+    let refused: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!(refused.len(), 1, "exactly one approval lands");
+    assert_eq!(
+        refused[0].kind,
+        gongshu_services::error::ErrorKind::Conflict
+    );
+    let grants = app
+        .store
+        .list_grants(&gongshu_store::GrantFilter {
+            resource_id: Some(r.resource_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        grants.iter().filter(|g| g.request_id == r.id).count(),
+        1,
+        "one grant for the request"
+    );
+}
+both_backends!(shr_8_two_approvals_at_once_issue_one_grant);
+
+/// SHR-5: a write of a request read before a decision (as a deadline sweep
+/// would make) is refused whole — neither the stale record nor its audit lands —
+/// so it cannot put the decided request back.
+async fn shr_5_a_stale_write_cannot_undo_a_decision(srv: Arc<TestServer>) {
+    let w = world(srv).await;
+    let app = &w.srv.app;
+    let end = today_in_china(Utc::now()) + Duration::days(90);
+    let now = Utc::now();
+    let r = in_source_review(&w, request(&w, &["citizen_id", "name"], "api", end), now).await;
+    let stale = app.store.get_share_request(&r.id).await.unwrap().unwrap();
+    let approve = StepInput {
+        action: "approve".into(),
+        ..Default::default()
+    };
+    sharing::act_at(app, &ctx_of(&w.psb, Role::OrgAdmin), &r.id, approve, now)
+        .await
+        .expect("approve");
+    let audit_before = app
+        .store
+        .list_audit(&gongshu_store::AuditFilter {
+            object_id: Some(r.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
+    let mut overdue = stale.clone();
+    overdue.overdue_since = Some(today_in_china(now));
+    let refused = app
+        .store
+        .commit(
+            vec![
+                Change::ExpectStatus {
+                    record: gongshu_store::StatusRecord::ShareRequest,
+                    id: r.id.clone(),
+                    status: stale.status.clone(),
+                },
+                Change::PutShareRequest(overdue),
+            ],
+            vec![Ctx::system().audit("share.overdue", "share_request", &r.id)],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(gongshu_store::StoreError::NotFound(_))),
+        "{refused:?}"
+    );
+    let now_stored = app.store.get_share_request(&r.id).await.unwrap().unwrap();
+    assert_eq!(now_stored.status, "approved");
+    assert_eq!(now_stored.overdue_since, None);
+    let audit_after = app
+        .store
+        .list_audit(&gongshu_store::AuditFilter {
+            object_id: Some(r.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        audit_after, audit_before,
+        "no audit record for what did not happen"
+    );
+}
+both_backends!(shr_5_a_stale_write_cannot_undo_a_decision);
