@@ -18,6 +18,7 @@ use gongshu_domain::catalog::EntryContent;
 use gongshu_domain::open::in_open_catalog;
 pub use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByString};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery,
@@ -25,7 +26,9 @@ use tantivy::query::{
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED, STRING,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 use crate::facets::FacetCounter;
 use crate::tokenizer::{default_jieba, query_words, sub_words, JiebaTokenizer, ANALYZER};
@@ -226,7 +229,7 @@ impl Fields {
             }
         };
         let id = b.add_text_field("id", STRING | STORED);
-        let code = b.add_text_field("code", STRING | STORED);
+        let code = b.add_text_field("code", STRING | STORED | FAST);
         let name = b.add_text_field("name", segmented(true));
         let summary = b.add_text_field("summary", segmented(false));
         let items = b.add_text_field("items", segmented(false));
@@ -415,14 +418,18 @@ impl CatalogIndex {
         }
         let searcher = self.reader.searcher();
         let query = self.query(&searcher, q)?;
+        // Best first; equal scores (every hit of a search without words) by resource
+        // code, so pages of a listing neither skip nor repeat entries when the index
+        // is updated between them.
         let top = (q.limit > 0).then(|| {
-            TopDocs::with_limit(q.limit)
-                .and_offset(q.offset)
-                .order_by_score()
+            TopDocs::with_limit(q.limit).and_offset(q.offset).order_by((
+                (SortBySimilarityScore, Order::Desc),
+                (SortByString::for_field("code"), Order::Asc),
+            ))
         });
         let (top, total, facets) = searcher.search(&*query, &(top, Count, FacetCounter))?;
         let mut hits = Vec::new();
-        for (score, address) in top.unwrap_or_default() {
+        for ((score, _code), address) in top.unwrap_or_default() {
             let doc: TantivyDocument = searcher.doc(address)?;
             let text = |field: Field| {
                 doc.get_first(field)

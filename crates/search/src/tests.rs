@@ -509,6 +509,37 @@ fn cat_10_pages_and_limits() {
     );
 }
 
+/// A listing (no words) is in resource-code order, whatever order entries were
+/// indexed or re-indexed in, so paging through it while a department edits an
+/// entry neither skips nor repeats one.
+#[test]
+fn cat_10_a_listing_pages_in_code_order_across_updates() {
+    let mut docs = catalog();
+    docs.reverse();
+    let index = CatalogIndex::build(docs).unwrap();
+    let page = |offset| {
+        index
+            .search(&SearchQuery {
+                limit: 2,
+                offset,
+                ..SearchQuery::default()
+            })
+            .unwrap()
+    };
+    let first = page(0);
+    assert_eq!(ids(&first), vec!["e1", "e2"]);
+    let mut edited = catalog().remove(0);
+    edited.content.summary = "本市常住人口的基本信息，按日更新".into();
+    index.upsert(edited).unwrap();
+    assert_eq!(ids(&page(2)), vec!["e3", "e4"]);
+    assert_eq!(ids(&page(4)), vec!["e5"]);
+    assert_eq!(
+        ids(&page(0)),
+        vec!["e1", "e2"],
+        "the edited entry keeps its place"
+    );
+}
+
 fn search_err(index: &CatalogIndex, text: &str) -> SearchError {
     index
         .search(&SearchQuery {
