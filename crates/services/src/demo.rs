@@ -305,7 +305,9 @@ const USERS: &[(&str, &str, &str, &[&str])] = &[
         "authority",
         "市数据局 赵主任",
         "authority",
-        &["authority_admin"],
+        // 数据局 is also a department with data of its own (电子证照基础信息), which
+        // it loads, shares and opens like any other.
+        &["authority_admin", "org_admin"],
     ),
     ("psb.admin", "公安局 管理员 张警", "psb", &["org_admin"]),
     (

@@ -365,3 +365,41 @@ async fn sec_3_login_sets_an_http_only_strict_session_cookie(srv: Arc<TestServer
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
 }
 both_backends!(sec_3_login_sets_an_http_only_strict_session_cookie);
+
+/// SEC-3, ORG-2: 数据局 is the authority and also a department with data of its
+/// own (电子证照基础信息). The demo's `authority` coordinates every department's
+/// matters and handles its own department's like any department administrator,
+/// but holds no other department's duties.
+async fn sec_3_demo_authority_also_runs_its_own_department(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let authority = srv.login_demo(&demo, "authority").await;
+    let me = authority.get("/api/v1/me").await.expect_status(200);
+    let grants = me["grants"].as_array().expect("grants").clone();
+    let held = |permission: &str, scope: &str| {
+        grants
+            .iter()
+            .any(|g| g["permission"] == permission && g["scope"] == scope)
+    };
+    assert!(held("open_coordinate", "global"), "{grants:?}");
+    for own in ["data_load", "share_decide", "open_review"] {
+        assert!(held(own, "own_org"), "{own}: {grants:?}");
+        assert!(!held(own, "global"), "{own} only for its own department");
+    }
+    let resources = crate::data::data_resources(&srv).await;
+    let household = &resources["household"];
+    let denied = crate::common::send(
+        authority
+            .request(
+                reqwest::Method::POST,
+                &format!(
+                    "/api/v1/datasets/{}/loads?file_name=household.csv",
+                    household.code
+                ),
+            )
+            .header("content-type", "application/octet-stream")
+            .body("公民身份号码\n".as_bytes().to_vec()),
+    )
+    .await;
+    denied.expect_error(403, "auth.denied");
+}
+both_backends!(sec_3_demo_authority_also_runs_its_own_department);
