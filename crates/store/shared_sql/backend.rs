@@ -238,7 +238,12 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         Change::ExpectStatus { record, id, status } => {
             // An UPDATE, not a SELECT: on PostgreSQL it locks the row until the commit,
             // so a second decision waits and then sees the first one's status.
-            let table = record.table();
+            let table = match record {
+                StatusRecord::ShareRequest => "share_requests",
+                StatusRecord::OpenApplication => "open_applications",
+                StatusRecord::OpenFeedback => "open_feedback",
+                StatusRecord::OpenTypeProposal => "open_type_proposals",
+            };
             let done = sqlx::query(&format!("UPDATE {table} SET status = status WHERE id = $1 AND status = $2"))
                 .bind(&id)
                 .bind(&status)

@@ -149,18 +149,6 @@ pub enum StatusRecord {
     OpenTypeProposal,
 }
 
-impl StatusRecord {
-    /// The table the record lives in.
-    pub fn table(self) -> &'static str {
-        match self {
-            Self::ShareRequest => "share_requests",
-            Self::OpenApplication => "open_applications",
-            Self::OpenFeedback => "open_feedback",
-            Self::OpenTypeProposal => "open_type_proposals",
-        }
-    }
-}
-
 /// COL-2: the data plane — mounted datasets, their loads, and the typed tables
 /// their rows live in. Writes of metadata go through [`Store::commit`] (with their
 /// audit); rows are written here in batches before a load is committed.

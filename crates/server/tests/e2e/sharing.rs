@@ -1032,19 +1032,29 @@ async fn gov_5_console_preview_export_and_base_view_leave_access_records(srv: Ar
 }
 both_backends!(gov_5_console_preview_export_and_base_view_leave_access_records);
 
+/// A 90-day API request of 民政局 for two items of 公安局's household register,
+/// through its conformity check and waiting for 公安局's answer.
+async fn waiting_for_the_source(srv: Arc<TestServer>) -> (World, gongshu_store::ShareRequest) {
+    let w = world(srv).await;
+    let end = today_in_china(Utc::now()) + Duration::days(90);
+    let input = request(&w, &["citizen_id", "name"], "api", end);
+    let r = in_source_review(&w, input, Utc::now()).await;
+    (w, r)
+}
+
+fn approve() -> StepInput {
+    StepInput {
+        action: "approve".into(),
+        ..Default::default()
+    }
+}
+
 /// SHR-5, SHR-8: two approvals of one request at the same moment (two
 /// colleagues of the source department) issue one grant: the second finds the
 /// request already decided and changes nothing.
 async fn shr_8_two_approvals_at_once_issue_one_grant(srv: Arc<TestServer>) {
-    let w = world(srv).await;
-    let app = &w.srv.app;
-    let end = today_in_china(Utc::now()) + Duration::days(90);
-    let now = Utc::now();
-    let r = in_source_review(&w, request(&w, &["citizen_id", "name"], "api", end), now).await;
-    let approve = || StepInput {
-        action: "approve".into(),
-        ..Default::default()
-    };
+    let (w, r) = waiting_for_the_source(srv).await;
+    let (app, now) = (&w.srv.app, Utc::now());
     let source = ctx_of(&w.psb, Role::OrgAdmin);
     let (first, second) = tokio::join!(
         sharing::act_at(app, &source, &r.id, approve(), now),
@@ -1077,17 +1087,10 @@ both_backends!(shr_8_two_approvals_at_once_issue_one_grant);
 /// would make) is refused whole — neither the stale record nor its audit lands —
 /// so it cannot put the decided request back.
 async fn shr_5_a_stale_write_cannot_undo_a_decision(srv: Arc<TestServer>) {
-    let w = world(srv).await;
-    let app = &w.srv.app;
-    let end = today_in_china(Utc::now()) + Duration::days(90);
-    let now = Utc::now();
-    let r = in_source_review(&w, request(&w, &["citizen_id", "name"], "api", end), now).await;
+    let (w, r) = waiting_for_the_source(srv).await;
+    let (app, now) = (&w.srv.app, Utc::now());
     let stale = app.store.get_share_request(&r.id).await.unwrap().unwrap();
-    let approve = StepInput {
-        action: "approve".into(),
-        ..Default::default()
-    };
-    sharing::act_at(app, &ctx_of(&w.psb, Role::OrgAdmin), &r.id, approve, now)
+    sharing::act_at(app, &ctx_of(&w.psb, Role::OrgAdmin), &r.id, approve(), now)
         .await
         .expect("approve");
     let audit_before = app
