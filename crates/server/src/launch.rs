@@ -136,6 +136,7 @@ pub fn router(app: Arc<App>, config: Config) -> Router {
         app,
         config,
         templates: crate::web::render::environment(),
+        ckan_packages: Default::default(),
     }));
     Router::new()
         .merge(crate::api::routes())

@@ -10,6 +10,8 @@ pub struct ServerState {
     pub app: Arc<App>,
     pub config: Config,
     pub templates: Environment<'static>,
+    /// CKAN package dictionaries of the current open catalog snapshot.
+    pub ckan_packages: crate::ckan::PackageCache,
 }
 
 #[derive(Clone)]

@@ -79,7 +79,15 @@ async fn changed_entries(
 
 /// The index, built on first use and brought up to date with the store.
 pub async fn current_index(app: &App) -> ServiceResult<Arc<CatalogIndex>> {
-    let last = app.store.catalog_last_update().await?;
+    index_as_of(app, app.store.catalog_last_update().await?).await
+}
+
+/// The index brought up to `last`, when a catalog entry last changed as the
+/// caller already read it from the store.
+pub(crate) async fn index_as_of(
+    app: &App,
+    last: Option<DateTime<Utc>>,
+) -> ServiceResult<Arc<CatalogIndex>> {
     let mut state = app.search.state.lock().await;
     match state.as_mut() {
         Some(ix) if ix.seen >= last => {}

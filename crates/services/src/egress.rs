@@ -38,7 +38,7 @@ use crate::error::{ErrorKind, ServiceError, ServiceResult};
 mod open;
 pub use open::{
     open_download, open_page, open_preview, open_schema, OpenDownload, OpenPage, OpenQuery,
-    PublicReader, ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
+    PageCache, PageRows, PublicReader, ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
 };
 mod release;
 pub(crate) use release::release_rows;

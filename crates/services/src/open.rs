@@ -4,9 +4,10 @@
 //! `egress::open_download`).
 //!
 //! The catalog is a snapshot built from the store (the truth, DESIGN 7): rebuilt when
-//! the catalog changes or the set of datasets withheld by the public's reports changes
-//! (OPN-9, XJ 30: at once, on every node), and at least every [`SNAPSHOT_MAX_AGE`] so
-//! that new loads show.
+//! the catalog changes, a dataset's version changes (a load, a rollback: the next
+//! read serves it) or the set of datasets withheld by the public's reports changes
+//! (OPN-9, XJ 30: at once, on every node), all checked in one read per request, and
+//! at least every [`SNAPSHOT_MAX_AGE`] so that renamed departments show.
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use gongshu_domain::dataset::TableSchema;
 use gongshu_domain::masking::{default_rule, MaskRule};
 use gongshu_domain::open::{citation, in_open_catalog, Citation, PublicAccess};
 use gongshu_search::{Filters, SearchQuery};
-use gongshu_store::{CatalogEntry, CatalogFilter, OrgFilter};
+use gongshu_store::{CatalogEntry, CatalogFilter, OpenCatalogStamp, OrgFilter};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -53,6 +54,18 @@ pub struct OpenDataset {
     pub data_updated_at: Option<DateTime<Utc>>,
     /// A current data version is mounted.
     pub has_data: bool,
+    /// The mounted table the gate reads, as of the snapshot.
+    #[serde(skip)]
+    pub(crate) mounted: Option<Arc<MountedTable>>,
+}
+
+/// OPN-3: where a dataset's current version lives: its table, its version and the
+/// layout of its rows.
+#[derive(Debug)]
+pub(crate) struct MountedTable {
+    pub table: String,
+    pub version: i64,
+    pub schema: TableSchema,
 }
 
 impl OpenDataset {
@@ -85,6 +98,8 @@ pub struct OpenCatalog {
     pub org_names: BTreeMap<String, String>,
     /// OPN-9 (XJ 30): datasets otherwise open but held out by a report, by entry id.
     withheld: HashMap<String, OpenDataset>,
+    /// When a catalog entry last changed, as the store said when this was built.
+    seen: Option<DateTime<Utc>>,
 }
 
 impl OpenCatalog {
@@ -104,6 +119,7 @@ impl OpenCatalog {
             by_key,
             org_names,
             withheld,
+            seen: None,
         }
     }
 
@@ -150,17 +166,23 @@ pub struct Publisher {
     pub datasets: usize,
 }
 
-/// This node's open catalog snapshot.
+/// This node's open catalog snapshot, and the public pages it served lately.
 #[derive(Default)]
 pub struct OpenCache {
     state: Mutex<Option<Snapshot>>,
+    pages: std::sync::Mutex<crate::egress::PageCache>,
+}
+
+impl OpenCache {
+    pub(crate) fn pages(&self) -> std::sync::MutexGuard<'_, crate::egress::PageCache> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 struct Snapshot {
     catalog: Arc<OpenCatalog>,
-    catalog_seen: Option<DateTime<Utc>>,
-    /// OPN-9: the withheld resources the snapshot left out, sorted.
-    withheld: Vec<String>,
+    /// What the snapshot was built from (OPN-9: with the withheld resources it left out).
+    stamp: OpenCatalogStamp,
     built: Instant,
 }
 
@@ -233,6 +255,13 @@ async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog>
             },
             data_updated_at,
             has_data,
+            mounted: data.and_then(|d| {
+                Some(Arc::new(MountedTable {
+                    table: d.current_table.clone()?,
+                    version: d.version,
+                    schema: d.schema.clone(),
+                }))
+            }),
         };
         // OPN-9 (XJ 30): a dataset a report withholds leaves the portal, the API,
         // downloads and CKAN alike.
@@ -247,24 +276,27 @@ async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog>
 
 /// OPN-7: the open catalog as it stands, rebuilt from the store when it changed.
 pub async fn catalog(app: &App) -> ServiceResult<Arc<OpenCatalog>> {
-    let (last, mut withheld) = tokio::try_join!(
-        app.store.catalog_last_update(),
-        app.store.withheld_open_resources()
-    )?;
-    withheld.sort();
-    withheld.dedup();
+    snapshot_as_of(app, app.store.open_catalog_stamp().await?).await
+}
+
+/// The node's snapshot if it was built from `stamp`, just read from the store;
+/// else a new one.
+pub(crate) async fn snapshot_as_of(
+    app: &App,
+    stamp: OpenCatalogStamp,
+) -> ServiceResult<Arc<OpenCatalog>> {
     let mut state = app.open.state.lock().await;
     if let Some(s) = state.as_ref() {
-        if s.catalog_seen >= last && s.withheld == withheld && s.built.elapsed() < SNAPSHOT_MAX_AGE
-        {
+        if s.stamp == stamp && s.built.elapsed() < SNAPSHOT_MAX_AGE {
             return Ok(Arc::clone(&s.catalog));
         }
     }
-    let catalog = Arc::new(build(app, &withheld).await?);
+    let mut built = build(app, &stamp.withheld).await?;
+    built.seen = stamp.catalog_updated_at;
+    let catalog = Arc::new(built);
     *state = Some(Snapshot {
         catalog: Arc::clone(&catalog),
-        catalog_seen: last,
-        withheld,
+        stamp,
         built: Instant::now(),
     });
     Ok(catalog)
@@ -317,11 +349,12 @@ fn given(v: &Option<String>) -> Option<String> {
 /// up to the search index's limit), with the facets of the match.
 pub async fn matching_ids(
     app: &App,
+    catalog: &OpenCatalog,
     s: &OpenSearch,
     limit: usize,
     offset: usize,
 ) -> ServiceResult<(usize, Vec<String>, BTreeMap<String, Vec<(String, u64)>>)> {
-    let index = crate::catalog_search::current_index(app).await?;
+    let index = crate::catalog_search::index_as_of(app, catalog.seen).await?;
     let query = SearchQuery {
         text: s.q.clone().unwrap_or_default(),
         filters: Filters {
@@ -366,7 +399,7 @@ pub async fn search(app: &App, s: OpenSearch) -> ServiceResult<OpenSearchPage> {
     let offset = s.offset.unwrap_or(0);
     let catalog = catalog(app).await?;
     if catalog.withheld.is_empty() {
-        let (total, ids, facets) = matching_ids(app, &s, limit, offset).await?;
+        let (total, ids, facets) = matching_ids(app, &catalog, &s, limit, offset).await?;
         let datasets = ids
             .iter()
             .filter_map(|id| catalog.get(id).cloned())
@@ -403,9 +436,9 @@ async fn search_without_withheld(
     offset: usize,
 ) -> ServiceResult<OpenSearchPage> {
     const PAGE: usize = gongshu_search::MAX_LIMIT;
-    let (total, mut ids, mut facets) = matching_ids(app, s, PAGE, 0).await?;
+    let (total, mut ids, mut facets) = matching_ids(app, catalog, s, PAGE, 0).await?;
     while ids.len() < total && ids.len() <= gongshu_search::MAX_OFFSET {
-        let (_, page, _) = matching_ids(app, s, PAGE, ids.len()).await?;
+        let (_, page, _) = matching_ids(app, catalog, s, PAGE, ids.len()).await?;
         if page.is_empty() {
             break;
         }

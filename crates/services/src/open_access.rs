@@ -152,11 +152,29 @@ pub async fn issue_key(
 /// The active key a secret belongs to; an unknown or revoked key is an error, so a
 /// caller that sent a key never silently reads as anonymous.
 pub async fn key_for_secret(app: &App, secret: &str) -> ServiceResult<DeveloperKey> {
-    match app
+    active_key(
+        app.store
+            .get_developer_key_by_hash(&secret_hash(secret))
+            .await?,
+    )
+}
+
+/// OPN-3: the active developer key with this secret and the open catalog as it
+/// stands, both from one read of the store (a keyed public read needs both).
+pub async fn key_and_catalog(
+    app: &App,
+    secret: &str,
+) -> ServiceResult<(DeveloperKey, std::sync::Arc<crate::open::OpenCatalog>)> {
+    let (stamp, key) = app
         .store
-        .get_developer_key_by_hash(&secret_hash(secret))
-        .await?
-    {
+        .open_catalog_stamp_with_key(&secret_hash(secret))
+        .await?;
+    let key = active_key(key)?;
+    Ok((key, crate::open::snapshot_as_of(app, stamp).await?))
+}
+
+fn active_key(key: Option<DeveloperKey>) -> ServiceResult<DeveloperKey> {
+    match key {
         Some(k) if k.status == "active" => Ok(k),
         _ => Err(ServiceError::new(
             crate::error::ErrorKind::Unauthenticated,

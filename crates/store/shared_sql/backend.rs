@@ -1423,13 +1423,15 @@ impl Store for BackendStore {
         self.open_list_showcases(f).await
     }
 
-    async fn withheld_open_resources(&self) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query("SELECT DISTINCT resource_id FROM open_feedback WHERE withheld = $1")
-            .bind(true)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
-        rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>().map_err(db_err)
+    async fn open_catalog_stamp(&self) -> StoreResult<OpenCatalogStamp> {
+        Ok(self.open_stamp_and_key(None).await?.0)
+    }
+
+    async fn open_catalog_stamp_with_key(
+        &self,
+        key_hash: &str,
+    ) -> StoreResult<(OpenCatalogStamp, Option<DeveloperKey>)> {
+        self.open_stamp_and_key(Some(key_hash)).await
     }
 
     async fn get_open_plan(&self, id: &str) -> StoreResult<Option<OpenPlan>> {

@@ -126,3 +126,50 @@ impl BackendStore {
         rows.iter().map(open_feedback_from).collect::<Result<_, _>>().map_err(db_err)
     }
 }
+
+impl BackendStore {
+    /// The open catalog stamp, and the developer key with `key_hash` when given, in
+    /// one statement.
+    pub(crate) async fn open_stamp_and_key(
+        &self,
+        key_hash: Option<&str>,
+    ) -> StoreResult<(OpenCatalogStamp, Option<DeveloperKey>)> {
+        let rows = sqlx::query(
+            "SELECT m.last, d.n, d.v, d.last, w.resource_id, k.body \
+             FROM (SELECT MAX(updated_at) AS last FROM catalog_entries) m \
+             CROSS JOIN (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v, \
+                                MAX(updated_at) AS last FROM datasets) d \
+             LEFT JOIN (SELECT DISTINCT resource_id FROM open_feedback WHERE withheld = $1) w ON TRUE \
+             LEFT JOIN open_keys k ON k.key_hash = $2",
+        )
+        .bind(true)
+        .bind(key_hash)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let mut stamp = OpenCatalogStamp::default();
+        let mut key = None;
+        if let Some(r) = rows.first() {
+            stamp.catalog_updated_at = r.try_get(0).map_err(db_err)?;
+            stamp.datasets = (
+                r.try_get(1).map_err(db_err)?,
+                r.try_get(2).map_err(db_err)?,
+                r.try_get(3).map_err(db_err)?,
+            );
+            if let Some(body) = r.try_get::<Option<String>, _>(5).map_err(db_err)? {
+                key = Some(
+                    serde_json::from_str(&body)
+                        .map_err(|e| db_err(sqlx::Error::Decode(Box::new(e))))?,
+                );
+            }
+        }
+        for r in &rows {
+            if let Some(id) = r.try_get::<Option<String>, _>(4).map_err(db_err)? {
+                stamp.withheld.push(id);
+            }
+        }
+        stamp.withheld.sort();
+        stamp.withheld.dedup();
+        Ok((stamp, key))
+    }
+}

@@ -249,6 +249,19 @@ pub trait RowReader: Send + Sync + 'static {
     ) -> StoreResult<Comparison>;
 }
 
+/// OPN-2, OPN-3, OPN-9: what the open catalog is built from, summed up: any change
+/// to a catalog entry, to a dataset's version or to the reports withholding
+/// datasets changes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenCatalogStamp {
+    /// When a catalog entry last changed.
+    pub catalog_updated_at: Option<DateTime<Utc>>,
+    /// Datasets registered, the sum of their versions and their latest change.
+    pub datasets: (i64, i64, Option<DateTime<Utc>>),
+    /// The resources held out of the open catalog by a report (OPN-9), sorted.
+    pub withheld: Vec<String>,
+}
+
 /// The storage port. Both backends behave the same; the integration suite proves it.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -366,8 +379,15 @@ pub trait Store: Send + Sync + 'static {
     async fn get_open_feedback(&self, id: &str) -> StoreResult<Option<OpenFeedback>>;
     /// Newest first.
     async fn list_open_feedback(&self, f: &OpenFeedbackFilter) -> StoreResult<Vec<OpenFeedback>>;
-    /// OPN-9: the resources held out of the open catalog by a report.
-    async fn withheld_open_resources(&self) -> StoreResult<Vec<String>>;
+    /// OPN-2, OPN-3, OPN-9: in one read, what decides whether a node's open catalog
+    /// snapshot is still current.
+    async fn open_catalog_stamp(&self) -> StoreResult<OpenCatalogStamp>;
+    /// OPN-3: the stamp and, in the same read, the developer key with this hash: the
+    /// one read a keyed public request needs before it is served.
+    async fn open_catalog_stamp_with_key(
+        &self,
+        key_hash: &str,
+    ) -> StoreResult<(OpenCatalogStamp, Option<DeveloperKey>)>;
     async fn get_open_plan(&self, id: &str) -> StoreResult<Option<OpenPlan>>;
     /// OPN-8: the plan of one body for one year.
     async fn get_open_plan_of(&self, org_id: &str, year: i32) -> StoreResult<Option<OpenPlan>>;

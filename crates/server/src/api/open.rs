@@ -4,6 +4,7 @@
 //! Frictionless Data Package. No login; reads are rate-limited per address, and go
 //! through the egress gate, which records each one.
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -13,7 +14,7 @@ use axum::Json;
 use gongshu_domain::permissions::Principal;
 use gongshu_services::datasets::ExportFormat;
 use gongshu_services::egress::{self, OpenPage, OpenQuery, PublicReader, Spooled};
-use gongshu_services::open::{self, OpenDataset, OpenSearch, OpenSearchPage};
+use gongshu_services::open::{self, OpenCatalog, OpenDataset, OpenSearch, OpenSearchPage};
 use gongshu_services::open_access;
 use gongshu_services::{Ctx, ServiceError};
 use gongshu_store::DeveloperKey;
@@ -31,6 +32,18 @@ pub struct PublicCaller {
     pub ctx: Ctx,
     pub reader: PublicReader,
     pub key: Option<DeveloperKey>,
+    /// The open catalog, read with the key when one was presented.
+    catalog: Option<Arc<OpenCatalog>>,
+}
+
+impl PublicCaller {
+    /// The open catalog as it stands: the one read with the caller's key, if any.
+    pub async fn catalog(&self, s: &AppState) -> Result<Arc<OpenCatalog>, ApiError> {
+        match &self.catalog {
+            Some(c) => Ok(Arc::clone(c)),
+            None => Ok(open::catalog(&s.app).await?),
+        }
+    }
 }
 
 /// The header a developer key is sent in.
@@ -55,11 +68,12 @@ impl FromRequestParts<AppState> for PublicCaller {
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
         let rid = request_id(parts);
         if let Some(secret) = presented_key(parts) {
-            let key = open_access::key_for_secret(&s.app, &secret).await?;
+            let (key, catalog) = open_access::key_and_catalog(&s.app, &secret).await?;
             return Ok(PublicCaller {
                 ctx: Ctx::new(Principal::public(format!("open_key:{}", key.id)), rid),
                 reader: PublicReader::with_key(&key.id),
                 key: Some(key),
+                catalog: Some(catalog),
             });
         }
         let addr = parts
@@ -71,6 +85,7 @@ impl FromRequestParts<AppState> for PublicCaller {
             ctx: Ctx::new(Principal::public("public"), rid),
             reader: PublicReader::anonymous(&addr),
             key: None,
+            catalog: None,
         })
     }
 }
@@ -196,8 +211,8 @@ pub async fn records(
     caller: PublicCaller,
     Path(code): Path<String>,
     ApiQuery(q): ApiQuery<RecordsQuery>,
-) -> ApiResult<Json<OpenPage>> {
-    let catalog = open::catalog(&s.app).await?;
+) -> ApiResult<Response> {
+    let catalog = caller.catalog(&s).await?;
     let ds = catalog.find(&code)?;
     let query = OpenQuery {
         filters: conditions(q.conditions.as_deref())?,
@@ -205,9 +220,8 @@ pub async fn records(
         after: q.after,
         limit: q.limit.unwrap_or(100),
     };
-    Ok(Json(
-        egress::open_page(&s.app, &caller.ctx, ds, &caller.reader, query).await?,
-    ))
+    let page = egress::open_page(&s.app, &caller.ctx, ds, &caller.reader, query).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], page.to_json()).into_response())
 }
 
 fn file_response(name: &str, utf8_name: &str, content_type: &str, body: Spooled) -> Response {
@@ -246,7 +260,7 @@ pub async fn file(
     caller: PublicCaller,
     Path((code, file)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let catalog = open::catalog(&s.app).await?;
+    let catalog = caller.catalog(&s).await?;
     let ds = catalog.find(&code)?;
     let url = dataset_url(&s, &ds.code);
     if file == "datapackage.json" {

@@ -206,7 +206,7 @@ pub(crate) async fn datastore_search(call: &Call<'_>) -> CkanResult<Value> {
         exhausted = cursor.is_none();
         read_rows = page.rows.len() as u64;
         if limit > 0 {
-            records = page.rows;
+            records = page.rows.to_vec();
         }
     }
 

@@ -42,6 +42,7 @@
 mod datastore;
 mod package;
 mod search;
+pub use package::PackageCache;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -151,28 +152,53 @@ async fn action(
         params,
     };
     let outcome = match name.as_str() {
-        "package_list" => package::package_list(&call).await,
-        "package_search" => search::package_search(&call).await,
-        "package_show" => package::package_show(&call).await,
-        "current_package_list_with_resources" => package::current_with_resources(&call).await,
-        "resource_show" => package::resource_show(&call).await,
-        "organization_list" => package::organization_list(&call).await,
-        "organization_show" => package::organization_show(&call).await,
-        "group_list" => package::group_list(&call).await,
-        "group_show" => package::group_show(&call).await,
-        "tag_list" => package::tag_list(&call).await,
-        "datastore_search" => datastore::datastore_search(&call).await,
-        "status_show" => Ok(status_show(&s)),
-        "site_read" => Ok(Value::Bool(true)),
-        _ => help_show(&call),
+        "package_search" => search::package_search(&call).await.map(Reply::Json),
+        other => other_action(&call, other).await.map(Reply::Value),
     };
     match outcome {
-        Ok(result) => (
+        Ok(Reply::Value(result)) => {
+            // Moved in, not copied as `json!` would.
+            let mut envelope = serde_json::Map::new();
+            envelope.insert("help".into(), help.into());
+            envelope.insert("success".into(), true.into());
+            envelope.insert("result".into(), result);
+            (StatusCode::OK, Json(Value::Object(envelope))).into_response()
+        }
+        Ok(Reply::Json(result)) => (
             StatusCode::OK,
-            Json(json!({ "help": help, "success": true, "result": result })),
+            [(header::CONTENT_TYPE, "application/json")],
+            format!(
+                "{{\"help\":{},\"success\":true,\"result\":{result}}}",
+                Value::from(help)
+            ),
         )
             .into_response(),
         Err(e) => e.respond(&help),
+    }
+}
+
+/// What an action answers: a value, or JSON text already written.
+enum Reply {
+    Value(Value),
+    Json(String),
+}
+
+async fn other_action(call: &Call<'_>, name: &str) -> CkanResult<Value> {
+    let s = call.s;
+    match name {
+        "package_list" => package::package_list(call).await,
+        "package_show" => package::package_show(call).await,
+        "current_package_list_with_resources" => package::current_with_resources(call).await,
+        "resource_show" => package::resource_show(call).await,
+        "organization_list" => package::organization_list(call).await,
+        "organization_show" => package::organization_show(call).await,
+        "group_list" => package::group_list(call).await,
+        "group_show" => package::group_show(call).await,
+        "tag_list" => package::tag_list(call).await,
+        "datastore_search" => datastore::datastore_search(call).await,
+        "status_show" => Ok(status_show(s)),
+        "site_read" => Ok(Value::Bool(true)),
+        _ => help_show(call),
     }
 }
 

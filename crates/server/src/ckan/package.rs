@@ -1,7 +1,8 @@
 //! OPN-2, OPN-7, OPN-10: open datasets, their files, departments and domains as CKAN
 //! packages, resources, organizations and groups (the mapping is in the module
 //! documentation of [`super`]); and the actions that show and list them.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use gongshu_domain::catalog::{Domain, OpenType};
@@ -211,6 +212,51 @@ pub(crate) fn package(s: &AppState, catalog: &OpenCatalog, d: &OpenDataset) -> V
     })
 }
 
+/// CKAN's package dictionaries of one open catalog snapshot, each built and
+/// written as JSON once (CKAN likewise keeps every package's dictionary ready in its
+/// search index); a new snapshot starts afresh.
+#[derive(Default)]
+pub struct PackageCache(Mutex<Option<Packages>>);
+
+/// The packages built so far from one snapshot, by dataset id.
+type Packages = (Arc<OpenCatalog>, HashMap<String, Arc<Package>>);
+
+/// One package dictionary, and its JSON text.
+pub(crate) struct Package {
+    pub value: Value,
+    pub json: String,
+}
+
+/// The package of `d` from `catalog`, built once per snapshot.
+pub(crate) fn package_of(
+    s: &AppState,
+    catalog: &Arc<OpenCatalog>,
+    d: &OpenDataset,
+) -> Arc<Package> {
+    let cache = &s.ckan_packages.0;
+    if let Some((of, built)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(p) = built.get(&d.id).filter(|_| Arc::ptr_eq(of, catalog)) {
+            return Arc::clone(p);
+        }
+    }
+    let value = package(s, catalog, d);
+    let json = value.to_string();
+    let p = Arc::new(Package { value, json });
+    let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+    match guard.as_mut() {
+        Some((of, built)) if Arc::ptr_eq(of, catalog) => {
+            built.insert(d.id.clone(), Arc::clone(&p));
+        }
+        _ => {
+            *guard = Some((
+                Arc::clone(catalog),
+                HashMap::from([(d.id.clone(), Arc::clone(&p))]),
+            ))
+        }
+    }
+    p
+}
+
 /// The dataset named by a package id or name.
 pub(crate) fn find<'c>(catalog: &'c OpenCatalog, key: &str) -> CkanResult<&'c OpenDataset> {
     let key = key.trim();
@@ -255,7 +301,7 @@ pub(crate) async fn package_show(call: &Call<'_>) -> CkanResult<Value> {
         .ok_or_else(|| CkanError::validation("id", "缺少参数 id / Missing value"))?;
     let catalog = open::catalog(&call.s.app).await?;
     let d = find(&catalog, &key)?;
-    Ok(package(call.s, &catalog, d))
+    Ok(package_of(call.s, &catalog, d).value.clone())
 }
 
 /// `current_package_list_with_resources`: datasets, most recently modified first.
@@ -265,7 +311,7 @@ pub(crate) async fn current_with_resources(call: &Call<'_>) -> CkanResult<Value>
     all.sort_by(|a, b| b.modified_at.cmp(&a.modified_at).then(a.code.cmp(&b.code)));
     let all: Vec<Value> = page(call, all)?
         .into_iter()
-        .map(|d| package(call.s, &catalog, d))
+        .map(|d| package_of(call.s, &catalog, d).value.clone())
         .collect();
     Ok(Value::Array(all))
 }

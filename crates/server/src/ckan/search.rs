@@ -30,7 +30,7 @@ use gongshu_domain::catalog::Domain;
 use gongshu_services::open::{self, OpenCatalog, OpenDataset, OpenSearch};
 use serde_json::{json, Map, Value};
 
-use super::package::{extras, package, res_formats, tags};
+use super::package::{extras, package_of, res_formats, tags};
 use super::{Call, CkanError, CkanResult, LICENSE_ID, LICENSE_TITLE};
 use crate::state::AppState;
 
@@ -720,7 +720,11 @@ fn compare(a: &Hit<'_>, b: &Hit<'_>, keys: &[(SortField, bool)]) -> Ordering {
 }
 
 /// Ids of the datasets matching `words`, best first.
-async fn word_matches(call: &Call<'_>, words: &[String]) -> CkanResult<Vec<String>> {
+async fn word_matches(
+    call: &Call<'_>,
+    catalog: &OpenCatalog,
+    words: &[String],
+) -> CkanResult<Vec<String>> {
     const PAGE: usize = gongshu_search::MAX_LIMIT;
     let search = OpenSearch {
         q: Some(words.join(" ")),
@@ -728,7 +732,8 @@ async fn word_matches(call: &Call<'_>, words: &[String]) -> CkanResult<Vec<Strin
     };
     let mut ids = Vec::new();
     loop {
-        let (total, page, _) = open::matching_ids(&call.s.app, &search, PAGE, ids.len()).await?;
+        let (total, page, _) =
+            open::matching_ids(&call.s.app, catalog, &search, PAGE, ids.len()).await?;
         let n = page.len();
         ids.extend(page);
         if n == 0 || ids.len() >= total || ids.len() > gongshu_search::MAX_OFFSET {
@@ -803,7 +808,8 @@ fn facets(
 }
 
 /// `package_search`: words, filters, sort, facets and paging over the open catalog.
-pub(crate) async fn package_search(call: &Call<'_>) -> CkanResult<Value> {
+/// The result is JSON text (see [`super::Reply`]).
+pub(crate) async fn package_search(call: &Call<'_>) -> CkanResult<String> {
     let p = &call.params;
     let mut query = Query::default();
     let q = p.str("q")?.unwrap_or_default();
@@ -849,7 +855,7 @@ pub(crate) async fn package_search(call: &Call<'_>) -> CkanResult<Value> {
     let candidates: Vec<(&OpenDataset, Option<usize>)> = if query.words.is_empty() {
         catalog.datasets.iter().map(|d| (d, None)).collect()
     } else {
-        word_matches(call, &query.words)
+        word_matches(call, &catalog, &query.words)
             .await?
             .iter()
             .enumerate()
@@ -868,33 +874,35 @@ pub(crate) async fn package_search(call: &Call<'_>) -> CkanResult<Value> {
     hits.sort_by(|a, b| compare(a, b, &keys));
     let (facets, search_facets) =
         facets(&facet_fields, &hits, &catalog, facet_limit, facet_mincount);
-    let results: Vec<Value> = hits
-        .iter()
-        .skip(start)
-        .take(rows)
-        .map(|h| {
-            let full = package(call.s, &catalog, h.d);
-            match &fl {
-                Some(keep) if !keep.iter().any(|k| k == "*") => {
-                    let mut m = Map::new();
-                    for k in keep {
-                        if let Some(v) = full.get(k) {
-                            m.insert(k.clone(), v.clone());
-                        }
+    // The result is written as JSON text: each package as kept with the snapshot.
+    let mut results = String::from("[");
+    for (i, h) in hits.iter().skip(start).take(rows).enumerate() {
+        if i > 0 {
+            results.push(',');
+        }
+        let full = package_of(call.s, &catalog, h.d);
+        match &fl {
+            Some(keep) if !keep.iter().any(|k| k == "*") => {
+                let mut m = Map::new();
+                for k in keep {
+                    if let Some(v) = full.value.get(k) {
+                        m.insert(k.clone(), v.clone());
                     }
-                    Value::Object(m)
                 }
-                _ => full,
+                results.push_str(&Value::Object(m).to_string());
             }
-        })
-        .collect();
-    Ok(json!({
-        "count": hits.len(),
-        "sort": sort,
-        "facets": facets,
-        "search_facets": search_facets,
-        "results": results,
-    }))
+            _ => results.push_str(&full.json),
+        }
+    }
+    results.push(']');
+    Ok(format!(
+        "{{\"count\":{},\"sort\":{},\"facets\":{},\"search_facets\":{},\"results\":{}}}",
+        hits.len(),
+        Value::from(sort),
+        facets,
+        search_facets,
+        results
+    ))
 }
 
 fn invalid_query(field: &str, why: &str) -> CkanError {

@@ -502,3 +502,90 @@ async fn opn_4_a_refusal_gives_reasons_the_applicant_reads_and_unlocks_nothing(
     .expect_status(201);
 }
 both_backends!(opn_4_a_refusal_gives_reasons_the_applicant_reads_and_unlocks_nothing);
+
+/// Rows as a CSV with the items as headings, every field quoted.
+fn rows_csv(items: &[Value], rows: &[Value]) -> String {
+    let quote = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => format!("\"{}\"", s.replace('"', "\"\"")),
+        other => other.to_string(),
+    };
+    let mut csv: Vec<String> = vec![items.iter().map(quote).collect::<Vec<_>>().join(",")];
+    for r in rows {
+        let fields: Vec<String> = items
+            .iter()
+            .map(|i| quote(&r[i.as_str().unwrap()]))
+            .collect();
+        csv.push(fields.join(","));
+    }
+    csv.join("\n") + "\n"
+}
+
+async fn opn_3_a_page_read_again_is_recorded_again_and_follows_the_next_load(srv: Arc<TestServer>) {
+    use sm3::{Digest, Sm3};
+    seeded(&srv).await;
+    let d = dataset(&srv, "公共图书馆信息").await;
+    let (id, code) = (d["id"].as_str().unwrap(), d["code"].as_str().unwrap());
+    let path = format!("/api/v1/open/datasets/{code}/records?limit=1000");
+    let first = srv.anon().get(&path).await.expect_status(200);
+    let again = srv.anon().get(&path).await.expect_status(200);
+    let rows = first["rows"].as_array().expect("rows").clone();
+    assert!(rows.len() > 2, "{first}");
+    assert_eq!(first["rows"], again["rows"]);
+    assert_eq!(first["response_hash"], again["response_hash"]);
+    assert_eq!(
+        first["response_hash"],
+        hex::encode(Sm3::digest(first["rows"].to_string()))
+    );
+    // Each read is its own access record, however it was served.
+    assert_ne!(first["access_id"], again["access_id"]);
+    let records = srv
+        .app
+        .store
+        .list_access(&AccessFilter {
+            resource_id: Some(id.to_string()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for read in [&first, &again] {
+        let r = records
+            .iter()
+            .find(|r| r.id == read["access_id"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("the access record of {}", read["access_id"]));
+        assert_eq!(
+            (r.outcome.as_str(), r.row_count, r.response_hash.as_str()),
+            (
+                "served",
+                rows.len() as i64,
+                read["response_hash"].as_str().unwrap()
+            )
+        );
+    }
+
+    // The source loads its data again without the last row: the next read serves
+    // the new version, not the page read before it.
+    let dir = crate::common::TempDir::new();
+    let file = dir.path().join("libraries.csv");
+    let items = first["items"].as_array().unwrap();
+    std::fs::write(&file, rows_csv(items, &rows[..rows.len() - 1])).unwrap();
+    let opts = gongshu_services::datasets::LoadOptions::new(
+        gongshu_services::datasets::Channel::Upload,
+        gongshu_services::dataset_input::InputFormat::Csv,
+    );
+    let load = gongshu_services::datasets::load_file(
+        &srv.app,
+        &gongshu_services::Ctx::cli(),
+        id,
+        &file,
+        opts,
+    )
+    .await
+    .expect("loaded");
+    assert_eq!(load.status, "applied", "{load:?}");
+    let after = srv.anon().get(&path).await.expect_status(200);
+    assert_eq!(after["rows"], json!(rows[..rows.len() - 1]));
+    assert_ne!(after["response_hash"], first["response_hash"]);
+}
+both_backends!(opn_3_a_page_read_again_is_recorded_again_and_follows_the_next_load);

@@ -5,11 +5,13 @@
 //! clear to the public), every read — served or refused — leaves an access record
 //! anchored in the audit chain, and a download's record is durable before its first
 //! byte leaves.
+use std::collections::{HashMap, VecDeque};
+
 use gongshu_domain::masking::MaskPolicy;
 use gongshu_domain::open::PublicAccess;
 
 use super::*;
-use crate::open::OpenDataset;
+use crate::open::{MountedTable, OpenDataset};
 
 /// The access mode of the public's reads in access records.
 const OPEN_MODE: &str = "open";
@@ -27,12 +29,109 @@ pub struct OpenPage {
     /// The items returned, in order.
     pub items: Vec<String>,
     #[schema(value_type = Vec<Object>)]
-    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub rows: PageRows,
     /// Cursor of the next page, if there is one.
     pub next: Option<String>,
     pub access_id: String,
     /// SM3 of the JSON of `rows`, as the access record keeps it.
     pub response_hash: String,
+}
+
+impl OpenPage {
+    /// The page as JSON, the same as serde would write it, with the rows spliced in
+    /// from the text they were hashed from instead of serialised again.
+    pub fn to_json(&self) -> String {
+        let head = serde_json::json!({ "dataset": self.dataset, "items": self.items });
+        let tail = serde_json::json!({
+            "next": self.next,
+            "access_id": self.access_id,
+            "response_hash": self.response_hash,
+        });
+        let (head, tail) = (head.to_string(), tail.to_string());
+        let mut out = String::with_capacity(head.len() + tail.len() + self.rows.0.json.len() + 16);
+        out.push_str(&head[..head.len() - 1]);
+        out.push_str(",\"rows\":");
+        out.push_str(&self.rows.0.json);
+        out.push(',');
+        out.push_str(&tail[1..]);
+        out
+    }
+}
+
+/// The masked rows of one page, shared by every read of that page while the
+/// dataset's version stays current (DESIGN 7: a cache of what the store holds).
+#[derive(Debug, Clone)]
+pub struct PageRows(Arc<ServedRows>);
+
+#[derive(Debug)]
+struct ServedRows {
+    rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// The JSON text of `rows`: the bytes whose SM3 the access record keeps.
+    json: String,
+    hash: String,
+    next: Option<String>,
+}
+
+impl std::ops::Deref for PageRows {
+    type Target = Vec<serde_json::Map<String, serde_json::Value>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0.rows
+    }
+}
+
+impl Serialize for PageRows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.rows.serialize(s)
+    }
+}
+
+/// What makes two public reads the same page: the dataset's table as loaded
+/// (a new load is a new table, a new version), the items, the filters, the cursor
+/// and the size. Masking is the same for every public reader.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    table: String,
+    version: i64,
+    columns: Vec<usize>,
+    filters: Vec<(String, String)>,
+    after: Option<String>,
+    limit: i64,
+}
+
+/// Pages kept: at most this many, and at most this many bytes of JSON.
+const PAGE_CACHE_ENTRIES: usize = 1024;
+const PAGE_CACHE_BYTES: usize = 64 << 20;
+
+/// OPN-3: this node's recently served public pages, oldest dropped first.
+#[derive(Default)]
+pub struct PageCache {
+    pages: HashMap<PageKey, Arc<ServedRows>>,
+    order: VecDeque<PageKey>,
+    bytes: usize,
+}
+
+impl PageCache {
+    fn get(&self, key: &PageKey) -> Option<Arc<ServedRows>> {
+        self.pages.get(key).cloned()
+    }
+
+    fn put(&mut self, key: PageKey, rows: Arc<ServedRows>) {
+        let size = rows.json.len();
+        if size > PAGE_CACHE_BYTES / 8 || self.pages.contains_key(&key) {
+            return;
+        }
+        while self.pages.len() >= PAGE_CACHE_ENTRIES || self.bytes + size > PAGE_CACHE_BYTES {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(r) = self.pages.remove(&old) {
+                self.bytes -= r.json.len();
+            }
+        }
+        self.bytes += size;
+        self.order.push_back(key.clone());
+        self.pages.insert(key, rows);
+    }
 }
 
 /// A filtered, paged read of an open dataset.
@@ -212,7 +311,7 @@ async fn admit_public(
     ds: &OpenDataset,
     reader: &PublicReader,
     rec: &mut AccessRecord,
-) -> ServiceResult<(String, TableSchema)> {
+) -> ServiceResult<Arc<MountedTable>> {
     rec.token_id = reader.key_id.clone();
     let unlocked = if ds.access() == PublicAccess::Direct {
         true
@@ -233,10 +332,7 @@ async fn admit_public(
     if let Some(e) = refusal {
         return Err(refuse(app, ctx, rec.clone(), e).await);
     }
-    match app.data.get_dataset(&ds.id).await? {
-        Some(d) if d.current_table.is_some() => Ok((d.current_table.unwrap_or_default(), d.schema)),
-        _ => Err(no_data(ds)),
-    }
+    ds.mounted.clone().ok_or_else(|| no_data(ds))
 }
 
 /// The columns a public read returns: those asked (each must exist), else all.
@@ -375,27 +471,74 @@ async fn open_read(
 ) -> ServiceResult<OpenPage> {
     let request: Vec<String> = q.filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
     let mut rec = open_record(ctx, ds, operation, request.join("&"));
-    let (table, schema) = admit_public(app, ctx, ds, reader, &mut rec).await?;
-    let columns = public_projection(&schema, &q.fields)?;
-    let conditions = match public_conditions(&schema, &q.filters) {
+    let mounted = admit_public(app, ctx, ds, reader, &mut rec).await?;
+    let schema = &mounted.schema;
+    let columns = public_projection(schema, &q.fields)?;
+    let conditions = match public_conditions(schema, &q.filters) {
         Ok(c) => c,
         Err(e) => return Err(refuse(app, ctx, rec, e).await),
     };
+    let key = PageKey {
+        table: mounted.table.clone(),
+        version: mounted.version,
+        columns,
+        filters: q.filters,
+        after: q.after,
+        limit: q.limit,
+    };
+    let cached = app.open.pages().get(&key);
+    let served = match cached {
+        Some(rows) => rows,
+        None => {
+            let rows = Arc::new(masked_page(app, &key, schema, conditions).await?);
+            app.open.pages().put(key.clone(), Arc::clone(&rows));
+            rows
+        }
+    };
+    let items: Vec<String> = key
+        .columns
+        .iter()
+        .map(|&i| schema.columns[i].name.clone())
+        .collect();
+    rec.items = items.clone();
+    rec.row_count = served.rows.len() as i64;
+    rec.response_hash = served.hash.clone();
+    rec.outcome = "served".into();
+    let access_id = rec.id.clone();
+    record_open(app, ctx, rec).await?;
+    Ok(OpenPage {
+        dataset: ds.code.clone(),
+        items,
+        next: served.next.clone(),
+        response_hash: served.hash.clone(),
+        rows: PageRows(served),
+        access_id,
+    })
+}
+
+/// Reads, masks and hashes one page of rows for the public.
+async fn masked_page(
+    app: &App,
+    key: &PageKey,
+    schema: &TableSchema,
+    conditions: Vec<RowCondition>,
+) -> ServiceResult<ServedRows> {
     let (rows, next) = read_page(
         app,
-        &table,
-        &schema,
+        &key.table,
+        schema,
         conditions,
-        q.after.as_deref(),
-        q.limit,
+        key.after.as_deref(),
+        key.limit,
     )
     .await?;
+    let columns = &key.columns;
     let out: Vec<serde_json::Map<String, serde_json::Value>> = rows
         .iter()
         .map(|r| {
             columns
                 .iter()
-                .zip(public_values(app, &schema, &columns, &r.values))
+                .zip(public_values(app, schema, columns, &r.values))
                 .map(|(&i, v)| {
                     (
                         schema.columns[i].name.clone(),
@@ -405,24 +548,13 @@ async fn open_read(
                 .collect()
         })
         .collect();
-    let hash = hash_json(&out);
-    let items: Vec<String> = columns
-        .iter()
-        .map(|&i| schema.columns[i].name.clone())
-        .collect();
-    rec.items = items.clone();
-    rec.row_count = out.len() as i64;
-    rec.response_hash = hash.clone();
-    rec.outcome = "served".into();
-    let access_id = rec.id.clone();
-    record_open(app, ctx, rec).await?;
-    Ok(OpenPage {
-        dataset: ds.code.clone(),
-        items,
+    let json = serde_json::to_string(&out).unwrap_or_default();
+    let hash = hex::encode(Sm3::digest(json.as_bytes()));
+    Ok(ServedRows {
         rows: out,
+        json,
+        hash,
         next,
-        access_id,
-        response_hash: hash,
     })
 }
 
@@ -445,7 +577,8 @@ pub async fn open_download(
         "download",
         format!("format={}", format.extension()),
     );
-    let (table, schema) = admit_public(app, ctx, ds, reader, &mut rec).await?;
+    let mounted = admit_public(app, ctx, ds, reader, &mut rec).await?;
+    let (table, schema) = (&mounted.table, &mounted.schema);
     if format == ExportFormat::Xlsx && ds.rows > XLSX_MAX_ROWS {
         return Err(ServiceError::invalid(
             "open.too_many_rows_for_xlsx",
@@ -461,14 +594,14 @@ pub async fn open_download(
         ));
     }
     let columns: Vec<usize> = (0..schema.columns.len()).collect();
-    let served = public_schema(&schema, &columns);
+    let served = public_schema(schema, &columns);
     let mut hashing = Hashing::new(Spool::default());
     let mut encoder = RowEncoder::new(format, &served, &mut hashing)?;
-    let mut pages = Pages::new(&table, &schema, Vec::new());
+    let mut pages = Pages::new(table, schema, Vec::new());
     while let Some(page) = pages.next(app).await? {
         let masked: Vec<Vec<Value>> = page
             .iter()
-            .map(|r| public_values(app, &schema, &columns, &r.values))
+            .map(|r| public_values(app, schema, &columns, &r.values))
             .collect();
         encoder.page(masked)?;
     }
