@@ -616,3 +616,27 @@ fn opn_7_opn_11_public_filter_keeps_open_published_entries_of_their_own_source()
     assert_eq!(sorted_ids(&query("", public.clone())), vec!["e5", "e7"]);
     assert_eq!(sorted_ids(&query("公交", public)), vec!["e7"]);
 }
+
+#[test]
+fn cat_10_a_search_asked_again_is_answered_from_the_last_write() {
+    let index = CatalogIndex::build(catalog()).unwrap();
+    let q = SearchQuery {
+        text: "人口".into(),
+        ..SearchQuery::default()
+    };
+    assert_eq!(index.cached(&q), None, "not asked yet");
+    let first = index.search(&q).unwrap();
+    assert_eq!(index.cached(&q), Some(first.clone()));
+    assert_eq!(index.search(&q).unwrap(), first);
+
+    // A write empties the kept results: the next search sees the new entry.
+    index
+        .upsert(doc("e9", content("流动人口登记", "居住证", &["姓名"])))
+        .unwrap();
+    assert_eq!(index.cached(&q), None);
+    let after = index.search(&q).unwrap();
+    assert_eq!(after.total, first.total + 1);
+    assert!(ids(&after).contains(&"e9"), "{after:?}");
+    index.remove("e9").unwrap();
+    assert_eq!(index.search(&q).unwrap(), first);
+}

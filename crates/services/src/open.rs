@@ -370,8 +370,11 @@ pub async fn matching_ids(
         limit,
         offset,
     };
-    let result = tokio::task::spawn_blocking(move || index.search(&query))
-        .await
+    let result = match index.cached(&query) {
+        Some(r) => Ok(Ok(r)),
+        None => tokio::task::spawn_blocking(move || index.search(&query)).await,
+    };
+    let result = result
         .map_err(|e| {
             ServiceError::new(
                 ErrorKind::Internal,
