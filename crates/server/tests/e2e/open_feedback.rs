@@ -513,3 +513,64 @@ async fn opn_9_a_suspected_leak_withholds_the_dataset_at_once_until_the_source_a
     assert_eq!(read["answer"], "已删除门牌号，重新开放。");
 }
 both_backends!(opn_9_a_suspected_leak_withholds_the_dataset_at_once_until_the_source_acts);
+
+async fn opn_9_reports_are_limited_per_reporter_per_minute_and_a_refused_one_is_not_filed(
+    srv: Arc<TestServer>,
+) {
+    use gongshu_services::open_feedback::{submit_at, NewFeedback, REPORTS_PER_MINUTE};
+    seeded(&srv).await;
+    let code = code_of(&srv, DATASET).await;
+    let resource_id = srv
+        .anon()
+        .get(&format!("/api/v1/open/datasets/{code}"))
+        .await
+        .expect_status(200)["dataset"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let filed = || async {
+        srv.app
+            .store
+            .list_open_feedback(&gongshu_store::OpenFeedbackFilter {
+                resource_id: Some(resource_id.clone()),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = filed().await;
+    let report = || NewFeedback {
+        kind: "error".into(),
+        description: "门诊时间有误".into(),
+        reporter: String::new(),
+        contact: String::new(),
+    };
+    let ctx = gongshu_services::Ctx::cli();
+    // All within one minute: the limit is counted per minute.
+    let now = Utc::now();
+    let minute = now - chrono::Duration::seconds(now.timestamp() % 60);
+    for i in 0..REPORTS_PER_MINUTE {
+        submit_at(&srv.app, &ctx, "addr:192.0.2.1", &code, report(), minute)
+            .await
+            .unwrap_or_else(|e| panic!("report {i} within the limit: {e:?}"));
+    }
+    let refused = submit_at(&srv.app, &ctx, "addr:192.0.2.1", &code, report(), minute)
+        .await
+        .expect_err("one report more than the minute allows");
+    assert_eq!(refused.code, "open_feedback.rate_exceeded");
+    assert_eq!(filed().await, before + REPORTS_PER_MINUTE as usize);
+
+    // Another reporter in the same minute, and the same one in the next minute,
+    // are served.
+    submit_at(&srv.app, &ctx, "addr:192.0.2.2", &code, report(), minute)
+        .await
+        .expect("another reporter");
+    let next = minute + chrono::Duration::seconds(60);
+    submit_at(&srv.app, &ctx, "addr:192.0.2.1", &code, report(), next)
+        .await
+        .expect("the next minute");
+    assert_eq!(filed().await, before + REPORTS_PER_MINUTE as usize + 2);
+}
+both_backends!(opn_9_reports_are_limited_per_reporter_per_minute_and_a_refused_one_is_not_filed);
