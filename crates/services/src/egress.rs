@@ -36,9 +36,10 @@ use crate::datasets::{ExportFormat, LoadProgress, RowEncoder};
 use crate::error::{ErrorKind, ServiceError, ServiceResult};
 
 mod open;
+pub(crate) use open::PageCache;
 pub use open::{
     open_download, open_page, open_preview, open_schema, OpenDownload, OpenPage, OpenQuery,
-    PageCache, PageRows, PublicReader, ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
+    PageRows, PublicReader, ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
 };
 mod release;
 pub(crate) use release::release_rows;

@@ -156,11 +156,8 @@ impl BackendStore {
                 r.try_get(2).map_err(db_err)?,
                 r.try_get(3).map_err(db_err)?,
             );
-            if let Some(body) = r.try_get::<Option<String>, _>(5).map_err(db_err)? {
-                key = Some(
-                    serde_json::from_str(&body)
-                        .map_err(|e| db_err(sqlx::Error::Decode(Box::new(e))))?,
-                );
+            if r.try_get::<Option<String>, _>("body").map_err(db_err)?.is_some() {
+                key = Some(developer_key_from(r).map_err(db_err)?);
             }
         }
         for r in &rows {

@@ -38,23 +38,27 @@ pub struct OpenPage {
 }
 
 impl OpenPage {
-    /// The page as JSON, the same as serde would write it, with the rows spliced in
-    /// from the text they were hashed from instead of serialised again.
+    /// The page as JSON, with the rows written from the text they were hashed
+    /// from instead of serialised again.
     pub fn to_json(&self) -> String {
-        let head = serde_json::json!({ "dataset": self.dataset, "items": self.items });
-        let tail = serde_json::json!({
-            "next": self.next,
-            "access_id": self.access_id,
-            "response_hash": self.response_hash,
-        });
-        let (head, tail) = (head.to_string(), tail.to_string());
-        let mut out = String::with_capacity(head.len() + tail.len() + self.rows.0.json.len() + 16);
-        out.push_str(&head[..head.len() - 1]);
-        out.push_str(",\"rows\":");
-        out.push_str(&self.rows.0.json);
-        out.push(',');
-        out.push_str(&tail[1..]);
-        out
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            dataset: &'a str,
+            items: &'a [String],
+            rows: &'a serde_json::value::RawValue,
+            next: &'a Option<String>,
+            access_id: &'a str,
+            response_hash: &'a str,
+        }
+        serde_json::to_string(&Wire {
+            dataset: &self.dataset,
+            items: &self.items,
+            rows: &self.rows.0.json,
+            next: &self.next,
+            access_id: &self.access_id,
+            response_hash: &self.response_hash,
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -67,7 +71,7 @@ pub struct PageRows(Arc<ServedRows>);
 struct ServedRows {
     rows: Vec<serde_json::Map<String, serde_json::Value>>,
     /// The JSON text of `rows`: the bytes whose SM3 the access record keeps.
-    json: String,
+    json: Box<serde_json::value::RawValue>,
     hash: String,
     next: Option<String>,
 }
@@ -116,7 +120,7 @@ impl PageCache {
     }
 
     fn put(&mut self, key: PageKey, rows: Arc<ServedRows>) {
-        let size = rows.json.len();
+        let size = rows.json.get().len();
         if size > PAGE_CACHE_BYTES / 8 || self.pages.contains_key(&key) {
             return;
         }
@@ -125,7 +129,7 @@ impl PageCache {
                 break;
             };
             if let Some(r) = self.pages.remove(&old) {
-                self.bytes -= r.json.len();
+                self.bytes -= r.json.get().len();
             }
         }
         self.bytes += size;
@@ -548,8 +552,15 @@ async fn masked_page(
                 .collect()
         })
         .collect();
-    let json = serde_json::to_string(&out).unwrap_or_default();
-    let hash = hex::encode(Sm3::digest(json.as_bytes()));
+    let json = serde_json::value::to_raw_value(&out).map_err(|e| {
+        ServiceError::new(
+            ErrorKind::Internal,
+            "open.page_failed",
+            format!("无法生成数据页：{e}"),
+            e.to_string(),
+        )
+    })?;
+    let hash = hex::encode(Sm3::digest(json.get().as_bytes()));
     Ok(ServedRows {
         rows: out,
         json,
