@@ -129,7 +129,9 @@ async fn run(
         let mut drafts = Vec::with_capacity(batch.len());
         let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
         for p in batch.drain(..) {
-            changes.extend(p.changes);
+            for change in p.changes {
+                push_merging_access(&mut changes, change);
+            }
             drafts.push(p.draft);
             replies.push(p.reply);
         }
@@ -156,6 +158,15 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// Adds `change` to a batch's changes; access records follow the ones before them
+/// into one insert, so that a batch of reads costs one statement, not one each.
+fn push_merging_access(changes: &mut Vec<Change>, change: Change) {
+    match (changes.last_mut(), change) {
+        (Some(Change::InsertAccess(earlier)), Change::InsertAccess(more)) => earlier.extend(more),
+        (_, change) => changes.push(change),
     }
 }
 
@@ -300,5 +311,84 @@ mod tests {
         let report = crate::audit::verify_chain(&App::new(store)).await.unwrap();
         assert!(report.ok, "{}", report.message_en);
         assert_eq!(report.checked as usize, acknowledged.len() + 1);
+    }
+
+    fn access(i: usize) -> gongshu_store::AccessRecord {
+        gongshu_store::AccessRecord {
+            id: format!("acc-{i}"),
+            at: chrono::Utc::now(),
+            actor: "anonymous".into(),
+            consumer_org_id: None,
+            token_id: None,
+            grant_id: None,
+            application_id: None,
+            resource_id: Some(format!("res-{}", i % 3)),
+            source_org_id: Some("org-1".into()),
+            purpose: "open".into(),
+            mode: "open".into(),
+            operation: "query".into(),
+            items: vec!["name".into()],
+            request: String::new(),
+            row_count: i as i64,
+            response_hash: String::new(),
+            outcome: "served".into(),
+            denial: None,
+        }
+    }
+
+    #[test]
+    fn gov_5_access_records_of_a_batch_join_the_insert_before_them_in_order() {
+        let expect = |id: &str| Change::ExpectStatus {
+            record: gongshu_store::StatusRecord::OpenFeedback,
+            id: id.into(),
+            status: "open".into(),
+        };
+        let mut changes = Vec::new();
+        for c in [
+            Change::InsertAccess(vec![access(0)]),
+            Change::InsertAccess(vec![access(1), access(2)]),
+            expect("f-1"),
+            Change::InsertAccess(vec![access(3)]),
+        ] {
+            push_merging_access(&mut changes, c);
+        }
+        let ids = |c: &Change| match c {
+            Change::InsertAccess(r) => r.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+            other => vec![format!("{other:?}")],
+        };
+        assert_eq!(changes.len(), 3);
+        assert_eq!(ids(&changes[0]), ["acc-0", "acc-1", "acc-2"]);
+        assert!(matches!(&changes[1], Change::ExpectStatus { id, .. } if id == "f-1"));
+        assert_eq!(ids(&changes[2]), ["acc-3"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn gov_5_every_callers_access_record_is_written_with_its_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("gongshu.db")).await;
+        let writer = AuditWriter::spawn(Arc::clone(&store), 64);
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .append_with(draft(i), vec![Change::InsertAccess(vec![access(i)])])
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().expect("acknowledged");
+        }
+        let stored = store
+            .list_access(&gongshu_store::AccessFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut rows: Vec<i64> = stored.iter().map(|a| a.row_count).collect();
+        rows.sort_unstable();
+        assert_eq!(rows, (0..300).collect::<Vec<i64>>());
     }
 }

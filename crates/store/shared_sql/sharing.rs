@@ -66,7 +66,10 @@ async fn apply_sharing_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<
             .map_err(db_err)?;
         }
         Change::InsertAccess(records) => {
-            for chunk in records.chunks(MAX_BIND_PARAMS / 9) {
+            let mut rest = records.as_slice();
+            while !rest.is_empty() {
+                let (chunk, tail) = rest.split_at(audit_insert_size(rest.len()));
+                rest = tail;
                 let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                     "INSERT INTO access_records (id, at, consumer_org_id, source_org_id, grant_id, resource_id, outcome, row_count, body) ",
                 );
