@@ -6,8 +6,11 @@
 //! The catalog is a snapshot built from the store (the truth, DESIGN 7): rebuilt when
 //! the catalog changes, a dataset's version changes (a load, a rollback: the next
 //! read serves it) or the set of datasets withheld by the public's reports changes
-//! (OPN-9, XJ 30: at once, on every node), all checked in one read per request, and
-//! at least every [`SNAPSHOT_MAX_AGE`] so that renamed departments show.
+//! (OPN-9, XJ 30: at once on the node that took the change, within
+//! [`STAMP_MAX_AGE`] on every other), and at least every [`SNAPSHOT_MAX_AGE`] so
+//! that renamed departments show. What decides this is one read of the store's
+//! stamp, which a node trusts for [`STAMP_MAX_AGE`] while it commits nothing that
+//! alters the catalog or a key itself.
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +21,7 @@ use gongshu_domain::dataset::TableSchema;
 use gongshu_domain::masking::{default_rule, MaskRule};
 use gongshu_domain::open::{citation, in_open_catalog, Citation, PublicAccess};
 use gongshu_search::{Filters, SearchQuery};
-use gongshu_store::{CatalogEntry, CatalogFilter, OpenCatalogStamp, OrgFilter};
+use gongshu_store::{CatalogEntry, CatalogFilter, DeveloperKey, OpenCatalogStamp, OrgFilter};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -29,6 +32,15 @@ use crate::error::{ErrorKind, ServiceError, ServiceResult};
 
 /// The longest a snapshot serves before it is rebuilt even with no catalog change.
 pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(10);
+
+/// The longest a node trusts the stamp and the developer keys it last read while it
+/// commits no change to them itself: another node's load, withholding (OPN-9) or
+/// key change shows here within this time.
+pub const STAMP_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// Most developer keys (known or not) remembered with one stamp read; beyond them
+/// a key is read each time until the stamp is read again.
+const MAX_REMEMBERED_KEYS: usize = 4096;
 
 /// OPN-7: one dataset of the open catalog, with what the public is told about it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -166,10 +178,12 @@ pub struct Publisher {
     pub datasets: usize,
 }
 
-/// This node's open catalog snapshot, and the public pages it served lately.
+/// This node's open catalog snapshot, the stamp and keys it last read, and the
+/// public pages it served lately.
 #[derive(Default)]
 pub struct OpenCache {
     state: Mutex<Option<Snapshot>>,
+    stamp: std::sync::Mutex<Option<StampRead>>,
     pages: std::sync::Mutex<crate::egress::PageCache>,
 }
 
@@ -177,6 +191,67 @@ impl OpenCache {
     pub(crate) fn pages(&self) -> std::sync::MutexGuard<'_, crate::egress::PageCache> {
         self.pages.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn stamp(&self) -> std::sync::MutexGuard<'_, Option<StampRead>> {
+        self.stamp.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The last read of the open catalog stamp, and the keys read with it or since.
+struct StampRead {
+    /// The store's [`open_catalog_epoch`](gongshu_store::Store::open_catalog_epoch)
+    /// before the read.
+    epoch: u64,
+    at: Instant,
+    stamp: OpenCatalogStamp,
+    /// By the hash of their secret; `None`: no such key.
+    keys: HashMap<String, Option<DeveloperKey>>,
+}
+
+impl StampRead {
+    fn trusted(&self, epoch: u64) -> bool {
+        self.epoch == epoch && self.at.elapsed() < STAMP_MAX_AGE
+    }
+}
+
+/// OPN-3: the open catalog stamp and, with `key_hash`, that developer key: as last
+/// read while this node has changed neither and for at most [`STAMP_MAX_AGE`], else
+/// read from the store in one statement.
+pub(crate) async fn stamp_and_key(
+    app: &App,
+    key_hash: Option<&str>,
+) -> ServiceResult<(OpenCatalogStamp, Option<DeveloperKey>)> {
+    let epoch = app.store.open_catalog_epoch();
+    if let Some(last) = app.open.stamp().as_ref().filter(|r| r.trusted(epoch)) {
+        match key_hash {
+            None => return Ok((last.stamp.clone(), None)),
+            Some(h) => {
+                if let Some(key) = last.keys.get(h) {
+                    return Ok((last.stamp.clone(), key.clone()));
+                }
+            }
+        }
+    }
+    let at = Instant::now();
+    let (stamp, key) = match key_hash {
+        None => (app.store.open_catalog_stamp().await?, None),
+        Some(h) => app.store.open_catalog_stamp_with_key(h).await?,
+    };
+    let mut last = app.open.stamp();
+    if !last.as_ref().is_some_and(|r| r.trusted(epoch)) {
+        *last = Some(StampRead {
+            epoch,
+            at,
+            stamp: stamp.clone(),
+            keys: HashMap::new(),
+        });
+    }
+    if let (Some(r), Some(h)) = (last.as_mut(), key_hash) {
+        if r.keys.len() < MAX_REMEMBERED_KEYS {
+            r.keys.insert(h.to_string(), key.clone());
+        }
+    }
+    Ok((stamp, key))
 }
 
 struct Snapshot {
@@ -276,7 +351,8 @@ async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog>
 
 /// OPN-7: the open catalog as it stands, rebuilt from the store when it changed.
 pub async fn catalog(app: &App) -> ServiceResult<Arc<OpenCatalog>> {
-    snapshot_as_of(app, app.store.open_catalog_stamp().await?).await
+    let (stamp, _) = stamp_and_key(app, None).await?;
+    snapshot_as_of(app, stamp).await
 }
 
 /// The node's snapshot if it was built from `stamp`, just read from the store;

@@ -165,10 +165,7 @@ pub async fn key_and_catalog(
     app: &App,
     secret: &str,
 ) -> ServiceResult<(DeveloperKey, std::sync::Arc<crate::open::OpenCatalog>)> {
-    let (stamp, key) = app
-        .store
-        .open_catalog_stamp_with_key(&secret_hash(secret))
-        .await?;
+    let (stamp, key) = crate::open::stamp_and_key(app, Some(&secret_hash(secret))).await?;
     let key = active_key(key)?;
     Ok((key, crate::open::snapshot_as_of(app, stamp).await?))
 }

@@ -16,6 +16,8 @@ const BEGIN_WRITE: &str = "BEGIN";
 pub struct PgStore {
     writer: PgPool,
     reader: PgPool,
+    /// Commits that changed the open catalog or a key (`Store::open_catalog_epoch`).
+    open_epoch: std::sync::atomic::AtomicU64,
 }
 
 type BackendStore = PgStore;
@@ -55,6 +57,7 @@ impl PgStore {
         Ok(Self {
             writer: pool.clone(),
             reader: pool,
+            open_epoch: Default::default(),
         })
     }
 

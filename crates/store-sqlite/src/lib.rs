@@ -30,6 +30,8 @@ pub fn writer_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Commits that changed the open catalog or a key (`Store::open_catalog_epoch`).
+    open_epoch: std::sync::atomic::AtomicU64,
 }
 
 type BackendStore = SqliteStore;
@@ -65,7 +67,11 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(db_err)?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            open_epoch: Default::default(),
+        })
     }
 
     async fn backend_migrate(&self) -> gongshu_store::StoreResult<()> {

@@ -1026,6 +1026,7 @@ impl Store for BackendStore {
     }
 
     async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>> {
+        let alters_open_catalog = changes.iter().any(Change::alters_open_catalog);
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         if !audit.is_empty() {
             // Taking the chain lock first orders whole transactions, not just their audit rows.
@@ -1036,7 +1037,14 @@ impl Store for BackendStore {
         }
         let records = append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)?;
+        if alters_open_catalog {
+            self.open_epoch.fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
         Ok(records)
+    }
+
+    fn open_catalog_epoch(&self) -> u64 {
+        self.open_epoch.load(std::sync::atomic::Ordering::Acquire)
     }
 
     async fn get_division(&self, code: &str) -> StoreResult<Option<Division>> {

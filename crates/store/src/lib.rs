@@ -140,6 +140,23 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// Whether this write changes what a public read is checked against: the open
+    /// catalog's entries and datasets, a withholding report (OPN-9) or a developer
+    /// key (OPN-3). A store counts such commits in [`Store::open_catalog_epoch`].
+    pub fn alters_open_catalog(&self) -> bool {
+        matches!(
+            self,
+            Change::InsertCatalogEntry(_)
+                | Change::UpdateCatalogEntry { .. }
+                | Change::SetCatalogMounted { .. }
+                | Change::PutDataset { .. }
+                | Change::PutDeveloperKey(_)
+                | Change::PutOpenFeedback(_)
+        )
+    }
+}
+
 /// The records with a workflow status that a commit can require ([`Change::ExpectStatus`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusRecord {
@@ -379,6 +396,11 @@ pub trait Store: Send + Sync + 'static {
     async fn get_open_feedback(&self, id: &str) -> StoreResult<Option<OpenFeedback>>;
     /// Newest first.
     async fn list_open_feedback(&self, f: &OpenFeedbackFilter) -> StoreResult<Vec<OpenFeedback>>;
+    /// How many commits through this store value changed the open catalog or a
+    /// developer key ([`Change::alters_open_catalog`]), counted in memory: a node
+    /// that sees it unchanged knows that it wrote nothing of the kind itself since.
+    /// Other nodes' writes are not counted; they show only in the store.
+    fn open_catalog_epoch(&self) -> u64;
     /// OPN-2, OPN-3, OPN-9: in one read, what decides whether a node's open catalog
     /// snapshot is still current.
     async fn open_catalog_stamp(&self) -> StoreResult<OpenCatalogStamp>;

@@ -589,3 +589,74 @@ async fn opn_3_a_page_read_again_is_recorded_again_and_follows_the_next_load(srv
     assert_ne!(after["response_hash"], first["response_hash"]);
 }
 both_backends!(opn_3_a_page_read_again_is_recorded_again_and_follows_the_next_load);
+
+/// OPN-3: a node trusts the keys it read for at most `STAMP_MAX_AGE`: a revocation
+/// committed here is refused on the next read; one committed by another node (on
+/// PostgreSQL a second store on the same database) within that age. Reads, whose
+/// access records are commits too, do not make the node read the keys again.
+async fn opn_3_a_key_revoked_here_is_refused_at_once_and_by_another_node_within_the_stamp_age(
+    srv: Arc<TestServer>,
+) {
+    use gongshu_store::{Change, DeveloperKey};
+    seeded(&srv).await;
+    let code = dataset(&srv, "公交线路").await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let records = format!("/api/v1/open/datasets/{code}/records?limit=2");
+    let (_, here_secret) = issue_key(&srv, "张三", "11010519491231002X").await;
+    let (there, there_secret) = issue_key(&srv, "李四", "110105198001010032").await;
+    for secret in [&here_secret, &there_secret] {
+        keyed_get(&srv, secret, &records).await.expect_status(200);
+    }
+    let epoch = srv.app.store.open_catalog_epoch();
+    keyed_get(&srv, &here_secret, &records)
+        .await
+        .expect_status(200);
+    assert_eq!(
+        srv.app.store.open_catalog_epoch(),
+        epoch,
+        "a read is no catalog change"
+    );
+
+    keyed_post(
+        &srv,
+        &here_secret,
+        "/api/v1/open/keys/revoke",
+        json!({"reason": "不再使用"}),
+    )
+    .await
+    .expect_status(200);
+    assert!(srv.app.store.open_catalog_epoch() > epoch);
+    keyed_get(&srv, &here_secret, &records)
+        .await
+        .expect_error(401, "open.bad_key");
+
+    let node_b = srv.other_node().await;
+    let id = there["id"].as_str().unwrap();
+    let mut revoked: DeveloperKey = node_b
+        .get_developer_key(id)
+        .await
+        .expect("read")
+        .expect("key");
+    revoked.status = "revoked".into();
+    let audit = gongshu_domain::audit::AuditDraft::new(
+        "user:authority",
+        "open.key_revoke",
+        "developer_key",
+    );
+    node_b
+        .commit(vec![Change::PutDeveloperKey(revoked)], vec![audit])
+        .await
+        .expect("revoked on node b");
+    tokio::time::sleep(
+        gongshu_services::open::STAMP_MAX_AGE + std::time::Duration::from_millis(50),
+    )
+    .await;
+    keyed_get(&srv, &there_secret, &records)
+        .await
+        .expect_error(401, "open.bad_key");
+}
+both_backends!(
+    opn_3_a_key_revoked_here_is_refused_at_once_and_by_another_node_within_the_stamp_age
+);
