@@ -237,6 +237,17 @@ pub async fn submit(
     bucket: &str,
     input: NewShowcase,
 ) -> ServiceResult<(OpenShowcase, Vec<ShowcaseDataset>)> {
+    submit_at(app, ctx, bucket, input, Utc::now()).await
+}
+
+/// [`submit`] as if it were `now` (the minute its rate limit counts in).
+pub async fn submit_at(
+    app: &App,
+    ctx: &Ctx,
+    bucket: &str,
+    input: NewShowcase,
+    now: DateTime<Utc>,
+) -> ServiceResult<(OpenShowcase, Vec<ShowcaseDataset>)> {
     let catalog = open::catalog(app).await?;
     let name = input.name.trim().to_string();
     let description = input.description.trim().to_string();
@@ -348,7 +359,6 @@ pub async fn submit(
         return Err(ServiceError::problems(problems));
     }
     let kind = kind.expect("checked above");
-    let now = Utc::now();
     if !take_submission_slot(app, bucket, now) {
         return Err(ServiceError::new(
             ErrorKind::Locked,

@@ -538,6 +538,84 @@ async fn sup_8_a_submission_names_open_datasets_and_cites_them(srv: Arc<TestServ
 }
 both_backends!(sup_8_a_submission_names_open_datasets_and_cites_them);
 
+async fn sup_8_submissions_are_limited_per_submitter_per_minute_and_a_refused_one_is_not_kept(
+    srv: Arc<TestServer>,
+) {
+    use gongshu_services::open_showcase::{submit_at, NewShowcase, SUBMISSIONS_PER_MINUTE};
+    seeded(&srv).await;
+    let code = code_of(&srv, DATASET).await;
+    let pending = || async {
+        srv.app
+            .store
+            .list_showcases(&gongshu_store::ShowcaseFilter {
+                status: Some("pending".into()),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = pending().await;
+    let product = |name: &str| {
+        serde_json::from_value::<NewShowcase>(product(name, &[&code])).expect("a product")
+    };
+    let ctx = gongshu_services::Ctx::cli();
+    // All within one minute: the limit is counted per minute.
+    let now = Utc::now();
+    let minute = now - Duration::seconds(now.timestamp() % 60);
+    for i in 0..SUBMISSIONS_PER_MINUTE {
+        submit_at(
+            &srv.app,
+            &ctx,
+            "addr:192.0.2.1",
+            product(&format!("应用{i}")),
+            minute,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("submission {i} within the limit: {e:?}"));
+    }
+    let refused = submit_at(
+        &srv.app,
+        &ctx,
+        "addr:192.0.2.1",
+        product("多余的应用"),
+        minute,
+    )
+    .await
+    .expect_err("one submission more than the minute allows");
+    assert_eq!(refused.code, "showcase.rate_exceeded");
+    assert_eq!(pending().await, before + SUBMISSIONS_PER_MINUTE as usize);
+
+    // Another submitter in the same minute, and the same one in the next minute,
+    // are served.
+    submit_at(
+        &srv.app,
+        &ctx,
+        "addr:192.0.2.2",
+        product("另一位开发者的应用"),
+        minute,
+    )
+    .await
+    .expect("another submitter");
+    submit_at(
+        &srv.app,
+        &ctx,
+        "addr:192.0.2.1",
+        product("下一分钟的应用"),
+        minute + Duration::seconds(60),
+    )
+    .await
+    .expect("the next minute");
+    assert_eq!(
+        pending().await,
+        before + SUBMISSIONS_PER_MINUTE as usize + 2
+    );
+}
+both_backends!(
+    sup_8_submissions_are_limited_per_submitter_per_minute_and_a_refused_one_is_not_kept
+);
+
 async fn sup_8_the_authority_publishes_and_only_published_products_are_shown(srv: Arc<TestServer>) {
     let demo = seeded(&srv).await;
     let code = code_of(&srv, DATASET).await;
