@@ -377,9 +377,22 @@ mod tests {
                 })
             })
             .collect();
+        let mut anchors = HashSet::new();
         for t in tasks {
-            t.await.unwrap().expect("acknowledged");
+            anchors.insert(t.await.unwrap().expect("acknowledged").seq);
         }
+        assert_eq!(anchors.len(), 300, "each caller has its own audit record");
+        let chained = store
+            .list_audit(&gongshu_store::AuditFilter {
+                limit: Some(1000),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            chained.iter().filter(|r| anchors.contains(&r.seq)).count(),
+            300
+        );
         let stored = store
             .list_access(&gongshu_store::AccessFilter {
                 limit: 1000,

@@ -921,6 +921,19 @@ fn audit_insert_size(remaining: usize) -> usize {
     }
 }
 
+/// `rows` cut into INSERT statements of [`audit_insert_size`] rows, in order.
+fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (chunk, tail) = rest.split_at(audit_insert_size(rest.len()));
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// Appends drafts to the chain inside `tx`; the head row is locked first so concurrent
 /// writers (other nodes on PostgreSQL) link one after another.
 async fn append_audit(tx: &mut DbTx<'_>, drafts: Vec<AuditDraft>) -> StoreResult<Vec<AuditRecord>> {
@@ -938,10 +951,7 @@ async fn append_audit(tx: &mut DbTx<'_>, drafts: Vec<AuditDraft>) -> StoreResult
         prev_hash.clone_from(&record.hash);
         out.push(record);
     }
-    let mut rest = out.as_slice();
-    while !rest.is_empty() {
-        let (chunk, tail) = rest.split_at(audit_insert_size(rest.len()));
-        rest = tail;
+    for chunk in insert_chunks(&out) {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO audit_log (seq, at, actor, actor_user_id, org_id, action, object_type, object_id,
              before_summary, after_summary, request_id, prev_hash, hash) ",

@@ -66,10 +66,7 @@ async fn apply_sharing_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<
             .map_err(db_err)?;
         }
         Change::InsertAccess(records) => {
-            let mut rest = records.as_slice();
-            while !rest.is_empty() {
-                let (chunk, tail) = rest.split_at(audit_insert_size(rest.len()));
-                rest = tail;
+            for chunk in insert_chunks(&records) {
                 let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                     "INSERT INTO access_records (id, at, consumer_org_id, source_org_id, grant_id, resource_id, outcome, row_count, body) ",
                 );
