@@ -459,12 +459,22 @@ fn cell_error(column: &Column, code: &str, zh: String, en: String) -> CellError 
     }
 }
 
-fn preview(raw: &str) -> String {
-    let mut s: String = raw.chars().take(40).collect();
-    if raw.chars().count() > 40 {
-        s.push('…');
+/// A value as an error message shows it: its first 40 characters, then "…".
+/// Written only when a message is, so a valid value costs nothing.
+struct Preview<'a>(&'a str);
+
+impl std::fmt::Display for Preview<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(40) {
+            f.write_char(c)?;
+        }
+        if chars.next().is_some() {
+            f.write_char('…')?;
+        }
+        Ok(())
     }
-    s
 }
 
 /// COL-3: one value: presence, type, length, key-role identifiers digit by digit,
@@ -488,7 +498,7 @@ pub fn check_value(
             Ok(Value::Null)
         };
     }
-    let shown = preview(trimmed);
+    let shown = Preview(trimmed);
     let value = match column.field_type {
         FieldType::String | FieldType::Binary => {
             let text = match column.key_role {
@@ -941,6 +951,46 @@ mod tests {
         );
         assert_eq!(row[3], Value::Integer(35));
         assert_eq!(v.consistency(&row), (2, 0));
+    }
+
+    #[test]
+    fn col_3_a_message_quotes_a_long_value_by_its_first_40_characters() {
+        let v = RowValidator::new(people()).unwrap();
+        let id = valid_id();
+        let age = "九".repeat(41);
+        let errors = v
+            .check(&[
+                &id,
+                "张三",
+                "1990-03-07",
+                &age,
+                "男",
+                "13812345678",
+                "110101",
+            ])
+            .unwrap_err();
+        let shown = format!("“{}…”", "九".repeat(40));
+        assert!(
+            errors[0].message_zh.contains(&shown),
+            "{}",
+            errors[0].message_zh
+        );
+        let errors = v
+            .check(&[
+                &id,
+                "张三",
+                "1990-03-07",
+                "四十",
+                "男",
+                "13812345678",
+                "110101",
+            ])
+            .unwrap_err();
+        assert!(
+            errors[0].message_zh.contains("“四十”"),
+            "{}",
+            errors[0].message_zh
+        );
     }
 
     #[test]
