@@ -11,6 +11,9 @@
 //!
 //! Without `--bench` (as under `cargo test --all-targets`) it runs one small smoke round.
 //! Knobs: GONGSHU_BENCH_ENTRIES, GONGSHU_BENCH_QUERIES, GONGSHU_BENCH_ROUNDS.
+// Links the bench library, and with it the allocator the `gongshu` binary runs with.
+extern crate gongshu_bench;
+
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,10 @@ pub mod report;
 pub mod web;
 
 use gongshu_domain::audit::{canonical_encoding, AuditDraft};
+
+/// The benchmarks run with the allocator the `gongshu` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use sqlx::QueryBuilder;
 
 /// Rows per multi-row INSERT, as the store's `append_audit` cuts them.

@@ -14,6 +14,12 @@ use gongshu_services::orgs::{self, NewOrg};
 use gongshu_services::{audit, datasets, demo, App, Ctx, ServiceError};
 use gongshu_store::OrgFilter;
 
+/// mimalloc rather than glibc's malloc: a load's reader thread allocates every
+/// row and the writer frees it, and glibc serialised the two on its arena lock
+/// (docs/performance.md, "Loading and cross-checking data").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "gongshu",
