@@ -389,13 +389,18 @@ async fn write_batch(
     let plane = &app.data;
     let mut rejected = staged.rejected;
     if !staged.accepted.is_empty() {
+        let offered: Vec<i64> = if upsert {
+            staged.accepted.iter().map(|(row, _)| *row).collect()
+        } else {
+            Vec::new()
+        };
         let stored = plane
-            .write_rows(table, schema, version, &staged.accepted, upsert)
+            .write_rows(table, schema, version, staged.accepted, upsert)
             .await?;
         written.accepted += stored.len() as u64;
-        if upsert && stored.len() < staged.accepted.len() {
+        if upsert && stored.len() < offered.len() {
             let stored: std::collections::HashSet<i64> = stored.into_iter().collect();
-            for ((row, _), raw) in staged.accepted.iter().zip(staged.accepted_raw) {
+            for (row, raw) in offered.iter().zip(staged.accepted_raw) {
                 if !stored.contains(row) {
                     written.duplicates += 1;
                     rejected.push(RejectedRow {

@@ -128,11 +128,11 @@ async fn bulk_append(
     names: &[String],
     _schema: &gongshu_domain::dataset::TableSchema,
     load: i64,
-    rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
+    rows: Vec<(i64, Vec<gongshu_domain::dataset::Value>)>,
 ) -> gongshu_store::StoreResult<()> {
     use gongshu_domain::dataset::Value;
     let mut buf = String::with_capacity(rows.len() * 128);
-    for (row, values) in rows {
+    for (row, values) in &rows {
         for v in values {
             match v {
                 // Unquoted empty is NULL in COPY's CSV; a quoted "" is the empty string.

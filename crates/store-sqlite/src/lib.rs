@@ -1,5 +1,7 @@
 //! The embedded SQLite backend of the Store port: WAL, one file under the data dir,
 //! one writer connection (so transactions never race for SQLite's single write lock).
+mod bulk;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -119,31 +121,33 @@ fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
         FieldType::DateTime => "TEXT",
     }
 }
-/// COL-2: appends a batch of dataset rows: multi-row INSERTs in one transaction.
+/// COL-2: appends a batch of dataset rows in one transaction, through SQLite's C
+/// API on a blocking thread (see `bulk`), so the async workers stay free.
 async fn bulk_append(
     pool: &sqlx::SqlitePool,
     table: &str,
     names: &[String],
     schema: &gongshu_domain::dataset::TableSchema,
     load: i64,
-    rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
+    rows: Vec<(i64, Vec<gongshu_domain::dataset::Value>)>,
 ) -> gongshu_store::StoreResult<()> {
-    let per_row = schema.columns.len() + 2;
-    let mut tx = pool.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-    for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
-        let mut qb: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(format!(
-            "INSERT INTO {table} ({}, \"_load\", \"_row\") ",
-            names.join(", ")
-        ));
-        qb.push_values(chunk, |mut b, (row, values)| {
-            for (c, v) in schema.columns.iter().zip(values) {
-                bind_value(&mut b, c.field_type, v);
+    let insert = bulk::insert_statement(table, names);
+    let columns = schema.columns.len();
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let runtime = tokio::runtime::Handle::current();
+    let appended = tokio::task::spawn_blocking(move || {
+        let mut handle = runtime.block_on(conn.lock_handle()).map_err(db_err)?;
+        bulk::append_rows(handle.as_raw_handle(), &insert, columns, load, &rows).map_err(|e| {
+            if e.is_constraint() {
+                gongshu_store::StoreError::Conflict(e.message)
+            } else {
+                gongshu_store::StoreError::Database(e.message)
             }
-            b.push_bind(load).push_bind(*row);
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
-    }
-    tx.commit().await.map_err(db_err)
+        })
+    })
+    .await;
+    appended
+        .map_err(|e| gongshu_store::StoreError::Database(format!("bulk append stopped: {e}")))?
 }
 
 /// SQLite keeps dates as ISO text.
@@ -342,12 +346,9 @@ mod tests {
             .unwrap()
     }
 
-    /// A page read as JSON gives back exactly what was written, value by value and
-    /// type by type: a double keeps all 17 digits, a null stays null.
-    #[tokio::test]
-    async fn a_page_read_as_json_gives_back_every_value_unaltered() {
-        let pool = memory_pool().await;
-        let schema = TableSchema {
+    /// One column of every field type.
+    fn every_type_schema() -> TableSchema {
+        TableSchema {
             columns: vec![
                 column("t", FieldType::String),
                 column("i", FieldType::Integer),
@@ -357,17 +358,54 @@ mod tests {
                 column("dt", FieldType::DateTime),
             ],
             key: Vec::new(),
-        };
+        }
+    }
+
+    /// A dataset table without indexes, typed as the store types it.
+    async fn create_plain_table(pool: &DbPool, table: &str, schema: &TableSchema) {
         let columns: Vec<String> = schema
             .columns
             .iter()
             .map(|c| format!("{} {}", c.name, sql_type(c.field_type)))
             .collect();
         let create = format!(
-            "CREATE TABLE ds ({}, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+            "CREATE TABLE {table} ({}, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
             columns.join(", ")
         );
-        sqlx::query(&create).execute(&pool).await.unwrap();
+        sqlx::query(&create).execute(pool).await.unwrap();
+    }
+
+    /// Inserts rows one statement each, every value bound through sqlx.
+    async fn insert_bound(
+        pool: &DbPool,
+        table: &str,
+        schema: &TableSchema,
+        load: i64,
+        rows: &[(i64, Vec<Value>)],
+    ) {
+        let names: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
+        for (row, values) in rows {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "INSERT INTO {table} ({}, \"_load\", \"_row\") ",
+                names.join(", ")
+            ));
+            qb.push_values([values], |mut b, values| {
+                for (c, v) in schema.columns.iter().zip(values) {
+                    bind_value(&mut b, c.field_type, v);
+                }
+                b.push_bind(load).push_bind(*row);
+            });
+            qb.build().execute(pool).await.unwrap();
+        }
+    }
+
+    /// A page read as JSON gives back exactly what was written, value by value and
+    /// type by type: a double keeps all 17 digits, a null stays null.
+    #[tokio::test]
+    async fn a_page_read_as_json_gives_back_every_value_unaltered() {
+        let pool = memory_pool().await;
+        let schema = every_type_schema();
+        create_plain_table(&pool, "ds", &schema).await;
         let date = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
         let rows = vec![
             vec![
@@ -395,17 +433,8 @@ mod tests {
                 Value::Null,
             ],
         ];
-        for (row, values) in rows.iter().enumerate() {
-            let mut qb: QueryBuilder<Db> =
-                QueryBuilder::new("INSERT INTO \"ds\" (t, i, n, b, d, dt, \"_load\", \"_row\") ");
-            qb.push_values([values], |mut b, values| {
-                for (c, v) in schema.columns.iter().zip(values) {
-                    bind_value(&mut b, c.field_type, v);
-                }
-                b.push_bind(7_i64).push_bind(row as i64 + 1);
-            });
-            qb.build().execute(&pool).await.unwrap();
-        }
+        let numbered: Vec<(i64, Vec<Value>)> = (1..).zip(rows.iter().cloned()).collect();
+        insert_bound(&pool, "ds", &schema, 7, &numbered).await;
         let q = RowQuery {
             conditions: Vec::new(),
             after: Some((7, 1)),
@@ -433,6 +462,125 @@ mod tests {
             .await
             .unwrap()
             .is_empty());
+    }
+
+    /// COL-2: the bulk path (SQLite's C API) stores every value exactly as binding it
+    /// through sqlx does, type by type, so that reads cannot tell the two apart.
+    #[tokio::test]
+    async fn bulk_appended_rows_are_stored_exactly_as_sqlx_binds_them() {
+        let pool = memory_pool().await;
+        let schema = every_type_schema();
+        let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
+        for table in ["bound", "bulk"] {
+            create_plain_table(&pool, table, &schema).await;
+        }
+        let date = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        let rows: Vec<(i64, Vec<Value>)> = vec![
+            (
+                1,
+                vec![
+                    Value::Text("王𠀀, \"引号\"\n换行\0零".into()),
+                    Value::Integer(-1),
+                    Value::Number(1e300),
+                    Value::Boolean(true),
+                    Value::Date(date),
+                    Value::DateTime(date.and_hms_nano_opt(0, 0, 0, 1).unwrap()),
+                ],
+            ),
+            (
+                2,
+                vec![
+                    Value::Text(String::new()),
+                    Value::Integer(0),
+                    Value::Number(-0.0),
+                    Value::Boolean(false),
+                    Value::Date(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()),
+                    Value::DateTime(date.and_hms_opt(12, 30, 0).unwrap()),
+                ],
+            ),
+            (3, vec![Value::Null; 6]),
+        ];
+        insert_bound(&pool, "bound", &schema, 7, &rows).await;
+        bulk_append(&pool, "bulk", &names, &schema, 7, rows.clone())
+            .await
+            .unwrap();
+        let typed = "SELECT t, typeof(t), i, typeof(i), n, typeof(n), b, typeof(b), d, typeof(d), dt, typeof(dt), _load, _row FROM";
+        for (a, b) in [("bound", "bulk"), ("bulk", "bound")] {
+            let differing: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM ({typed} {a} EXCEPT {typed} {b})"
+            ))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!(differing, 0, "rows of {a} missing from {b}");
+        }
+        let everything = RowQuery {
+            conditions: Vec::new(),
+            after: None,
+            limit: 10,
+        };
+        let page = fetch_page(&pool, "bulk", &schema, &everything)
+            .await
+            .unwrap();
+        let read: Vec<(i64, Vec<Value>)> = page.into_iter().map(|r| (r.row, r.values)).collect();
+        assert_eq!(read, rows);
+    }
+
+    /// COL-2: a batch that fails half-way leaves none of its rows, and the writer
+    /// connection goes on working.
+    #[tokio::test]
+    async fn a_bulk_batch_that_fails_half_way_leaves_nothing_and_the_connection_works() {
+        let pool = memory_pool().await;
+        sqlx::query(
+            "CREATE TABLE ds (k TEXT, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("CREATE UNIQUE INDEX ds_k ON ds (k)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let schema = TableSchema {
+            columns: vec![column("k", FieldType::String)],
+            key: vec![0],
+        };
+        let names = vec!["k".to_string()];
+        let batch = |keys: &[&str]| -> Vec<(i64, Vec<Value>)> {
+            keys.iter()
+                .enumerate()
+                .map(|(i, k)| (i as i64 + 1, vec![Value::Text(k.to_string())]))
+                .collect()
+        };
+        let refused = bulk_append(
+            &pool,
+            "ds",
+            &names,
+            &schema,
+            1,
+            batch(&["a", "b", "a", "c"]),
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        let count = |pool: DbPool| async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ds")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        };
+        assert_eq!(count(pool.clone()).await, 0);
+        bulk_append(&pool, "ds", &names, &schema, 2, batch(&["a", "b"]))
+            .await
+            .unwrap();
+        assert_eq!(count(pool.clone()).await, 2);
+        sqlx::query("INSERT INTO ds VALUES ('z', 3, 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count(pool).await, 3);
     }
 
     /// A download reads a table page by page after a cursor. The page after a cursor
@@ -525,7 +673,7 @@ mod tests {
                 })
                 .collect();
             plane
-                .write_rows(table, &schema, 1, &rows, false)
+                .write_rows(table, &schema, 1, rows, false)
                 .await
                 .unwrap();
         }

@@ -668,7 +668,7 @@ impl DataPlane for BackendDataPlane {
         table: &str,
         schema: &TableSchema,
         load: i64,
-        rows: &[(i64, Vec<Value>)],
+        rows: Vec<(i64, Vec<Value>)>,
         upsert: bool,
     ) -> StoreResult<Vec<i64>> {
         let t = ident(table)?;
@@ -695,8 +695,9 @@ impl DataPlane for BackendDataPlane {
             conflict = String::from(" RETURNING \"_row\"");
         }
         if conflict.is_empty() {
+            let numbers = rows.iter().map(|(row, _)| *row).collect();
             bulk_append(&self.writer, &t, &names, schema, load, rows).await?;
-            return Ok(rows.iter().map(|(row, _)| *row).collect());
+            return Ok(numbers);
         }
         let per_row = schema.columns.len() + 2;
         let mut written = Vec::with_capacity(rows.len());

@@ -240,7 +240,7 @@ pub trait DataPlane: Send + Sync + 'static {
         table: &str,
         schema: &gongshu_domain::dataset::TableSchema,
         load: i64,
-        rows: &[(i64, Vec<gongshu_domain::dataset::Value>)],
+        rows: Vec<(i64, Vec<gongshu_domain::dataset::Value>)>,
         upsert: bool,
     ) -> StoreResult<Vec<i64>>;
     async fn count_rows(&self, table: &str) -> StoreResult<i64>;
