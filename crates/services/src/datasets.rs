@@ -549,9 +549,14 @@ async fn prepare(
 
 /// After a replace's rows are written: a row repeating the key of an earlier row of
 /// the load is moved to the rejected rows (as stored, in canonical text), then the
-/// table's indexes are built.
+/// table's indexes are built, the cross-check's among them (GOV-2).
 async fn complete_table(app: &App, p: &Prepared, written: &mut Written) -> Result<(), StoreError> {
-    let removed = app.data.finish_table(&p.load.table_name, &p.schema).await?;
+    let compared =
+        crate::governance::compared_columns(app, &p.load.org_id, &p.entry.id, &p.schema).await?;
+    let removed = app
+        .data
+        .finish_table(&p.load.table_name, &p.schema, &compared)
+        .await?;
     if removed.is_empty() {
         return Ok(());
     }
@@ -570,7 +575,8 @@ async fn complete_table(app: &App, p: &Prepared, written: &mut Written) -> Resul
 }
 
 /// GOV-2: the new version's indexes for the cross-check that follows the load, built
-/// before the version is served, so that the load bears their cost.
+/// before the version is served, so that the load bears their cost. A replace has
+/// them from `complete_table` already; an upsert's table gets them here.
 async fn index_compared_columns(app: &App, p: &Prepared) -> Result<(), StoreError> {
     let pairs =
         crate::governance::compared_columns(app, &p.load.org_id, &p.entry.id, &p.schema).await?;
@@ -849,7 +855,7 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
             o.failure = Some(LoadFailure::from_store(&e));
         }
     }
-    if o.failure.is_none() {
+    if o.failure.is_none() && p.load.mode != "replace" {
         if let Err(e) = index_compared_columns(app, &p).await {
             o.failure = Some(LoadFailure::from_store(&e));
         }

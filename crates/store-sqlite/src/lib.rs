@@ -633,6 +633,59 @@ mod tests {
     /// GOV-2: once both tables have their comparison index, a comparison walks the
     /// two indexes in key order and reads no table row, and it finds the same
     /// subjects and differences as the join without them (docs/performance.md).
+    /// GOV-2, COL-2: a replace builds the cross-check's comparison index with the
+    /// table's other indexes, and the identifier it leads with gets none of its own:
+    /// a lookup by that identifier uses the comparison index.
+    #[tokio::test]
+    async fn gov_2_the_comparison_index_serves_the_identifier_it_leads_with() {
+        let pool = memory_pool().await;
+        let plane = BackendDataPlane {
+            writer: pool.clone(),
+            reader: pool.clone(),
+        };
+        let mut id = column("citizen_id", FieldType::String);
+        id.key_role = KeyRole::CitizenId;
+        let mut employer = column("employer", FieldType::String);
+        employer.key_role = KeyRole::CreditCode;
+        let schema = TableSchema {
+            columns: vec![id, column("name", FieldType::String), employer],
+            key: Vec::new(),
+        };
+        plane.create_table("ds_w", &schema, false).await.unwrap();
+        let text = |v: &str| Value::Text(v.into());
+        let rows = vec![
+            (1, vec![text("k2"), text("张敏"), text("e1")]),
+            (2, vec![text("k1"), text("李娜"), text("e1")]),
+        ];
+        plane
+            .write_rows("ds_w", &schema, 1, rows, false)
+            .await
+            .unwrap();
+        let compared = [("citizen_id".to_string(), "name".to_string())];
+        let removed = plane
+            .finish_table("ds_w", &schema, &compared)
+            .await
+            .unwrap();
+        assert!(removed.is_empty());
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ds_w' ORDER BY name",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(indexes, ["ds_w_2", "ds_w_cmp_name", "ds_w_pos"]);
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as("EXPLAIN QUERY PLAN SELECT employer FROM ds_w WHERE citizen_id = 'k1'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert!(
+            plan.iter()
+                .any(|(_, _, _, d)| d.contains("ds_w_cmp_name") && d.contains("citizen_id=?")),
+            "{plan:?}"
+        );
+    }
+
     #[tokio::test]
     async fn gov_2_a_comparison_walks_both_comparison_indexes_with_the_same_findings() {
         let pool = memory_pool().await;

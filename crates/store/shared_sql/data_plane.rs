@@ -328,17 +328,25 @@ fn source_from(r: &DbRow) -> Result<DatasetSource, sqlx::Error> {
     })
 }
 
-/// The indexes of a dataset table: its position, its unique key, its identifiers.
-fn index_statements(table: &str, schema: &TableSchema) -> StoreResult<Vec<String>> {
+/// The indexes of a dataset table: its position, its unique key, its identifiers,
+/// and the comparison indexes of the `compared` (key column, column) pairs.
+fn index_statements(table: &str, schema: &TableSchema, compared: &[(String, String)]) -> StoreResult<Vec<String>> {
     let t = ident(table)?;
     let mut statements = vec![format!("CREATE INDEX {} ON {t} (\"_load\", \"_row\")", ident(&format!("{table}_pos"))?)];
     if !schema.key.is_empty() {
         let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
         statements.push(format!("CREATE UNIQUE INDEX {} ON {t} ({})", ident(&format!("{table}_key"))?, keys.join(", ")));
     }
+    let mut leading = Vec::new();
+    for (key_column, column) in compared {
+        if let Some(sql) = comparison_index(table, key_column, column)? {
+            statements.push(sql);
+            leading.push(key_column.as_str());
+        }
+    }
     for (i, c) in schema.columns.iter().enumerate() {
         let identifies = matches!(c.key_role, KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::DivisionCode);
-        if identifies && schema.key != [i] {
+        if identifies && schema.key != [i] && !leading.contains(&c.name.as_str()) {
             statements.push(format!("CREATE INDEX {} ON {t} ({})", ident(&format!("{table}_{i}"))?, ident(&c.name)?));
         }
     }
@@ -352,9 +360,9 @@ pub struct BackendDataPlane {
 }
 
 impl BackendDataPlane {
-    async fn create_indexes(&self, table: &str, schema: &TableSchema) -> StoreResult<()> {
+    async fn create_indexes(&self, table: &str, schema: &TableSchema, compared: &[(String, String)]) -> StoreResult<()> {
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        for s in index_statements(table, schema)? {
+        for s in index_statements(table, schema, compared)? {
             sqlx::query(&s).execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
@@ -576,7 +584,7 @@ impl DataPlane for BackendDataPlane {
         columns.push("\"_row\" BIGINT NOT NULL".into());
         let mut statements = vec![format!("CREATE TABLE {t} ({})", columns.join(", "))];
         if indexed {
-            statements.extend(index_statements(table, schema)?);
+            statements.extend(index_statements(table, schema, &[])?);
         }
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         for s in statements {
@@ -585,11 +593,11 @@ impl DataPlane for BackendDataPlane {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn finish_table(&self, table: &str, schema: &TableSchema) -> StoreResult<Vec<StoredRow>> {
+    async fn finish_table(&self, table: &str, schema: &TableSchema, compared: &[(String, String)]) -> StoreResult<Vec<StoredRow>> {
         let t = ident(table)?;
         let mut removed = Vec::new();
         // Usually no key repeats: then building the unique index is the only pass.
-        match self.create_indexes(table, schema).await {
+        match self.create_indexes(table, schema, compared).await {
             Ok(()) => return Ok(removed),
             Err(StoreError::Conflict(_)) if !schema.key.is_empty() => {}
             Err(e) => return Err(e),
@@ -636,7 +644,7 @@ impl DataPlane for BackendDataPlane {
             }
             tx.commit().await.map_err(db_err)?;
         }
-        self.create_indexes(table, schema).await?;
+        self.create_indexes(table, schema, compared).await?;
         Ok(removed)
     }
 

@@ -213,11 +213,14 @@ pub trait DataPlane: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// After a bulk write into an unindexed table: removes every row whose key an
     /// earlier row holds (returning them, so they can be kept as rejected), then
-    /// builds the indexes.
+    /// builds the indexes, with those [`DataPlane::index_for_comparison`] would
+    /// build for the `compared` (key column, column) pairs. An identifier column
+    /// that leads a comparison index gets no index of its own: that one serves.
     async fn finish_table(
         &self,
         table: &str,
         schema: &gongshu_domain::dataset::TableSchema,
+        compared: &[(String, String)],
     ) -> StoreResult<Vec<StoredRow>>;
     /// Copies every row of `from` into `to` (same layout); returns the count.
     async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64>;
