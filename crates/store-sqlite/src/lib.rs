@@ -21,8 +21,9 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Settings of the one writer connection (GOV-5 throughput, docs/performance.md):
 /// a 64 MiB page cache, so that the audit indexer's batches do not spill
-/// mid-transaction, and a WAL checkpoint every 10,000 pages (about 40 MiB) instead
-/// of every 1,000, so that commits stop for checkpoints a tenth as often.
+/// mid-transaction, and a WAL checkpoint every 10,000 pages (about 160 MiB with
+/// the 16 KiB pages of a new database, 40 MiB with 4 KiB ones) instead of every
+/// 1,000, so that commits stop for checkpoints a tenth as often.
 pub fn writer_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
     opts.pragma("cache_size", "-65536")
         .pragma("wal_autocheckpoint", "10000")
@@ -54,6 +55,10 @@ impl SqliteStore {
     async fn open_with(opts: SqliteConnectOptions) -> gongshu_store::StoreResult<Self> {
         let opts = opts
             .create_if_missing(true)
+            // 16 KiB pages (a new database only; an existing one keeps its own): a load
+            // writes a quarter as many WAL frames, each a system call, as with the
+            // default 4 KiB (docs/performance.md, "Loading and cross-checking data").
+            .page_size(16384)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a commit is on disk before the caller hears of it (durable audit, DESIGN 3).
             .synchronous(SqliteSynchronous::Full)
