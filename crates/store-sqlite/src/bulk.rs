@@ -7,8 +7,10 @@
 //! This is the only unsafe code of the project. Every pointer handed to SQLite is
 //! either the connection sqlx lends us (`LockedSqliteHandle`, which keeps its worker
 //! away while we hold it), a statement we prepared and finalize on every path
-//! ([`Statement`]), or a row's text, which outlives the step it is bound for.
+//! ([`Statement`]), or a row's text, which the statement's lifetime `'r` keeps
+//! alive until the statement is finalized.
 use std::ffi::{c_char, c_int, CStr};
+use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use gongshu_domain::dataset::Value;
@@ -52,13 +54,16 @@ fn exec(db: *mut ffi::sqlite3, sql: &CStr) -> Result<(), SqliteFailure> {
     }
 }
 
-/// A prepared statement, finalized when dropped.
-struct Statement {
+/// A prepared statement, finalized when dropped. Text bound without a copy
+/// borrows for `'r`, which outlives the statement: SQLite reads bound text until
+/// the parameter is bound again or the statement is finalized.
+struct Statement<'r> {
     db: *mut ffi::sqlite3,
     raw: NonNull<ffi::sqlite3_stmt>,
+    bound: PhantomData<&'r str>,
 }
 
-impl Statement {
+impl<'r> Statement<'r> {
     fn prepare(db: *mut ffi::sqlite3, sql: &str) -> Result<Self, SqliteFailure> {
         let mut raw = ptr::null_mut();
         let len = c_int::try_from(sql.len()).map_err(|_| SqliteFailure {
@@ -79,7 +84,11 @@ impl Statement {
             return Err(failure(db, rc));
         }
         match NonNull::new(raw) {
-            Some(raw) => Ok(Self { db, raw }),
+            Some(raw) => Ok(Self {
+                db,
+                raw,
+                bound: PhantomData,
+            }),
             None => Err(SqliteFailure {
                 code: ffi::SQLITE_MISUSE,
                 message: "empty statement".into(),
@@ -95,40 +104,47 @@ impl Statement {
         }
     }
 
-    /// Binds one value at 1-based `index`. Text is bound without a copy: `value`
-    /// must stay alive and unchanged until the statement is reset.
-    fn bind(&self, index: c_int, value: &Value) -> Result<(), SqliteFailure> {
+    /// Binds one value at 1-based `index`; text without a copy.
+    fn bind(&self, index: c_int, value: &'r Value) -> Result<(), SqliteFailure> {
         let s = self.raw.as_ptr();
         // SAFETY: `s` is our prepared statement.
         let rc = unsafe {
             match value {
                 Value::Null => ffi::sqlite3_bind_null(s, index),
+                // SAFETY: `t` lives for `'r`, which outlives the statement.
                 Value::Text(t) => return self.bind_text(index, t, ffi::SQLITE_STATIC()),
                 Value::Integer(i) => ffi::sqlite3_bind_int64(s, index, *i),
                 Value::Number(n) => ffi::sqlite3_bind_double(s, index, *n),
                 Value::Boolean(b) => ffi::sqlite3_bind_int64(s, index, i64::from(*b)),
-                Value::Date(d) => {
-                    return self.bind_text(index, &crate::iso_date(d), ffi::SQLITE_TRANSIENT())
-                }
+                Value::Date(d) => return self.bind_copy(index, &crate::iso_date(d)),
+                // The text sqlx writes for a NaiveDateTime, so that reads decode it alike.
                 Value::DateTime(t) => {
-                    // The text sqlx writes for a NaiveDateTime, so that reads decode it alike.
-                    let text = t.format("%F %T%.f").to_string();
-                    return self.bind_text(index, &text, ffi::SQLITE_TRANSIENT());
+                    return self.bind_copy(index, &t.format("%F %T%.f").to_string())
                 }
             }
         };
         self.check(rc)
     }
 
-    /// Binds UTF-8 text: with SQLITE_STATIC `text` must outlive the next reset;
-    /// with SQLITE_TRANSIENT SQLite copies it at once.
-    fn bind_text(
+    /// Binds text that SQLite copies at once.
+    fn bind_copy(&self, index: c_int, text: &str) -> Result<(), SqliteFailure> {
+        // SAFETY: SQLITE_TRANSIENT: SQLite copies the text before returning.
+        unsafe { self.bind_text(index, text, ffi::SQLITE_TRANSIENT()) }
+    }
+
+    /// Binds UTF-8 text.
+    ///
+    /// # Safety
+    /// With SQLITE_STATIC, SQLite keeps the pointer: `text` must stay valid and
+    /// unchanged until the parameter is bound again or the statement is finalized.
+    unsafe fn bind_text(
         &self,
         index: c_int,
         text: &str,
         lifetime: ffi::sqlite3_destructor_type,
     ) -> Result<(), SqliteFailure> {
-        // SAFETY: `text` is valid for its length; see the lifetime rule above.
+        // SAFETY: our prepared statement; `text` is valid for its length, and for
+        // as long as the caller promised when SQLite keeps it.
         let rc = unsafe {
             ffi::sqlite3_bind_text64(
                 self.raw.as_ptr(),
@@ -161,7 +177,7 @@ impl Statement {
     }
 }
 
-impl Drop for Statement {
+impl Drop for Statement<'_> {
     fn drop(&mut self) {
         // SAFETY: prepared by us and finalized only here.
         unsafe { ffi::sqlite3_finalize(self.raw.as_ptr()) };
@@ -170,8 +186,10 @@ impl Drop for Statement {
 
 /// Appends `rows` stamped with `load` in one write transaction, with `insert` the
 /// statement `INSERT INTO t (<columns>, "_load", "_row") VALUES (?, …, ?, ?)`.
-/// `columns` is how many schema columns each row carries. On any failure the
-/// transaction is rolled back and nothing of the batch stays.
+/// `columns` is how many schema columns each row carries. On any failure, the
+/// commit's included, the transaction is rolled back and nothing of the batch
+/// stays; should even that fail, [`in_transaction`] tells the caller, which
+/// must then not hand the connection back for reuse.
 pub(crate) fn append_rows(
     db: NonNull<ffi::sqlite3>,
     insert: &str,
@@ -181,13 +199,30 @@ pub(crate) fn append_rows(
 ) -> Result<(), SqliteFailure> {
     let db = db.as_ptr();
     exec(db, c"BEGIN IMMEDIATE")?;
-    match insert_each(db, insert, columns, load, rows) {
-        Ok(()) => exec(db, c"COMMIT"),
-        Err(e) => {
-            // The batch's error is the one to report; a failed rollback leaves
-            // SQLite to roll back when the connection is next used.
-            let _ = exec(db, c"ROLLBACK");
-            Err(e)
+    let _open = RollbackUnlessDone { db };
+    insert_each(db, insert, columns, load, rows)?;
+    exec(db, c"COMMIT")
+}
+
+/// Whether the connection is inside a transaction.
+pub(crate) fn in_transaction(db: NonNull<ffi::sqlite3>) -> bool {
+    // SAFETY: the lent connection; reading its autocommit flag.
+    unsafe { ffi::sqlite3_get_autocommit(db.as_ptr()) == 0 }
+}
+
+/// Rolls back a transaction still open when dropped: after a failed insert, a
+/// failed COMMIT (SQLite keeps the transaction open then) or a panic.
+struct RollbackUnlessDone {
+    db: *mut ffi::sqlite3,
+}
+
+impl Drop for RollbackUnlessDone {
+    fn drop(&mut self) {
+        if let Some(db) = NonNull::new(self.db) {
+            if in_transaction(db) {
+                // The first error is the one reported; `in_transaction` catches a failure here.
+                let _ = exec(self.db, c"ROLLBACK");
+            }
         }
     }
 }

@@ -140,9 +140,19 @@ async fn bulk_append(
     let columns = schema.columns.len();
     let mut conn = pool.acquire().await.map_err(db_err)?;
     let runtime = tokio::runtime::Handle::current();
+    // If the caller stops waiting, the batch still commits or rolls back here: its
+    // rows land in a table that no version serves until the load completes.
     let appended = tokio::task::spawn_blocking(move || {
         let mut handle = runtime.block_on(conn.lock_handle()).map_err(db_err)?;
-        bulk::append_rows(handle.as_raw_handle(), &insert, columns, load, &rows).map_err(|e| {
+        let appended = bulk::append_rows(handle.as_raw_handle(), &insert, columns, load, &rows);
+        let stuck = bulk::in_transaction(handle.as_raw_handle());
+        drop(handle);
+        if stuck {
+            // Not even ROLLBACK ended the transaction: sqlx would not know of it, and
+            // the next writer would fail or write into it. Let the pool open a new one.
+            conn.close_on_drop();
+        }
+        appended.map_err(|e| {
             if e.is_constraint() {
                 gongshu_store::StoreError::Conflict(e.message)
             } else {
@@ -588,6 +598,44 @@ mod tests {
         assert_eq!(count(pool).await, 3);
     }
 
+    /// COL-2: a batch whose COMMIT fails (here a deferred foreign key) is rolled
+    /// back, and the writer connection is not left inside a transaction that
+    /// sqlx does not know of: the next transaction begins and commits.
+    #[tokio::test]
+    async fn a_bulk_batch_whose_commit_fails_leaves_nothing_and_no_open_transaction() {
+        let pool = memory_pool().await;
+        for sql in [
+            "PRAGMA foreign_keys = ON",
+            "CREATE TABLE subjects (k TEXT PRIMARY KEY)",
+            "CREATE TABLE ds (k TEXT REFERENCES subjects (k) DEFERRABLE INITIALLY DEFERRED, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        let schema = TableSchema {
+            columns: vec![column("k", FieldType::String)],
+            key: Vec::new(),
+        };
+        let names = vec!["k".to_string()];
+        let rows = vec![(1, vec![Value::Text("nobody".into())])];
+        let refused = bulk_append(&pool, "ds", &names, &schema, 1, rows).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        let mut tx = pool.begin_with(BEGIN_WRITE).await.unwrap();
+        sqlx::query("INSERT INTO subjects VALUES ('someone')")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let stored: (i64, i64) =
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM ds), (SELECT COUNT(*) FROM subjects)")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(stored, (0, 1));
+    }
+
     /// A download reads a table page by page after a cursor. The page after a cursor
     /// must seek the position index, not scan from the first row: a scan made a
     /// 10,000,000-row download quadratic (issue 6, docs/performance.md).
@@ -666,7 +714,12 @@ mod tests {
             .write_rows("ds_w", &schema, 1, rows, false)
             .await
             .unwrap();
-        let compared = [("citizen_id".to_string(), "name".to_string())];
+        // The name is compared under both subject keys: the index takes the first,
+        // and the credit code, which then leads none, keeps its own.
+        let compared = [
+            ("citizen_id".to_string(), "name".to_string()),
+            ("employer".to_string(), "name".to_string()),
+        ];
         let removed = plane
             .finish_table("ds_w", &schema, &compared)
             .await

@@ -338,7 +338,14 @@ fn index_statements(table: &str, schema: &TableSchema, compared: &[(String, Stri
         statements.push(format!("CREATE UNIQUE INDEX {} ON {t} ({})", ident(&format!("{table}_key"))?, keys.join(", ")));
     }
     let mut leading = Vec::new();
+    let mut indexed_columns = Vec::new();
     for (key_column, column) in compared {
+        // A comparison index is named by its column: a second pair with the same
+        // column (under another subject key) finds the name taken and builds nothing.
+        if indexed_columns.contains(&column.as_str()) {
+            continue;
+        }
+        indexed_columns.push(column.as_str());
         if let Some(sql) = comparison_index(table, key_column, column)? {
             statements.push(sql);
             leading.push(key_column.as_str());
