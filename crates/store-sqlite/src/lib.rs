@@ -361,6 +361,13 @@ mod tests {
             .unwrap()
     }
 
+    /// A `citizen_id` column holding GB 11643 numbers, not the table's key.
+    fn citizen_id_column() -> Column {
+        let mut id = column("citizen_id", FieldType::String);
+        id.key_role = KeyRole::CitizenId;
+        id
+    }
+
     /// One column of every field type.
     fn every_type_schema() -> TableSchema {
         TableSchema {
@@ -546,20 +553,15 @@ mod tests {
     #[tokio::test]
     async fn a_bulk_batch_that_fails_half_way_leaves_nothing_and_the_connection_works() {
         let pool = memory_pool().await;
-        sqlx::query(
-            "CREATE TABLE ds (k TEXT, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query("CREATE UNIQUE INDEX ds_k ON ds (k)")
-            .execute(&pool)
-            .await
-            .unwrap();
         let schema = TableSchema {
             columns: vec![column("k", FieldType::String)],
             key: vec![0],
         };
+        create_plain_table(&pool, "ds", &schema).await;
+        sqlx::query("CREATE UNIQUE INDEX ds_k ON ds (k)")
+            .execute(&pool)
+            .await
+            .unwrap();
         let names = vec!["k".to_string()];
         let batch = |keys: &[&str]| -> Vec<(i64, Vec<Value>)> {
             keys.iter()
@@ -642,20 +644,15 @@ mod tests {
     #[tokio::test]
     async fn a_page_after_a_cursor_seeks_the_position_index() {
         let pool = memory_pool().await;
-        sqlx::query(
-            "CREATE TABLE ds (name TEXT, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query("CREATE INDEX ds_pos ON ds (\"_load\", \"_row\")")
-            .execute(&pool)
-            .await
-            .unwrap();
         let schema = TableSchema {
             columns: vec![column("name", FieldType::String)],
             key: Vec::new(),
         };
+        create_plain_table(&pool, "ds", &schema).await;
+        sqlx::query("CREATE INDEX ds_pos ON ds (\"_load\", \"_row\")")
+            .execute(&pool)
+            .await
+            .unwrap();
         let q = RowQuery {
             conditions: Vec::new(),
             after: Some((3, 5_000)),
@@ -683,9 +680,6 @@ mod tests {
         );
     }
 
-    /// GOV-2: once both tables have their comparison index, a comparison walks the
-    /// two indexes in key order and reads no table row, and it finds the same
-    /// subjects and differences as the join without them (docs/performance.md).
     /// GOV-2, COL-2: a replace builds the cross-check's comparison index with the
     /// table's other indexes, and the identifier it leads with gets none of its own:
     /// a lookup by that identifier uses the comparison index.
@@ -696,8 +690,7 @@ mod tests {
             writer: pool.clone(),
             reader: pool.clone(),
         };
-        let mut id = column("citizen_id", FieldType::String);
-        id.key_role = KeyRole::CitizenId;
+        let id = citizen_id_column();
         let mut employer = column("employer", FieldType::String);
         employer.key_role = KeyRole::CreditCode;
         let schema = TableSchema {
@@ -744,6 +737,9 @@ mod tests {
         );
     }
 
+    /// GOV-2: once both tables have their comparison index, a comparison walks the
+    /// two indexes in key order and reads no table row, and it finds the same
+    /// subjects and differences as the join without them (docs/performance.md).
     #[tokio::test]
     async fn gov_2_a_comparison_walks_both_comparison_indexes_with_the_same_findings() {
         let pool = memory_pool().await;
@@ -751,8 +747,7 @@ mod tests {
             writer: pool.clone(),
             reader: pool.clone(),
         };
-        let mut id = column("citizen_id", FieldType::String);
-        id.key_role = KeyRole::CitizenId;
+        let id = citizen_id_column();
         let schema = TableSchema {
             columns: vec![id, column("name", FieldType::String)],
             key: vec![0],
