@@ -485,7 +485,7 @@ pub fn check_value(
     required: bool,
     raw: &str,
 ) -> Result<Value, CellError> {
-    let trimmed = raw.trim();
+    let trimmed = crate::ids::trim_value(raw);
     if trimmed.is_empty() {
         return if required {
             Err(cell_error(
@@ -502,48 +502,49 @@ pub fn check_value(
     let value = match column.field_type {
         FieldType::String | FieldType::Binary => {
             let text = match column.key_role {
-                KeyRole::CitizenId => CitizenId::parse(trimmed)
-                    .map(|id| id.as_str().to_string())
-                    .map_err(|e| {
-                        cell_error(
-                            column,
-                            "dataset.invalid_citizen_id",
-                            format!("公民身份号码“{shown}”不符合 GB 11643：{}", e.message_zh()),
-                            format!(
-                                "\"{shown}\" is not a GB 11643 citizen ID number: {}",
-                                e.message_en()
-                            ),
-                        )
-                    })?,
-                KeyRole::CreditCode => CreditCode::parse(trimmed)
-                    .map(|c| c.as_str().to_string())
-                    .map_err(|e| {
+                KeyRole::CitizenId => CitizenId::parse(trimmed).map(String::from).map_err(|e| {
                     cell_error(
                         column,
-                        "dataset.invalid_credit_code",
+                        "dataset.invalid_citizen_id",
+                        format!("公民身份号码“{shown}”不符合 GB 11643：{}", e.message_zh()),
                         format!(
-                            "统一社会信用代码“{shown}”不符合 GB 32100：{}",
-                            e.message_zh()
-                        ),
-                        format!(
-                            "\"{shown}\" is not a GB 32100 credit code: {}",
+                            "\"{shown}\" is not a GB 11643 citizen ID number: {}",
                             e.message_en()
                         ),
                     )
                 })?,
-                KeyRole::DivisionCode => DivisionCode::parse(trimmed)
-                    .map(|c| c.as_str().to_string())
-                    .map_err(|e| {
+                KeyRole::CreditCode => {
+                    CreditCode::parse(trimmed).map(String::from).map_err(|e| {
                         cell_error(
                             column,
-                            "dataset.invalid_division_code",
-                            format!("行政区划代码“{shown}”无效：{}", e.message_zh()),
-                            format!("\"{shown}\" is not a division code: {}", e.message_en()),
+                            "dataset.invalid_credit_code",
+                            format!(
+                                "统一社会信用代码“{shown}”不符合 GB 32100：{}",
+                                e.message_zh()
+                            ),
+                            format!(
+                                "\"{shown}\" is not a GB 32100 credit code: {}",
+                                e.message_en()
+                            ),
                         )
-                    })?,
+                    })?
+                }
+                KeyRole::DivisionCode => {
+                    DivisionCode::parse(trimmed)
+                        .map(String::from)
+                        .map_err(|e| {
+                            cell_error(
+                                column,
+                                "dataset.invalid_division_code",
+                                format!("行政区划代码“{shown}”无效：{}", e.message_zh()),
+                                format!("\"{shown}\" is not a division code: {}", e.message_en()),
+                            )
+                        })?
+                }
                 KeyRole::None | KeyRole::RecordKey => raw.to_string(),
             };
-            if let Some(max) = column.max_length {
+            // A text of at most `max` bytes has at most `max` characters.
+            if let Some(max) = column.max_length.filter(|max| text.len() > *max as usize) {
                 let n = text.chars().count();
                 if n > max as usize {
                     return Err(cell_error(
@@ -661,7 +662,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         return (1000..=9999).contains(&d.year()).then_some(d);
     }
     let d = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        NaiveDate::parse_from_str(s, "%Y%m%d").ok()?
+        crate::ids::date_of_digits(s.as_bytes())?
     } else if s.contains('/') {
         NaiveDate::parse_from_str(s, "%Y/%m/%d").ok()?
     } else {

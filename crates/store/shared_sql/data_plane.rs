@@ -392,22 +392,22 @@ fn discrepancy_where(qb: &mut QueryBuilder<'_, Db>, f: &DiscrepancyFilter) {
     }
 }
 
-/// `YYYY-MM-DD` without chrono's format parser (bulk loads bind millions of dates).
+/// `YYYY-MM-DD` without chrono's formatter (bulk loads bind millions of dates).
 fn iso_date(d: &chrono::NaiveDate) -> String {
     use chrono::Datelike;
-    let mut out = String::with_capacity(10);
     let (y, m, day) = (d.year(), d.month(), d.day());
-    for (n, width) in [(y as u32, 4), (m, 2), (day, 2)] {
-        if !out.is_empty() {
-            out.push('-');
-        }
-        let digits = n.to_string();
-        for _ in digits.len()..width {
-            out.push('0');
-        }
-        out.push_str(&digits);
+    if !(0..=9999).contains(&y) {
+        return d.format("%Y-%m-%d").to_string();
     }
-    out
+    let mut text = *b"0000-00-00";
+    for (at, n, width) in [(0, y as u32, 4), (5, m, 2), (8, day, 2)] {
+        let mut n = n;
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    }
+    text.iter().map(|&b| char::from(b)).collect()
 }
 
 fn bind_value<'q>(
