@@ -166,6 +166,9 @@ async fn bulk_append(
     Ok(())
 }
 
+/// PostgreSQL sizes its sorts by `maintenance_work_mem`: nothing to set per build.
+const INDEX_BUILD_SETTINGS: (&[&str], &[&str]) = (&[], &[]);
+
 /// PostgreSQL binds dates as DATE.
 const DATES_AS_TEXT: bool = false;
 

@@ -21,18 +21,86 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Settings of the one writer connection (GOV-5 throughput, docs/performance.md):
 /// a 64 MiB page cache, so that the audit indexer's batches do not spill
-/// mid-transaction, and a WAL checkpoint every 10,000 pages (about 160 MiB with
-/// the 16 KiB pages of a new database, 40 MiB with 4 KiB ones) instead of every
-/// 1,000, so that commits stop for checkpoints a tenth as often.
+/// mid-transaction, and a helper thread for the sorter. The WAL is copied into the database file by the
+/// [`Checkpointer`], not by the writer after its commits; the writer checkpoints
+/// only as a safety valve, when the WAL holds [`WRITER_CHECKPOINT_PAGES`] pages
+/// (4 GiB with the 16 KiB pages of a new database, 1 GiB with 4 KiB ones), and a
+/// reset WAL is cut back to 64 MiB.
 pub fn writer_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
     opts.pragma("cache_size", "-65536")
-        .pragma("wal_autocheckpoint", "10000")
+        // One helper thread for large sorts, as in building an index (COL-2).
+        .pragma("threads", "1")
+        .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string())
+        .pragma("journal_size_limit", (64 * 1024 * 1024).to_string())
+}
+
+/// WAL pages at which the writer checkpoints after a commit. The WAL starts again
+/// from its beginning only when a write begins after every page was copied, which
+/// a load writing without a pause does not allow; this bounds it then. A load's
+/// index builds commit their pages at once, and a writer checkpoint right after
+/// them would copy them all before the load is answered: the benchmark's load of
+/// 10 million 10-column rows writes about 160,000 pages in all, below this bound.
+pub const WRITER_CHECKPOINT_PAGES: u32 = 262_144;
+
+/// How often the [`Checkpointer`] copies committed WAL pages into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies committed pages from the WAL into the database file on a connection of
+/// its own, as SQLite's PASSIVE checkpoint does: without the write lock, beside
+/// the writer and the readers. A checkpoint run by the writer after its commit
+/// held every later write back until the database file was synced: about 160 MiB
+/// every 10,000 pages, which stalled a load's batches (docs/performance.md,
+/// "Loading and cross-checking data").
+struct Checkpointer {
+    pool: SqlitePool,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    async fn start(opts: SqliteConnectOptions) -> gongshu_store::StoreResult<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .map_err(db_err)?;
+        let task = tokio::spawn(Self::run(pool.clone()));
+        Ok(Self { pool, task })
+    }
+
+    async fn run(pool: SqlitePool) {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!("WAL checkpoint failed: {e}");
+            }
+        }
+    }
+
+    async fn stop(&self) {
+        self.task.abort();
+        self.pool.close().await;
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The SQLite store.
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    checkpointer: Checkpointer,
     /// Commits that changed the open catalog or a key (`Store::open_catalog_epoch`).
     open_epoch: std::sync::atomic::AtomicU64,
 }
@@ -71,12 +139,14 @@ impl SqliteStore {
             .map_err(db_err)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .map_err(db_err)?;
+        let checkpointer = Checkpointer::start(opts).await?;
         Ok(Self {
             writer,
             reader,
+            checkpointer,
             open_epoch: Default::default(),
         })
     }
@@ -106,8 +176,9 @@ impl SqliteStore {
         .map_err(db_err)
     }
 
-    /// Closes both pools (checkpointing the WAL).
+    /// Closes the pools (the last connection checkpoints the WAL).
     pub async fn close(&self) {
+        self.checkpointer.stop().await;
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -164,6 +235,17 @@ async fn bulk_append(
     appended
         .map_err(|e| gongshu_store::StoreError::Database(format!("bulk append stopped: {e}")))?
 }
+
+/// Statements around a load's index builds, before and after them. SQLite's
+/// sorter keeps up to a page cache's worth of keys in memory per thread, so with
+/// the writer's helper thread (`writer_tuning`) the cache is cut to 16 MiB while
+/// the indexes are built: in the `sqlite3` shell, four indexes over 10 million rows
+/// took 31–38 s with no helper and a 16–64 MiB cache, and 21–26 s with one helper
+/// and 8–16 MiB, whose peak memory was smaller too (docs/performance.md).
+const INDEX_BUILD_SETTINGS: (&[&str], &[&str]) = (
+    &["PRAGMA cache_size = -16384"],
+    &["PRAGMA cache_size = -65536"],
+);
 
 /// SQLite keeps dates as ISO text.
 const DATES_AS_TEXT: bool = true;
@@ -842,5 +924,54 @@ mod tests {
         let first = plane.compare_columns(&s, &o, 1).await.unwrap();
         assert_eq!(first.differing, vec![pair("k1", "李娜", "李娜娜")]);
         assert_eq!(first.differing_total, 2);
+    }
+
+    #[test]
+    fn dates_are_written_as_iso_text_whatever_their_digits() {
+        let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        for date in [
+            d(1000, 1, 2),
+            d(2024, 2, 29),
+            d(9999, 12, 31),
+            d(33, 7, 4),
+            d(12345, 1, 1),
+        ] {
+            assert_eq!(iso_date(&date), date.format("%Y-%m-%d").to_string());
+        }
+    }
+
+    /// Committed pages reach the database file while the store stays open, though
+    /// the writer's own checkpoint waits for 100,000 pages.
+    #[tokio::test]
+    async fn committed_pages_are_copied_into_the_database_file_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        sqlx::query("CREATE TABLE filler (b BLOB)")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        // About 4 MiB: 256 pages of 16 KiB, far below the writer's threshold.
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1024)
+             INSERT INTO filler SELECT randomblob(4096) FROM n",
+        )
+        .execute(&store.writer)
+        .await
+        .unwrap();
+        let mut after = before;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            after = std::fs::metadata(&path).unwrap().len();
+            if after >= before + 4 * 1024 * 1024 {
+                break;
+            }
+        }
+        assert!(
+            after >= before + 4 * 1024 * 1024,
+            "the database file grew from {before} to {after} bytes"
+        );
+        store.close().await;
     }
 }

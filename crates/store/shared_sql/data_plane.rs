@@ -368,11 +368,26 @@ pub struct BackendDataPlane {
 
 impl BackendDataPlane {
     async fn create_indexes(&self, table: &str, schema: &TableSchema, compared: &[(String, String)]) -> StoreResult<()> {
+        let (before, after) = INDEX_BUILD_SETTINGS;
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        for s in index_statements(table, schema, compared)? {
-            sqlx::query(&s).execute(&mut *tx).await.map_err(db_err)?;
+        let mut built = Ok(());
+        for s in before.iter().map(|s| s.to_string()).chain(index_statements(table, schema, compared)?) {
+            built = sqlx::query(&s).execute(&mut *tx).await.map(|_| ()).map_err(db_err);
+            if built.is_err() {
+                break;
+            }
         }
-        tx.commit().await.map_err(db_err)
+        if built.is_ok() {
+            built = tx.commit().await.map_err(db_err);
+        } else {
+            let _ = tx.rollback().await;
+        }
+        // The settings belong to the connection, whatever became of the transaction.
+        let mut conn = self.writer.acquire().await.map_err(db_err)?;
+        for s in after {
+            sqlx::query(s).execute(&mut *conn).await.map_err(db_err)?;
+        }
+        built
     }
 }
 
