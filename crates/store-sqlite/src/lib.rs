@@ -21,11 +21,10 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Settings of the one writer connection (GOV-5 throughput, docs/performance.md):
 /// a 64 MiB page cache, so that the audit indexer's batches do not spill
-/// mid-transaction, and a helper thread for the sorter. The WAL is copied into the database file by the
-/// [`Checkpointer`], not by the writer after its commits; the writer checkpoints
-/// only as a safety valve, when the WAL holds [`WRITER_CHECKPOINT_PAGES`] pages
-/// (4 GiB with the 16 KiB pages of a new database, 1 GiB with 4 KiB ones), and a
-/// reset WAL is cut back to 64 MiB.
+/// mid-transaction, and a helper thread for the sorter. The [`Checkpointer`]
+/// copies the WAL into the database file, not the writer after its commits; the
+/// writer checkpoints only when the WAL holds [`WRITER_CHECKPOINT_PAGES`], should
+/// the checkpointer have stopped. A WAL that starts again is cut back to 64 MiB.
 pub fn writer_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
     opts.pragma("cache_size", "-65536")
         // One helper thread for large sorts, as in building an index (COL-2).
@@ -34,16 +33,22 @@ pub fn writer_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
         .pragma("journal_size_limit", (64 * 1024 * 1024).to_string())
 }
 
-/// WAL pages at which the writer checkpoints after a commit. The WAL starts again
-/// from its beginning only when a write begins after every page was copied, which
-/// a load writing without a pause does not allow; this bounds it then. A load's
-/// index builds commit their pages at once, and a writer checkpoint right after
-/// them would copy them all before the load is answered: the benchmark's load of
-/// 10 million 10-column rows writes about 160,000 pages in all, below this bound.
+/// WAL pages at which the writer checkpoints after a commit (4 GiB with the 16 KiB
+/// pages of a new database): a bound for when the [`Checkpointer`] is not running.
+/// Any lower, and it would fire at the commit of a large load's index builds,
+/// whose pages all come at once, and copy them before the load is answered.
 pub const WRITER_CHECKPOINT_PAGES: u32 = 262_144;
 
 /// How often the [`Checkpointer`] copies committed WAL pages into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// WAL pages (256 MiB with 16 KiB pages) past which the [`Checkpointer`] makes the
+/// WAL start again from its beginning.
+const CHECKPOINT_RESTART_PAGES: i64 = 16_384;
+
+/// How long the [`Checkpointer`] waits for the writer or for readers when it
+/// makes the WAL start again; it tries again on its next round.
+const CHECKPOINT_RESTART_WAIT: Duration = Duration::from_millis(200);
 
 /// Copies committed pages from the WAL into the database file on a connection of
 /// its own, as SQLite's PASSIVE checkpoint does: without the write lock, beside
@@ -51,6 +56,15 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// held every later write back until the database file was synced: about 160 MiB
 /// every 10,000 pages, which stalled a load's batches (docs/performance.md,
 /// "Loading and cross-checking data").
+///
+/// The WAL starts again from its beginning only when a write begins after every
+/// page was copied, which a load's batches, one after another, do not leave time
+/// for. So once the WAL is past [`CHECKPOINT_RESTART_PAGES`] and copied, a RESTART
+/// checkpoint takes the write lock between two transactions, copies what came
+/// since, and waits for the readers to leave the WAL, each for at most
+/// [`CHECKPOINT_RESTART_WAIT`]: the next write then starts the WAL afresh.
+///
+/// The checkpoints run on the Tokio runtime that opened the store and stop with it.
 struct Checkpointer {
     pool: SqlitePool,
     task: tokio::task::JoinHandle<()>,
@@ -60,7 +74,7 @@ impl Checkpointer {
     async fn start(opts: SqliteConnectOptions) -> gongshu_store::StoreResult<Self> {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts)
+            .connect_with(opts.busy_timeout(CHECKPOINT_RESTART_WAIT))
             .await
             .map_err(db_err)?;
         let task = tokio::spawn(Self::run(pool.clone()));
@@ -75,13 +89,23 @@ impl Checkpointer {
             if pool.is_closed() {
                 return;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
+            if let Err(e) = Self::round(&pool).await {
                 tracing::warn!("WAL checkpoint failed: {e}");
             }
         }
+    }
+
+    async fn round(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+        // (whether it was blocked, pages in the WAL, pages copied)
+        let (_, pages, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+        if pages >= CHECKPOINT_RESTART_PAGES && copied == pages {
+            sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn stop(&self) {
@@ -926,6 +950,50 @@ mod tests {
         assert_eq!(first.differing_total, 2);
     }
 
+    /// COL-2: a key repeated in a load fails the first index build; the writer keeps
+    /// its settings and no open transaction through that and the second build.
+    #[tokio::test]
+    async fn col_2_index_builds_leave_the_writer_as_they_found_it_even_when_one_fails() {
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:").unwrap();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(writer_tuning(opts))
+            .await
+            .unwrap();
+        let plane = BackendDataPlane {
+            writer: pool.clone(),
+            reader: pool.clone(),
+        };
+        let schema = TableSchema {
+            columns: vec![column("k", FieldType::String)],
+            key: vec![0],
+        };
+        plane.create_table("ds_k", &schema, false).await.unwrap();
+        let rows = ["a", "b", "a"]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (i as i64 + 1, vec![Value::Text(k.to_string())]))
+            .collect();
+        plane
+            .write_rows("ds_k", &schema, 1, rows, false)
+            .await
+            .unwrap();
+        let removed = plane.finish_table("ds_k", &schema, &[]).await.unwrap();
+        assert_eq!(removed.len(), 1);
+        assert_eq!(removed[0].row, 3);
+        let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(cache, -65536);
+        let mut tx = pool.begin_with(BEGIN_WRITE).await.unwrap();
+        sqlx::query("INSERT INTO ds_k (k, \"_load\", \"_row\") VALUES ('c', 1, 4)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
     #[test]
     fn dates_are_written_as_iso_text_whatever_their_digits() {
         let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
@@ -941,7 +1009,7 @@ mod tests {
     }
 
     /// Committed pages reach the database file while the store stays open, though
-    /// the writer's own checkpoint waits for 100,000 pages.
+    /// the writer's own checkpoint waits for `WRITER_CHECKPOINT_PAGES`.
     #[tokio::test]
     async fn committed_pages_are_copied_into_the_database_file_beside_the_writer() {
         let dir = tempfile::tempdir().unwrap();
@@ -952,7 +1020,7 @@ mod tests {
             .await
             .unwrap();
         let before = std::fs::metadata(&path).unwrap().len();
-        // About 4 MiB: 256 pages of 16 KiB, far below the writer's threshold.
+        // About 4 MiB of blobs, a few hundred pages: far below the writer's threshold.
         sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1024)
              INSERT INTO filler SELECT randomblob(4096) FROM n",
@@ -961,7 +1029,8 @@ mod tests {
         .await
         .unwrap();
         let mut after = before;
-        for _ in 0..40 {
+        // Checkpoints come every 500 ms; a slow disk gets up to 30 s.
+        for _ in 0..300 {
             tokio::time::sleep(Duration::from_millis(100)).await;
             after = std::fs::metadata(&path).unwrap().len();
             if after >= before + 4 * 1024 * 1024 {

@@ -368,27 +368,37 @@ pub struct BackendDataPlane {
 
 impl BackendDataPlane {
     async fn create_indexes(&self, table: &str, schema: &TableSchema, compared: &[(String, String)]) -> StoreResult<()> {
+        use sqlx::Connection;
         let (before, after) = INDEX_BUILD_SETTINGS;
-        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        let mut built = Ok(());
-        for s in before.iter().map(|s| s.to_string()).chain(index_statements(table, schema, compared)?) {
-            built = sqlx::query(&s).execute(&mut *tx).await.map(|_| ()).map_err(db_err);
-            if built.is_err() {
-                break;
+        // One connection throughout: the settings must not leak to another writer.
+        let mut conn = self.writer.acquire().await.map_err(db_err)?;
+        let built = build_indexes(&mut conn, before, index_statements(table, schema, compared)?).await;
+        let mut restored = true;
+        for s in after {
+            if let Err(e) = sqlx::query(s).execute(&mut *conn).await {
+                tracing::warn!("restoring the writer's settings after an index build failed: {e}");
+                restored = false;
             }
         }
-        if built.is_ok() {
-            built = tx.commit().await.map_err(db_err);
-        } else {
-            let _ = tx.rollback().await;
-        }
-        // The settings belong to the connection, whatever became of the transaction.
-        let mut conn = self.writer.acquire().await.map_err(db_err)?;
-        for s in after {
-            sqlx::query(s).execute(&mut *conn).await.map_err(db_err)?;
+        if !restored || conn.is_in_transaction() {
+            // A fresh connection, with the writer's settings and no open transaction.
+            conn.close_on_drop();
         }
         built
     }
+}
+
+/// The statements of an index build in one transaction on `conn`, committed or rolled back.
+async fn build_indexes(conn: &mut sqlx::pool::PoolConnection<Db>, before: &[&str], statements: Vec<String>) -> StoreResult<()> {
+    use sqlx::Connection;
+    let mut tx = conn.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
+    for s in before.iter().map(|s| s.to_string()).chain(statements) {
+        if let Err(e) = sqlx::query(&s).execute(&mut *tx).await {
+            let _ = tx.rollback().await;
+            return Err(db_err(e));
+        }
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 fn discrepancy_where(qb: &mut QueryBuilder<'_, Db>, f: &DiscrepancyFilter) {
