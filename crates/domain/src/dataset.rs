@@ -653,11 +653,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     // The common ISO form without chrono's format parser (bulk loads, COL-3).
     let b = s.as_bytes();
     if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, c| {
-                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-            })
-        };
+        let num = |r: std::ops::Range<usize>| crate::ids::digits_value(&b[r]);
         let d = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
         return (1000..=9999).contains(&d.year()).then_some(d);
     }

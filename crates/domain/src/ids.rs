@@ -239,11 +239,7 @@ impl DivisionCode {
     /// Parses a 6- or 9-digit code; surrounding whitespace is ignored.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let s = trim_value(s);
-        let found = if s.is_ascii() {
-            s.len()
-        } else {
-            s.chars().count()
-        };
+        let found = char_count(s);
         if found != 6 && found != 9 {
             return Err(IdError::WrongDivisionLength { found });
         }
@@ -354,12 +350,28 @@ pub(crate) fn date_of_digits(b: &[u8]) -> Option<NaiveDate> {
     if b.len() != 8 {
         return None;
     }
-    let number = |digits: &[u8]| {
-        digits.iter().try_fold(0u32, |acc, c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    NaiveDate::from_ymd_opt(number(&b[..4])? as i32, number(&b[4..6])?, number(&b[6..])?)
+    NaiveDate::from_ymd_opt(
+        digits_value(&b[..4])? as i32,
+        digits_value(&b[4..6])?,
+        digits_value(&b[6..])?,
+    )
+}
+
+/// The number written by ASCII digits, if every byte is one (and there are at
+/// most nine, as in the parts of a date).
+pub(crate) fn digits_value(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// Characters in `s`, counted without decoding when it is all ASCII.
+fn char_count(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 /// `s` without surrounding whitespace. Most values have none: when the first and
@@ -395,11 +407,7 @@ impl CitizenId {
     /// lowercase `x` check character (stored as `X`).
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let s = trim_value(s);
-        let found = if s.is_ascii() {
-            s.len()
-        } else {
-            s.chars().count()
-        };
+        let found = char_count(s);
         if found != 18 {
             return Err(IdError::WrongLength {
                 expected: 18,
@@ -543,11 +551,7 @@ impl CreditCode {
     /// lowercase letters (stored uppercase).
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let s = trim_value(s);
-        let found = if s.is_ascii() {
-            s.len()
-        } else {
-            s.chars().count()
-        };
+        let found = char_count(s);
         if found != 18 {
             return Err(IdError::WrongLength {
                 expected: 18,

@@ -264,7 +264,7 @@ async fn bulk_append(
 /// sorter keeps up to a page cache's worth of keys in memory per thread, so with
 /// the writer's helper thread (`writer_tuning`) the cache is cut to 16 MiB while
 /// the indexes are built: in the `sqlite3` shell, four indexes over 10 million rows
-/// took 31–38 s with no helper and a 16–64 MiB cache, and 21–26 s with one helper
+/// took 31–38 s with no helper and a 16–64 MiB cache, and 21–27 s with one helper
 /// and 8–16 MiB, whose peak memory was smaller too (docs/performance.md).
 const INDEX_BUILD_SETTINGS: (&[&str], &[&str]) = (
     &["PRAGMA cache_size = -16384"],
