@@ -598,7 +598,9 @@ async fn create_version_table(app: &App, p: &Prepared) -> Result<(), StoreError>
         .await?;
     if upsert {
         if let Some(current) = p.previous.as_ref().and_then(|d| d.current_table.as_deref()) {
-            app.data.copy_rows(current, &p.load.table_name).await?;
+            app.data
+                .copy_rows(current, &p.load.table_name, &p.schema)
+                .await?;
         }
     }
     Ok(())

@@ -175,6 +175,14 @@ const DATES_AS_TEXT: bool = false;
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 65535;
 
+/// PostgreSQL's tables have a position index: their rows have no order of their own.
+const ROWID_POSITIONS: bool = false;
+
+/// How `table` orders its rows: by its position index.
+async fn table_row_order(_pool: &DbPool, _table: &str) -> StoreResult<Option<RowOrder>> {
+    Ok(Some(RowOrder::PositionIndex))
+}
+
 /// A page of a dataset table: the PostgreSQL driver hands rows over cheaply, so
 /// row by row.
 async fn fetch_page(
@@ -182,8 +190,9 @@ async fn fetch_page(
     table: &str,
     schema: &TableSchema,
     q: &RowQuery,
+    order: RowOrder,
 ) -> StoreResult<Vec<StoredRow>> {
-    fetch_page_by_rows(pool, table, schema, q).await
+    fetch_page_by_rows(pool, table, schema, q, order).await
 }
 
 /// GOV-2: PostgreSQL compares two tables by hash join, which needs no index.

@@ -185,7 +185,7 @@ impl Drop for Statement<'_> {
 }
 
 /// Appends `rows` stamped with `load` in one write transaction, with `insert` the
-/// statement `INSERT INTO t (<columns>, "_load", "_row") VALUES (?, …, ?, ?)`.
+/// statement `INSERT INTO t (<columns>, "_load", "_row", "_pos") VALUES (?, …, ?)`.
 /// `columns` is how many schema columns each row carries. On any failure, the
 /// commit's included, the transaction is rolled back and nothing of the batch
 /// stays; should even that fail, [`in_transaction`] tells the caller, which
@@ -245,8 +245,15 @@ fn insert_each(
         for i in values.len()..columns {
             statement.bind(i as c_int + 1, &Value::Null)?;
         }
+        let position = crate::row_position(load, *row).ok_or_else(|| SqliteFailure {
+            code: ffi::SQLITE_RANGE,
+            message: format!(
+                "第 {load} 版第 {row} 行超出数据表可记录的位置 / row {row} of version {load} is past the positions a table can hold"
+            ),
+        })?;
         statement.bind_int(load_at, load)?;
         statement.bind_int(load_at + 1, *row)?;
+        statement.bind_int(load_at + 2, position)?;
         statement.step_and_reset()?;
     }
     Ok(())
@@ -254,9 +261,9 @@ fn insert_each(
 
 /// The one-row INSERT that [`append_rows`] steps, for a table and its column names.
 pub(crate) fn insert_statement(table: &str, names: &[String]) -> String {
-    let marks = vec!["?"; names.len() + 2].join(", ");
+    let marks = vec!["?"; names.len() + 3].join(", ");
     format!(
-        "INSERT INTO {table} ({}, \"_load\", \"_row\") VALUES ({marks})",
+        "INSERT INTO {table} ({}, \"_load\", \"_row\", \"_pos\") VALUES ({marks})",
         names.join(", ")
     )
 }

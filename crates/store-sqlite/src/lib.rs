@@ -274,6 +274,29 @@ const INDEX_BUILD_SETTINGS: (&[&str], &[&str]) = (
 /// SQLite keeps dates as ISO text.
 const DATES_AS_TEXT: bool = true;
 
+/// COL-2: SQLite keeps a dataset table's rows in the order of its integer key, so
+/// a table keyed by `_pos` (`row_position`) is in position order without an index
+/// of its own, whose build took a tenth of a 10,000,000-row load
+/// (docs/performance.md, "Loading and cross-checking data").
+const ROWID_POSITIONS: bool = true;
+
+/// How `table` orders its rows: by `_pos` if it has one (tables made before it
+/// have a position index); None if there is no such table.
+async fn table_row_order(pool: &DbPool, table: &str) -> StoreResult<Option<RowOrder>> {
+    let (columns, pos): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE name = '_pos') FROM pragma_table_info($1)",
+    )
+    .bind(table)
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?;
+    Ok((columns > 0).then_some(if pos > 0 {
+        RowOrder::Pos
+    } else {
+        RowOrder::PositionIndex
+    }))
+}
+
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMS: usize = 32766;
 
@@ -287,8 +310,9 @@ async fn fetch_page(
     table: &str,
     schema: &TableSchema,
     q: &RowQuery,
+    order: RowOrder,
 ) -> StoreResult<Vec<StoredRow>> {
-    let mut qb = page_json_query(table, schema, q)?;
+    let mut qb = page_json_query(table, schema, q, order)?;
     let text: String = qb
         .build_query_scalar()
         .fetch_one(pool)
@@ -363,6 +387,7 @@ fn page_json_query<'q>(
     table: &str,
     schema: &TableSchema,
     q: &RowQuery,
+    order: RowOrder,
 ) -> StoreResult<QueryBuilder<'q, Db>> {
     let mut values = Vec::with_capacity(schema.columns.len() + 2);
     for c in &schema.columns {
@@ -379,7 +404,7 @@ fn page_json_query<'q>(
         "SELECT json_group_array(json_array({}) ORDER BY \"_load\", \"_row\") FROM (",
         values.join(", ")
     ));
-    push_rows_query(&mut qb, table, schema, q)?;
+    push_rows_query(&mut qb, table, schema, q, order)?;
     qb.push(")");
     Ok(qb)
 }
@@ -489,7 +514,7 @@ mod tests {
         }
     }
 
-    /// A dataset table without indexes, typed as the store types it.
+    /// A dataset table without indexes, typed and keyed by position as the store makes it.
     async fn create_plain_table(pool: &DbPool, table: &str, schema: &TableSchema) {
         let columns: Vec<String> = schema
             .columns
@@ -497,7 +522,7 @@ mod tests {
             .map(|c| format!("{} {}", c.name, sql_type(c.field_type)))
             .collect();
         let create = format!(
-            "CREATE TABLE {table} ({}, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+            "CREATE TABLE {table} ({}, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL, \"_pos\" INTEGER PRIMARY KEY)",
             columns.join(", ")
         );
         sqlx::query(&create).execute(pool).await.unwrap();
@@ -514,14 +539,16 @@ mod tests {
         let names: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
         for (row, values) in rows {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
-                "INSERT INTO {table} ({}, \"_load\", \"_row\") ",
+                "INSERT INTO {table} ({}, \"_load\", \"_row\", \"_pos\") ",
                 names.join(", ")
             ));
             qb.push_values([values], |mut b, values| {
                 for (c, v) in schema.columns.iter().zip(values) {
                     bind_value(&mut b, c.field_type, v);
                 }
-                b.push_bind(load).push_bind(*row);
+                b.push_bind(load)
+                    .push_bind(*row)
+                    .push_bind(row_position(load, *row).unwrap());
             });
             qb.build().execute(pool).await.unwrap();
         }
@@ -568,7 +595,9 @@ mod tests {
             after: Some((7, 1)),
             limit: 10,
         };
-        let page = fetch_page(&pool, "ds", &schema, &q).await.unwrap();
+        let page = fetch_page(&pool, "ds", &schema, &q, RowOrder::Pos)
+            .await
+            .unwrap();
         let read: Vec<(i64, i64, Vec<Value>)> = page
             .into_iter()
             .map(|r| (r.load, r.row, r.values))
@@ -579,14 +608,16 @@ mod tests {
             after: None,
             limit: 10,
         };
-        let page = fetch_page(&pool, "ds", &schema, &everything).await.unwrap();
+        let page = fetch_page(&pool, "ds", &schema, &everything, RowOrder::Pos)
+            .await
+            .unwrap();
         assert_eq!(page.into_iter().map(|r| r.values).collect::<Vec<_>>(), rows);
         let none = RowQuery {
             conditions: Vec::new(),
             after: Some((7, 3)),
             limit: 10,
         };
-        assert!(fetch_page(&pool, "ds", &schema, &none)
+        assert!(fetch_page(&pool, "ds", &schema, &none, RowOrder::Pos)
             .await
             .unwrap()
             .is_empty());
@@ -632,7 +663,7 @@ mod tests {
         bulk_append(&pool, "bulk", &names, &schema, 7, rows.clone())
             .await
             .unwrap();
-        let typed = "SELECT t, typeof(t), i, typeof(i), n, typeof(n), b, typeof(b), d, typeof(d), dt, typeof(dt), _load, _row FROM";
+        let typed = "SELECT t, typeof(t), i, typeof(i), n, typeof(n), b, typeof(b), d, typeof(d), dt, typeof(dt), _load, _row, _pos FROM";
         for (a, b) in [("bound", "bulk"), ("bulk", "bound")] {
             let differing: i64 = sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM ({typed} {a} EXCEPT {typed} {b})"
@@ -647,7 +678,7 @@ mod tests {
             after: None,
             limit: 10,
         };
-        let page = fetch_page(&pool, "bulk", &schema, &everything)
+        let page = fetch_page(&pool, "bulk", &schema, &everything, RowOrder::Pos)
             .await
             .unwrap();
         let read: Vec<(i64, Vec<Value>)> = page.into_iter().map(|r| (r.row, r.values)).collect();
@@ -699,7 +730,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count(pool.clone()).await, 2);
-        sqlx::query("INSERT INTO ds VALUES ('z', 3, 1)")
+        sqlx::query("INSERT INTO ds VALUES ('z', 3, 1, (3 << 32) | 1)")
             .execute(&pool)
             .await
             .unwrap();
@@ -715,7 +746,7 @@ mod tests {
         for sql in [
             "PRAGMA foreign_keys = ON",
             "CREATE TABLE subjects (k TEXT PRIMARY KEY)",
-            "CREATE TABLE ds (k TEXT REFERENCES subjects (k) DEFERRABLE INITIALLY DEFERRED, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+            "CREATE TABLE ds (k TEXT REFERENCES subjects (k) DEFERRABLE INITIALLY DEFERRED, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL, \"_pos\" INTEGER PRIMARY KEY)",
         ] {
             sqlx::query(sql).execute(&pool).await.unwrap();
         }
@@ -744,9 +775,39 @@ mod tests {
         assert_eq!(stored, (0, 1));
     }
 
+    /// The tables a page of `fetch_page` reads: how SQLite plans the query of a
+    /// page of `table` after the cursor (3, 5000).
+    async fn page_reads(pool: &DbPool, table: &str, schema: &TableSchema) -> Vec<String> {
+        let q = RowQuery {
+            conditions: Vec::new(),
+            after: Some((3, 5_000)),
+            limit: 5_000,
+        };
+        let order = BackendDataPlane::new(pool.clone(), pool.clone())
+            .row_order(table)
+            .await
+            .unwrap();
+        // The query `fetch_page` runs: the page inside its JSON wrapper.
+        let sql = page_json_query(table, schema, &q, order)
+            .unwrap()
+            .into_sql();
+        let explain_sql = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut explain = sqlx::query_as(&explain_sql);
+        explain = match order {
+            RowOrder::PositionIndex => explain.bind(3).bind(5_000),
+            RowOrder::Pos => explain.bind(position_cursor(3, 5_000)),
+        };
+        let plan: Vec<(i64, i64, i64, String)> = explain.bind(5_000).fetch_all(pool).await.unwrap();
+        plan.into_iter()
+            .map(|p| p.3)
+            .filter(|d| d.contains(&format!(" {table} ")))
+            .collect()
+    }
+
     /// A download reads a table page by page after a cursor. The page after a cursor
     /// must seek the position index, not scan from the first row: a scan made a
-    /// 10,000,000-row download quadratic (issue 6, docs/performance.md).
+    /// 10,000,000-row download quadratic (issue 6, docs/performance.md). Tables
+    /// made before `_pos` have such an index, and are still read through it.
     #[tokio::test]
     async fn a_page_after_a_cursor_seeks_the_position_index() {
         let pool = memory_pool().await;
@@ -754,35 +815,41 @@ mod tests {
             columns: vec![column("name", FieldType::String)],
             key: Vec::new(),
         };
-        create_plain_table(&pool, "ds", &schema).await;
-        sqlx::query("CREATE INDEX ds_pos ON ds (\"_load\", \"_row\")")
-            .execute(&pool)
-            .await
-            .unwrap();
-        let q = RowQuery {
-            conditions: Vec::new(),
-            after: Some((3, 5_000)),
-            limit: 5_000,
-        };
-        // The query `fetch_page` runs: the page inside its JSON wrapper.
-        let sql = page_json_query("ds", &schema, &q).unwrap().into_sql();
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .bind(3)
-                .bind(5_000)
-                .bind(5_000)
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        let reads: Vec<&str> = plan
-            .iter()
-            .map(|p| p.3.as_str())
-            .filter(|d| d.contains(" ds "))
-            .collect();
+        for sql in [
+            "CREATE TABLE ds (name TEXT, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+            "CREATE INDEX ds_pos ON ds (\"_load\", \"_row\")",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
         assert_eq!(
-            reads,
-            ["SEARCH ds USING INDEX ds_pos ((_load,_row)>(?,?))"],
-            "{sql}"
+            page_reads(&pool, "ds", &schema).await,
+            ["SEARCH ds USING INDEX ds_pos ((_load,_row)>(?,?))"]
+        );
+    }
+
+    /// COL-2: a table made by the store is keyed by `_pos`, has no position index,
+    /// and a page after a cursor seeks its key.
+    #[tokio::test]
+    async fn col_2_a_page_after_a_cursor_seeks_the_position_key_of_a_table_without_a_position_index(
+    ) {
+        let pool = memory_pool().await;
+        let plane = BackendDataPlane::new(pool.clone(), pool.clone());
+        let schema = TableSchema {
+            columns: vec![column("name", FieldType::String)],
+            key: Vec::new(),
+        };
+        plane.create_table("ds", &schema, false).await.unwrap();
+        plane.finish_table("ds", &schema, &[]).await.unwrap();
+        let indexes: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ds'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(indexes, 0);
+        assert_eq!(
+            page_reads(&pool, "ds", &schema).await,
+            ["SEARCH ds USING INTEGER PRIMARY KEY (rowid>?)"]
         );
     }
 
@@ -792,10 +859,7 @@ mod tests {
     #[tokio::test]
     async fn gov_2_the_comparison_index_serves_the_identifier_it_leads_with() {
         let pool = memory_pool().await;
-        let plane = BackendDataPlane {
-            writer: pool.clone(),
-            reader: pool.clone(),
-        };
+        let plane = BackendDataPlane::new(pool.clone(), pool.clone());
         let id = citizen_id_column();
         let mut employer = column("employer", FieldType::String);
         employer.key_role = KeyRole::CreditCode;
@@ -830,7 +894,7 @@ mod tests {
         .fetch_all(&pool)
         .await
         .unwrap();
-        assert_eq!(indexes, ["ds_w_2", "ds_w_cmp_name", "ds_w_pos"]);
+        assert_eq!(indexes, ["ds_w_2", "ds_w_cmp_name"]);
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as("EXPLAIN QUERY PLAN SELECT employer FROM ds_w WHERE citizen_id = 'k1'")
                 .fetch_all(&pool)
@@ -849,10 +913,7 @@ mod tests {
     #[tokio::test]
     async fn gov_2_a_comparison_walks_both_comparison_indexes_with_the_same_findings() {
         let pool = memory_pool().await;
-        let plane = BackendDataPlane {
-            writer: pool.clone(),
-            reader: pool.clone(),
-        };
+        let plane = BackendDataPlane::new(pool.clone(), pool.clone());
         let id = citizen_id_column();
         let schema = TableSchema {
             columns: vec![id, column("name", FieldType::String)],
@@ -950,6 +1011,95 @@ mod tests {
         assert_eq!(first.differing_total, 2);
     }
 
+    /// COL-2: an upsert's new version starts as a copy of the current one, which
+    /// may be a table made before `_pos`. A replaced row moves to its new position,
+    /// and the page after any cursor, even one no read handed out, holds exactly
+    /// the rows after it in (`_load`, `_row`) order.
+    #[tokio::test]
+    async fn col_2_positions_follow_an_upsert_over_a_table_made_before_them() {
+        let pool = memory_pool().await;
+        let plane = BackendDataPlane::new(pool.clone(), pool.clone());
+        let schema = TableSchema {
+            columns: vec![column("k", FieldType::String)],
+            key: vec![0],
+        };
+        for sql in [
+            "CREATE TABLE ds_v1 (k TEXT, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+            "CREATE INDEX ds_v1_pos ON ds_v1 (\"_load\", \"_row\")",
+            "INSERT INTO ds_v1 VALUES ('a', 1, 2), ('b', 1, 3), ('c', 1, 4)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        plane.create_table("ds_v2", &schema, true).await.unwrap();
+        let copied = plane.copy_rows("ds_v1", "ds_v2", &schema).await.unwrap();
+        assert_eq!(copied, 3);
+        let text = |k: &str| vec![Value::Text(k.to_string())];
+        let upserted = plane
+            .write_rows(
+                "ds_v2",
+                &schema,
+                2,
+                vec![(2, text("b")), (3, text("d"))],
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(upserted, [2, 3]);
+        assert_eq!(
+            plane.row_order("ds_v1").await.unwrap(),
+            RowOrder::PositionIndex
+        );
+        assert_eq!(plane.row_order("ds_v2").await.unwrap(), RowOrder::Pos);
+
+        let read = |after: Option<(i64, i64)>| {
+            let plane = &plane;
+            let schema = &schema;
+            async move {
+                let q = RowQuery {
+                    conditions: Vec::new(),
+                    after,
+                    limit: 10,
+                };
+                let rows = plane.read_rows("ds_v2", schema, &q).await.unwrap();
+                rows.into_iter()
+                    .map(|r| (r.values[0].to_text(), r.load, r.row))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let all = read(None).await;
+        let expected = |k: &str, load, row| (k.to_string(), load, row);
+        assert_eq!(
+            all,
+            [
+                expected("a", 1, 2),
+                expected("c", 1, 4),
+                expected("b", 2, 2),
+                expected("d", 2, 3)
+            ]
+        );
+        for after in [
+            (i64::MIN, i64::MIN),
+            (-1, 0),
+            (0, i64::MAX),
+            (1, -7),
+            (1, 2),
+            (1, 3),
+            (1, 4),
+            (1, 1 << 32),
+            (2, 2),
+            (2, 3),
+            (1 << 31, 0),
+            (i64::MAX, i64::MIN),
+        ] {
+            let after_cursor: Vec<_> = all
+                .iter()
+                .filter(|(_, load, row)| (*load, *row) > after)
+                .cloned()
+                .collect();
+            assert_eq!(read(Some(after)).await, after_cursor, "after {after:?}");
+        }
+    }
+
     /// COL-2: a key repeated in a load fails the first index build; the writer keeps
     /// its settings and no open transaction through that and the second build.
     #[tokio::test]
@@ -960,10 +1110,7 @@ mod tests {
             .connect_with(writer_tuning(opts))
             .await
             .unwrap();
-        let plane = BackendDataPlane {
-            writer: pool.clone(),
-            reader: pool.clone(),
-        };
+        let plane = BackendDataPlane::new(pool.clone(), pool.clone());
         let schema = TableSchema {
             columns: vec![column("k", FieldType::String)],
             key: vec![0],

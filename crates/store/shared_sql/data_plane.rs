@@ -1,5 +1,6 @@
 // COL-2: the data plane shared by both store backends, `include!`d by backend.rs.
-// Each backend defines `sql_type(FieldType)` (column types) and `MAX_BIND_PARAMS`.
+// Each backend defines `sql_type(FieldType)` (column types), `MAX_BIND_PARAMS`, and
+// `ROWID_POSITIONS`, whether its dataset tables are keyed by position (`_pos`).
 // Dataset tables are named and typed by the platform, never by the caller: every
 // identifier passes `ident` before it reaches SQL.
 
@@ -18,6 +19,44 @@ fn ident(name: &str) -> StoreResult<String> {
         Ok(format!("\"{name}\""))
     } else {
         Err(StoreError::Database(format!("invalid dataset identifier {name:?}")))
+    }
+}
+
+/// COL-2: how a dataset table finds its rows in position order (`_load`, `_row`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowOrder {
+    /// An index on (`_load`, `_row`): PostgreSQL's tables, and SQLite's made before `_pos`.
+    PositionIndex,
+    /// The table's own key `_pos`, which [`row_position`] encodes (`ROWID_POSITIONS`).
+    #[allow(dead_code)] // PostgreSQL's tables have none
+    Pos,
+}
+
+/// COL-2: a row's `_pos` where tables are keyed by position: the load in the high
+/// 32 bits, the row in the low ones, so that the key's order is (`_load`, `_row`).
+/// None for a load or a row past what that can hold.
+fn row_position(load: i64, row: i64) -> Option<i64> {
+    ((0..1_i64 << 31).contains(&load) && (0..1_i64 << 32).contains(&row)).then_some((load << 32) | row)
+}
+
+/// [`row_position`], or why a row cannot have one.
+fn position_of(load: i64, row: i64) -> StoreResult<i64> {
+    row_position(load, row).ok_or_else(|| {
+        StoreError::Database(format!(
+            "第 {load} 版第 {row} 行超出数据表可记录的位置 / row {row} of version {load} is past the positions a table can hold"
+        ))
+    })
+}
+
+/// The greatest `_pos` of a row at or before the cursor (`load`, `row`) of a read:
+/// the rows after it are the rows after the cursor, whatever the cursor holds.
+fn position_cursor(load: i64, row: i64) -> i64 {
+    if load < 0 {
+        -1
+    } else if load >= 1 << 31 {
+        i64::MAX
+    } else {
+        (load << 32) + row.clamp(-1, (1 << 32) - 1)
     }
 }
 
@@ -332,7 +371,10 @@ fn source_from(r: &DbRow) -> Result<DatasetSource, sqlx::Error> {
 /// and the comparison indexes of the `compared` (key column, column) pairs.
 fn index_statements(table: &str, schema: &TableSchema, compared: &[(String, String)]) -> StoreResult<Vec<String>> {
     let t = ident(table)?;
-    let mut statements = vec![format!("CREATE INDEX {} ON {t} (\"_load\", \"_row\")", ident(&format!("{table}_pos"))?)];
+    let mut statements = Vec::new();
+    if !ROWID_POSITIONS {
+        statements.push(format!("CREATE INDEX {} ON {t} (\"_load\", \"_row\")", ident(&format!("{table}_pos"))?));
+    }
     if !schema.key.is_empty() {
         let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
         statements.push(format!("CREATE UNIQUE INDEX {} ON {t} ({})", ident(&format!("{table}_key"))?, keys.join(", ")));
@@ -364,9 +406,33 @@ fn index_statements(table: &str, schema: &TableSchema, compared: &[(String, Stri
 pub struct BackendDataPlane {
     writer: DbPool,
     reader: DbPool,
+    /// How each table read so far orders its rows. A table of a name once found
+    /// without `_pos` can only come back with it, which reads right, if slower.
+    row_orders: std::sync::Mutex<std::collections::HashMap<String, RowOrder>>,
 }
 
 impl BackendDataPlane {
+    fn new(writer: DbPool, reader: DbPool) -> Self {
+        Self { writer, reader, row_orders: Default::default() }
+    }
+
+    async fn row_order(&self, table: &str) -> StoreResult<RowOrder> {
+        let known = self.row_orders.lock().unwrap_or_else(|e| e.into_inner()).get(table).copied();
+        if let Some(order) = known {
+            return Ok(order);
+        }
+        // No table of that name yet: nothing to remember, and its read will say so.
+        let Some(order) = table_row_order(&self.reader, table).await? else {
+            return Ok(RowOrder::PositionIndex);
+        };
+        self.row_orders.lock().unwrap_or_else(|e| e.into_inner()).insert(table.to_string(), order);
+        Ok(order)
+    }
+
+    fn forget_row_order(&self, table: &str) {
+        self.row_orders.lock().unwrap_or_else(|e| e.into_inner()).remove(table);
+    }
+
     async fn create_indexes(&self, table: &str, schema: &TableSchema, compared: &[(String, String)]) -> StoreResult<()> {
         use sqlx::Connection;
         let (before, after) = INDEX_BUILD_SETTINGS;
@@ -614,6 +680,10 @@ impl DataPlane for BackendDataPlane {
         }
         columns.push("\"_load\" BIGINT NOT NULL".into());
         columns.push("\"_row\" BIGINT NOT NULL".into());
+        if ROWID_POSITIONS {
+            columns.push("\"_pos\" INTEGER PRIMARY KEY".into());
+        }
+        self.forget_row_order(table);
         let mut statements = vec![format!("CREATE TABLE {t} ({})", columns.join(", "))];
         if indexed {
             statements.extend(index_statements(table, schema, &[])?);
@@ -666,10 +736,19 @@ impl DataPlane for BackendDataPlane {
             }
             let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
             for chunk in removed.chunks(MAX_BIND_PARAMS / 2) {
-                let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!("DELETE FROM {t} WHERE (\"_load\", \"_row\") IN ("));
-                let mut sep = qb.separated(", ");
-                for r in chunk {
-                    sep.push("(").push_bind_unseparated(r.load).push_unseparated(", ").push_bind_unseparated(r.row).push_unseparated(")");
+                let mut qb: QueryBuilder<Db>;
+                if ROWID_POSITIONS {
+                    qb = QueryBuilder::new(format!("DELETE FROM {t} WHERE \"_pos\" IN ("));
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push_bind(position_of(r.load, r.row)?);
+                    }
+                } else {
+                    qb = QueryBuilder::new(format!("DELETE FROM {t} WHERE (\"_load\", \"_row\") IN ("));
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push("(").push_bind_unseparated(r.load).push_unseparated(", ").push_bind_unseparated(r.row).push_unseparated(")");
+                    }
                 }
                 qb.push(")");
                 qb.build().execute(&mut *tx).await.map_err(db_err)?;
@@ -680,8 +759,17 @@ impl DataPlane for BackendDataPlane {
         Ok(removed)
     }
 
-    async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64> {
-        let done = sqlx::query(&format!("INSERT INTO {} SELECT * FROM {}", ident(to)?, ident(from)?))
+    async fn copy_rows(&self, from: &str, to: &str, schema: &TableSchema) -> StoreResult<i64> {
+        let mut names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
+        names.extend(["\"_load\"".to_string(), "\"_row\"".to_string()]);
+        let list = names.join(", ");
+        // `from` may predate `_pos`; the copy's positions come from `_load` and `_row`.
+        let sql = if ROWID_POSITIONS {
+            format!("INSERT INTO {} ({list}, \"_pos\") SELECT {list}, (\"_load\" << 32) | \"_row\" FROM {}", ident(to)?, ident(from)?)
+        } else {
+            format!("INSERT INTO {} ({list}) SELECT {list} FROM {}", ident(to)?, ident(from)?)
+        };
+        let done = sqlx::query(&sql)
             .execute(&self.writer)
             .await
             .map_err(db_err)?;
@@ -689,6 +777,7 @@ impl DataPlane for BackendDataPlane {
     }
 
     async fn drop_table(&self, table: &str) -> StoreResult<()> {
+        self.forget_row_order(table);
         sqlx::query(&format!("DROP TABLE IF EXISTS {}", ident(table)?))
             .execute(&self.writer)
             .await
@@ -713,6 +802,10 @@ impl DataPlane for BackendDataPlane {
     ) -> StoreResult<Vec<i64>> {
         let t = ident(table)?;
         let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
+        let mut stamps = vec!["\"_load\"".to_string(), "\"_row\"".to_string()];
+        if ROWID_POSITIONS {
+            stamps.push("\"_pos\"".to_string());
+        }
         // A plain insert (a replace into a table whose indexes come at the end) returns nothing.
         let mut conflict = String::new();
         if upsert && !schema.key.is_empty() {
@@ -720,7 +813,7 @@ impl DataPlane for BackendDataPlane {
             conflict = {
                 let sets: Vec<String> = names
                     .iter()
-                    .chain(["\"_load\"".to_string(), "\"_row\"".to_string()].iter())
+                    .chain(stamps.iter())
                     .map(|n| format!("{n} = excluded.{n}"))
                     .collect();
                 // A row of an earlier load is replaced; a second row of this load with
@@ -739,17 +832,27 @@ impl DataPlane for BackendDataPlane {
             bulk_append(&self.writer, &t, &names, schema, load, rows).await?;
             return Ok(numbers);
         }
-        let per_row = schema.columns.len() + 2;
+        let positions: Vec<i64> = if ROWID_POSITIONS {
+            rows.iter().map(|(row, _)| position_of(load, *row)).collect::<StoreResult<_>>()?
+        } else {
+            Vec::new()
+        };
+        let per_row = (schema.columns.len() + stamps.len()).max(1);
         let mut written = Vec::with_capacity(rows.len());
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        for chunk in rows.chunks((MAX_BIND_PARAMS / per_row).max(1)) {
+        let per_chunk = (MAX_BIND_PARAMS / per_row).max(1);
+        for (n, chunk) in rows.chunks(per_chunk).enumerate() {
+            let first = n * per_chunk;
             let mut qb: QueryBuilder<Db> =
-                QueryBuilder::new(format!("INSERT INTO {t} ({}, \"_load\", \"_row\") ", names.join(", ")));
-            qb.push_values(chunk, |mut b, (row, values)| {
+                QueryBuilder::new(format!("INSERT INTO {t} ({}, {}) ", names.join(", "), stamps.join(", ")));
+            qb.push_values(chunk.iter().enumerate(), |mut b, (i, (row, values))| {
                 for (c, v) in schema.columns.iter().zip(values) {
                     bind_value(&mut b, c.field_type, v);
                 }
                 b.push_bind(load).push_bind(*row);
+                if let Some(position) = positions.get(first + i) {
+                    b.push_bind(*position);
+                }
             });
             qb.push(&conflict);
             let returned = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
@@ -773,7 +876,7 @@ impl DataPlane for BackendDataPlane {
 /// Appends to `qb` the SELECT of one keyset page of a dataset table's rows meeting
 /// `q`'s conditions, in position order: the columns in schema order, then `_load`
 /// and `_row`.
-fn push_rows_query(qb: &mut QueryBuilder<'_, Db>, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<()> {
+fn push_rows_query(qb: &mut QueryBuilder<'_, Db>, table: &str, schema: &TableSchema, q: &RowQuery, order: RowOrder) -> StoreResult<()> {
     let t = ident(table)?;
     let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
     qb.push(format!("SELECT {}, \"_load\", \"_row\" FROM {t} WHERE 1 = 1", names.join(", ")));
@@ -796,25 +899,35 @@ fn push_rows_query(qb: &mut QueryBuilder<'_, Db>, table: &str, schema: &TableSch
             qb.push(format!(" AND {c} = ")).push_bind(value.clone());
         }
     }
-    // A row-value comparison, so that both engines seek the position index to the
-    // cursor: the `_load > a OR (_load = a AND _row > b)` spelling made SQLite scan
-    // from the first row on every page, and a full download quadratic.
-    if let Some((load, row)) = q.after {
-        qb.push(" AND (\"_load\", \"_row\") > (")
-            .push_bind(load)
-            .push(", ")
-            .push_bind(row)
-            .push(")");
+    match (order, q.after) {
+        (_, None) => {}
+        // A row-value comparison, so that both engines seek the position index to the
+        // cursor: the `_load > a OR (_load = a AND _row > b)` spelling made SQLite scan
+        // from the first row on every page, and a full download quadratic.
+        (RowOrder::PositionIndex, Some((load, row))) => {
+            qb.push(" AND (\"_load\", \"_row\") > (")
+                .push_bind(load)
+                .push(", ")
+                .push_bind(row)
+                .push(")");
+        }
+        (RowOrder::Pos, Some((load, row))) => {
+            qb.push(" AND \"_pos\" > ").push_bind(position_cursor(load, row));
+        }
     }
-    qb.push(" ORDER BY \"_load\", \"_row\" LIMIT ").push_bind(q.limit);
+    qb.push(match order {
+        RowOrder::PositionIndex => " ORDER BY \"_load\", \"_row\" LIMIT ",
+        RowOrder::Pos => " ORDER BY \"_pos\" LIMIT ",
+    })
+    .push_bind(q.limit);
     Ok(())
 }
 
 /// A page read row by row through the driver (the PostgreSQL backend's `fetch_page`).
 #[allow(dead_code)]
-async fn fetch_page_by_rows(pool: &DbPool, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<Vec<StoredRow>> {
+async fn fetch_page_by_rows(pool: &DbPool, table: &str, schema: &TableSchema, q: &RowQuery, order: RowOrder) -> StoreResult<Vec<StoredRow>> {
     let mut qb = QueryBuilder::new("");
-    push_rows_query(&mut qb, table, schema, q)?;
+    push_rows_query(&mut qb, table, schema, q, order)?;
     let rows = qb.build().fetch_all(pool).await.map_err(db_err)?;
     let n = schema.columns.len();
     rows.iter()
@@ -861,7 +974,8 @@ fn comparison_queries(source: &ColumnRef, other: &ColumnRef, hints: Option<JoinH
 #[async_trait]
 impl RowReader for BackendDataPlane {
     async fn read_rows(&self, table: &str, schema: &TableSchema, q: &RowQuery) -> StoreResult<Vec<StoredRow>> {
-        fetch_page(&self.reader, table, schema, q).await
+        let order = self.row_order(table).await?;
+        fetch_page(&self.reader, table, schema, q, order).await
     }
 
     async fn compare_columns(&self, source: &ColumnRef, other: &ColumnRef, limit: i64) -> StoreResult<Comparison> {

@@ -222,8 +222,13 @@ pub trait DataPlane: Send + Sync + 'static {
         schema: &gongshu_domain::dataset::TableSchema,
         compared: &[(String, String)],
     ) -> StoreResult<Vec<StoredRow>>;
-    /// Copies every row of `from` into `to` (same layout); returns the count.
-    async fn copy_rows(&self, from: &str, to: &str) -> StoreResult<i64>;
+    /// Copies every row of `from` into `to`, both tables of `schema`; returns the count.
+    async fn copy_rows(
+        &self,
+        from: &str,
+        to: &str,
+        schema: &gongshu_domain::dataset::TableSchema,
+    ) -> StoreResult<i64>;
     async fn drop_table(&self, table: &str) -> StoreResult<()>;
     /// GOV-2: builds, where the backend's joins need one, the index that lets a
     /// comparison of `column` walk `table` in key order (none on PostgreSQL).
