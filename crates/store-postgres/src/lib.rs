@@ -131,26 +131,34 @@ async fn bulk_append(
     rows: Vec<(i64, Vec<gongshu_domain::dataset::Value>)>,
 ) -> gongshu_store::StoreResult<()> {
     use gongshu_domain::dataset::Value;
+    use std::fmt::Write as _;
+    // Written in place: a load formats tens of millions of values.
     let mut buf = String::with_capacity(rows.len() * 128);
     for (row, values) in &rows {
         for v in values {
+            // Writing to a String cannot fail.
             match v {
                 // Unquoted empty is NULL in COPY's CSV; a quoted "" is the empty string.
                 Value::Null => {}
                 Value::Text(t) => {
                     buf.push('"');
-                    buf.push_str(&t.replace('"', "\"\""));
+                    let mut parts = t.split('"');
+                    buf.push_str(parts.next().unwrap_or_default());
+                    for part in parts {
+                        buf.push_str("\"\"");
+                        buf.push_str(part);
+                    }
                     buf.push('"');
                 }
-                Value::Integer(i) => buf.push_str(&i.to_string()),
-                Value::Number(n) => buf.push_str(&n.to_string()),
+                Value::Integer(i) => _ = write!(buf, "{i}"),
+                Value::Number(n) => _ = write!(buf, "{n}"),
                 Value::Boolean(b) => buf.push_str(if *b { "true" } else { "false" }),
-                Value::Date(d) => buf.push_str(&d.format("%Y-%m-%d").to_string()),
-                Value::DateTime(t) => buf.push_str(&t.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+                Value::Date(d) => buf.push_str(&iso_date(d)),
+                Value::DateTime(t) => _ = write!(buf, "{}", t.format("%Y-%m-%d %H:%M:%S%.f")),
             }
             buf.push(',');
         }
-        buf.push_str(&format!("{load},{row}\n"));
+        let _ = writeln!(buf, "{load},{row}");
     }
     let sql = format!(
         "COPY {table} ({}, \"_load\", \"_row\") FROM STDIN WITH (FORMAT csv)",
