@@ -18,6 +18,8 @@ pub struct PgStore {
     reader: PgPool,
     /// Commits that changed the open catalog or a key (`Store::open_catalog_epoch`).
     open_epoch: std::sync::atomic::AtomicU64,
+    /// The one data plane of the store: its writes and reads share what it knows of tables.
+    plane: std::sync::Arc<BackendDataPlane>,
 }
 
 type BackendStore = PgStore;
@@ -55,6 +57,7 @@ impl PgStore {
             .await
             .map_err(db_err)?;
         Ok(Self {
+            plane: std::sync::Arc::new(BackendDataPlane::new(pool.clone(), pool.clone())),
             writer: pool.clone(),
             reader: pool,
             open_epoch: Default::default(),

@@ -127,6 +127,8 @@ pub struct SqliteStore {
     checkpointer: Checkpointer,
     /// Commits that changed the open catalog or a key (`Store::open_catalog_epoch`).
     open_epoch: std::sync::atomic::AtomicU64,
+    /// The one data plane of the store: its writes and reads share what it knows of tables.
+    plane: std::sync::Arc<BackendDataPlane>,
 }
 
 type BackendStore = SqliteStore;
@@ -168,6 +170,7 @@ impl SqliteStore {
             .map_err(db_err)?;
         let checkpointer = Checkpointer::start(opts).await?;
         Ok(Self {
+            plane: std::sync::Arc::new(BackendDataPlane::new(writer.clone(), reader.clone())),
             writer,
             reader,
             checkpointer,
@@ -1012,9 +1015,10 @@ mod tests {
     }
 
     /// COL-2: an upsert's new version starts as a copy of the current one, which
-    /// may be a table made before `_pos`. A replaced row moves to its new position,
-    /// and the page after any cursor, even one no read handed out, holds exactly
-    /// the rows after it in (`_load`, `_row`) order.
+    /// may be a table made before `_pos` (and still read through its position
+    /// index). A replaced row moves to its new position, and the page after any
+    /// cursor, even one no read handed out, holds exactly the rows after it in
+    /// (`_load`, `_row`) order.
     #[tokio::test]
     async fn col_2_positions_follow_an_upsert_over_a_table_made_before_them() {
         let pool = memory_pool().await;
@@ -1051,7 +1055,7 @@ mod tests {
         );
         assert_eq!(plane.row_order("ds_v2").await.unwrap(), RowOrder::Pos);
 
-        let read = |after: Option<(i64, i64)>| {
+        let read_from = |table: &'static str, after: Option<(i64, i64)>| {
             let plane = &plane;
             let schema = &schema;
             async move {
@@ -1060,14 +1064,20 @@ mod tests {
                     after,
                     limit: 10,
                 };
-                let rows = plane.read_rows("ds_v2", schema, &q).await.unwrap();
+                let rows = plane.read_rows(table, schema, &q).await.unwrap();
                 rows.into_iter()
                     .map(|r| (r.values[0].to_text(), r.load, r.row))
                     .collect::<Vec<_>>()
             }
         };
-        let all = read(None).await;
+        let read = |after| read_from("ds_v2", after);
         let expected = |k: &str, load, row| (k.to_string(), load, row);
+        // The version made before `_pos` reads through its position index.
+        assert_eq!(
+            read_from("ds_v1", Some((1, 2))).await,
+            [expected("b", 1, 3), expected("c", 1, 4)]
+        );
+        let all = read(None).await;
         assert_eq!(
             all,
             [
@@ -1098,6 +1108,31 @@ mod tests {
                 .collect();
             assert_eq!(read(Some(after)).await, after_cursor, "after {after:?}");
         }
+    }
+
+    /// COL-2: what the store remembers of a table's row order goes with the table:
+    /// a version table made anew under a dropped one's name is read by its `_pos`.
+    #[tokio::test]
+    async fn col_2_a_table_made_anew_is_read_by_its_own_row_order() {
+        let pool = memory_pool().await;
+        let plane = BackendDataPlane::new(pool.clone(), pool.clone());
+        let schema = TableSchema {
+            columns: vec![column("k", FieldType::String)],
+            key: Vec::new(),
+        };
+        sqlx::query(
+            "CREATE TABLE ds (k TEXT, \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            plane.row_order("ds").await.unwrap(),
+            RowOrder::PositionIndex
+        );
+        plane.drop_table("ds").await.unwrap();
+        plane.create_table("ds", &schema, false).await.unwrap();
+        assert_eq!(plane.row_order("ds").await.unwrap(), RowOrder::Pos);
     }
 
     /// COL-2: a key repeated in a load fails the first index build; the writer keeps

@@ -1013,11 +1013,11 @@ impl Store for BackendStore {
     }
 
     fn data_plane(&self) -> std::sync::Arc<dyn DataPlane> {
-        std::sync::Arc::new(BackendDataPlane::new(self.writer.clone(), self.reader.clone()))
+        self.plane.clone()
     }
 
     fn row_reader(&self) -> std::sync::Arc<dyn RowReader> {
-        std::sync::Arc::new(BackendDataPlane::new(self.writer.clone(), self.reader.clone()))
+        self.plane.clone()
     }
 
     async fn migrate(&self) -> StoreResult<()> {

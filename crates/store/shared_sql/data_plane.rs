@@ -406,8 +406,9 @@ fn index_statements(table: &str, schema: &TableSchema, compared: &[(String, Stri
 pub struct BackendDataPlane {
     writer: DbPool,
     reader: DbPool,
-    /// How each table read so far orders its rows. A table of a name once found
-    /// without `_pos` can only come back with it, which reads right, if slower.
+    /// How each table read so far orders its rows, until it is dropped or made
+    /// anew. Even a stale entry reads right: a table of a name once found without
+    /// `_pos` can only come back with it, and is then read in a slower way.
     row_orders: std::sync::Mutex<std::collections::HashMap<String, RowOrder>>,
 }
 
