@@ -1453,6 +1453,8 @@ struct SheetRow {
     cells: Vec<String>,
     /// The first cell holding an error value: (column, error text).
     error: Option<(usize, String)>,
+    /// The column of the row's last cell so far.
+    last_column: Option<u32>,
 }
 
 fn read_xlsx(
@@ -1490,6 +1492,14 @@ fn read_xlsx(
 
     let mut headers: Option<Vec<String>> = None;
     let mut current: Option<(u32, SheetRow)> = None;
+    let mut last_row: Option<u32> = None;
+    // A sheet lists its rows, and each row its cells, in order (ECMA-376). A row or
+    // a cell given twice would be merged into one, or two records would share a
+    // row number, which places a row in its version (COL-2) and among the rejected
+    // rows: refused as damaged, so that nothing is lost without a word.
+    let out_of_order = |zh: String, en: String| InputError::MalformedXlsx {
+        detail: format!("{zh} / {en}"),
+    };
     loop {
         let cell = cells.next_cell().map_err(malformed)?;
         let row_index = cell.as_ref().map(|c| c.get_position().0);
@@ -1497,14 +1507,31 @@ fn read_xlsx(
             if let Some((r, row)) = current.take() {
                 sheet_row(u64::from(r) + 1, row, &mut headers, options, feed)?;
             }
+            if let (Some(last), Some(next)) = (last_row, row_index) {
+                if next <= last {
+                    let (next, last) = (next + 1, last + 1);
+                    return Err(out_of_order(
+                        format!("第 {next} 行出现在第 {last} 行之后"),
+                        format!("row {next} comes after row {last}"),
+                    ));
+                }
+            }
+            last_row = row_index.or(last_row);
         }
         let Some(cell) = cell else { break };
         let (r, c) = cell.get_position();
         let value = cell.get_value();
+        let (_, row) = current.get_or_insert_with(|| (r, SheetRow::default()));
+        if let Some(last) = row.last_column.filter(|last| c <= *last) {
+            let cell = format!("{}{}", column_letter(c as usize), r + 1);
+            let after = format!("{}{}", column_letter(last as usize), r + 1);
+            return Err(out_of_order(
+                format!("单元格 {cell} 出现在 {after} 之后"),
+                format!("cell {cell} comes after {after}"),
+            ));
+        }
+        row.last_column = Some(c);
         if *value == DataRef::Empty {
-            if current.is_none() {
-                current = Some((r, SheetRow::default()));
-            }
             continue;
         }
         let c = c as usize;
@@ -1514,7 +1541,6 @@ fn read_xlsx(
                 limit: MAX_FIELDS,
             });
         }
-        let (_, row) = current.get_or_insert_with(|| (r, SheetRow::default()));
         if row.cells.len() <= c {
             row.cells.resize(c + 1, String::new());
         }

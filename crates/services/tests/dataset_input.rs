@@ -697,6 +697,92 @@ fn col_1_xlsx_zip_bomb_is_refused() {
     assert!(sink.headers.is_empty() && sink.records.is_empty());
 }
 
+/// A sheet row: its number and the text of its cells from column A on.
+type SheetRowText<'a> = (u32, &'a [&'a str]);
+
+/// A workbook written by rust_xlsxwriter whose first sheet's rows are replaced by `rows`.
+fn xlsx_with_rows(rows: &[SheetRowText]) -> Input {
+    use std::io::Read;
+    let written = xlsx_file(|ws| {
+        ws.write_string(0, 0, "k").unwrap();
+    });
+    let mut data = String::new();
+    for (r, cells) in rows {
+        data.push_str(&format!(r#"<row r="{r}">"#));
+        for (i, text) in cells.iter().enumerate() {
+            let column = char::from(b'A' + i as u8);
+            data.push_str(&format!(
+                r#"<c r="{column}{r}" t="inlineStr"><is><t>{text}</t></is></c>"#
+            ));
+        }
+        data.push_str("</row>");
+    }
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{data}</sheetData></worksheet>"#
+    );
+    let path = written.path.with_file_name("rows.xlsx");
+    let mut source = zip::ZipArchive::new(File::open(&written.path).unwrap()).unwrap();
+    let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            bytes = sheet.clone().into_bytes();
+        }
+        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(&bytes).unwrap();
+    }
+    zip.finish().unwrap();
+    Input {
+        _dir: written._dir,
+        path,
+    }
+}
+
+/// COL-2, COL-3: a row's number places it in the stored version and among the
+/// rejected rows. A sheet that names a row or a cell twice, or goes back to an
+/// earlier one, would have two records share a number or one cell overwrite
+/// another: it is refused as damaged, and nothing is read from it silently.
+#[test]
+fn col_2_xlsx_rows_and_cells_out_of_order_are_refused() {
+    let in_order = xlsx_with_rows(&[(1, &["k", "v"]), (2, &["a", "1"]), (4, &["b", "2"])]);
+    let (result, sink) = read_path(&in_order.path, &InputOptions::new(InputFormat::Xlsx));
+    result.unwrap();
+    assert_eq!(sink.headers, ["k", "v"]);
+    let rows: Vec<u64> = sink.records.iter().map(|r| r.row()).collect();
+    assert_eq!(rows, [2, 4]);
+
+    let refused: [(&[SheetRowText], &str); 3] = [
+        (
+            &[(1, &["k"]), (3, &["a"]), (2, &["b"])],
+            "第 2 行出现在第 3 行之后",
+        ),
+        (
+            &[(1, &["k"]), (2, &["a"]), (5, &["b"]), (2, &["c"])],
+            "第 2 行出现在第 5 行之后",
+        ),
+        (
+            &[(1, &["k"]), (2, &["a"]), (2, &["b"])],
+            "单元格 A2 出现在 A2 之后",
+        ),
+    ];
+    for (rows, why) in refused {
+        let input = xlsx_with_rows(rows);
+        let (result, _) = read_path(&input.path, &InputOptions::new(InputFormat::Xlsx));
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), "input.malformed_xlsx");
+        assert!(err.message_zh().contains(why), "{}", err.message_zh());
+        assert!(
+            err.message_en().contains("comes after"),
+            "{}",
+            err.message_en()
+        );
+    }
+}
+
 #[test]
 fn xlsx_not_a_zip_is_not_xlsx() {
     let input = write("a.xlsx", b"name,city\n1,2\n");
