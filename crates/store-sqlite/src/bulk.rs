@@ -247,9 +247,7 @@ fn insert_each(
         }
         let position = crate::row_position(load, *row).ok_or_else(|| SqliteFailure {
             code: ffi::SQLITE_RANGE,
-            message: format!(
-                "第 {load} 版第 {row} 行超出数据表可记录的位置 / row {row} of version {load} is past the positions a table can hold"
-            ),
+            message: crate::past_positions(load, *row),
         })?;
         statement.bind_int(load_at, load)?;
         statement.bind_int(load_at + 1, *row)?;

@@ -39,13 +39,14 @@ fn row_position(load: i64, row: i64) -> Option<i64> {
     ((0..1_i64 << 31).contains(&load) && (0..1_i64 << 32).contains(&row)).then_some((load << 32) | row)
 }
 
+/// Why a row has no [`row_position`].
+fn past_positions(load: i64, row: i64) -> String {
+    format!("第 {load} 版第 {row} 行超出数据表可记录的位置 / row {row} of version {load} is past the positions a table can hold")
+}
+
 /// [`row_position`], or why a row cannot have one.
 fn position_of(load: i64, row: i64) -> StoreResult<i64> {
-    row_position(load, row).ok_or_else(|| {
-        StoreError::Database(format!(
-            "第 {load} 版第 {row} 行超出数据表可记录的位置 / row {row} of version {load} is past the positions a table can hold"
-        ))
-    })
+    row_position(load, row).ok_or_else(|| StoreError::Database(past_positions(load, row)))
 }
 
 /// The greatest `_pos` of a row at or before the cursor (`load`, `row`) of a read:
