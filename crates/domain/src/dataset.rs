@@ -61,6 +61,18 @@ pub struct Column {
     pub item_key: String,
 }
 
+impl Column {
+    /// Whether the column holds an identifier checked digit by digit (COL-3): a
+    /// citizen ID, a credit code or a division code. Such columns are indexed,
+    /// and their stored values are ASCII digits and capitals only.
+    pub fn identifies(&self) -> bool {
+        matches!(
+            self.key_role,
+            KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::DivisionCode
+        )
+    }
+}
+
 /// COL-2: the schema of a mounted resource's table, derived from its data items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableSchema {

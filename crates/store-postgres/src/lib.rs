@@ -123,6 +123,18 @@ fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
         FieldType::DateTime => "TIMESTAMP",
     }
 }
+/// COL-2: the collation a column is declared with. A checked identifier holds
+/// ASCII digits and capitals only (COL-3), which byte order sorts as the
+/// database's collation would. Under `C`, PostgreSQL compares them with memcmp
+/// and abbreviated keys when it builds their index; under the database's
+/// collation it calls `strcoll` for every comparison (docs/performance.md).
+fn collation(c: &gongshu_domain::dataset::Column) -> &'static str {
+    if c.identifies() && c.field_type == gongshu_domain::catalog::FieldType::String {
+        " COLLATE \"C\""
+    } else {
+        ""
+    }
+}
 /// COL-2: appends a batch of dataset rows with COPY … FROM STDIN (CSV), which
 /// PostgreSQL takes several times faster than INSERTs.
 async fn bulk_append(
@@ -221,3 +233,165 @@ async fn comparison_hints(
 }
 
 include!("../../store/shared_sql/backend.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gongshu_domain::catalog::{FieldType, KeyRole};
+    use gongshu_domain::dataset::{Column, TableSchema, Value};
+    use gongshu_store::{ColumnRef, DataPlane, RowReader};
+
+    const PG_ENV: &str = "GONGSHU_TEST_DATABASE_URL";
+
+    fn column(name: &str, field_type: FieldType, key_role: KeyRole) -> Column {
+        Column {
+            name: name.into(),
+            title: name.into(),
+            field_type,
+            max_length: None,
+            constraints: Default::default(),
+            key_role,
+            sensitive: false,
+            item_key: String::new(),
+        }
+    }
+
+    /// COL-2, GOV-2: identifier columns are declared `COLLATE "C"`, every other
+    /// column keeps the database's collation, and a table made that way still
+    /// joins, in both directions, and copies from a table made before it, whose
+    /// identifiers carry the database's collation.
+    #[tokio::test]
+    async fn col_2_identifier_columns_compare_bytewise_and_still_meet_older_tables() {
+        let Ok(url) = std::env::var(PG_ENV) else {
+            eprintln!("{PG_ENV} is unset: this PostgreSQL test did not run");
+            return;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let schema_name = format!("t_collation_{}_{nanos}", std::process::id());
+        let store = PgStore::open(&url, Some(&schema_name)).await.unwrap();
+        let plane = store.plane.clone();
+        let schema = TableSchema {
+            columns: vec![
+                column("citizen_id", FieldType::String, KeyRole::CitizenId),
+                column("name", FieldType::String, KeyRole::None),
+                column("division", FieldType::String, KeyRole::DivisionCode),
+                column("seq", FieldType::Integer, KeyRole::None),
+            ],
+            key: vec![0],
+        };
+        plane.create_table("ds_new", &schema, true).await.unwrap();
+        let collations: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT column_name::TEXT, collation_name::TEXT FROM information_schema.columns
+             WHERE table_schema = $1 AND table_name = 'ds_new' ORDER BY ordinal_position",
+        )
+        .bind(&schema_name)
+        .fetch_all(&store.reader)
+        .await
+        .unwrap();
+        let declared = |c: &str| Some(c.to_string());
+        assert_eq!(
+            collations,
+            [
+                ("citizen_id".into(), declared("C")),
+                ("name".into(), None),
+                ("division".into(), declared("C")),
+                ("seq".into(), None),
+                ("_load".into(), None),
+                ("_row".into(), None),
+            ]
+        );
+
+        // As every release before this one made a dataset table.
+        sqlx::query(
+            "CREATE TABLE ds_old (citizen_id TEXT, name TEXT, division TEXT, seq BIGINT,
+             \"_load\" BIGINT NOT NULL, \"_row\" BIGINT NOT NULL)",
+        )
+        .execute(&store.writer)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO ds_old VALUES
+             ('11010519491231002X', '王伟', '110105', 1, 1, 1),
+             ('110101199003074477', '李娜', '110101', 2, 1, 2),
+             ('440301198001010018', '张敏', '440301', 3, 1, 3)",
+        )
+        .execute(&store.writer)
+        .await
+        .unwrap();
+        let text = |v: &str| Value::Text(v.into());
+        let rows = [
+            ("440301198001010018", "张敏"),
+            ("110101199003074477", "李娜娜"),
+            ("11010519491231002X", "王二"),
+            ("320102198506150011", "陈静"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| {
+            (
+                i as i64 + 1,
+                vec![
+                    text(id),
+                    text(name),
+                    text("110101"),
+                    Value::Integer(i as i64),
+                ],
+            )
+        })
+        .collect();
+        plane
+            .write_rows("ds_new", &schema, 2, rows, false)
+            .await
+            .unwrap();
+
+        let side = |table: &str| ColumnRef {
+            table: table.into(),
+            key_column: "citizen_id".into(),
+            column: "name".into(),
+        };
+        let pair = |k: &str, a: &str, b: &str| (k.to_string(), a.to_string(), b.to_string());
+        let new_first = plane
+            .compare_columns(&side("ds_new"), &side("ds_old"), 10)
+            .await
+            .unwrap();
+        assert_eq!((new_first.linked, new_first.differing_total), (3, 2));
+        assert_eq!(
+            new_first.differing,
+            [
+                pair("110101199003074477", "李娜娜", "李娜"),
+                pair("11010519491231002X", "王二", "王伟")
+            ]
+        );
+        let old_first = plane
+            .compare_columns(&side("ds_old"), &side("ds_new"), 10)
+            .await
+            .unwrap();
+        assert_eq!((old_first.linked, old_first.differing_total), (3, 2));
+        assert_eq!(
+            old_first.differing[0],
+            pair("110101199003074477", "李娜", "李娜娜")
+        );
+
+        plane.create_table("ds_copy", &schema, false).await.unwrap();
+        assert_eq!(
+            plane.copy_rows("ds_old", "ds_copy", &schema).await.unwrap(),
+            3
+        );
+        let joined: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ds_copy c JOIN ds_new n ON n.citizen_id = c.citizen_id AND n.division = c.division",
+        )
+        .fetch_one(&store.reader)
+        .await
+        .unwrap();
+        assert_eq!(
+            joined, 1,
+            "only 李娜's row has division 110101 on both sides"
+        );
+
+        store.close().await;
+        PgStore::drop_schema(&url, &schema_name).await.unwrap();
+    }
+}

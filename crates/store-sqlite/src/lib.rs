@@ -224,6 +224,11 @@ fn sql_type(t: gongshu_domain::catalog::FieldType) -> &'static str {
         FieldType::DateTime => "TEXT",
     }
 }
+/// COL-2: the collation a column is declared with: SQLite's default, BINARY,
+/// already compares text byte by byte.
+fn collation(_: &gongshu_domain::dataset::Column) -> &'static str {
+    ""
+}
 /// COL-2: appends a batch of dataset rows in one transaction, through SQLite's C
 /// API on a blocking thread (see `bulk`), so the async workers stay free.
 async fn bulk_append(

@@ -4,7 +4,7 @@
 // Dataset tables are named and typed by the platform, never by the caller: every
 // identifier passes `ident` before it reaches SQL.
 
-use gongshu_domain::catalog::{FieldType, KeyRole};
+use gongshu_domain::catalog::FieldType;
 use gongshu_domain::dataset::{CellError, LoadTally, QualityScores, TableSchema, Value};
 
 /// A table or column name as dataset tables use them: lower-case ASCII letters,
@@ -395,8 +395,7 @@ fn index_statements(table: &str, schema: &TableSchema, compared: &[(String, Stri
         }
     }
     for (i, c) in schema.columns.iter().enumerate() {
-        let identifies = matches!(c.key_role, KeyRole::CitizenId | KeyRole::CreditCode | KeyRole::DivisionCode);
-        if identifies && schema.key != [i] && !leading.contains(&c.name.as_str()) {
+        if c.identifies() && schema.key != [i] && !leading.contains(&c.name.as_str()) {
             statements.push(format!("CREATE INDEX {} ON {t} ({})", ident(&format!("{table}_{i}"))?, ident(&c.name)?));
         }
     }
@@ -678,7 +677,7 @@ impl DataPlane for BackendDataPlane {
         let t = ident(table)?;
         let mut columns = Vec::new();
         for c in &schema.columns {
-            columns.push(format!("{} {}", ident(&c.name)?, sql_type(c.field_type)));
+            columns.push(format!("{} {}{}", ident(&c.name)?, sql_type(c.field_type), collation(c)));
         }
         columns.push("\"_load\" BIGINT NOT NULL".into());
         columns.push("\"_row\" BIGINT NOT NULL".into());
