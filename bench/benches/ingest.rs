@@ -219,7 +219,7 @@ fn write_files(dir: &Path, rows: usize) -> (std::path::PathBuf, std::path::PathB
 async fn publish(app: &App, key: &str, name: &str, items: Vec<DataItem>) -> String {
     let ids: HashMap<String, String> = gongshu_services::demo::demo_org_ids(app).await.unwrap();
     let org = ids[key].clone();
-    gongshu_services::demo_catalog::publish_for_demo(
+    let id = gongshu_services::demo_catalog::publish_for_demo(
         app,
         &Ctx::cli(),
         &org,
@@ -227,7 +227,12 @@ async fn publish(app: &App, key: &str, name: &str, items: Vec<DataItem>) -> Stri
     )
     .await
     .unwrap()
-    .id
+    .id;
+    // COL-6: loads need the providing department's secrecy review first.
+    datasets::record_secrecy_review(app, &Ctx::cli(), &id, "cleared", "")
+        .await
+        .unwrap();
+    id
 }
 
 /// Loads `file` into a new resource; returns (resource id, seconds, rows accepted).

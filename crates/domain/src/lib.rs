@@ -12,5 +12,6 @@ pub mod open_plan;
 pub mod org;
 pub mod permissions;
 pub mod release;
+pub mod secrecy;
 pub mod sharing;
 pub mod showcase;

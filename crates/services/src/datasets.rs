@@ -15,6 +15,7 @@ use gongshu_domain::dataset::{
 };
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
+use gongshu_domain::secrecy::{secrecy_clearance, SecrecyConclusion, SecrecyReview};
 use gongshu_store::{
     CatalogEntry, Change, Dataset, DatasetLoad, LoadFilter, RejectedRow, StoreError, StoredRow,
 };
@@ -470,6 +471,10 @@ async fn prepare(
     }
     let previous = app.data.get_dataset(&entry.id).await?;
     let schema = TableSchema::from_items(&content.items);
+    // A release's rows are derived from data already aggregated, and reviewed then.
+    if opts.channel != Channel::Release {
+        secrecy_cleared(previous.as_ref(), &schema)?;
+    }
     if opts.mode == LoadMode::Upsert {
         if schema.key.is_empty() {
             return Err(ServiceError::invalid(
@@ -927,6 +932,7 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
             row_count,
             last_loaded_at: load.finished_at,
             updated_at: Utc::now(),
+            secrecy_review: previous.and_then(|d| d.secrecy_review.clone()),
         };
         changes.push(Change::PutDataset {
             dataset,
@@ -1098,13 +1104,37 @@ pub async fn set_policy(
         ));
     }
     let (entry, content) = mountable_entry(app, resource).await?;
-    let org = providing_org(&content).to_string();
+    let (mut dataset, expected) = dataset_to_change(app, ctx, &entry, &content).await?;
+    dataset.policy = policy.to_string();
+    let mut audit = ctx.audit("dataset.policy", "catalog_entry", &entry.id);
+    audit.after = summary(&serde_json::json!({ "policy": policy }));
+    app.store
+        .commit(
+            vec![Change::PutDataset {
+                dataset: dataset.clone(),
+                expected_version: expected,
+            }],
+            vec![audit],
+        )
+        .await?;
+    Ok(dataset)
+}
+
+/// A resource's dataset record as the providing department is about to change
+/// it (new version number, now as its time), made afresh before the first load;
+/// with the version the change expects to replace.
+async fn dataset_to_change(
+    app: &App,
+    ctx: &Ctx,
+    entry: &CatalogEntry,
+    content: &EntryContent,
+) -> ServiceResult<(Dataset, Option<i64>)> {
+    let org = providing_org(content).to_string();
     ctx.principal.authorize(Permission::DataLoad, Some(&org))?;
     let now = Utc::now();
-    let (dataset, expected) = match app.data.get_dataset(&entry.id).await? {
+    Ok(match app.data.get_dataset(&entry.id).await? {
         Some(mut d) => {
             let expected = d.version;
-            d.policy = policy.to_string();
             d.version += 1;
             d.updated_at = now;
             (d, Some(expected))
@@ -1113,7 +1143,7 @@ pub async fn set_policy(
             Dataset {
                 resource_id: entry.id.clone(),
                 org_id: org,
-                policy: policy.to_string(),
+                policy: "quarantine".to_string(),
                 schema: TableSchema::from_items(&content.items),
                 version: 0,
                 current_load_id: None,
@@ -1123,12 +1153,74 @@ pub async fn set_policy(
                 row_count: 0,
                 last_loaded_at: None,
                 updated_at: now,
+                secrecy_review: None,
             },
             None,
         ),
+    })
+}
+
+/// COL-6: refuses data whose providing department has not cleared every one of
+/// its data items in a secrecy review.
+fn secrecy_cleared(dataset: Option<&Dataset>, schema: &TableSchema) -> ServiceResult<()> {
+    let columns: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
+    secrecy_clearance(dataset.and_then(|d| d.secrecy_review.as_ref()), &columns)
+        .map_err(|b| ServiceError::conflict(b.code(), b.message_zh(), b.message_en()))
+}
+
+/// The opinion of the demo departments' secrecy reviews.
+pub const DEMO_SECRECY_NOTE: &str =
+    "演示：经本部门保密审查，不涉及国家秘密 / demo: reviewed, no state secrets";
+
+/// The longest opinion a secrecy review may carry, in characters.
+pub const SECRECY_NOTE_MAX_CHARS: usize = 2000;
+
+/// COL-6 (CZ 33): the providing department records its secrecy review (保密审查)
+/// of the resource's current data items. It answers for the data it provides, so
+/// the review names who recorded it; it replaces any earlier one, which stays in
+/// the audit log. A review that finds state secrets stops every later load.
+pub async fn record_secrecy_review(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    conclusion: &str,
+    note: &str,
+) -> ServiceResult<Dataset> {
+    let conclusion = SecrecyConclusion::parse(conclusion.trim()).ok_or_else(|| {
+        ServiceError::invalid(
+            "dataset.secrecy_conclusion_invalid",
+            "conclusion",
+            "审查结论须为 cleared（不涉及国家秘密）或 state_secret（涉及国家秘密）",
+            "the conclusion is cleared (no state secrets) or state_secret (involves state secrets)",
+        )
+    })?;
+    let note = note.trim();
+    if note.chars().count() > SECRECY_NOTE_MAX_CHARS {
+        return Err(ServiceError::invalid(
+            "dataset.secrecy_note_too_long",
+            "note",
+            format!("审查意见不能超过 {SECRECY_NOTE_MAX_CHARS} 个字"),
+            format!("the opinion is at most {SECRECY_NOTE_MAX_CHARS} characters"),
+        ));
+    }
+    let (entry, content) = mountable_entry(app, resource).await?;
+    let (mut dataset, expected) = dataset_to_change(app, ctx, &entry, &content).await?;
+    let review = SecrecyReview {
+        conclusion,
+        items: TableSchema::from_items(&content.items)
+            .columns
+            .into_iter()
+            .map(|c| c.name)
+            .collect(),
+        note: note.to_string(),
+        reviewed_by: ctx.principal.actor.clone(),
+        org_id: providing_org(&content).to_string(),
+        reviewed_at: dataset.updated_at,
     };
-    let mut audit = ctx.audit("dataset.policy", "catalog_entry", &entry.id);
-    audit.after = summary(&serde_json::json!({ "policy": policy }));
+    let mut audit = ctx.audit("dataset.secrecy_review", "catalog_entry", &entry.id);
+    audit.before = dataset.secrecy_review.as_ref().and_then(summary);
+    audit.after = summary(&review);
+    dataset.secrecy_review = Some(review);
     app.store
         .commit(
             vec![Change::PutDataset {
@@ -1853,10 +1945,11 @@ pub(crate) async fn load_pull(
 
 /// Refuses early whoever may not load a resource (before a resumable upload starts).
 pub async fn authorize_load(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<()> {
-    let (_, content) = mountable_entry(app, resource).await?;
+    let (entry, content) = mountable_entry(app, resource).await?;
     ctx.principal
         .authorize(Permission::DataLoad, Some(providing_org(&content)))?;
-    Ok(())
+    let dataset = app.data.get_dataset(&entry.id).await?;
+    secrecy_cleared(dataset.as_ref(), &TableSchema::from_items(&content.items))
 }
 
 /// How long a load may run before the platform takes it for interrupted.

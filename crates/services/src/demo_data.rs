@@ -423,6 +423,15 @@ pub async fn register_resources(
     for r in resources(&id_of) {
         let owner = id_of(r.org);
         let entry = crate::demo_catalog::publish_for_demo(app, ctx, &owner, r.content).await?;
+        // COL-6: each department clears its resource's items before it delivers data.
+        crate::datasets::record_secrecy_review(
+            app,
+            ctx,
+            &entry.id,
+            "cleared",
+            crate::datasets::DEMO_SECRECY_NOTE,
+        )
+        .await?;
         out.insert(r.key, entry);
     }
     let now = chrono::Utc::now();

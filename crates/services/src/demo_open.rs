@@ -3074,6 +3074,14 @@ pub async fn seed_open(app: &App) -> ServiceResult<OpenDemoSummary> {
             let release = date(YEAR + 1, 1, 10) + Duration::days(4 * i as i64);
             let content = open_content(d, &owner, release);
             let entry = crate::demo_catalog::publish_for_demo(app, &ctx, &owner, content).await?;
+            datasets::record_secrecy_review(
+                app,
+                &ctx,
+                &entry.id,
+                "cleared",
+                datasets::DEMO_SECRECY_NOTE,
+            )
+            .await?;
             let file = format!("{i:02}.csv");
             let mut opts = LoadOptions::new(Channel::Upload, InputFormat::Csv);
             opts.file_name = Some(file.clone());

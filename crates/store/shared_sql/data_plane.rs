@@ -84,6 +84,7 @@ fn dataset_from(r: &DbRow) -> Result<Dataset, sqlx::Error> {
         row_count: r.try_get("row_count")?,
         last_loaded_at: r.try_get("last_loaded_at")?,
         updated_at: r.try_get("updated_at")?,
+        secrecy_review: json_from(r.try_get("secrecy_review_json")?)?,
     })
 }
 
@@ -213,13 +214,14 @@ async fn apply_data_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()>
             let q = match expected_version {
                 None => sqlx::query(
                     "INSERT INTO datasets (resource_id, org_id, policy, schema_json, version, current_load_id,
-                     current_table, previous_table, previous_load_id, row_count, last_loaded_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     current_table, previous_table, previous_load_id, row_count, last_loaded_at, updated_at,
+                     secrecy_review_json)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14)",
                 ),
                 Some(_) => sqlx::query(
                     "UPDATE datasets SET org_id = $2, policy = $3, schema_json = $4, version = $5,
                      current_load_id = $6, current_table = $7, previous_table = $8, previous_load_id = $9,
-                     row_count = $10, last_loaded_at = $11, updated_at = $12
+                     row_count = $10, last_loaded_at = $11, updated_at = $12, secrecy_review_json = $14
                      WHERE resource_id = $1 AND version = $13",
                 ),
             };
@@ -237,6 +239,7 @@ async fn apply_data_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()>
                 .bind(d.last_loaded_at)
                 .bind(d.updated_at)
                 .bind(expected_version.unwrap_or(0))
+                .bind(d.secrecy_review.as_ref().map(json_text))
                 .execute(&mut **tx)
                 .await
                 .map_err(db_err)?;

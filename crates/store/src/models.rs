@@ -434,6 +434,10 @@ pub struct Dataset {
     pub row_count: i64,
     pub last_loaded_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// COL-6: the providing department's latest secrecy review; none, no loads.
+    #[schema(value_type = Option<Object>)]
+    #[serde(default)]
+    pub secrecy_review: Option<gongshu_domain::secrecy::SecrecyReview>,
 }
 
 /// COL-1, COL-2: one delivery of data for a resource, and what became of it.

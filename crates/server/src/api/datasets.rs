@@ -301,6 +301,33 @@ pub async fn set_policy(
     ))
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecrecyReviewInput {
+    /// `cleared` (不涉及国家秘密，同意汇聚) or `state_secret` (涉及国家秘密，不得汇聚).
+    pub conclusion: String,
+    /// The reviewer's opinion (审查意见), at most 2,000 characters.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// COL-6 (CZ 33): the providing department records its secrecy review of the
+/// resource's current data items. Loads are refused (409) until one clears them all.
+#[utoipa::path(post, path = "/api/v1/datasets/{resource}/secrecy-review", tag = "data", params(("resource" = String, Path)),
+    request_body = SecrecyReviewInput,
+    responses((status = 200, body = Dataset), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn record_secrecy_review(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiJson(input): ApiJson<SecrecyReviewInput>,
+) -> ApiResult<Json<Dataset>> {
+    Ok(Json(
+        datasets::record_secrecy_review(&s.app, &ctx, &resource, &input.conclusion, &input.note)
+            .await?,
+    ))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -303,6 +303,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/datasets/{resource}/policy",
             put(datasets::set_policy),
         )
+        .route(
+            "/api/v1/datasets/{resource}/secrecy-review",
+            post(datasets::record_secrecy_review),
+        )
         .route("/api/v1/datasets/{resource}/rows", get(datasets::rows))
         .route(
             "/api/v1/datasets/{resource}/source",

@@ -10,8 +10,10 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
+use gongshu_domain::catalog::EntryContent;
 use gongshu_domain::dataset::{dimension_label, QualityScores, TableSchema};
 use gongshu_domain::permissions::Permission;
+use gongshu_domain::secrecy::{secrecy_clearance, SecrecyConclusion};
 use gongshu_services::catalog::{self, today_in_china};
 use gongshu_services::datasets;
 use gongshu_services::error::ErrorKind;
@@ -93,6 +95,10 @@ fn policy_label(key: &str) -> Option<Pair> {
         "reject" => ("有不合格行则整批拒收", "Refuse the load if any row is bad"),
         _ => return None,
     })
+}
+
+fn secrecy_label(key: &str) -> Option<Pair> {
+    SecrecyConclusion::parse(key).map(SecrecyConclusion::label)
 }
 
 fn discrepancy_status_label(key: &str) -> Option<Pair> {
@@ -590,6 +596,7 @@ async fn render_resource(
     let policy = dataset
         .map_or("quarantine", |d| d.policy.as_str())
         .to_string();
+    let secrecy = secrecy_view(state, web.lang, dataset, content).await;
     let lang = web.lang;
     let page = render_page(
         state,
@@ -615,6 +622,8 @@ async fn render_resource(
             policy => policy.clone(),
             policy_label => label_of(lang, policy_label(&policy), &policy),
             policies => choices(lang, &["quarantine", "reject"], policy_label),
+            secrecy => secrecy,
+            secrecy_choices => choices(lang, &["cleared", "state_secret"], secrecy_label),
             modes => choices(lang, &["replace", "upsert"], mode_label),
             formats => ["auto", "csv", "xlsx", "json", "ndjson"],
             encodings => ["auto", "utf-8", "gbk", "gb18030"],
@@ -624,6 +633,47 @@ async fn render_resource(
         },
     );
     (status, page).into_response()
+}
+
+/// COL-6: the latest secrecy review of a resource as its page shows it, and
+/// why loads are refused while it does not clear the entry's data items.
+async fn secrecy_view(
+    state: &AppState,
+    lang: Lang,
+    dataset: Option<&Dataset>,
+    content: Option<&EntryContent>,
+) -> minijinja::Value {
+    let review = dataset.and_then(|d| d.secrecy_review.as_ref());
+    let columns: Vec<String> = content
+        .map(|c| {
+            TableSchema::from_items(&c.items)
+                .columns
+                .into_iter()
+                .map(|c| c.name)
+                .collect()
+        })
+        .unwrap_or_default();
+    let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let blocked = secrecy_clearance(review, &column_refs).err().map(|b| {
+        if lang == Lang::En {
+            b.message_en()
+        } else {
+            b.message_zh()
+        }
+    });
+    let reviewer = match review {
+        Some(r) => Some(actor_name(state, lang, &mut BTreeMap::new(), &r.reviewed_by).await),
+        None => None,
+    };
+    context! {
+        reviewed => review.is_some(),
+        conclusion => review.map(|r| pick(lang, r.conclusion.label())),
+        cleared => review.is_some_and(|r| r.conclusion == SecrecyConclusion::Cleared),
+        note => review.map(|r| r.note.clone()),
+        reviewer => reviewer,
+        reviewed_at => review.map(|r| r.reviewed_at),
+        blocked => blocked,
+    }
 }
 
 pub async fn resource_page(
@@ -859,6 +909,36 @@ pub async fn set_policy(
         Ok(d) => Redirect::to(&format!("/data/{}?done=policy", urlencode(&d.resource_id)))
             .into_response(),
         Err(e) => resource_error(&state, &web, &resource, UploadForm::default(), e, "policy").await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SecrecyReviewForm {
+    csrf: String,
+    #[serde(default)]
+    conclusion: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// COL-6: the providing department records its secrecy review.
+pub async fn record_secrecy_review(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(resource): Path<String>,
+    WebForm(f): WebForm<SecrecyReviewForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    match datasets::record_secrecy_review(&state.app, &web.ctx, &resource, &f.conclusion, &f.note)
+        .await
+    {
+        Ok(d) => Redirect::to(&format!("/data/{}?done=secrecy", urlencode(&d.resource_id)))
+            .into_response(),
+        Err(e) => {
+            resource_error(&state, &web, &resource, UploadForm::default(), e, "secrecy").await
+        }
     }
 }
 

@@ -99,6 +99,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/data/{resource}/policy", post(data::set_policy))
         .route(
+            "/data/{resource}/secrecy-review",
+            post(data::record_secrecy_review),
+        )
+        .route(
             "/data/{resource}/source",
             get(data_source::source_page).post(data_source::save_source),
         )

@@ -960,3 +960,138 @@ async fn gov_2_a_load_prepares_exactly_the_columns_the_cross_check_compares(srv:
     assert_eq!(compared["marriage"], pairs(&["marital_status", "name"]));
 }
 both_backends!(gov_2_a_load_prepares_exactly_the_columns_the_cross_check_compares);
+
+/// COL-6 (CZ 33): data reaches the platform only after the providing department's
+/// own secrecy review cleared every data item; another department cannot clear
+/// it; a review that finds state secrets, or an item added after the review,
+/// stops loads again; each review is audited with its reviewer.
+async fn col_6_data_is_aggregated_only_after_the_providers_secrecy_review(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let auditor = srv.login_demo(&demo, "auditor").await;
+    // 公安局's new resource, published but not yet reviewed.
+    let template = &resources["household"];
+    let mut content = template.published.clone().unwrap();
+    content.name = "暂住人员登记".into();
+    content
+        .items
+        .retain(|i| ["citizen_id", "name"].contains(&i.code_name.as_str()));
+    let entry = gongshu_services::demo_catalog::publish_for_demo(
+        &srv.app,
+        &Ctx::cli(),
+        &template.owner_org_id,
+        content,
+    )
+    .await
+    .expect("published");
+    let code = &entry.code;
+    let review_path = format!("/api/v1/datasets/{code}/secrecy-review");
+    let id = person(40, 31);
+    let csv = || format!("公民身份号码,姓名\n{id},王五\n").into_bytes();
+
+    let refused = upload(&psb, code, "", csv()).await;
+    refused.expect_error(409, "dataset.secrecy_review_required");
+
+    // Whoever provides is responsible: another department cannot clear it.
+    civil
+        .post(&review_path, json!({"conclusion": "cleared"}))
+        .await
+        .expect_error(403, "auth.denied");
+    psb.post(&review_path, json!({"conclusion": "maybe"}))
+        .await
+        .expect_error(400, "dataset.secrecy_conclusion_invalid");
+
+    let secret = psb
+        .post(
+            &review_path,
+            json!({"conclusion": "state_secret", "note": "含涉密人员名单"}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(secret["secrecy_review"]["conclusion"], "state_secret");
+    assert_eq!(
+        secret["secrecy_review"]["items"],
+        json!(["citizen_id", "name"])
+    );
+    upload(&psb, code, "", csv())
+        .await
+        .expect_error(409, "dataset.secrecy_state_secret");
+
+    let cleared = psb
+        .post(
+            &review_path,
+            json!({"conclusion": "cleared", "note": "已删除涉密字段，不涉及国家秘密"}),
+        )
+        .await
+        .expect_status(200);
+    assert_eq!(
+        cleared["secrecy_review"]["reviewed_by"],
+        secret["secrecy_review"]["reviewed_by"]
+    );
+    let applied = upload(&psb, code, "", csv()).await.expect_status(201);
+    assert_eq!(applied["status"], "applied");
+
+    // The entry gains an item the review never saw: loads stop until it is reviewed.
+    let mut changed = srv
+        .app
+        .store
+        .get_catalog_entry(&entry.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let expected = changed.updated_at;
+    let published = changed.published.as_mut().unwrap();
+    let mut phone = published.items[1].clone();
+    phone.name = "联系电话".into();
+    phone.code_name = "phone".into();
+    phone.element_code = None;
+    phone.constraints = Default::default();
+    published.items.push(phone);
+    changed.updated_at = Utc::now();
+    srv.app
+        .store
+        .commit(
+            vec![Change::UpdateCatalogEntry {
+                entry: changed,
+                expected_updated_at: expected,
+            }],
+            vec![],
+        )
+        .await
+        .unwrap();
+    let outdated = upload(&psb, code, "", csv()).await;
+    let outdated = outdated.expect_error(409, "dataset.secrecy_review_outdated");
+    assert!(
+        outdated["message"].as_str().unwrap().contains("phone"),
+        "{outdated}"
+    );
+    psb.post(&review_path, json!({"conclusion": "cleared"}))
+        .await
+        .expect_status(200);
+    upload(&psb, code, "", csv()).await.expect_status(201);
+
+    let trail = auditor
+        .get(&format!(
+            "/api/v1/audit?action=dataset.secrecy_review&object_id={}",
+            entry.id
+        ))
+        .await
+        .expect_status(200);
+    let conclusions: Vec<String> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let after: Value = serde_json::from_str(r["after"].as_str().unwrap()).unwrap();
+            after["conclusion"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        conclusions,
+        ["cleared", "cleared", "state_secret"],
+        "newest first"
+    );
+}
+both_backends!(col_6_data_is_aggregated_only_after_the_providers_secrecy_review);

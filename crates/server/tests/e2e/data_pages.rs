@@ -652,3 +652,84 @@ async fn col_1_console_pull_source_is_saved_tested_and_never_shows_its_secret(
     tested.shows("source-error").lacks("绝密令牌");
 }
 both_backends!(col_1_console_pull_source_is_saved_tested_and_never_shows_its_secret);
+
+/// COL-6: a resource not yet reviewed says on its page why loads wait; its
+/// department records the review there, and the page then names the conclusion,
+/// the reviewer and the opinion, with nothing left blocking.
+async fn col_6_console_records_the_secrecy_review_loads_wait_for(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let template = &resources["household"];
+    let mut content = template.published.clone().unwrap();
+    content.name = "暂住人员登记".into();
+    content
+        .items
+        .retain(|i| ["citizen_id", "name"].contains(&i.code_name.as_str()));
+    let entry = gongshu_services::demo_catalog::publish_for_demo(
+        &srv.app,
+        &gongshu_services::Ctx::cli(),
+        &template.owner_org_id,
+        content,
+    )
+    .await
+    .expect("published");
+    let page_path = format!("/data/{}", entry.id);
+
+    let page = open(&psb, &page_path).await;
+    page.shows("id=\"secrecy-blocked\"")
+        .shows("尚无审查记录")
+        .shows("id=\"secrecy-form\"");
+    let id = person(50, 41);
+    let csv = format!("公民身份号码,姓名\n{id},赵六\n");
+    let waiting = upload_form(
+        &psb,
+        &entry.id,
+        &[("csrf", &psb.csrf)],
+        Some(("people.csv", csv.as_bytes())),
+    )
+    .await;
+    assert_eq!(waiting.status, 409);
+    waiting.shows("id=\"upload-error\"").shows("保密审查");
+
+    let bad = submit(
+        &psb,
+        &format!("/data/{}/secrecy-review", entry.id),
+        &[("csrf", &psb.csrf), ("conclusion", "")],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    bad.shows("id=\"secrecy-error\"");
+
+    let recorded = submit(
+        &psb,
+        &format!("/data/{}/secrecy-review", entry.id),
+        &[
+            ("csrf", &psb.csrf),
+            ("conclusion", "cleared"),
+            ("note", "经保密办审查，不涉及国家秘密"),
+        ],
+    )
+    .await;
+    assert_eq!(recorded.status, 200);
+    assert!(
+        recorded.path.ends_with("?done=secrecy"),
+        "{}",
+        recorded.path
+    );
+    recorded
+        .shows("不涉及国家秘密，同意汇聚")
+        .shows("经保密办审查，不涉及国家秘密")
+        .shows("张警")
+        .lacks("id=\"secrecy-blocked\"");
+    let loaded = upload_form(
+        &psb,
+        &entry.id,
+        &[("csrf", &psb.csrf)],
+        Some(("people.csv", csv.as_bytes())),
+    )
+    .await;
+    assert_eq!(loaded.status, 200, "{}", loaded.text);
+    assert!(loaded.path.starts_with("/data/loads/"), "{}", loaded.path);
+}
+both_backends!(col_6_console_records_the_secrecy_review_loads_wait_for);

@@ -176,6 +176,15 @@ async fn setup(srv: &TestServer) -> Setup {
     )
     .await
     .expect("published");
+    gongshu_services::datasets::record_secrecy_review(
+        &srv.app,
+        &Ctx::cli(),
+        &entry.id,
+        "cleared",
+        "",
+    )
+    .await
+    .expect("cleared");
     let people = people(60, true);
     load(srv, &entry.id, &people).await;
     Setup {

@@ -418,6 +418,15 @@ async fn opn_3_sensitive_items_reach_the_public_only_masked(srv: Arc<TestServer>
         gongshu_services::datasets::Channel::Upload,
         gongshu_services::dataset_input::InputFormat::Csv,
     );
+    gongshu_services::datasets::record_secrecy_review(
+        &srv.app,
+        &Ctx::cli(),
+        &entry.id,
+        "cleared",
+        "",
+    )
+    .await
+    .expect("cleared");
     gongshu_services::datasets::load_file(&srv.app, &Ctx::cli(), &entry.id, &file, opts)
         .await
         .expect("loaded");

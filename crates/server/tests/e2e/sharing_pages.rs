@@ -306,6 +306,12 @@ async fn shr_13_replaced_resource_goes_offline_only_after_its_successor_works(
     assert_eq!(entry["offline"], false);
 
     let ids: Vec<String> = (0..3).map(|i| crate::data::person(i * 300, 21)).collect();
+    psb.post(
+        &format!("/api/v1/datasets/{}/secrecy-review", successor.code),
+        serde_json::json!({"conclusion": "cleared"}),
+    )
+    .await
+    .expect_status(200);
     crate::common::send(
         psb.request(
             reqwest::Method::POST,
