@@ -229,9 +229,14 @@ async fn publish(app: &App, key: &str, name: &str, items: Vec<DataItem>) -> Stri
     .unwrap()
     .id;
     // COL-6: loads need the providing department's secrecy review first.
-    datasets::record_secrecy_review(app, &Ctx::cli(), &id, "cleared", "")
-        .await
-        .unwrap();
+    datasets::record_secrecy_review(
+        app,
+        &Ctx::cli(),
+        &id,
+        gongshu_services::datasets::SecrecyReviewInput::cleared(""),
+    )
+    .await
+    .unwrap();
     id
 }
 

@@ -279,9 +279,14 @@ async fn publish_taps(app: &App, dir: &Path, rows: usize) -> String {
     .await
     .expect("publish the taps");
     // COL-6: loads need the providing department's secrecy review first.
-    datasets::record_secrecy_review(app, &Ctx::cli(), &entry.id, "cleared", "")
-        .await
-        .expect("clear the taps in a secrecy review");
+    datasets::record_secrecy_review(
+        app,
+        &Ctx::cli(),
+        &entry.id,
+        gongshu_services::datasets::SecrecyReviewInput::cleared(""),
+    )
+    .await
+    .expect("clear the taps in a secrecy review");
 
     let csv = dir.join("taps.csv");
     let started = Instant::now();

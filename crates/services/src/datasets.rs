@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::Utc;
+use gongshu_domain::audit::AuditDraft;
 use gongshu_domain::catalog::{EntryContent, UpdateFrequency};
 use gongshu_domain::dataset::{
     self, CellError, HeaderMismatch, LoadTally, QualityScores, RowValidator, TableSchema, Value,
@@ -1071,14 +1072,7 @@ pub async fn rollback(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<Dat
     app.store
         .commit(changes, vec![audit])
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound(_) => ServiceError::conflict(
-                "dataset.concurrent_load",
-                "数据集刚刚发生变化，请刷新后重试",
-                "the dataset changed meanwhile: reload and try again",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(dataset_changed_meanwhile)?;
     if let Some(t) = &current.current_table {
         let _ = app.data.drop_table(t).await;
     }
@@ -1108,6 +1102,16 @@ pub async fn set_policy(
     dataset.policy = policy.to_string();
     let mut audit = ctx.audit("dataset.policy", "catalog_entry", &entry.id);
     audit.after = summary(&serde_json::json!({ "policy": policy }));
+    commit_dataset(app, dataset, expected, audit).await
+}
+
+/// Writes a changed dataset record if it is still at `expected`, with its audit record.
+async fn commit_dataset(
+    app: &App,
+    dataset: Dataset,
+    expected: Option<i64>,
+    audit: AuditDraft,
+) -> ServiceResult<Dataset> {
     app.store
         .commit(
             vec![Change::PutDataset {
@@ -1116,8 +1120,22 @@ pub async fn set_policy(
             }],
             vec![audit],
         )
-        .await?;
+        .await
+        .map_err(dataset_changed_meanwhile)?;
     Ok(dataset)
+}
+
+/// A dataset record written by someone else between our read and our write:
+/// an update finds its version gone, a first record finds one already there.
+fn dataset_changed_meanwhile(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::NotFound(_) | StoreError::Conflict(_) => ServiceError::conflict(
+            "dataset.concurrent_load",
+            "数据集刚刚发生变化，请刷新后重试",
+            "the dataset changed meanwhile: reload and try again",
+        ),
+        other => other.into(),
+    }
 }
 
 /// A resource's dataset record as the providing department is about to change
@@ -1172,6 +1190,28 @@ fn secrecy_cleared(dataset: Option<&Dataset>, schema: &TableSchema) -> ServiceRe
 pub const DEMO_SECRECY_NOTE: &str =
     "演示：经本部门保密审查，不涉及国家秘密 / demo: reviewed, no state secrets";
 
+/// A secrecy review as its department submits it.
+pub struct SecrecyReviewInput<'a> {
+    /// `cleared` or `state_secret`.
+    pub conclusion: &'a str,
+    /// The reviewer's opinion.
+    pub note: &'a str,
+    /// The column names the reviewer was shown, when the caller knows them: the
+    /// review is refused if the entry's items changed since.
+    pub items_seen: Option<&'a [String]>,
+}
+
+impl<'a> SecrecyReviewInput<'a> {
+    /// A review that clears every current item of the entry.
+    pub fn cleared(note: &'a str) -> Self {
+        Self {
+            conclusion: "cleared",
+            note,
+            items_seen: None,
+        }
+    }
+}
+
 /// The longest opinion a secrecy review may carry, in characters.
 pub const SECRECY_NOTE_MAX_CHARS: usize = 2000;
 
@@ -1183,9 +1223,23 @@ pub async fn record_secrecy_review(
     app: &App,
     ctx: &Ctx,
     resource: &str,
-    conclusion: &str,
-    note: &str,
+    review: SecrecyReviewInput<'_>,
 ) -> ServiceResult<Dataset> {
+    let SecrecyReviewInput {
+        conclusion,
+        note,
+        items_seen,
+    } = review;
+    // A person answers for the review (谁提供谁负责): a system token cannot clear
+    // the data it delivers. The command line is run by the platform's operator.
+    if ctx.principal.user_id.is_none() && ctx.principal.actor != "cli" {
+        return Err(ServiceError::new(
+            ErrorKind::Denied,
+            "dataset.secrecy_review_by_person",
+            "保密审查须由本部门人员登录后记录，接口令牌不能记录",
+            "a secrecy review is recorded by a signed-in person of the department, not by an API token",
+        ));
+    }
     let conclusion = SecrecyConclusion::parse(conclusion.trim()).ok_or_else(|| {
         ServiceError::invalid(
             "dataset.secrecy_conclusion_invalid",
@@ -1205,13 +1259,37 @@ pub async fn record_secrecy_review(
     }
     let (entry, content) = mountable_entry(app, resource).await?;
     let (mut dataset, expected) = dataset_to_change(app, ctx, &entry, &content).await?;
+    let items: Vec<String> = TableSchema::from_items(&content.items)
+        .columns
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    if let Some(seen) = items_seen {
+        let mut seen: Vec<&str> = seen
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut current: Vec<&str> = items.iter().map(String::as_str).collect();
+        seen.sort_unstable();
+        current.sort_unstable();
+        if seen != current {
+            return Err(ServiceError::conflict(
+                "dataset.secrecy_items_changed",
+                format!(
+                    "目录信息项已变更为 {}，请按当前信息项重新审查",
+                    current.join("、")
+                ),
+                format!(
+                    "the entry's data items are now {}: review them as they are",
+                    current.join(", ")
+                ),
+            ));
+        }
+    }
     let review = SecrecyReview {
         conclusion,
-        items: TableSchema::from_items(&content.items)
-            .columns
-            .into_iter()
-            .map(|c| c.name)
-            .collect(),
+        items,
         note: note.to_string(),
         reviewed_by: ctx.principal.actor.clone(),
         org_id: providing_org(&content).to_string(),
@@ -1221,16 +1299,7 @@ pub async fn record_secrecy_review(
     audit.before = dataset.secrecy_review.as_ref().and_then(summary);
     audit.after = summary(&review);
     dataset.secrecy_review = Some(review);
-    app.store
-        .commit(
-            vec![Change::PutDataset {
-                dataset: dataset.clone(),
-                expected_version: expected,
-            }],
-            vec![audit],
-        )
-        .await?;
-    Ok(dataset)
+    commit_dataset(app, dataset, expected, audit).await
 }
 
 /// Whether the caller may see a dataset's loads and rejected rows: its department

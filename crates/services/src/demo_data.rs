@@ -428,8 +428,7 @@ pub async fn register_resources(
             app,
             ctx,
             &entry.id,
-            "cleared",
-            crate::datasets::DEMO_SECRECY_NOTE,
+            crate::datasets::SecrecyReviewInput::cleared(crate::datasets::DEMO_SECRECY_NOTE),
         )
         .await?;
         out.insert(r.key, entry);

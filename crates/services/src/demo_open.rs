@@ -3078,8 +3078,7 @@ pub async fn seed_open(app: &App) -> ServiceResult<OpenDemoSummary> {
                 app,
                 &ctx,
                 &entry.id,
-                "cleared",
-                datasets::DEMO_SECRECY_NOTE,
+                crate::datasets::SecrecyReviewInput::cleared(datasets::DEMO_SECRECY_NOTE),
             )
             .await?;
             let file = format!("{i:02}.csv");

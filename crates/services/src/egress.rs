@@ -454,6 +454,13 @@ async fn mounted(app: &App, resource: &str) -> ServiceResult<(String, String, Ta
             format!("资源“{resource}”已下架，不再提供数据"),
             format!("resource '{resource}' was taken offline and serves no data"),
         )),
+        Some((d, false)) if d.withheld_as_secret() => Err(ServiceError::conflict(
+            "egress.secrecy_withheld",
+            format!("资源“{resource}”经提供部门保密审查涉及国家秘密，暂停提供数据（COL-6）"),
+            format!(
+                "resource '{resource}' is withheld: its department's secrecy review found state secrets (COL-6)"
+            ),
+        )),
         Some((d, false)) if d.current_table.is_some() => {
             Ok((d.resource_id, d.current_table.unwrap_or_default(), d.schema))
         }

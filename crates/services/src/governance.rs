@@ -92,6 +92,10 @@ impl Holder {
 async fn holders(app: &App, base: Base) -> Result<BTreeMap<String, Vec<Holder>>, StoreError> {
     let mut by_item: BTreeMap<String, Vec<Holder>> = BTreeMap::new();
     for d in app.data.list_datasets(None).await? {
+        // COL-6: data withheld after a secrecy review feeds no base and no cross-check.
+        if d.withheld_as_secret() {
+            continue;
+        }
         let Some(table) = d.current_table.clone() else {
             continue;
         };

@@ -306,7 +306,8 @@ async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog>
         if !in_open_catalog(&e.owner_org_id, e.offline, &content) {
             continue;
         }
-        let data = datasets.get(&e.id);
+        // COL-6: data withheld after a secrecy review is not opened either.
+        let data = datasets.get(&e.id).filter(|d| !d.withheld_as_secret());
         let has_data = data.is_some_and(|d| d.current_table.is_some());
         let data_updated_at = data.and_then(|d| d.last_loaded_at);
         let modified_at = match data_updated_at {

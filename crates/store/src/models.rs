@@ -440,6 +440,16 @@ pub struct Dataset {
     pub secrecy_review: Option<gongshu_domain::secrecy::SecrecyReview>,
 }
 
+impl Dataset {
+    /// COL-6 (CZ 33): the providing department's latest secrecy review found state
+    /// secrets, so the data already on the platform is served to no one.
+    pub fn withheld_as_secret(&self) -> bool {
+        self.secrecy_review.as_ref().is_some_and(|r| {
+            r.conclusion == gongshu_domain::secrecy::SecrecyConclusion::StateSecret
+        })
+    }
+}
+
 /// COL-1, COL-2: one delivery of data for a resource, and what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DatasetLoad {

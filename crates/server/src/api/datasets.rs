@@ -309,13 +309,20 @@ pub struct SecrecyReviewInput {
     /// The reviewer's opinion (审查意见), at most 2,000 characters.
     #[serde(default)]
     pub note: String,
+    /// The column names the reviewer looked at. When given, the review is
+    /// refused (409 `dataset.secrecy_items_changed`) unless they are the entry's
+    /// items now; without them, it covers the entry's current items.
+    #[serde(default)]
+    pub items: Option<Vec<String>>,
 }
 
 /// COL-6 (CZ 33): the providing department records its secrecy review of the
-/// resource's current data items. Loads are refused (409) until one clears them all.
+/// resource's current data items. Loads are refused (409) until one clears them
+/// all. Recorded by a signed-in person of that department, not by an API token.
 #[utoipa::path(post, path = "/api/v1/datasets/{resource}/secrecy-review", tag = "data", params(("resource" = String, Path)),
     request_body = SecrecyReviewInput,
-    responses((status = 200, body = Dataset), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Dataset), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn record_secrecy_review(
     State(s): State<AppState>,
     Caller(ctx): Caller,
@@ -323,8 +330,17 @@ pub async fn record_secrecy_review(
     ApiJson(input): ApiJson<SecrecyReviewInput>,
 ) -> ApiResult<Json<Dataset>> {
     Ok(Json(
-        datasets::record_secrecy_review(&s.app, &ctx, &resource, &input.conclusion, &input.note)
-            .await?,
+        datasets::record_secrecy_review(
+            &s.app,
+            &ctx,
+            &resource,
+            datasets::SecrecyReviewInput {
+                conclusion: &input.conclusion,
+                note: &input.note,
+                items_seen: input.items.as_deref(),
+            },
+        )
+        .await?,
     ))
 }
 

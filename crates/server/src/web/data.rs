@@ -666,6 +666,7 @@ async fn secrecy_view(
         None => None,
     };
     context! {
+        items => columns.join(","),
         reviewed => review.is_some(),
         conclusion => review.map(|r| pick(lang, r.conclusion.label())),
         cleared => review.is_some_and(|r| r.conclusion == SecrecyConclusion::Cleared),
@@ -919,6 +920,9 @@ pub struct SecrecyReviewForm {
     conclusion: String,
     #[serde(default)]
     note: String,
+    /// The column names the page showed, comma-separated.
+    #[serde(default)]
+    items: String,
 }
 
 /// COL-6: the providing department records its secrecy review.
@@ -931,9 +935,13 @@ pub async fn record_secrecy_review(
     if !web.csrf_ok(&f.csrf) {
         return csrf_rejected();
     }
-    match datasets::record_secrecy_review(&state.app, &web.ctx, &resource, &f.conclusion, &f.note)
-        .await
-    {
+    let items_seen: Vec<String> = f.items.split(',').map(str::to_string).collect();
+    let review = datasets::SecrecyReviewInput {
+        conclusion: &f.conclusion,
+        note: &f.note,
+        items_seen: Some(&items_seen),
+    };
+    match datasets::record_secrecy_review(&state.app, &web.ctx, &resource, review).await {
         Ok(d) => Redirect::to(&format!("/data/{}?done=secrecy", urlencode(&d.resource_id)))
             .into_response(),
         Err(e) => {

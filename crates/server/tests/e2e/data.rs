@@ -961,6 +961,27 @@ async fn gov_2_a_load_prepares_exactly_the_columns_the_cross_check_compares(srv:
 }
 both_backends!(gov_2_a_load_prepares_exactly_the_columns_the_cross_check_compares);
 
+/// 公安局's new resource (citizen ID and name), published, not yet secrecy-reviewed.
+pub(crate) async fn unreviewed_resource(
+    srv: &TestServer,
+    resources: &HashMap<&'static str, CatalogEntry>,
+) -> CatalogEntry {
+    let template = &resources["household"];
+    let mut content = template.published.clone().unwrap();
+    content.name = "暂住人员登记".into();
+    content
+        .items
+        .retain(|i| ["citizen_id", "name"].contains(&i.code_name.as_str()));
+    gongshu_services::demo_catalog::publish_for_demo(
+        &srv.app,
+        &Ctx::cli(),
+        &template.owner_org_id,
+        content,
+    )
+    .await
+    .expect("published")
+}
+
 /// COL-6 (CZ 33): data reaches the platform only after the providing department's
 /// own secrecy review cleared every data item; another department cannot clear
 /// it; a review that finds state secrets, or an item added after the review,
@@ -971,21 +992,7 @@ async fn col_6_data_is_aggregated_only_after_the_providers_secrecy_review(srv: A
     let psb = srv.login_demo(&demo, "psb.admin").await;
     let civil = srv.login_demo(&demo, "civil.admin").await;
     let auditor = srv.login_demo(&demo, "auditor").await;
-    // 公安局's new resource, published but not yet reviewed.
-    let template = &resources["household"];
-    let mut content = template.published.clone().unwrap();
-    content.name = "暂住人员登记".into();
-    content
-        .items
-        .retain(|i| ["citizen_id", "name"].contains(&i.code_name.as_str()));
-    let entry = gongshu_services::demo_catalog::publish_for_demo(
-        &srv.app,
-        &Ctx::cli(),
-        &template.owner_org_id,
-        content,
-    )
-    .await
-    .expect("published");
+    let entry = unreviewed_resource(&srv, &resources).await;
     let code = &entry.code;
     let review_path = format!("/api/v1/datasets/{code}/secrecy-review");
     let id = person(40, 31);
@@ -1079,19 +1086,27 @@ async fn col_6_data_is_aggregated_only_after_the_providers_secrecy_review(srv: A
         ))
         .await
         .expect_status(200);
-    let conclusions: Vec<String> = trail
+    let records: Vec<(String, String)> = trail
         .as_array()
         .unwrap()
         .iter()
         .map(|r| {
             let after: Value = serde_json::from_str(r["after"].as_str().unwrap()).unwrap();
-            after["conclusion"].as_str().unwrap().to_string()
+            assert_eq!(
+                after["reviewed_by"], r["actor"],
+                "the record names its reviewer"
+            );
+            (
+                r["actor"].as_str().unwrap().to_string(),
+                after["conclusion"].as_str().unwrap().to_string(),
+            )
         })
         .collect();
-    assert_eq!(
-        conclusions,
-        ["cleared", "cleared", "state_secret"],
-        "newest first"
-    );
+    let reviewer = format!("user:{}", psb.user_id);
+    let expected: Vec<(String, String)> = ["cleared", "cleared", "state_secret"]
+        .iter()
+        .map(|c| (reviewer.clone(), c.to_string()))
+        .collect();
+    assert_eq!(records, expected, "newest first");
 }
 both_backends!(col_6_data_is_aggregated_only_after_the_providers_secrecy_review);

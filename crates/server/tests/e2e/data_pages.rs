@@ -660,24 +660,12 @@ async fn col_6_console_records_the_secrecy_review_loads_wait_for(srv: Arc<TestSe
     let demo = srv.seed_demo().await;
     let resources = data_resources(&srv).await;
     let psb = srv.login_demo(&demo, "psb.admin").await;
-    let template = &resources["household"];
-    let mut content = template.published.clone().unwrap();
-    content.name = "暂住人员登记".into();
-    content
-        .items
-        .retain(|i| ["citizen_id", "name"].contains(&i.code_name.as_str()));
-    let entry = gongshu_services::demo_catalog::publish_for_demo(
-        &srv.app,
-        &gongshu_services::Ctx::cli(),
-        &template.owner_org_id,
-        content,
-    )
-    .await
-    .expect("published");
+    let entry = crate::data::unreviewed_resource(&srv, &resources).await;
     let page_path = format!("/data/{}", entry.id);
 
     let page = open(&psb, &page_path).await;
-    page.shows("id=\"secrecy-blocked\"")
+    page.shows("name=\"items\" value=\"citizen_id,name\"")
+        .shows("id=\"secrecy-blocked\"")
         .shows("尚无审查记录")
         .shows("id=\"secrecy-form\"");
     let id = person(50, 41);
@@ -708,6 +696,7 @@ async fn col_6_console_records_the_secrecy_review_loads_wait_for(srv: Arc<TestSe
             ("csrf", &psb.csrf),
             ("conclusion", "cleared"),
             ("note", "经保密办审查，不涉及国家秘密"),
+            ("items", "citizen_id,name"),
         ],
     )
     .await;
@@ -718,9 +707,9 @@ async fn col_6_console_records_the_secrecy_review_loads_wait_for(srv: Arc<TestSe
         recorded.path
     );
     recorded
-        .shows("不涉及国家秘密，同意汇聚")
+        .shows("<span class=\"tag\" id=\"secrecy-conclusion\">不涉及国家秘密，同意汇聚</span>")
+        .shows("<span id=\"secrecy-reviewer\">公安局 管理员 张警 (psb.admin)</span>")
         .shows("经保密办审查，不涉及国家秘密")
-        .shows("张警")
         .lacks("id=\"secrecy-blocked\"");
     let loaded = upload_form(
         &psb,

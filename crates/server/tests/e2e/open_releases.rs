@@ -180,8 +180,7 @@ async fn setup(srv: &TestServer) -> Setup {
         &srv.app,
         &Ctx::cli(),
         &entry.id,
-        "cleared",
-        "",
+        gongshu_services::datasets::SecrecyReviewInput::cleared(""),
     )
     .await
     .expect("cleared");

@@ -422,8 +422,7 @@ async fn opn_3_sensitive_items_reach_the_public_only_masked(srv: Arc<TestServer>
         &srv.app,
         &Ctx::cli(),
         &entry.id,
-        "cleared",
-        "",
+        gongshu_services::datasets::SecrecyReviewInput::cleared(""),
     )
     .await
     .expect("cleared");

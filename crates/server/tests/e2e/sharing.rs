@@ -347,6 +347,70 @@ async fn lookup(w: &World, secret: Option<&str>, query: &str) -> crate::common::
     .await
 }
 
+/// COL-6 (CZ 33): when the source's secrecy review finds state secrets in data
+/// already on the platform, a granted consumer gets none of it until a new
+/// review clears it; an API token cannot record that review.
+async fn col_6_a_state_secret_review_withholds_data_already_served(srv: Arc<TestServer>) {
+    let w = world(srv).await;
+    let now = Utc::now();
+    let end = today_in_china(now) + Duration::days(60);
+    granted(
+        &w,
+        request(&w, &["citizen_id", "name"], "api", end),
+        StepInput::default(),
+        now,
+    )
+    .await;
+    lookup(&w, Some(&w.secret), "").await.expect_status(200);
+    w.admin
+        .post("/api/v1/bases/population/build", json!({}))
+        .await
+        .expect_status(200);
+    let subject = format!("/api/v1/bases/population/subjects/{}", w.ids[1]);
+    let delivered = |record: &Value| {
+        record["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| !a["source"].is_null())
+            .count()
+    };
+    let before = w.admin.get(&subject).await.expect_status(200);
+    assert!(delivered(&before) > 0, "{before}");
+
+    let review = format!("/api/v1/datasets/{}/secrecy-review", w.household);
+    w.srv
+        .bearer(&w.secret)
+        .post(&review, json!({"conclusion": "cleared"}))
+        .await
+        .expect_error(403, "dataset.secrecy_review_by_person");
+    w.psb
+        .post(
+            &review,
+            json!({"conclusion": "state_secret", "note": "发现涉密字段"}),
+        )
+        .await
+        .expect_status(200);
+    lookup(&w, Some(&w.secret), "")
+        .await
+        .expect_error(409, "egress.secrecy_withheld");
+    let withheld = w.admin.get(&subject).await.expect_status(200);
+    assert_eq!(delivered(&withheld), 0, "{withheld}");
+    w.psb
+        .post(
+            &review,
+            json!({"conclusion": "cleared", "items": ["nickname"]}),
+        )
+        .await
+        .expect_error(409, "dataset.secrecy_items_changed");
+    w.psb
+        .post(&review, json!({"conclusion": "cleared"}))
+        .await
+        .expect_status(200);
+    lookup(&w, Some(&w.secret), "").await.expect_status(200);
+}
+both_backends!(col_6_a_state_secret_review_withholds_data_already_served);
+
 /// The security tests: every one is refused and recorded as denied.
 async fn shr_9_gov_5_every_refusal_at_the_gate_is_denied_and_recorded(srv: Arc<TestServer>) {
     let w = world(srv).await;

@@ -66,6 +66,13 @@ where
     {
         p.authorize(Permission::OpenCoordinate, None)?;
     }
+    if dataset.withheld_as_secret() {
+        return Err(ServiceError::conflict(
+            "release.source_withheld",
+            "源数据经提供部门保密审查涉及国家秘密，不能发布（COL-6）",
+            "the source's secrecy review found state secrets, so nothing can be released (COL-6)",
+        ));
+    }
     let Some(table) = dataset.current_table.as_deref() else {
         return Err(ServiceError::conflict(
             "release.no_data",
