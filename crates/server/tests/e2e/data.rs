@@ -72,8 +72,13 @@ pub(crate) fn household_csv(ids: &[String], marital: &[&str]) -> Vec<u8> {
 /// good rows are served, the bad ones are downloadable with reasons, quality
 /// updates, the base database shows the attributes with their source, and a
 /// difference against another department's data lands as a discrepancy with its
-/// 5-working-day deadline — audited.
-async fn col_1_gov_2_gbk_upload_with_bad_rows_reaches_base_and_discrepancies(srv: Arc<TestServer>) {
+/// 5-working-day deadline — audited. GOV-3: the state of the data is visible
+/// (quality per resource and department), its use traceable (the cross-check's
+/// reads in the access log) and responsibility assignable (the discrepancy is the
+/// source department's).
+async fn col_1_col_9_gov_2_gov_3_gbk_upload_with_bad_rows_reaches_base_and_discrepancies(
+    srv: Arc<TestServer>,
+) {
     let demo = srv.seed_demo().await;
     let resources = data_resources(&srv).await;
     let psb = srv.login_demo(&demo, "psb.admin").await;
@@ -330,7 +335,7 @@ async fn col_1_gov_2_gbk_upload_with_bad_rows_reaches_base_and_discrepancies(srv
         assert!(!found.as_array().unwrap().is_empty(), "{action} is audited");
     }
 }
-both_backends!(col_1_gov_2_gbk_upload_with_bad_rows_reaches_base_and_discrepancies);
+both_backends!(col_1_col_9_gov_2_gov_3_gbk_upload_with_bad_rows_reaches_base_and_discrepancies);
 
 /// COL-2, COL-3: a refused load leaves the previous version whole; pushed batches
 /// are applied once; the last load can be rolled back; headings must fit.
