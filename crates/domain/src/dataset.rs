@@ -164,6 +164,11 @@ impl TableSchema {
         Self { columns, key }
     }
 
+    /// The column names, in table order.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
     pub fn key_columns(&self) -> Vec<&str> {
         self.key
             .iter()

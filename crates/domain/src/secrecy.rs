@@ -24,13 +24,6 @@ impl SecrecyConclusion {
         }
     }
 
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Cleared => "cleared",
-            Self::StateSecret => "state_secret",
-        }
-    }
-
     /// (中文, English)
     pub fn label(self) -> (&'static str, &'static str) {
         match self {
@@ -105,6 +98,12 @@ impl SecrecyBlock {
     }
 }
 
+/// COL-6: whether data already on the platform is withheld from every reader
+/// because its department's latest review found state secrets.
+pub fn withholds_data(review: Option<&SecrecyReview>) -> bool {
+    review.is_some_and(|r| r.conclusion == SecrecyConclusion::StateSecret)
+}
+
 /// COL-6: whether data with these columns may be aggregated under `review`.
 pub fn secrecy_clearance(
     review: Option<&SecrecyReview>,
@@ -164,12 +163,24 @@ mod tests {
     }
 
     #[test]
-    fn secrecy_conclusions_round_trip_through_their_keys() {
+    fn secrecy_conclusions_parse_as_they_are_stored() {
         for c in [SecrecyConclusion::Cleared, SecrecyConclusion::StateSecret] {
-            assert_eq!(SecrecyConclusion::parse(c.key()), Some(c));
             let json = serde_json::to_string(&c).unwrap();
-            assert_eq!(json, format!("\"{}\"", c.key()));
+            assert_eq!(SecrecyConclusion::parse(json.trim_matches('"')), Some(c));
         }
         assert_eq!(SecrecyConclusion::parse("yes"), None);
+    }
+
+    #[test]
+    fn col_6_only_a_state_secret_finding_withholds_data_already_aggregated() {
+        assert!(!withholds_data(None));
+        assert!(!withholds_data(Some(&review(
+            SecrecyConclusion::Cleared,
+            &[]
+        ))));
+        assert!(withholds_data(Some(&review(
+            SecrecyConclusion::StateSecret,
+            &[]
+        ))));
     }
 }

@@ -16,7 +16,7 @@ use gongshu_domain::dataset::{
 };
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
-use gongshu_domain::secrecy::{secrecy_clearance, SecrecyConclusion, SecrecyReview};
+use gongshu_domain::secrecy::{secrecy_clearance, SecrecyBlock, SecrecyConclusion, SecrecyReview};
 use gongshu_store::{
     CatalogEntry, Change, Dataset, DatasetLoad, LoadFilter, RejectedRow, StoreError, StoredRow,
 };
@@ -1178,12 +1178,26 @@ async fn dataset_to_change(
     })
 }
 
-/// COL-6: refuses data whose providing department has not cleared every one of
-/// its data items in a secrecy review.
+/// COL-6: why data with this schema may not be loaded yet, if it may not: its
+/// providing department has not cleared every one of its items.
+pub fn secrecy_block(dataset: Option<&Dataset>, schema: &TableSchema) -> Option<SecrecyBlock> {
+    secrecy_clearance(
+        dataset.and_then(|d| d.secrecy_review.as_ref()),
+        &schema.column_names(),
+    )
+    .err()
+}
+
+/// COL-6: refuses the load when [`secrecy_block`] names a reason.
 fn secrecy_cleared(dataset: Option<&Dataset>, schema: &TableSchema) -> ServiceResult<()> {
-    let columns: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
-    secrecy_clearance(dataset.and_then(|d| d.secrecy_review.as_ref()), &columns)
-        .map_err(|b| ServiceError::conflict(b.code(), b.message_zh(), b.message_en()))
+    match secrecy_block(dataset, schema) {
+        Some(b) => Err(ServiceError::conflict(
+            b.code(),
+            b.message_zh(),
+            b.message_en(),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The opinion of the demo departments' secrecy reviews.
@@ -1230,9 +1244,9 @@ pub async fn record_secrecy_review(
         note,
         items_seen,
     } = review;
-    // A person answers for the review (谁提供谁负责): a system token cannot clear
-    // the data it delivers. The command line is run by the platform's operator.
-    if ctx.principal.user_id.is_none() && ctx.principal.actor != "cli" {
+    // A person answers for the review (谁提供谁负责): a system's API token cannot
+    // clear the data it delivers.
+    if ctx.principal.token_id.is_some() {
         return Err(ServiceError::new(
             ErrorKind::Denied,
             "dataset.secrecy_review_by_person",
@@ -1259,18 +1273,14 @@ pub async fn record_secrecy_review(
     }
     let (entry, content) = mountable_entry(app, resource).await?;
     let (mut dataset, expected) = dataset_to_change(app, ctx, &entry, &content).await?;
-    let items: Vec<String> = TableSchema::from_items(&content.items)
-        .columns
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let schema = TableSchema::from_items(&content.items);
     if let Some(seen) = items_seen {
+        let mut current = schema.column_names();
         let mut seen: Vec<&str> = seen
             .iter()
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
             .collect();
-        let mut current: Vec<&str> = items.iter().map(String::as_str).collect();
         seen.sort_unstable();
         current.sort_unstable();
         if seen != current {
@@ -1289,7 +1299,11 @@ pub async fn record_secrecy_review(
     }
     let review = SecrecyReview {
         conclusion,
-        items,
+        items: schema
+            .column_names()
+            .into_iter()
+            .map(String::from)
+            .collect(),
         note: note.to_string(),
         reviewed_by: ctx.principal.actor.clone(),
         org_id: providing_org(&content).to_string(),

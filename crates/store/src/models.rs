@@ -444,9 +444,7 @@ impl Dataset {
     /// COL-6 (CZ 33): the providing department's latest secrecy review found state
     /// secrets, so the data already on the platform is served to no one.
     pub fn withheld_as_secret(&self) -> bool {
-        self.secrecy_review.as_ref().is_some_and(|r| {
-            r.conclusion == gongshu_domain::secrecy::SecrecyConclusion::StateSecret
-        })
+        gongshu_domain::secrecy::withholds_data(self.secrecy_review.as_ref())
     }
 }
 

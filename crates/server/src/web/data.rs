@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::catalog::EntryContent;
 use gongshu_domain::dataset::{dimension_label, QualityScores, TableSchema};
 use gongshu_domain::permissions::Permission;
-use gongshu_domain::secrecy::{secrecy_clearance, SecrecyConclusion};
+use gongshu_domain::secrecy::SecrecyConclusion;
 use gongshu_services::catalog::{self, today_in_china};
 use gongshu_services::datasets;
 use gongshu_services::error::ErrorKind;
@@ -644,32 +644,26 @@ async fn secrecy_view(
     content: Option<&EntryContent>,
 ) -> minijinja::Value {
     let review = dataset.and_then(|d| d.secrecy_review.as_ref());
-    let columns: Vec<String> = content
-        .map(|c| {
-            TableSchema::from_items(&c.items)
-                .columns
-                .into_iter()
-                .map(|c| c.name)
-                .collect()
-        })
-        .unwrap_or_default();
-    let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let blocked = secrecy_clearance(review, &column_refs).err().map(|b| {
-        if lang == Lang::En {
-            b.message_en()
-        } else {
-            b.message_zh()
-        }
-    });
+    let schema = content.map(|c| TableSchema::from_items(&c.items));
+    let columns = schema.as_ref().map(|s| s.column_names().join(","));
+    let blocked = schema
+        .as_ref()
+        .and_then(|s| datasets::secrecy_block(dataset, s))
+        .map(|b| {
+            if lang == Lang::En {
+                b.message_en()
+            } else {
+                b.message_zh()
+            }
+        });
     let reviewer = match review {
         Some(r) => Some(actor_name(state, lang, &mut BTreeMap::new(), &r.reviewed_by).await),
         None => None,
     };
     context! {
-        items => columns.join(","),
+        items => columns,
         reviewed => review.is_some(),
         conclusion => review.map(|r| pick(lang, r.conclusion.label())),
-        cleared => review.is_some_and(|r| r.conclusion == SecrecyConclusion::Cleared),
         note => review.map(|r| r.note.clone()),
         reviewer => reviewer,
         reviewed_at => review.map(|r| r.reviewed_at),
