@@ -304,6 +304,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             "  多源校核差异 {} 条 / {} cross-source discrepancies",
                             summary.discrepancies, summary.discrepancies
                         );
+                        let social = gongshu_services::demo_social::seed_demo_purchase(&app)
+                            .await
+                            .map_err(fail)?;
+                        println!(
+                            "  统采共用社会数据：{} {}（{} 至 {}）/ social data bought once for all: {}",
+                            social.entry.code,
+                            social.entry.name,
+                            social.agreement.agreement.starts_on,
+                            social.agreement.agreement.ends_on,
+                            social.entry.code
+                        );
                         consumer = Some(
                             gongshu_services::demo_sharing::seed(&app, &summary.resources)
                                 .await

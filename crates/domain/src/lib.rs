@@ -15,3 +15,4 @@ pub mod release;
 pub mod secrecy;
 pub mod sharing;
 pub mod showcase;
+pub mod social_data;

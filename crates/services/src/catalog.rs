@@ -189,22 +189,23 @@ async fn save(
     ctx: &Ctx,
     before: &CatalogEntry,
     mut after: CatalogEntry,
-    action: &str,
-    reason: Option<String>,
+    (action, reason): (&str, Option<String>),
     now: DateTime<Utc>,
+    guards: Vec<Change>,
 ) -> ServiceResult<CatalogEntry> {
     refresh_columns(&mut after);
     after.updated_at = now;
     let mut audit = ctx.audit(&format!("catalog.{action}"), "catalog_entry", &after.id);
     audit.before = summary(&status_summary(before));
     audit.after = summary(&status_summary(&after));
-    let changes = vec![
+    let mut changes = guards;
+    changes.extend([
         Change::UpdateCatalogEntry {
             entry: after.clone(),
             expected_updated_at: before.updated_at,
         },
         Change::InsertCatalogReview(review_row(ctx, &after.id, action, reason, now)),
-    ];
+    ]);
     app.store
         .commit(changes, vec![audit])
         .await
@@ -436,6 +437,7 @@ pub async fn update_at(
     }
     content.name = content.name.trim().to_string();
     check(app, &before.owner_org_id, &content).await?;
+    let social_guard = crate::social_data::check_entry_change(app, &before, &content).await?;
     let mut after = before.clone();
     after.working = Some(content);
     after.stage = Some(Stage::Draft.key().into());
@@ -444,9 +446,9 @@ pub async fn update_at(
         ctx,
         &before,
         after,
-        "update",
-        None,
+        ("update", None),
         truncate_to_micros(now),
+        vec![social_guard],
     )
     .await
 }
@@ -562,7 +564,16 @@ pub async fn review_at(
             after.return_reason = None;
         }
     }
-    save(app, ctx, &before, after, action.key(), reason, now).await
+    save(
+        app,
+        ctx,
+        &before,
+        after,
+        (action.key(), reason),
+        now,
+        Vec::new(),
+    )
+    .await
 }
 
 /// The body of a take-offline request.
@@ -633,9 +644,9 @@ pub async fn take_offline(
         ctx,
         &before,
         after,
-        "offline",
-        Some(reason.to_string()),
+        ("offline", Some(reason.to_string())),
         now,
+        Vec::new(),
     )
     .await
 }

@@ -34,6 +34,7 @@ use crate::catalog::today_in_china;
 use crate::context::{new_id, summary, App, Ctx};
 use crate::datasets::{ExportFormat, LoadProgress, RowEncoder};
 use crate::error::{ErrorKind, ServiceError, ServiceResult};
+use gongshu_domain::social_data::serves_social_data;
 
 mod open;
 pub(crate) use open::PageCache;
@@ -447,23 +448,39 @@ fn masked_request(
 /// The resource's id (given its id or code), current table and schema.
 async fn mounted(app: &App, resource: &str) -> ServiceResult<(String, String, TableSchema)> {
     let missing = || ServiceError::not_found("数据集", "dataset", resource);
-    match app.data.find_served_dataset(resource).await? {
+    let today = today_in_china(Utc::now());
+    let Some(served) = app.data.find_served_dataset(resource, today).await? else {
+        return Err(missing());
+    };
+    let d = served.dataset;
+    if served.entry_offline {
         // SHR-13: a resource taken offline (replaced) serves no one.
-        Some((_, true)) => Err(ServiceError::conflict(
+        return Err(ServiceError::conflict(
             "egress.resource_offline",
             format!("资源“{resource}”已下架，不再提供数据"),
             format!("resource '{resource}' was taken offline and serves no data"),
-        )),
-        Some((d, false)) if d.withheld_as_secret() => Err(ServiceError::conflict(
+        ));
+    }
+    if d.withheld_as_secret() {
+        return Err(ServiceError::conflict(
             "egress.secrecy_withheld",
             format!("资源“{resource}”经提供部门保密审查涉及国家秘密，暂停提供数据（COL-6）"),
             format!(
                 "resource '{resource}' is withheld: its department's secrecy review found state secrets (COL-6)"
             ),
-        )),
-        Some((d, false)) if d.current_table.is_some() => {
-            Ok((d.resource_id, d.current_table.unwrap_or_default(), d.schema))
-        }
+        ));
+    }
+    if !serves_social_data(served.social_agreements, served.social_agreements_in_force) {
+        return Err(ServiceError::conflict(
+            "egress.social_agreement_not_in_force",
+            format!("资源“{resource}”是社会数据，今天不在其采购或授权协议的期限内，暂停提供（COL-8）"),
+            format!(
+                "resource '{resource}' is social data and no purchase or authorisation agreement over it is in force today (COL-8)"
+            ),
+        ));
+    }
+    match d.current_table {
+        Some(table) => Ok((d.resource_id, table, d.schema)),
         _ => Err(missing()),
     }
 }

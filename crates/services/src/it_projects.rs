@@ -1,13 +1,17 @@
 //! CAT-11: a government IT project registers its data catalog to be approved and
 //! mounts its data to be accepted (XJ 39, HZ 44); the platform reports projects
-//! that fail either check.
+//! that fail either check, and those that plan to buy social data services the
+//! authority buys once for every department (COL-8, HZ 17).
 use chrono::Utc;
 use gongshu_domain::audit::truncate_to_micros;
 use gongshu_domain::catalog::FieldError;
+use gongshu_domain::org::OrgKind;
 use gongshu_domain::permissions::Permission;
+use gongshu_domain::social_data::{centrally_held, SocialDataKind, TermState};
 use gongshu_store::{Change, ItProject};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::today_in_china;
 use crate::context::{new_id, summary, App, Ctx};
 use crate::error::{ServiceError, ServiceResult};
 
@@ -20,6 +24,10 @@ pub struct NewItProject {
     pub approval_ref: String,
     #[serde(default)]
     pub entries: Vec<String>,
+    /// COL-8 (HZ 17): social data services the project plans to buy itself.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub social_data_kinds: Vec<SocialDataKind>,
 }
 
 /// How a project stands against CAT-11.
@@ -30,13 +38,60 @@ pub struct ProjectStatus {
     pub fails_approval_check: bool,
     /// Its last acceptance check found entries without mounted data.
     pub fails_acceptance_check: bool,
+    /// COL-8 (HZ 17): a department's project plans to buy social data services, which
+    /// the data authority buys once for every department instead. The authority's own
+    /// projects are where that central purchase is made, so they do not fail it.
+    pub fails_social_data_check: bool,
+    /// Of those, the ones agreements in force already hold: (kind, agreement's name).
+    pub centrally_held: Vec<(String, String)>,
 }
 
-fn status(p: ItProject) -> ProjectStatus {
+/// The kinds of social data agreements in force today hold, with their names.
+async fn held_today(app: &App) -> ServiceResult<Vec<(SocialDataKind, String)>> {
+    let today = today_in_china(Utc::now());
+    Ok(app
+        .store
+        .list_social_data_agreements()
+        .await?
+        .into_iter()
+        .filter(|a| TermState::of(a.starts_on, a.ends_on, today) == TermState::InForce)
+        .map(|a| (a.kind, a.name))
+        .collect())
+}
+
+/// The organisations whose projects make central purchases: the data authorities.
+async fn authorities(app: &App) -> ServiceResult<Vec<String>> {
+    Ok(app
+        .store
+        .list_orgs(&gongshu_store::OrgFilter::default())
+        .await?
+        .into_iter()
+        .filter(|o| OrgKind::parse(&o.kind) == Some(OrgKind::DataAuthority))
+        .map(|o| o.id)
+        .collect())
+}
+
+fn status(
+    p: ItProject,
+    held: &[(SocialDataKind, String)],
+    authorities: &[String],
+) -> ProjectStatus {
+    let in_force: Vec<SocialDataKind> = held.iter().map(|(k, _)| *k).collect();
+    let centrally_held = centrally_held(&p.social_data_kinds, &in_force)
+        .into_iter()
+        .flat_map(|kind| {
+            held.iter()
+                .filter(move |(k, _)| *k == kind)
+                .map(move |(_, name)| (kind.key().to_string(), name.clone()))
+        })
+        .collect();
     ProjectStatus {
         fails_approval_check: p.entry_ids.is_empty(),
         fails_acceptance_check: p.acceptance_checked_at.is_some()
             && !p.unmounted_entry_ids.is_empty(),
+        fails_social_data_check: !p.social_data_kinds.is_empty()
+            && !authorities.contains(&p.org_id),
+        centrally_held,
         project: p,
     }
 }
@@ -111,6 +166,12 @@ pub async fn register(app: &App, ctx: &Ctx, input: NewItProject) -> ServiceResul
         acceptance_checked_at: None,
         unmounted_entry_ids: Vec::new(),
         accepted_at: None,
+        social_data_kinds: {
+            let mut kinds = input.social_data_kinds;
+            kinds.sort();
+            kinds.dedup();
+            kinds
+        },
     };
     let mut audit = ctx.audit("project.register", "it_project", &project.id);
     audit.org_id = Some(project.org_id.clone());
@@ -118,7 +179,11 @@ pub async fn register(app: &App, ctx: &Ctx, input: NewItProject) -> ServiceResul
     app.store
         .commit(vec![Change::PutItProject(project.clone())], vec![audit])
         .await?;
-    Ok(status(project))
+    Ok(status(
+        project,
+        &held_today(app).await?,
+        &authorities(app).await?,
+    ))
 }
 
 /// CAT-11: the acceptance check: every registered entry must have its data mounted.
@@ -160,18 +225,29 @@ pub async fn check_acceptance(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<P
     app.store
         .commit(vec![Change::PutItProject(after.clone())], vec![audit])
         .await?;
-    Ok(status(after))
+    Ok(status(
+        after,
+        &held_today(app).await?,
+        &authorities(app).await?,
+    ))
 }
 
 /// Every project with its checks; `failing_only` keeps those that fail either.
 pub async fn list(app: &App, ctx: &Ctx, failing_only: bool) -> ServiceResult<Vec<ProjectStatus>> {
     ctx.principal.authorize(Permission::CatalogRead, None)?;
+    let held = held_today(app).await?;
+    let authorities = authorities(app).await?;
     Ok(app
         .store
         .list_it_projects()
         .await?
         .into_iter()
-        .map(status)
-        .filter(|s| !failing_only || s.fails_approval_check || s.fails_acceptance_check)
+        .map(|p| status(p, &held, &authorities))
+        .filter(|s| {
+            !failing_only
+                || s.fails_approval_check
+                || s.fails_acceptance_check
+                || s.fails_social_data_check
+        })
         .collect())
 }

@@ -15,6 +15,7 @@ pub mod demo_data;
 pub mod demo_open;
 pub mod demo_open_access;
 pub mod demo_sharing;
+pub mod demo_social;
 pub mod egress;
 pub mod error;
 pub mod governance;
@@ -33,6 +34,7 @@ pub mod releases;
 pub mod scenarios;
 pub mod settings;
 pub mod sharing;
+pub mod social_data;
 pub mod sources;
 
 pub use context::{App, Ctx};

@@ -297,6 +297,35 @@ async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog>
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
+    // COL-8: social data is opened only while an agreement over it is in force.
+    let mut social: HashMap<String, Vec<gongshu_store::SocialDataAgreement>> = HashMap::new();
+    for a in app.store.list_social_data_agreements().await? {
+        for id in &a.entry_ids {
+            social.entry(id.clone()).or_default().push(a.clone());
+        }
+    }
+    // A release derived from social data is the supplier's data too.
+    let mut derived_from: HashMap<String, String> = HashMap::new();
+    if !social.is_empty() {
+        let published = app
+            .store
+            .list_open_releases(&gongshu_store::OpenReleaseFilter {
+                status: Some(
+                    gongshu_domain::release::ReleaseStatus::Published
+                        .key()
+                        .into(),
+                ),
+                limit: i64::MAX,
+                ..Default::default()
+            })
+            .await?;
+        for r in published {
+            if let Some(derived) = r.derived_entry_id {
+                derived_from.insert(derived, r.source_entry_id);
+            }
+        }
+    }
+    let today = today_in_china(Utc::now());
     let mut open = Vec::new();
     let mut withheld = HashMap::new();
     for e in entries {
@@ -307,7 +336,12 @@ async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog>
             continue;
         }
         // COL-6: data withheld after a secrecy review is not opened either.
-        let data = datasets.get(&e.id).filter(|d| !d.withheld_as_secret());
+        let data = datasets.get(&e.id).filter(|d| {
+            !d.withheld_as_secret()
+                && social
+                    .get(derived_from.get(&e.id).unwrap_or(&e.id))
+                    .is_none_or(|held| crate::social_data::served_on(held, today))
+        });
         let has_data = data.is_some_and(|d| d.current_table.is_some());
         let data_updated_at = data.and_then(|d| d.last_loaded_at);
         let modified_at = match data_updated_at {

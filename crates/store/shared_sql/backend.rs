@@ -235,6 +235,9 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         c @ (Change::AddOpenUsage(_) | Change::PutShowcase(_)) => apply_open_usage_change(tx, c).await?,
         c @ (Change::PutOpenPlan { .. } | Change::PutOpenPriorities(_)) => apply_open_plan_change(tx, c).await?,
         c @ Change::PutOpenRelease(_) => apply_open_release_change(tx, c).await?,
+        c @ (Change::InsertSocialDataAgreement(_) | Change::ExpectEntryState { .. }) => {
+            apply_social_data_change(tx, c).await?
+        }
         Change::ExpectStatus { record, id, status } => {
             // An UPDATE, not a SELECT: on PostgreSQL it locks the row until the commit,
             // so a second decision waits and then sees the first one's status.
@@ -636,7 +639,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         Change::PutItProject(p) => {
             sqlx::query(
                 "INSERT INTO it_projects (id, name, org_id, approval_ref, entry_ids, approved_at, acceptance_checked_at,
-                 unmounted_entry_ids, accepted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 unmounted_entry_ids, accepted_at, social_data_kinds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (id) DO UPDATE SET acceptance_checked_at = excluded.acceptance_checked_at,
                  unmounted_entry_ids = excluded.unmounted_entry_ids, accepted_at = excluded.accepted_at",
             )
@@ -649,6 +652,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
             .bind(p.acceptance_checked_at)
             .bind(p.unmounted_entry_ids.join(","))
             .bind(p.accepted_at)
+            .bind(p.social_data_kinds.iter().map(|k| k.key()).collect::<Vec<_>>().join(","))
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
@@ -791,6 +795,10 @@ fn it_project_from(r: &DbRow) -> Result<ItProject, sqlx::Error> {
         acceptance_checked_at: r.try_get("acceptance_checked_at")?,
         unmounted_entry_ids: split_list(r.try_get::<Option<String>, _>("unmounted_entry_ids")?.unwrap_or_default()),
         accepted_at: r.try_get("accepted_at")?,
+        social_data_kinds: split_list(r.try_get::<Option<String>, _>("social_data_kinds")?.unwrap_or_default())
+            .iter()
+            .filter_map(|k| gongshu_domain::social_data::SocialDataKind::parse(k))
+            .collect(),
     })
 }
 
@@ -1474,6 +1482,14 @@ impl Store for BackendStore {
         fetch_one_opt(&self.reader, "SELECT * FROM it_projects WHERE id = $1", id, it_project_from).await
     }
 
+    async fn list_social_data_agreements(&self) -> StoreResult<Vec<SocialDataAgreement>> {
+        self.social_agreements(None).await
+    }
+
+    async fn social_data_agreements_for_entry(&self, entry_id: &str) -> StoreResult<Vec<SocialDataAgreement>> {
+        self.social_agreements(Some(entry_id)).await
+    }
+
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>> {
         fetch_all(&self.reader, "SELECT * FROM it_projects ORDER BY approved_at DESC", &[], it_project_from).await
     }
@@ -1637,3 +1653,4 @@ include!("open_data.rs");
 include!("open_usage.rs");
 include!("open_plans.rs");
 include!("open_releases.rs");
+include!("social_data.rs");

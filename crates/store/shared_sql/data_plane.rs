@@ -545,19 +545,36 @@ impl DataPlane for BackendDataPlane {
         fetch_one_opt(&self.reader, "SELECT * FROM datasets WHERE resource_id = $1", resource_id, dataset_from).await
     }
 
-    async fn find_served_dataset(&self, id_or_code: &str) -> StoreResult<Option<(Dataset, bool)>> {
+    async fn find_served_dataset(
+        &self,
+        id_or_code: &str,
+        today: chrono::NaiveDate,
+    ) -> StoreResult<Option<ServedDataset>> {
+        // COL-8: the agreements' terms are copied into social_data_entries, so the
+        // gate counts them here instead of reading them in a second round trip.
         let row = sqlx::query(
-            "SELECT d.*, e.offline AS entry_offline FROM datasets d JOIN catalog_entries e ON e.id = d.resource_id
+            "SELECT d.*, e.offline AS entry_offline,
+             (SELECT COUNT(*) FROM social_data_entries s WHERE s.entry_id = e.id) AS social_agreements,
+             (SELECT COUNT(*) FROM social_data_entries s WHERE s.entry_id = e.id
+              AND s.starts_on <= $2 AND s.ends_on >= $2) AS social_in_force
+             FROM datasets d JOIN catalog_entries e ON e.id = d.resource_id
              WHERE e.id = $1 OR e.code = $1",
         )
         .bind(id_or_code)
+        .bind(today)
         .fetch_optional(&self.reader)
         .await
         .map_err(db_err)?;
-        match row {
-            Some(r) => Ok(Some((dataset_from(&r).map_err(db_err)?, r.try_get("entry_offline").map_err(db_err)?))),
-            None => Ok(None),
-        }
+        let Some(r) = row else { return Ok(None) };
+        let count = |column: &str| -> StoreResult<u32> {
+            Ok(u32::try_from(r.try_get::<i64, _>(column).map_err(db_err)?).unwrap_or(u32::MAX))
+        };
+        Ok(Some(ServedDataset {
+            dataset: dataset_from(&r).map_err(db_err)?,
+            entry_offline: r.try_get("entry_offline").map_err(db_err)?,
+            social_agreements: count("social_agreements")?,
+            social_agreements_in_force: count("social_in_force")?,
+        }))
     }
 
     async fn list_datasets(&self, org_id: Option<&str>) -> StoreResult<Vec<Dataset>> {

@@ -135,8 +135,9 @@ impl BackendStore {
         key_hash: Option<&str>,
     ) -> StoreResult<(OpenCatalogStamp, Option<DeveloperKey>)> {
         let rows = sqlx::query(
-            "SELECT m.last, d.n, d.v, d.last, w.resource_id, k.body \
+            "SELECT m.last, d.n, d.v, d.last, w.resource_id, k.body, s.n AS social \
              FROM (SELECT MAX(updated_at) AS last FROM catalog_entries) m \
+             CROSS JOIN (SELECT COUNT(*) AS n FROM social_data_agreements) s \
              CROSS JOIN (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v, \
                                 MAX(updated_at) AS last FROM datasets) d \
              LEFT JOIN (SELECT DISTINCT resource_id FROM open_feedback WHERE withheld = $1) w ON TRUE \
@@ -151,6 +152,7 @@ impl BackendStore {
         let mut key = None;
         if let Some(r) = rows.first() {
             stamp.catalog_updated_at = r.try_get(0).map_err(db_err)?;
+            stamp.social_agreements = r.try_get("social").map_err(db_err)?;
             stamp.datasets = (
                 r.try_get(1).map_err(db_err)?,
                 r.try_get(2).map_err(db_err)?,

@@ -129,6 +129,17 @@ pub enum Change {
     PutOpenTypeProposal(OpenTypeProposal),
     /// OPN-5, OPN-6: inserts or replaces one version of a release.
     PutOpenRelease(OpenRelease),
+    /// COL-8: inserts an agreement over social data and the entries it carries.
+    InsertSocialDataAgreement(SocialDataAgreement),
+    /// Changes nothing, but fails the commit with NotFound unless the entry still has
+    /// `updated_at` and `social_agreements` agreements over it (COL-8: an agreement
+    /// and an edit of its entry, or two agreements, checked against the same state
+    /// cannot both land). Put it before any change to the entry in the same commit.
+    ExpectEntryState {
+        entry_id: String,
+        updated_at: DateTime<Utc>,
+        social_agreements: u32,
+    },
     /// Changes nothing, but fails the commit with NotFound unless the record still
     /// has `status`. A decision or a deadline sweep writes back a record it read
     /// earlier; this keeps it from overwriting a decision taken meanwhile (two
@@ -153,6 +164,7 @@ impl Change {
                 | Change::PutDataset { .. }
                 | Change::PutDeveloperKey(_)
                 | Change::PutOpenFeedback(_)
+                | Change::InsertSocialDataAgreement(_)
         )
     }
 }
@@ -172,9 +184,14 @@ pub enum StatusRecord {
 #[async_trait]
 pub trait DataPlane: Send + Sync + 'static {
     async fn get_dataset(&self, resource_id: &str) -> StoreResult<Option<Dataset>>;
-    /// The dataset behind a catalog entry given by id or code, and whether the entry
-    /// is offline, in one read (the egress gate resolves every call with it).
-    async fn find_served_dataset(&self, id_or_code: &str) -> StoreResult<Option<(Dataset, bool)>>;
+    /// The dataset behind a catalog entry given by id or code, whether the entry is
+    /// offline, and the social-data agreements over it on `today`, in one read (the
+    /// egress gate resolves every call with it).
+    async fn find_served_dataset(
+        &self,
+        id_or_code: &str,
+        today: chrono::NaiveDate,
+    ) -> StoreResult<Option<ServedDataset>>;
     /// Of one department when given.
     async fn list_datasets(&self, org_id: Option<&str>) -> StoreResult<Vec<Dataset>>;
     async fn get_load(&self, id: &str) -> StoreResult<Option<DatasetLoad>>;
@@ -285,6 +302,8 @@ pub struct OpenCatalogStamp {
     pub datasets: (i64, i64, Option<DateTime<Utc>>),
     /// The resources held out of the open catalog by a report (OPN-9), sorted.
     pub withheld: Vec<String>,
+    /// COL-8: agreements over social data recorded so far.
+    pub social_agreements: i64,
 }
 
 /// The storage port. Both backends behave the same; the integration suite proves it.
@@ -452,6 +471,13 @@ pub trait Store: Send + Sync + 'static {
     /// OPN-5, OPN-6: newest first.
     async fn list_open_releases(&self, f: &OpenReleaseFilter) -> StoreResult<Vec<OpenRelease>>;
     async fn get_it_project(&self, id: &str) -> StoreResult<Option<ItProject>>;
+    /// COL-8: newest term first.
+    async fn list_social_data_agreements(&self) -> StoreResult<Vec<SocialDataAgreement>>;
+    /// COL-8: the agreements that carry one catalog entry's data.
+    async fn social_data_agreements_for_entry(
+        &self,
+        entry_id: &str,
+    ) -> StoreResult<Vec<SocialDataAgreement>>;
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>>;
     async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;
     /// Newest first; of one organisation when given; only not completed when `open_only`.

@@ -386,6 +386,38 @@ pub struct ItProject {
     /// Entries whose data was not mounted at the last acceptance check.
     pub unmounted_entry_ids: Vec<String>,
     pub accepted_at: Option<DateTime<Utc>>,
+    /// COL-8 (HZ 17): social data services the project planned to buy itself.
+    #[schema(value_type = Vec<String>)]
+    #[serde(default)]
+    pub social_data_kinds: Vec<gongshu_domain::social_data::SocialDataKind>,
+}
+
+/// COL-8 (HZ 17, JY 14, ZY 5): an agreement under which the data authority holds
+/// social data for every department, and the catalog entries that carry the data.
+/// Recorded once and never changed: a renewal is a new agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SocialDataAgreement {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub acquisition: gongshu_domain::social_data::SocialAcquisition,
+    #[schema(value_type = String)]
+    pub kind: gongshu_domain::social_data::SocialDataKind,
+    pub name: String,
+    /// The social party (社会力量) that supplies the data.
+    pub supplier: String,
+    /// The contract or authorisation document's number.
+    pub contract_ref: String,
+    /// What the data covers and how departments may use it.
+    pub scope: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// Whether the agreement lets the data be opened to the public.
+    pub opening_allowed: bool,
+    pub entry_ids: Vec<String>,
+    /// The data authority that holds the agreement.
+    pub org_id: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// CAT-7, SHR-7: a department's demand for data another department holds (or
@@ -446,6 +478,17 @@ impl Dataset {
     pub fn withheld_as_secret(&self) -> bool {
         gongshu_domain::secrecy::withholds_data(self.secrecy_review.as_ref())
     }
+}
+
+/// What the egress gate reads about a resource before it serves a row.
+#[derive(Debug, Clone)]
+pub struct ServedDataset {
+    pub dataset: Dataset,
+    /// SHR-13: the entry was taken offline.
+    pub entry_offline: bool,
+    /// COL-8: agreements over the entry's social data, and how many are in force.
+    pub social_agreements: u32,
+    pub social_agreements_in_force: u32,
 }
 
 /// COL-1, COL-2: one delivery of data for a resource, and what became of it.

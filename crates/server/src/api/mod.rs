@@ -14,6 +14,7 @@ pub mod open_releases;
 pub mod open_usage;
 pub mod orgs;
 pub mod sharing;
+pub mod social_data;
 pub mod tokens;
 pub mod tools;
 pub mod users;
@@ -93,6 +94,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/it-projects",
             get(catalog::list_projects).post(catalog::register_project),
+        )
+        .route(
+            "/api/v1/social-data",
+            get(social_data::list).post(social_data::record),
         )
         .route(
             "/api/v1/it-projects/{id}/acceptance-check",

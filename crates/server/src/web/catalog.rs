@@ -578,6 +578,9 @@ pub async fn entry_page(
         approve => p.authorize(P::CatalogApprove, owner).is_ok(),
         offline => p.authorize(P::CatalogOffline, owner).is_ok(),
     };
+    let social_data = gongshu_services::social_data::for_entry(&state.app, &entry.id)
+        .await
+        .unwrap_or_default();
     let shown = entry.published.clone().or_else(|| entry.working.clone());
     let stage = entry
         .stage
@@ -591,6 +594,7 @@ pub async fn entry_page(
         Some(&web),
         context! {
             entry => entry, shown => shown, stage => stage, history => history, duplicates => duplicates, findings => findings,
+            social_data => social_data,
             org_names => org_names, may => may, done => q.done,
             today => today_in_china(Utc::now()),
         },
@@ -1199,29 +1203,51 @@ pub async fn projects_page(
         "catalog_projects.html",
         web.lang,
         Some(&web),
-        context! { projects => projects, org_names => org_names, may_manage => may_manage, done => q.done },
+        context! {
+            projects => projects, org_names => org_names, may_manage => may_manage, done => q.done,
+            social_data_kinds => gongshu_domain::social_data::SocialDataKind::ALL.iter().map(|k| k.key()).collect::<Vec<_>>(),
+        },
     )
     .into_response()
 }
 
-#[derive(Deserialize)]
-pub struct ProjectForm {
+/// The project form as posted: social data kinds are checkboxes repeating one key.
+#[derive(Default)]
+struct ProjectForm {
     csrf: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     org_id: String,
-    #[serde(default)]
     approval_ref: String,
-    #[serde(default)]
     entries: String,
+    social_data_kinds: Vec<gongshu_domain::social_data::SocialDataKind>,
+}
+
+impl ProjectForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut f = ProjectForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "name" => f.name = v,
+                "org_id" => f.org_id = v,
+                "approval_ref" => f.approval_ref = v,
+                "entries" => f.entries = v,
+                "social_data_kinds" => f
+                    .social_data_kinds
+                    .extend(gongshu_domain::social_data::SocialDataKind::parse(&v)),
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
 pub async fn register_project(
     State(state): State<AppState>,
     web: WebUser,
-    WebForm(f): WebForm<ProjectForm>,
+    WebForm(pairs): WebForm<Vec<(String, String)>>,
 ) -> Response {
+    let f = ProjectForm::from_pairs(pairs);
     if !web.csrf_ok(&f.csrf) {
         return csrf_rejected();
     }
@@ -1230,6 +1256,7 @@ pub async fn register_project(
         org_id: f.org_id,
         approval_ref: f.approval_ref,
         entries: code_list(&f.entries),
+        social_data_kinds: f.social_data_kinds,
     };
     let result = gongshu_services::it_projects::register(&state.app, &web.ctx, input).await;
     respond(
@@ -1238,6 +1265,131 @@ pub async fn register_project(
         result,
         "/catalog/projects?done=registered",
         "/catalog/projects",
+    )
+}
+
+/// COL-8: social data agreements; the authority records one beneath the list.
+pub async fn social_data_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let agreements = match gongshu_services::social_data::list(&state.app, &web.ctx).await {
+        Ok(a) => a,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
+    let org_names = org_names(&state, &web).await;
+    let may_record = web
+        .ctx
+        .principal
+        .authorize(
+            gongshu_domain::permissions::Permission::CatalogApprove,
+            None,
+        )
+        .is_ok();
+    use gongshu_domain::social_data::{SocialAcquisition, SocialDataKind};
+    render_page(
+        &state,
+        "catalog_social_data.html",
+        web.lang,
+        Some(&web),
+        context! {
+            agreements => agreements, org_names => org_names, may_record => may_record,
+            acquisitions => SocialAcquisition::ALL.iter().map(|a| a.key()).collect::<Vec<_>>(),
+            kinds => SocialDataKind::ALL.iter().map(|k| k.key()).collect::<Vec<_>>(),
+            done => q.done, today => today_in_china(Utc::now()),
+        },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SocialDataForm {
+    csrf: String,
+    #[serde(default)]
+    acquisition: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    supplier: String,
+    #[serde(default)]
+    contract_ref: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    opening_allowed: Option<String>,
+    #[serde(default)]
+    entries: String,
+}
+
+fn form_date(field: &str, value: &str) -> Result<NaiveDate, ServiceError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        ServiceError::invalid(
+            "input.date_invalid",
+            field,
+            format!("日期格式应为 YYYY-MM-DD：{value}"),
+            format!("dates are written YYYY-MM-DD: {value}"),
+        )
+    })
+}
+
+impl SocialDataForm {
+    fn parse(self) -> Result<gongshu_services::social_data::NewSocialDataAgreement, ServiceError> {
+        use gongshu_domain::social_data::{SocialAcquisition, SocialDataKind};
+        Ok(gongshu_services::social_data::NewSocialDataAgreement {
+            acquisition: SocialAcquisition::parse(&self.acquisition).ok_or_else(|| {
+                ServiceError::invalid(
+                    "social_data.acquisition_invalid",
+                    "acquisition",
+                    "请选择取得方式",
+                    "choose how the data was acquired",
+                )
+            })?,
+            kind: SocialDataKind::parse(&self.kind).ok_or_else(|| {
+                ServiceError::invalid(
+                    "social_data.kind_invalid",
+                    "kind",
+                    "请选择数据类别",
+                    "choose the kind of data",
+                )
+            })?,
+            starts_on: form_date("starts_on", &self.starts_on)?,
+            ends_on: form_date("ends_on", &self.ends_on)?,
+            opening_allowed: self.opening_allowed.is_some(),
+            entries: code_list(&self.entries),
+            name: self.name,
+            supplier: self.supplier,
+            contract_ref: self.contract_ref,
+            scope: self.scope,
+            org_id: None,
+        })
+    }
+}
+
+pub async fn record_social_data(
+    State(state): State<AppState>,
+    web: WebUser,
+    WebForm(f): WebForm<SocialDataForm>,
+) -> Response {
+    if !web.csrf_ok(&f.csrf) {
+        return csrf_rejected();
+    }
+    let result = match f.parse() {
+        Ok(input) => gongshu_services::social_data::record(&state.app, &web.ctx, input).await,
+        Err(e) => Err(e),
+    };
+    respond(
+        &state,
+        &web,
+        result,
+        "/catalog/social-data?done=recorded",
+        "/catalog/social-data",
     )
 }
 

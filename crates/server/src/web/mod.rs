@@ -60,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/catalog/projects/{id}/check", post(catalog::check_project))
         .route(
+            "/catalog/social-data",
+            get(catalog::social_data_page).post(catalog::record_social_data),
+        )
+        .route(
             "/catalog/import",
             post(catalog::import_sheet).layer(axum::extract::DefaultBodyLimit::max(
                 crate::api::catalog_sheet::MAX_SHEET_BYTES,

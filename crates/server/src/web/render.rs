@@ -36,6 +36,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/catalog_projects.html"),
     ),
     (
+        "catalog_social_data.html",
+        include_str!("../../templates/catalog_social_data.html"),
+    ),
+    (
         "catalog_lists.html",
         include_str!("../../templates/catalog_lists.html"),
     ),
@@ -288,6 +292,8 @@ fn catalog_label(group: &str, key: &str) -> Option<(&'static str, &'static str)>
         "request_action" => pair!(gongshu_domain::sharing::RequestAction),
         "grant_status" => pair!(gongshu_domain::sharing::GrantStatus),
         "grant_action" => pair!(gongshu_domain::sharing::GrantAction),
+        "social_acquisition" => pair!(gongshu_domain::social_data::SocialAcquisition),
+        "social_data_kind" => pair!(gongshu_domain::social_data::SocialDataKind),
         "review_action" => match key {
             "create" => Some(("登记", "Registered")),
             "update" => Some(("修改", "Edited")),

@@ -25,4 +25,5 @@ mod orgs;
 mod portal;
 mod sharing;
 mod sharing_pages;
+mod social_data;
 mod tokens;

@@ -73,6 +73,9 @@ where
             "the source's secrecy review found state secrets, so nothing can be released (COL-6)",
         ));
     }
+    if let Some(refusal) = crate::social_data::release_refusal(app, &dataset.resource_id).await? {
+        return Err(refusal);
+    }
     let Some(table) = dataset.current_table.as_deref() else {
         return Err(ServiceError::conflict(
             "release.no_data",
