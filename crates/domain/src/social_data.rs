@@ -26,15 +26,17 @@ labelled_enum! {
     }
 }
 
-/// Where an agreement's term stands on a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TermState {
-    NotStarted,
-    InForce,
-    Ended,
+labelled_enum! {
+    /// COL-8: where an agreement's term stands on a day.
+    TermState {
+        NotStarted => "not_started", "未生效", "Not started";
+        InForce => "in_force", "有效", "In force";
+        Ended => "ended", "已到期", "Ended";
+    }
 }
 
 impl TermState {
+    /// Both end days belong to the term.
     pub fn of(starts_on: NaiveDate, ends_on: NaiveDate, today: NaiveDate) -> Self {
         if today < starts_on {
             TermState::NotStarted
@@ -42,22 +44,6 @@ impl TermState {
             TermState::Ended
         } else {
             TermState::InForce
-        }
-    }
-
-    pub fn key(&self) -> &'static str {
-        match self {
-            TermState::NotStarted => "not_started",
-            TermState::InForce => "in_force",
-            TermState::Ended => "ended",
-        }
-    }
-
-    pub fn label_zh(&self) -> &'static str {
-        match self {
-            TermState::NotStarted => "未生效",
-            TermState::InForce => "有效",
-            TermState::Ended => "已到期",
         }
     }
 }

@@ -534,7 +534,7 @@ fn break_check_digit(id: &str) -> String {
     format!("{}{wrong}", &id[..17])
 }
 
-fn io_fail(e: std::io::Error) -> ServiceError {
+pub(crate) fn io_fail(e: std::io::Error) -> ServiceError {
     ServiceError::new(
         ErrorKind::Internal,
         "demo.write_failed",

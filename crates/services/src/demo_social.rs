@@ -13,7 +13,8 @@ use gongshu_store::CatalogEntry;
 use crate::context::{App, Ctx};
 use crate::dataset_input::InputFormat;
 use crate::datasets::{self, Channel, LoadOptions};
-use crate::error::{ErrorKind, ServiceError, ServiceResult};
+use crate::demo_data::io_fail;
+use crate::error::ServiceResult;
 use crate::social_data::{self, AgreementStatus, NewSocialDataAgreement};
 
 /// Points of interest the demo mounts.
@@ -117,15 +118,6 @@ pub fn poi_csv(rows: u32) -> String {
         ));
     }
     out
-}
-
-fn io_fail(e: std::io::Error) -> ServiceError {
-    ServiceError::new(
-        ErrorKind::Internal,
-        "demo.write_failed",
-        format!("生成演示数据文件失败：{e}"),
-        format!("writing a demo data file failed: {e}"),
-    )
 }
 
 /// COL-8: registers the authority's POI entry, mounts its data and records the
