@@ -68,6 +68,8 @@ enum Command {
     Ingest(IngestArgs),
     /// 导出资源数据 / export a resource's current data
     Export(ExportArgs),
+    /// 向上级平台报送目录与数据 / report changed catalog entries and data to the upper node (COL-7)
+    ReportUp,
     /// 执行数据库迁移 / run database migrations
     Migrate,
     /// 用户管理 / users
@@ -355,6 +357,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let app = launch::open_app(&config).await?;
                 export(&app, args).await?;
             }
+            Command::ReportUp => {
+                let app = launch::open_app(&config).await?;
+                if !report_up(&app).await? {
+                    return Ok(ExitCode::from(1));
+                }
+            }
             Command::Migrate => {
                 launch::open_app(&config).await?;
                 println!("数据库已是最新 / database migrated ({})", store_label(&config));
@@ -499,6 +507,29 @@ async fn ingest(app: &App, args: IngestArgs) -> anyhow::Result<bool> {
 }
 
 /// `gongshu export`: the current rows of a resource, streamed page by page.
+/// COL-7 (XJ 13): one report run, as the hourly job does it; false when an entry failed.
+async fn report_up(app: &App) -> anyhow::Result<bool> {
+    let run = gongshu_services::upstream::report_all(app, &Ctx::cli()).await?;
+    for o in &run.outcomes {
+        match &o.error {
+            None => println!(
+                "已报送 / reported  {} → {}{}",
+                o.code,
+                o.upper_code.as_deref().unwrap_or("-"),
+                o.rows
+                    .map(|r| format!("（{r} 行 / rows）"))
+                    .unwrap_or_default()
+            ),
+            Some(e) => println!("失败 / failed  {}: {e}", o.code),
+        }
+    }
+    println!(
+        "上级平台 / upper node {}: 报送 {} 条，失败 {} 条，无变化或免报 {} 条 / reported {}, failed {}, unchanged or exempt {}",
+        run.upper_url, run.reported, run.failed, run.skipped, run.reported, run.failed, run.skipped
+    );
+    Ok(run.failed == 0)
+}
+
 async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
     let format = datasets::ExportFormat::parse(&args.format).ok_or_else(|| {
         anyhow::anyhow!(

@@ -75,6 +75,7 @@ mod mysql;
 mod postgres;
 mod secret;
 mod source;
+pub mod upstream;
 
 pub use error::ConnectorError;
 pub use secret::{SealedSecret, SecretKey};

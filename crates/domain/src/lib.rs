@@ -16,3 +16,4 @@ pub mod secrecy;
 pub mod sharing;
 pub mod showcase;
 pub mod social_data;
+pub mod upstream;

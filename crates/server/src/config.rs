@@ -27,6 +27,18 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Run background jobs on this node.
     pub run_jobs: bool,
+    /// COL-7 (XJ 13): the next level's platform node this node reports to.
+    pub upstream: UpstreamConfig,
+}
+
+/// `[upstream]`: where this node reports its catalog data. The token the upper node
+/// issued to this level's data authority comes from `GONGSHU_UPSTREAM_TOKEN`, never
+/// from the file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// The upper node's address, e.g. `https://data.example.gov.cn/`; empty: none.
+    pub url: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -41,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("calendar_files", &self.calendar_files)
             .field("settings", &self.settings)
+            .field("upstream", &self.upstream)
             .finish()
     }
 }
@@ -57,6 +70,7 @@ impl Default for Config {
             settings: Settings::default(),
             max_body_bytes: 1024 * 1024,
             run_jobs: true,
+            upstream: UpstreamConfig::default(),
         }
     }
 }
@@ -85,6 +99,9 @@ impl Config {
         if let Ok(url) = std::env::var("GONGSHU_PUBLIC_URL") {
             config.public_url = url;
         }
+        if let Ok(url) = std::env::var("GONGSHU_UPSTREAM_URL") {
+            config.upstream.url = url;
+        }
         Ok(config)
     }
 
@@ -97,6 +114,27 @@ impl Config {
         })?;
         toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("配置文件 {} 有误 / invalid config: {e}", path.display()))
+    }
+
+    /// COL-7: the upper node to report to, when `[upstream] url` is set; the token
+    /// must then be in `GONGSHU_UPSTREAM_TOKEN`.
+    pub fn upstream_target(
+        &self,
+    ) -> anyhow::Result<Option<gongshu_services::upstream::UpstreamTarget>> {
+        let url = self.upstream.url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let token = std::env::var("GONGSHU_UPSTREAM_TOKEN").unwrap_or_default();
+        if token.trim().is_empty() {
+            anyhow::bail!(
+                "已配置上级平台 {url}，但未设置 GONGSHU_UPSTREAM_TOKEN / an upper node is configured but GONGSHU_UPSTREAM_TOKEN is not set"
+            );
+        }
+        Ok(Some(gongshu_services::upstream::UpstreamTarget {
+            url: url.to_string(),
+            token: token.trim().to_string(),
+        }))
     }
 
     /// Cookies carry `Secure` when users reach the console over TLS.

@@ -57,6 +57,8 @@ impl Modify for Security {
         api::catalog::list_demands, api::catalog::create_demand, api::catalog::answer_demand, api::catalog::export_demands,
         api::catalog::list_projects, api::catalog::register_project, api::catalog::check_project,
         api::social_data::list, api::social_data::record,
+        api::upstream::overview, api::upstream::report_now, api::upstream::set_exemption,
+        api::upstream::receive, api::upstream::received,
         api::catalog_sheet::template, api::catalog_sheet::import, api::catalog_sheet::export_xlsx, api::catalog_sheet::export_csv,
         api::datasets::upload, api::datasets::push, api::datasets::list, api::datasets::get, api::datasets::loads,
         api::datasets::rollback, api::datasets::set_policy, api::datasets::record_secrecy_review, api::datasets::rows, api::datasets::get_load,

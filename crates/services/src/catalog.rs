@@ -155,7 +155,7 @@ async fn check(app: &App, owner_org_id: &str, c: &EntryContent) -> ServiceResult
     }
 }
 
-fn review_row(
+pub(crate) fn review_row(
     ctx: &Ctx,
     entry_id: &str,
     action: &str,
@@ -174,7 +174,7 @@ fn review_row(
 }
 
 /// The visible version's columns: the published content, else the working copy.
-fn refresh_columns(e: &mut CatalogEntry) {
+pub(crate) fn refresh_columns(e: &mut CatalogEntry) {
     if let Some(c) = e.published.as_ref().or(e.working.as_ref()) {
         e.name = c.name.trim().to_string();
         e.source_org_id = c.source_org_id.clone();
@@ -222,7 +222,7 @@ async fn save(
 
 /// What an audit record says about an entry: enough to follow its lifecycle.
 #[derive(Serialize)]
-struct StatusSummary<'a> {
+pub(crate) struct StatusSummary<'a> {
     code: &'a str,
     name: &'a str,
     stage: Option<&'a str>,
@@ -231,7 +231,7 @@ struct StatusSummary<'a> {
     authority_due: Option<NaiveDate>,
 }
 
-fn status_summary(e: &CatalogEntry) -> StatusSummary<'_> {
+pub(crate) fn status_summary(e: &CatalogEntry) -> StatusSummary<'_> {
     StatusSummary {
         code: &e.code,
         name: &e.name,
@@ -274,7 +274,7 @@ fn registering_org(ctx: &Ctx) -> ServiceResult<String> {
     Ok(owner)
 }
 
-fn draft_entry(
+pub(crate) fn draft_entry(
     owner: &str,
     code: String,
     content: EntryContent,
@@ -312,6 +312,14 @@ fn draft_entry(
     entry
 }
 
+/// The highest sequence number used under a resource-code prefix (0 when none).
+pub(crate) async fn last_sequence(app: &App, prefix: &str) -> ServiceResult<u32> {
+    let last = app.store.last_catalog_code(prefix).await?;
+    Ok(last
+        .map(|c| c[prefix.len()..].parse::<u32>().unwrap_or(0))
+        .unwrap_or(0))
+}
+
 /// CAT-1: registers several entries at once (a spreadsheet import): all of them, or
 /// none. On failure, every failing entry is returned with its index and error.
 pub async fn create_many(
@@ -347,14 +355,9 @@ pub async fn create_many_at(
         for content in &contents {
             let prefix = catalog::resource_code_prefix(content.category, content.domain);
             if !next.contains_key(&prefix) {
-                let last = app
-                    .store
-                    .last_catalog_code(&prefix)
+                let n = last_sequence(app, &prefix)
                     .await
-                    .map_err(|e| vec![(0, e.into())])?;
-                let n = last
-                    .map(|c| c[prefix.len()..].parse::<u32>().unwrap_or(0))
-                    .unwrap_or(0);
+                    .map_err(|e| vec![(0, e)])?;
                 next.insert(prefix.clone(), n);
             }
             let seq = next.get_mut(&prefix).expect("inserted above");

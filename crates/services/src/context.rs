@@ -40,6 +40,9 @@ pub struct App {
     /// OPN-11: page views of open datasets counted on this node, written every few
     /// seconds.
     pub(crate) open_views: Arc<crate::open_usage::ViewMeter>,
+    /// COL-7: the next level's platform node this node reports to, set once at
+    /// start-up from configuration (none: this node reports nowhere).
+    pub upstream: std::sync::OnceLock<gongshu_connectors::upstream::UpstreamTarget>,
 }
 
 impl App {
@@ -52,6 +55,7 @@ impl App {
             access_writer: std::sync::OnceLock::new(),
             rate_meter: std::sync::Mutex::default(),
             open_views: Arc::default(),
+            upstream: std::sync::OnceLock::new(),
             store,
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),

@@ -1316,6 +1316,28 @@ pub async fn record_secrecy_review(
     commit_dataset(app, dataset, expected, audit).await
 }
 
+/// COL-7 (XJ 13): a secrecy review reported with data from a lower-level platform.
+/// The lower level's department answered for it there; this node keeps who and when,
+/// so the reported data can be aggregated here without a second review.
+pub(crate) async fn carry_secrecy_review(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    review: SecrecyReview,
+) -> ServiceResult<()> {
+    let (entry, content) = mountable_entry(app, resource).await?;
+    let (mut dataset, expected) = dataset_to_change(app, ctx, &entry, &content).await?;
+    if dataset.secrecy_review.as_ref() == Some(&review) {
+        return Ok(());
+    }
+    let mut audit = ctx.audit("dataset.secrecy_review", "catalog_entry", &entry.id);
+    audit.before = dataset.secrecy_review.as_ref().and_then(summary);
+    audit.after = summary(&review);
+    dataset.secrecy_review = Some(review);
+    commit_dataset(app, dataset, expected, audit).await?;
+    Ok(())
+}
+
 /// Whether the caller may see a dataset's loads and rejected rows: its department
 /// with the data permission, or whoever reads quality globally.
 fn authorize_view(ctx: &Ctx, org_id: &str) -> ServiceResult<()> {

@@ -19,6 +19,9 @@ pub const CROSS_CHECK: &str = "governance.cross_check";
 pub const PULL_SOURCES: &str = "dataset.pull_due";
 /// OPN-6 (JY 28): re-runs published releases on their sources' update frequency.
 pub const REFRESH_RELEASES: &str = "open.release_refresh";
+/// COL-7 (XJ 13): reports what changed to the next level's platform, hourly, on a
+/// node with an upper node configured; a failed entry is tried again next hour.
+pub const REPORT_UPSTREAM: &str = "upstream.report";
 
 /// Enqueues the periodic jobs of the current period (idempotent across nodes).
 pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
@@ -56,6 +59,15 @@ pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
             hour,
         )
         .await?;
+    if app.upstream.get().is_some() {
+        app.store
+            .schedule_job(
+                REPORT_UPSTREAM,
+                &format!("{REPORT_UPSTREAM}:{}", hour.format("%Y-%m-%dT%H")),
+                hour,
+            )
+            .await?;
+    }
     let day = hour.with_hour(0).unwrap_or(hour);
     app.store
         .schedule_job(
@@ -123,6 +135,12 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                 let due = crate::releases::refresh_due(app, Utc::now()).await?;
                 if due > 0 {
                     tracing::info!(due, "release refreshes ran");
+                }
+            }
+            REPORT_UPSTREAM => {
+                let run = crate::upstream::report_all(app, &ctx).await?;
+                if run.reported + run.failed > 0 {
+                    tracing::info!(reported = run.reported, failed = run.failed, "reported to the upper node");
                 }
             }
             other => tracing::warn!(kind = other, "unknown job kind"),

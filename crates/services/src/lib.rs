@@ -36,6 +36,7 @@ pub mod settings;
 pub mod sharing;
 pub mod social_data;
 pub mod sources;
+pub mod upstream;
 
 pub use context::{App, Ctx};
 pub use error::{ServiceError, ServiceResult};

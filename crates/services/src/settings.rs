@@ -20,6 +20,10 @@ pub struct Settings {
     pub release_min_k: u32,
     /// OPN-6: the largest share of rows (percent) a release may drop to reach k.
     pub release_max_suppression_percent: u32,
+    /// COL-7: the division this node serves (e.g. `830000`). When set, only the data
+    /// authority of a division whose nearest node-running ancestor is this one may
+    /// report here; when unset, any division with a node-running ancestor may.
+    pub node_division: Option<String>,
 }
 
 impl Default for Settings {
@@ -35,6 +39,7 @@ impl Default for Settings {
             release_min_k: gongshu_domain::release::DEFAULT_MIN_K,
             release_max_suppression_percent:
                 gongshu_domain::release::DEFAULT_MAX_SUPPRESSION_PERCENT,
+            node_division: None,
         }
     }
 }

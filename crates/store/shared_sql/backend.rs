@@ -238,6 +238,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         c @ (Change::InsertSocialDataAgreement(_) | Change::ExpectEntryState { .. }) => {
             apply_social_data_change(tx, c).await?
         }
+        c @ (Change::PutUpstreamReport { .. } | Change::PutReceivedReport(_)) => apply_upstream_change(tx, c).await?,
         Change::ExpectStatus { record, id, status } => {
             // An UPDATE, not a SELECT: on PostgreSQL it locks the row until the commit,
             // so a second decision waits and then sees the first one's status.
@@ -1490,6 +1491,43 @@ impl Store for BackendStore {
         self.social_agreements(Some(entry_id)).await
     }
 
+    async fn list_upstream_reports(&self) -> StoreResult<Vec<UpstreamReport>> {
+        self.upstream_bodies("SELECT body FROM upstream_reports ORDER BY entry_id", &[]).await
+    }
+
+    async fn get_upstream_report(&self, entry_id: &str) -> StoreResult<Option<UpstreamReport>> {
+        Ok(self
+            .upstream_bodies("SELECT body FROM upstream_reports WHERE entry_id = $1", &[entry_id])
+            .await?
+            .pop())
+    }
+
+    async fn list_received_reports(&self, reporter_org_id: Option<&str>) -> StoreResult<Vec<ReceivedReport>> {
+        match reporter_org_id {
+            Some(org) => {
+                self.upstream_bodies(
+                    "SELECT body FROM upstream_received WHERE reporter_org_id = $1 ORDER BY source_code",
+                    &[org],
+                )
+                .await
+            }
+            None => {
+                self.upstream_bodies("SELECT body FROM upstream_received ORDER BY reporter_org_id, source_code", &[])
+                    .await
+            }
+        }
+    }
+
+    async fn get_received_report(&self, reporter_org_id: &str, source_code: &str) -> StoreResult<Option<ReceivedReport>> {
+        Ok(self
+            .upstream_bodies(
+                "SELECT body FROM upstream_received WHERE reporter_org_id = $1 AND source_code = $2",
+                &[reporter_org_id, source_code],
+            )
+            .await?
+            .pop())
+    }
+
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>> {
         fetch_all(&self.reader, "SELECT * FROM it_projects ORDER BY approved_at DESC", &[], it_project_from).await
     }
@@ -1654,3 +1692,4 @@ include!("open_usage.rs");
 include!("open_plans.rs");
 include!("open_releases.rs");
 include!("social_data.rs");
+include!("upstream.rs");

@@ -131,6 +131,15 @@ pub enum Change {
     PutOpenRelease(OpenRelease),
     /// COL-8: inserts an agreement over social data and the entries it carries.
     InsertSocialDataAgreement(SocialDataAgreement),
+    /// COL-7: writes what was reported of an entry. With `expected_updated_at` the row
+    /// must still be as read (else NotFound); without, it must not exist yet (else
+    /// Conflict): two report runs cannot both record the same entry.
+    PutUpstreamReport {
+        report: UpstreamReport,
+        expected_updated_at: Option<DateTime<Utc>>,
+    },
+    /// COL-7: inserts or replaces an entry a lower-level platform reported here.
+    PutReceivedReport(ReceivedReport),
     /// Changes nothing, but fails the commit with NotFound unless the entry still has
     /// `updated_at` and `social_agreements` agreements over it (COL-8: an agreement
     /// and an edit of its entry, or two agreements, checked against the same state
@@ -478,6 +487,19 @@ pub trait Store: Send + Sync + 'static {
         &self,
         entry_id: &str,
     ) -> StoreResult<Vec<SocialDataAgreement>>;
+    /// COL-7: what this node reported upstream, one row per entry ever considered.
+    async fn list_upstream_reports(&self) -> StoreResult<Vec<UpstreamReport>>;
+    async fn get_upstream_report(&self, entry_id: &str) -> StoreResult<Option<UpstreamReport>>;
+    /// COL-7: entries lower-level platforms reported here, of one reporter when given.
+    async fn list_received_reports(
+        &self,
+        reporter_org_id: Option<&str>,
+    ) -> StoreResult<Vec<ReceivedReport>>;
+    async fn get_received_report(
+        &self,
+        reporter_org_id: &str,
+        source_code: &str,
+    ) -> StoreResult<Option<ReceivedReport>>;
     async fn list_it_projects(&self) -> StoreResult<Vec<ItProject>>;
     async fn get_change_record(&self, id: &str) -> StoreResult<Option<CatalogChangeRecord>>;
     /// Newest first; of one organisation when given; only not completed when `open_only`.

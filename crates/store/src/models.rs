@@ -420,6 +420,60 @@ pub struct SocialDataAgreement {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// COL-7 (XJ 13): what this node last reported of one catalog entry to the next
+/// level's platform, or why the entry is not reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UpstreamReport {
+    pub entry_id: String,
+    /// Set when the entry's department works on a system the upper level built:
+    /// its data reaches the upper level there, so it is not reported again (XJ 13).
+    pub exemption: Option<UpstreamExemption>,
+    /// The published version of the entry last accepted upstream (0: never).
+    pub reported_version: i32,
+    /// Whether the upper node was last told the entry is offline (下架).
+    #[serde(default)]
+    pub reported_offline: bool,
+    /// The load (data version) last accepted upstream.
+    pub reported_load_id: Option<String>,
+    pub reported_rows: Option<i64>,
+    /// The entry's code on the upper node.
+    pub upper_code: Option<String>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// `reported` or `failed`, of the last attempt.
+    pub outcome: Option<String>,
+    pub error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Why an entry is not reported upstream, and who said so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UpstreamExemption {
+    /// The upper-level system the department uses.
+    pub system: String,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+/// COL-7 (XJ 13): on the receiving node, an entry a lower-level platform reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReceivedReport {
+    /// The lower level's data authority, as an organisation of this node.
+    pub reporter_org_id: String,
+    /// The entry's code on the lower node.
+    pub source_code: String,
+    /// The entry on this node that holds what was reported.
+    pub entry_id: String,
+    /// The department that is the entry's source on the lower node.
+    pub source_department: String,
+    pub source_version: i32,
+    /// The lower node's load id of the data version last received.
+    pub source_load_id: Option<String>,
+    pub rows: Option<i64>,
+    pub received_at: DateTime<Utc>,
+    pub data_received_at: Option<DateTime<Utc>>,
+}
+
 /// CAT-7, SHR-7: a department's demand for data another department holds (or
 /// should catalog); the source answers within 5 working days.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -45,6 +45,10 @@ pub struct UploadQuery {
     pub filing_no: Option<String>,
     #[serde(default)]
     pub filing_note: Option<String>,
+    /// A retried upload with the same key returns the first outcome and is never
+    /// loaded twice (a lower-level platform's report uses one per data version).
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 fn bad_param(code: &str, field: &str, zh: String, en: String) -> ServiceError {
@@ -104,6 +108,7 @@ pub fn upload_options(q: &UploadQuery) -> Result<LoadOptions, ServiceError> {
     opts.file_name = q.file_name.clone();
     opts.filing_no = q.filing_no.clone();
     opts.filing_note = q.filing_note.clone();
+    opts.idempotency_key = q.idempotency_key.clone();
     Ok(opts)
 }
 
@@ -756,6 +761,7 @@ pub async fn start_upload(
         file_name: input.file_name.clone(),
         filing_no: input.filing_no.clone(),
         filing_note: input.filing_note.clone(),
+        idempotency_key: None,
     };
     upload_options(&query)?;
     datasets::authorize_load(&s.app, &ctx, &resource).await?;
@@ -866,6 +872,7 @@ pub async fn complete_upload(
         file_name: upload.file_name.clone(),
         filing_no: upload.filing_no.clone(),
         filing_note: upload.filing_note.clone(),
+        idempotency_key: None,
     })?;
     let _ = tokio::fs::remove_file(&meta).await;
     let spooled = SpooledFile(part);

@@ -17,6 +17,7 @@ pub mod sharing;
 pub mod social_data;
 pub mod tokens;
 pub mod tools;
+pub mod upstream;
 pub mod users;
 
 use axum::extract::DefaultBodyLimit;
@@ -98,6 +99,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/social-data",
             get(social_data::list).post(social_data::record),
+        )
+        .route(
+            "/api/v1/upstream/reports",
+            get(upstream::overview).post(upstream::report_now),
+        )
+        .route(
+            "/api/v1/upstream/reports/{entry}/exemption",
+            put(upstream::set_exemption),
+        )
+        .route(
+            "/api/v1/upstream/received",
+            get(upstream::received).post(upstream::receive),
         )
         .route(
             "/api/v1/it-projects/{id}/acceptance-check",

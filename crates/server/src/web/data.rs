@@ -866,6 +866,7 @@ pub async fn upload(
         file_name,
         filing_no: offline.then(|| form.filing_no.trim().to_string()),
         filing_note: given(&form.filing_note),
+        idempotency_key: None,
     };
     let opts = match upload_options(&query) {
         Ok(o) => o,

@@ -13,6 +13,7 @@ pub mod portal;
 pub mod portal_access;
 pub mod render;
 pub mod sharing;
+pub mod upstream;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -62,6 +63,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/catalog/social-data",
             get(catalog::social_data_page).post(catalog::record_social_data),
+        )
+        .route("/catalog/upstream", get(upstream::page).post(upstream::run))
+        .route(
+            "/catalog/upstream/{entry}/exemption",
+            post(upstream::exemption),
         )
         .route(
             "/catalog/import",

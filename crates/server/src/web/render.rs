@@ -40,6 +40,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/catalog_social_data.html"),
     ),
     (
+        "catalog_upstream.html",
+        include_str!("../../templates/catalog_upstream.html"),
+    ),
+    (
         "catalog_lists.html",
         include_str!("../../templates/catalog_lists.html"),
     ),

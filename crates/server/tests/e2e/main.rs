@@ -27,3 +27,4 @@ mod sharing;
 mod sharing_pages;
 mod social_data;
 mod tokens;
+mod upstream;

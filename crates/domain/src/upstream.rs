@@ -1,0 +1,206 @@
+//! COL-7 (XJ 13): each level's platform reports the data its catalog specifies to
+//! the next level's platform. A unit that works on a system the upper level built
+//! does not report separately: its data is already there.
+
+/// Where one catalog entry stands against what was last reported of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportState<'a> {
+    /// 0 while never published.
+    pub published_version: i32,
+    pub offline: bool,
+    /// Its department works on an upper-level system (XJ 13: no separate report).
+    pub exempt: bool,
+    pub reported_version: i32,
+    pub reported_offline: bool,
+    /// The load id of the data version now served, if any.
+    pub current_load: Option<&'a str>,
+    pub reported_load: Option<&'a str>,
+}
+
+/// What a report run does with an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportStep {
+    /// Nothing to send.
+    Skip(SkipReason),
+    /// Send the entry (its content, or that it went offline), then its data version
+    /// when `data` is set.
+    Send { data: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    NotPublished,
+    Exempt,
+    /// Offline, and never reported or already reported offline.
+    Offline,
+    UpToDate,
+}
+
+impl SkipReason {
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipReason::NotPublished => "not_published",
+            SkipReason::Exempt => "exempt",
+            SkipReason::Offline => "offline",
+            SkipReason::UpToDate => "up_to_date",
+        }
+    }
+}
+
+/// Decides what to report of one entry: a published entry whose catalog version or
+/// data version moved since the last accepted report; an entry taken offline after it
+/// was reported, so the upper level takes its copy offline too.
+pub fn report_step(s: &ReportState<'_>) -> ReportStep {
+    if s.exempt {
+        return ReportStep::Skip(SkipReason::Exempt);
+    }
+    if s.published_version == 0 {
+        return ReportStep::Skip(SkipReason::NotPublished);
+    }
+    if s.offline {
+        return if s.reported_version > 0 && !s.reported_offline {
+            ReportStep::Send { data: false }
+        } else {
+            ReportStep::Skip(SkipReason::Offline)
+        };
+    }
+    let data = s.current_load.is_some() && s.current_load != s.reported_load;
+    if data || s.reported_version != s.published_version || s.reported_offline {
+        ReportStep::Send { data }
+    } else {
+        ReportStep::Skip(SkipReason::UpToDate)
+    }
+}
+
+/// The nearest division above `division` that runs a platform node: the level a
+/// node at `division` reports to. `parent_of` gives a division's parent and whether
+/// that parent hosts a node.
+pub fn upper_node_of<F>(division: &str, mut parent_of: F) -> Option<String>
+where
+    F: FnMut(&str) -> Option<(String, bool)>,
+{
+    let mut current = division.to_string();
+    // A division tree is a handful of levels deep; the bound stops a cycle in bad data.
+    for _ in 0..16 {
+        let (parent, hosts_node) = parent_of(&current)?;
+        if hosts_node {
+            return Some(parent);
+        }
+        current = parent;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> ReportState<'static> {
+        ReportState {
+            published_version: 2,
+            offline: false,
+            exempt: false,
+            reported_version: 2,
+            reported_offline: false,
+            current_load: Some("load-1"),
+            reported_load: Some("load-1"),
+        }
+    }
+
+    #[test]
+    fn col_7_an_entry_reported_as_it_is_is_not_sent_again() {
+        assert_eq!(
+            report_step(&state()),
+            ReportStep::Skip(SkipReason::UpToDate)
+        );
+    }
+
+    #[test]
+    fn col_7_a_new_catalog_version_or_data_version_is_sent() {
+        let s = ReportState {
+            published_version: 3,
+            ..state()
+        };
+        assert_eq!(report_step(&s), ReportStep::Send { data: false });
+        let s = ReportState {
+            current_load: Some("load-2"),
+            ..state()
+        };
+        assert_eq!(report_step(&s), ReportStep::Send { data: true });
+        let never = ReportState {
+            reported_version: 0,
+            reported_load: None,
+            ..state()
+        };
+        assert_eq!(report_step(&never), ReportStep::Send { data: true });
+        let no_data = ReportState {
+            reported_version: 0,
+            current_load: None,
+            reported_load: None,
+            ..state()
+        };
+        assert_eq!(report_step(&no_data), ReportStep::Send { data: false });
+    }
+
+    #[test]
+    fn col_7_units_on_an_upper_level_system_do_not_report() {
+        let s = ReportState {
+            exempt: true,
+            reported_version: 0,
+            ..state()
+        };
+        assert_eq!(report_step(&s), ReportStep::Skip(SkipReason::Exempt));
+    }
+
+    #[test]
+    fn col_7_drafts_are_not_reported_and_offline_is_reported_once() {
+        let draft = ReportState {
+            published_version: 0,
+            reported_version: 0,
+            ..state()
+        };
+        assert_eq!(
+            report_step(&draft),
+            ReportStep::Skip(SkipReason::NotPublished)
+        );
+        let offline = ReportState {
+            offline: true,
+            ..state()
+        };
+        assert_eq!(report_step(&offline), ReportStep::Send { data: false });
+        let told = ReportState {
+            reported_offline: true,
+            ..offline
+        };
+        assert_eq!(report_step(&told), ReportStep::Skip(SkipReason::Offline));
+        let never_reported = ReportState {
+            reported_version: 0,
+            ..offline
+        };
+        assert_eq!(
+            report_step(&never_reported),
+            ReportStep::Skip(SkipReason::Offline)
+        );
+        let back_online = ReportState {
+            reported_offline: true,
+            ..state()
+        };
+        assert_eq!(report_step(&back_online), ReportStep::Send { data: false });
+    }
+
+    #[test]
+    fn col_7_a_node_reports_to_the_nearest_level_above_that_runs_one() {
+        // 830102 (district, no node) → 830100 (city, node) → 830000 (province, node)
+        let tree = |code: &str| match code {
+            "830102" => Some(("830100".to_string(), true)),
+            "830100" => Some(("830000".to_string(), true)),
+            "830199" => Some(("830190".to_string(), false)),
+            "830190" => Some(("830000".to_string(), true)),
+            _ => None,
+        };
+        assert_eq!(upper_node_of("830100", tree).as_deref(), Some("830000"));
+        assert_eq!(upper_node_of("830102", tree).as_deref(), Some("830100"));
+        assert_eq!(upper_node_of("830199", tree).as_deref(), Some("830000"));
+        assert_eq!(upper_node_of("830000", tree), None);
+    }
+}

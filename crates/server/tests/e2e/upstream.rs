@@ -1,0 +1,414 @@
+//! COL-7 (XJ 13): a lower-level platform node reports its catalog's data to the
+//! next level's node. Each test runs two real servers on the same backend: the city
+//! node (830100) reports to the province node (830000).
+use std::sync::Arc;
+
+use gongshu_services::upstream::UpstreamTarget;
+use gongshu_store::AuditFilter;
+use serde_json::{json, Value};
+
+use gongshu_domain::permissions::{Principal, Role};
+use gongshu_services::Ctx;
+
+use crate::common::{send, Demo, Session, TestServer};
+use crate::data::{data_resources, household_csv, person};
+use crate::data_pages::{open, submit};
+
+async fn upload_household(psb: &Session, code: &str, ids: &[String]) {
+    let marital: Vec<&str> = ids.iter().map(|_| "已婚").collect();
+    let r = send(
+        psb.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/datasets/{code}/loads?file_name=household.csv"),
+        )
+        .header("content-type", "application/octet-stream")
+        .body(household_csv(ids, &marital)),
+    )
+    .await
+    .expect_status(201);
+    assert_eq!(r["rows_accepted"], ids.len());
+}
+
+/// The province node issues the city data authority a token to report with.
+async fn reporting_token(upper: &TestServer) -> (Demo, Session, String) {
+    let demo = upper.seed_demo().await;
+    let authority = upper.login_demo(&demo, "authority").await;
+    let issued = authority
+        .post(
+            "/api/v1/tokens",
+            json!({"org_id": authority.org_id, "name": "云川市平台报送", "permissions": ["catalog.register", "data.load"], "expires_in_days": 30}),
+        )
+        .await
+        .expect_status(201);
+    let secret = issued["secret"].as_str().unwrap().to_string();
+    (demo, authority, secret)
+}
+
+fn outcome<'a>(run: &'a Value, code: &str) -> &'a Value {
+    run["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == code)
+        .unwrap_or_else(|| panic!("no outcome for {code} in {run}"))
+}
+
+async fn audit_count(srv: &TestServer, action: &str) -> usize {
+    srv.app
+        .store
+        .list_audit(&AuditFilter {
+            action: Some(action.into()),
+            limit: Some(1000),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+/// The city node reports its published entries and data versions to the province
+/// node; an entry of a unit on a province-built system is exempt; a run with nothing
+/// new sends nothing; a new data version and taking an entry offline are reported
+/// again onto the same upper entry; both sides audit it.
+async fn col_7_a_lower_node_reports_its_catalog_data_to_the_next_level(lower: Arc<TestServer>) {
+    let backend = lower.backend;
+    crate::common::run(backend, move |upper| async move {
+        report_and_receive(lower, upper).await;
+    })
+    .await;
+}
+both_backends!(col_7_a_lower_node_reports_its_catalog_data_to_the_next_level);
+
+async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
+    let demo = lower.seed_demo().await;
+    let resources = data_resources(&lower).await;
+    let household = resources["household"].code.clone();
+    let marriage = resources["marriage"].code.clone();
+    let psb = lower.login_demo(&demo, "psb.admin").await;
+    let ids: Vec<String> = (0..3).map(|i| person(100 + i, 10 + i as u16)).collect();
+    upload_household(&psb, &household, &ids).await;
+
+    let (_, upper_authority, secret) = reporting_token(&upper).await;
+    let authority = lower.login_demo(&demo, "authority").await;
+
+    // Without an upper node there is nothing to report to.
+    authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_error(409, "upstream.not_configured");
+    lower
+        .app
+        .upstream
+        .set(UpstreamTarget {
+            url: upper.base_url.clone(),
+            token: secret.clone(),
+        })
+        .unwrap();
+
+    // Only the data authority reports.
+    psb.get("/api/v1/upstream/reports")
+        .await
+        .expect_error(403, "auth.denied");
+    psb.post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_error(403, "auth.denied");
+
+    let overview = authority
+        .get("/api/v1/upstream/reports")
+        .await
+        .expect_status(200);
+    assert_eq!(overview["upper_url"], upper.base_url.as_str());
+    let step = |o: &Value, code: &str| {
+        o["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["code"] == code)
+            .map(|e| e["next_step"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(step(&overview, &household), "send_data");
+    assert_eq!(step(&overview, &marriage), "send");
+
+    // XJ 13: a unit working on a system the upper level built does not report.
+    send(
+        authority
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/upstream/reports/{marriage}/exemption"),
+            )
+            .json(&json!({"system": " "})),
+    )
+    .await
+    .expect_error(400, "upstream.system_required");
+    let exempt = send(
+        authority
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/upstream/reports/{marriage}/exemption"),
+            )
+            .json(&json!({"system": "示范省婚姻登记统建系统"})),
+    )
+    .await
+    .expect_status(200);
+    assert_eq!(exempt["exemption"]["system"], "示范省婚姻登记统建系统");
+
+    let run = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    let published = resources.len();
+    assert_eq!(run["failed"], 0, "{run}");
+    assert_eq!(run["reported"], published - 1, "{run}");
+    let sent = outcome(&run, &household);
+    assert_eq!(sent["outcome"], "reported");
+    assert_eq!(sent["rows"], 3);
+    let upper_household = sent["upper_code"].as_str().unwrap().to_string();
+    assert!(run["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["code"] != marriage.as_str()));
+
+    // The province node holds the entries, published under the city's authority,
+    // and the data version with its rows.
+    let received = upper_authority
+        .get("/api/v1/upstream/received")
+        .await
+        .expect_status(200);
+    let received = received.as_array().unwrap();
+    assert_eq!(received.len(), published - 1);
+    let got = received
+        .iter()
+        .find(|r| r["report"]["source_code"] == household.as_str())
+        .unwrap();
+    assert_eq!(got["reporter"], "云川市数据局");
+    assert_eq!(got["upper_code"], upper_household.as_str());
+    assert_eq!(got["report"]["source_department"], "云川市公安局");
+    assert_eq!(got["report"]["rows"], 3);
+    let entry = upper_authority
+        .get(&format!("/api/v1/catalog/{upper_household}"))
+        .await
+        .expect_status(200);
+    assert_eq!(entry["owner_org_id"], upper_authority.org_id.as_str());
+    assert_eq!(entry["published_version"], 1);
+    assert_eq!(entry["offline"], false);
+    let dataset = upper_authority
+        .get(&format!("/api/v1/datasets/{upper_household}"))
+        .await
+        .expect_status(200);
+    assert_eq!(dataset["dataset"]["row_count"], 3);
+    assert!(
+        dataset["dataset"]["secrecy_review"]["reviewed_by"]
+            .as_str()
+            .unwrap()
+            .contains("云川市数据局"),
+        "{dataset}"
+    );
+
+    // Nothing new: nothing sent.
+    let again = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(again["reported"], 0, "{again}");
+    assert_eq!(again["skipped"], published);
+
+    // A new data version goes onto the same upper entry.
+    upload_household(&psb, &household, &ids[..2]).await;
+    let third = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(third["reported"], 1, "{third}");
+    assert_eq!(
+        outcome(&third, &household)["upper_code"],
+        upper_household.as_str()
+    );
+    let dataset = upper_authority
+        .get(&format!("/api/v1/datasets/{upper_household}"))
+        .await
+        .expect_status(200);
+    assert_eq!(dataset["dataset"]["row_count"], 2);
+    assert_eq!(
+        upper_authority
+            .get("/api/v1/upstream/received")
+            .await
+            .expect_status(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        published - 1
+    );
+
+    // Taken offline below, taken offline above.
+    authority
+        .post(
+            &format!("/api/v1/catalog/{}/offline", resources["household"].id),
+            json!({"reason": "户籍系统迁移"}),
+        )
+        .await
+        .expect_status(200);
+    let fourth = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(fourth["reported"], 1, "{fourth}");
+    let entry = upper_authority
+        .get(&format!("/api/v1/catalog/{upper_household}"))
+        .await
+        .expect_status(200);
+    assert_eq!(entry["offline"], true);
+    assert_eq!(entry["offline_reason"], "户籍系统迁移");
+
+    // The console: the authority sees each entry's report and exempts from the page;
+    // the province sees what the city reported.
+    let page = open(&authority, "/catalog/upstream").await;
+    page.shows(upper.base_url.trim_start_matches("http://"))
+        .shows("示范省婚姻登记统建系统")
+        .shows(&upper_household)
+        .shows("已下架");
+    let statistics = resources["statistics"].id.clone();
+    let exempted = submit(
+        &authority,
+        &format!("/catalog/upstream/{statistics}/exemption"),
+        &[
+            ("csrf", &authority.csrf),
+            ("system", "示范省统计联网直报系统"),
+        ],
+    )
+    .await;
+    assert_eq!(exempted.status, 200);
+    exempted.shows("已保存").shows("示范省统计联网直报系统");
+    let ran = submit(
+        &authority,
+        "/catalog/upstream",
+        &[("csrf", &authority.csrf)],
+    )
+    .await;
+    assert_eq!(ran.path, "/catalog/upstream?done=reported");
+    ran.shows("已报送");
+    let psb_page = open(&psb, "/catalog/upstream").await;
+    psb_page.lacks("立即报送").lacks("upstream-table");
+    open(&upper_authority, "/catalog/upstream")
+        .await
+        .shows("下级平台报送")
+        .shows("云川市数据局")
+        .shows(&household)
+        .shows("云川市公安局");
+
+    assert_eq!(audit_count(&lower, "upstream.report").await, published + 1);
+    assert_eq!(audit_count(&lower, "upstream.exempt").await, 2);
+    assert_eq!(audit_count(&upper, "upstream.receive").await, published + 1);
+    assert!(audit_count(&upper, "catalog.receive_report").await >= published);
+}
+
+/// The upper node takes reports only from the data authority of the level below,
+/// with a token it issued; a refused report is recorded with its reason on the
+/// reporting node and sent again by the next run.
+async fn col_7_reports_are_refused_unless_from_the_authority_below(lower: Arc<TestServer>) {
+    let backend = lower.backend;
+    crate::common::run(backend, move |upper| async move {
+        refusals(lower, upper).await;
+    })
+    .await;
+}
+both_backends!(col_7_reports_are_refused_unless_from_the_authority_below);
+
+async fn refusals(lower: Arc<TestServer>, upper: Arc<TestServer>) {
+    let demo = lower.seed_demo().await;
+    let resources = data_resources(&lower).await;
+    let household = resources["household"].code.clone();
+    let (upper_demo, _, secret) = reporting_token(&upper).await;
+    let upper_psb = upper.login_demo(&upper_demo, "psb.admin").await;
+    let report = json!({
+        "source_code": household, "version": 1, "source_department": "云川市公安局",
+        "content": resources["household"].published,
+    });
+
+    // A department's token is not a platform's.
+    let department = upper_psb
+        .post(
+            "/api/v1/tokens",
+            json!({"org_id": upper_psb.org_id, "name": "前置机", "permissions": ["data.load"], "expires_in_days": 30}),
+        )
+        .await
+        .expect_status(201);
+    upper
+        .bearer(department["secret"].as_str().unwrap())
+        .post("/api/v1/upstream/received", report.clone())
+        .await
+        .expect_error(403, "auth.denied");
+    let mut blank = report.clone();
+    blank["source_code"] = json!(" ");
+    upper
+        .bearer(&secret)
+        .post("/api/v1/upstream/received", blank)
+        .await
+        .expect_error(400, "upstream.source_code_invalid");
+
+    // The province's own authority has no level above it on this node: it is not
+    // the authority of the level below, so it cannot report here.
+    let ids = gongshu_services::demo::demo_org_ids(&upper.app)
+        .await
+        .unwrap();
+    let province = Ctx::new(
+        Principal::for_user(
+            "province-user",
+            &ids["prov_authority"],
+            &[Role::AuthorityAdmin, Role::OrgAdmin],
+        ),
+        None,
+    );
+    let incoming = serde_json::from_value(report.clone()).unwrap();
+    let refused = gongshu_services::upstream::receive(&upper.app, &province, incoming)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "upstream.not_next_level");
+
+    // A revoked token: the run records the refusal and keeps the entry due.
+    let authority = lower.login_demo(&demo, "authority").await;
+    lower
+        .app
+        .upstream
+        .set(UpstreamTarget {
+            url: upper.base_url.clone(),
+            token: "gs_not_issued_by_the_upper_node".into(),
+        })
+        .unwrap();
+    let run = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(run["reported"], 0, "{run}");
+    assert_eq!(run["failed"], resources.len());
+    let failed = outcome(&run, &household);
+    assert!(
+        failed["error"].as_str().unwrap().contains("auth.bad_token"),
+        "{failed}"
+    );
+    let overview = authority
+        .get("/api/v1/upstream/reports")
+        .await
+        .expect_status(200);
+    let row = overview["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == household.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["report"]["outcome"], "failed");
+    assert_eq!(row["next_step"], "send");
+    assert_eq!(
+        audit_count(&lower, "upstream.report_failed").await,
+        resources.len()
+    );
+    assert!(upper
+        .app
+        .store
+        .list_received_reports(None)
+        .await
+        .unwrap()
+        .is_empty());
+}

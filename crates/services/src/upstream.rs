@@ -1,0 +1,836 @@
+//! COL-7 (XJ 13): each level's platform reports the data its catalog specifies to the
+//! next level's platform. On the reporting node, a run sends every published entry
+//! whose catalog version or data version moved since its last accepted report (and
+//! tells the upper node when an entry went offline); entries of units working on a
+//! system the upper level built are exempt. On the receiving node, each reported entry
+//! is kept as a published entry of the reporting data authority, with its data loaded
+//! through the ordinary, validated load path.
+use chrono::{DateTime, Utc};
+pub use gongshu_connectors::upstream::UpstreamTarget;
+use gongshu_connectors::upstream::{UpstreamClient, UpstreamError};
+use gongshu_domain::audit::truncate_to_micros;
+use gongshu_domain::catalog::{self as domain_catalog, EntryContent};
+use gongshu_domain::org::OrgKind;
+use gongshu_domain::permissions::{Permission, Principal};
+use gongshu_domain::secrecy::{SecrecyConclusion, SecrecyReview};
+use gongshu_domain::upstream::{report_step, upper_node_of, ReportState, ReportStep};
+use gongshu_store::{
+    CatalogEntry, CatalogFilter, Change, ReceivedReport, StoreError, UpstreamExemption,
+    UpstreamReport,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{draft_entry, last_sequence, review_row, status_summary};
+use crate::context::{summary, App, Ctx};
+use crate::datasets::ExportFormat;
+use crate::error::{ErrorKind, ServiceError, ServiceResult};
+
+fn not_configured() -> ServiceError {
+    ServiceError::conflict(
+        "upstream.not_configured",
+        "本节点未配置上级平台（[upstream] url 与 GONGSHU_UPSTREAM_TOKEN），无法报送",
+        "no upper node is configured ([upstream] url and GONGSHU_UPSTREAM_TOKEN): nothing can be reported",
+    )
+}
+
+/// The caller's organisation, when it is a data authority the caller acts for with
+/// `permission`: reporting up and receiving reports are the authority's business.
+async fn authority_of(app: &App, ctx: &Ctx, permission: Permission) -> ServiceResult<String> {
+    let org_id = ctx.principal.org_id.clone().ok_or_else(|| {
+        ServiceError::new(
+            ErrorKind::Denied,
+            "upstream.authority_only",
+            "数据报送由公共数据主管部门办理（XJ 13）",
+            "reporting data between levels is the data authority's business (XJ 13)",
+        )
+    })?;
+    ctx.principal.authorize(permission, Some(&org_id))?;
+    let org = app.store.get_org(&org_id).await?;
+    if org.as_ref().and_then(|o| OrgKind::parse(&o.kind)) != Some(OrgKind::DataAuthority) {
+        return Err(ServiceError::new(
+            ErrorKind::Denied,
+            "upstream.authority_only",
+            "数据报送由公共数据主管部门办理（XJ 13）",
+            "reporting data between levels is the data authority's business (XJ 13)",
+        ));
+    }
+    Ok(org_id)
+}
+
+// ---------------------------------------------------------------- reporting node
+
+/// One catalog entry as the reporting node sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntryReportView {
+    pub entry_id: String,
+    pub code: String,
+    pub name: String,
+    pub published_version: i32,
+    pub offline: bool,
+    pub current_load_id: Option<String>,
+    pub report: Option<UpstreamReport>,
+    /// `send`, `send_data`, `up_to_date`, `exempt`, `offline` or `not_published`.
+    pub next_step: String,
+    pub next_step_zh: String,
+}
+
+/// What this node reports and where.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UpstreamOverview {
+    /// The upper node's address, when one is configured.
+    pub upper_url: Option<String>,
+    pub entries: Vec<EntryReportView>,
+}
+
+fn step_label(step: ReportStep) -> (&'static str, &'static str) {
+    match step {
+        ReportStep::Send { data: true } => ("send_data", "待报送（含数据）"),
+        ReportStep::Send { data: false } => ("send", "待报送（目录）"),
+        ReportStep::Skip(r) => (
+            r.key(),
+            match r.key() {
+                "exempt" => "免报（使用上级统建系统）",
+                "offline" => "已下架",
+                "not_published" => "未发布",
+                _ => "已是最新",
+            },
+        ),
+    }
+}
+
+async fn entries_with_reports(
+    app: &App,
+) -> ServiceResult<Vec<(CatalogEntry, Option<UpstreamReport>, Option<String>)>> {
+    let entries = app
+        .store
+        .list_catalog_entries(&CatalogFilter::default())
+        .await?;
+    let mut reports: std::collections::HashMap<String, UpstreamReport> = app
+        .store
+        .list_upstream_reports()
+        .await?
+        .into_iter()
+        .map(|r| (r.entry_id.clone(), r))
+        .collect();
+    let mut out = Vec::new();
+    for e in entries.into_iter().filter(|e| e.published.is_some()) {
+        let load = if e.mounted {
+            app.data
+                .get_dataset(&e.id)
+                .await?
+                .and_then(|d| d.current_load_id)
+        } else {
+            None
+        };
+        let report = reports.remove(&e.id);
+        out.push((e, report, load));
+    }
+    Ok(out)
+}
+
+fn state_of<'a>(
+    e: &CatalogEntry,
+    r: Option<&'a UpstreamReport>,
+    load: Option<&'a str>,
+) -> ReportState<'a> {
+    ReportState {
+        published_version: e.published_version,
+        offline: e.offline,
+        exempt: r.is_some_and(|r| r.exemption.is_some()),
+        reported_version: r.map_or(0, |r| r.reported_version),
+        reported_offline: r.is_some_and(|r| r.reported_offline),
+        current_load: load,
+        reported_load: r.and_then(|r| r.reported_load_id.as_deref()),
+    }
+}
+
+/// COL-7: every published entry with what was last reported of it and what the
+/// next run will do.
+pub async fn overview(app: &App, ctx: &Ctx) -> ServiceResult<UpstreamOverview> {
+    authority_of(app, ctx, Permission::CatalogApprove).await?;
+    let mut entries = Vec::new();
+    for (e, report, load) in entries_with_reports(app).await? {
+        let step = report_step(&state_of(&e, report.as_ref(), load.as_deref()));
+        let (key, zh) = step_label(step);
+        entries.push(EntryReportView {
+            entry_id: e.id,
+            code: e.code,
+            name: e.name,
+            published_version: e.published_version,
+            offline: e.offline,
+            current_load_id: load,
+            report,
+            next_step: key.into(),
+            next_step_zh: zh.into(),
+        });
+    }
+    Ok(UpstreamOverview {
+        upper_url: app.upstream.get().map(|t| t.url.clone()),
+        entries,
+    })
+}
+
+/// COL-7 (XJ 13): marks an entry as held on a system the upper level built (no
+/// separate report), or clears the mark (`system` None).
+pub async fn set_exemption(
+    app: &App,
+    ctx: &Ctx,
+    entry: &str,
+    system: Option<&str>,
+) -> ServiceResult<UpstreamReport> {
+    authority_of(app, ctx, Permission::CatalogApprove).await?;
+    let entry = crate::catalog::find_entry(app, entry)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("目录", "catalog entry", entry))?;
+    let system = system.map(str::trim);
+    if system == Some("") {
+        return Err(ServiceError::invalid(
+            "upstream.system_required",
+            "system",
+            "请写明所使用的上级统建系统",
+            "name the upper-level system the unit works on",
+        ));
+    }
+    let now = truncate_to_micros(Utc::now());
+    let before = app.store.get_upstream_report(&entry.id).await?;
+    let mut report = before
+        .clone()
+        .unwrap_or_else(|| blank_report(&entry.id, now));
+    report.exemption = system.map(|s| UpstreamExemption {
+        system: s.to_string(),
+        set_by: ctx.principal.actor.clone(),
+        set_at: now,
+    });
+    report.updated_at = now;
+    let action = if system.is_some() {
+        "upstream.exempt"
+    } else {
+        "upstream.unexempt"
+    };
+    let mut audit = ctx.audit(action, "catalog_entry", &entry.id);
+    audit.before = before.as_ref().and_then(|b| summary(&b.exemption));
+    audit.after = summary(&report.exemption);
+    app.store
+        .commit(
+            vec![Change::PutUpstreamReport {
+                report: report.clone(),
+                expected_updated_at: before.map(|b| b.updated_at),
+            }],
+            vec![audit],
+        )
+        .await
+        .map_err(changed_meanwhile)?;
+    Ok(report)
+}
+
+fn blank_report(entry_id: &str, now: DateTime<Utc>) -> UpstreamReport {
+    UpstreamReport {
+        entry_id: entry_id.to_string(),
+        exemption: None,
+        reported_version: 0,
+        reported_offline: false,
+        reported_load_id: None,
+        reported_rows: None,
+        upper_code: None,
+        last_success_at: None,
+        last_attempt_at: None,
+        outcome: None,
+        error: None,
+        updated_at: now,
+    }
+}
+
+fn changed_meanwhile(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::NotFound(_) | StoreError::Conflict(_) => ServiceError::conflict(
+            "upstream.changed_meanwhile",
+            "报送记录刚被另一次报送或操作修改，请刷新后重试",
+            "the report record was changed by another run meanwhile: reload and try again",
+        ),
+        other => other.into(),
+    }
+}
+
+/// What one run did with one entry.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntryOutcome {
+    pub entry_id: String,
+    pub code: String,
+    /// `reported` or `failed`.
+    pub outcome: String,
+    pub upper_code: Option<String>,
+    pub rows: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportRun {
+    pub upper_url: String,
+    pub reported: usize,
+    pub failed: usize,
+    /// Entries with nothing new, exempt, or not published.
+    pub skipped: usize,
+    pub outcomes: Vec<EntryOutcome>,
+}
+
+/// The entry as the upper node receives it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncomingReport {
+    /// The entry's code on the reporting node.
+    pub source_code: String,
+    /// Its published version there.
+    pub version: i32,
+    #[serde(default)]
+    pub offline: bool,
+    #[serde(default)]
+    pub offline_reason: Option<String>,
+    /// The name of its source department on the reporting node.
+    pub source_department: String,
+    #[schema(value_type = Object)]
+    pub content: EntryContent,
+    /// The secrecy review its data was cleared by on the reporting node (COL-6).
+    #[serde(default)]
+    pub secrecy_review: Option<IncomingSecrecyReview>,
+    /// The load id of the data version about to be uploaded, if any.
+    #[serde(default)]
+    pub load_id: Option<String>,
+    #[serde(default)]
+    pub rows: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncomingSecrecyReview {
+    pub note: String,
+    pub reviewed_by: String,
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// COL-7 (XJ 13): reports every entry due to the configured upper node. Each entry
+/// is reported on its own: one that fails is recorded with its error and retried by
+/// the next run; the others go on.
+pub async fn report_all(app: &App, ctx: &Ctx) -> ServiceResult<ReportRun> {
+    // The CLI and the scheduled job act as the platform; a person or token must be the authority.
+    if ctx.principal.user_id.is_some() || ctx.principal.token_id.is_some() {
+        authority_of(app, ctx, Permission::CatalogApprove).await?;
+    }
+    let target = app.upstream.get().cloned().ok_or_else(not_configured)?;
+    let client = UpstreamClient::new(&target).map_err(|e| {
+        ServiceError::conflict("upstream.bad_config", e.message_zh(), e.message_en())
+    })?;
+    let mut run = ReportRun {
+        upper_url: target.url.clone(),
+        reported: 0,
+        failed: 0,
+        skipped: 0,
+        outcomes: Vec::new(),
+    };
+    for (entry, report, load) in entries_with_reports(app).await? {
+        let step = report_step(&state_of(&entry, report.as_ref(), load.as_deref()));
+        let ReportStep::Send { data } = step else {
+            run.skipped += 1;
+            continue;
+        };
+        let outcome =
+            report_entry(app, ctx, &client, &entry, report, load.filter(|_| data)).await?;
+        if outcome.outcome == "reported" {
+            run.reported += 1;
+        } else {
+            run.failed += 1;
+        }
+        run.outcomes.push(outcome);
+    }
+    Ok(run)
+}
+
+/// Sends one entry (and its data version when `load` is given) and records the result.
+async fn report_entry(
+    app: &App,
+    ctx: &Ctx,
+    client: &UpstreamClient,
+    entry: &CatalogEntry,
+    before: Option<UpstreamReport>,
+    load: Option<String>,
+) -> ServiceResult<EntryOutcome> {
+    let now = truncate_to_micros(Utc::now());
+    let mut report = before
+        .clone()
+        .unwrap_or_else(|| blank_report(&entry.id, now));
+    report.last_attempt_at = Some(now);
+    report.updated_at = now;
+    let sent = send(app, ctx, client, entry, load.as_deref()).await;
+    let mut audit;
+    let outcome = match sent {
+        Ok((upper_code, rows)) => {
+            report.outcome = Some("reported".into());
+            report.error = None;
+            report.reported_version = entry.published_version;
+            report.reported_offline = entry.offline;
+            report.upper_code = Some(upper_code.clone());
+            if load.is_some() {
+                report.reported_load_id = load.clone();
+                report.reported_rows = rows;
+            }
+            report.last_success_at = Some(now);
+            audit = ctx.audit("upstream.report", "catalog_entry", &entry.id);
+            EntryOutcome {
+                entry_id: entry.id.clone(),
+                code: entry.code.clone(),
+                outcome: "reported".into(),
+                upper_code: Some(upper_code),
+                rows,
+                error: None,
+            }
+        }
+        Err(message) => {
+            report.outcome = Some("failed".into());
+            report.error = Some(message.clone());
+            audit = ctx.audit("upstream.report_failed", "catalog_entry", &entry.id);
+            EntryOutcome {
+                entry_id: entry.id.clone(),
+                code: entry.code.clone(),
+                outcome: "failed".into(),
+                upper_code: report.upper_code.clone(),
+                rows: None,
+                error: Some(message),
+            }
+        }
+    };
+    audit.after = summary(&serde_json::json!({
+        "code": entry.code,
+        "version": entry.published_version,
+        "offline": entry.offline,
+        "load_id": load,
+        "upper_code": outcome.upper_code,
+        "error": outcome.error,
+    }));
+    app.store
+        .commit(
+            vec![Change::PutUpstreamReport {
+                report,
+                expected_updated_at: before.map(|b| b.updated_at),
+            }],
+            vec![audit],
+        )
+        .await
+        .map_err(changed_meanwhile)?;
+    Ok(outcome)
+}
+
+/// The caller, with the platform's permissions: who asked stays in the audit trail.
+fn as_platform(ctx: &Ctx) -> Ctx {
+    let mut principal = Principal::system();
+    principal.actor = ctx.principal.actor.clone();
+    principal.user_id = ctx.principal.user_id.clone();
+    principal.token_id = ctx.principal.token_id.clone();
+    principal.org_id = ctx.principal.org_id.clone();
+    Ctx::new(principal, ctx.request_id.clone())
+}
+
+/// The calls of one entry's report; an error is the message to record.
+async fn send(
+    app: &App,
+    ctx: &Ctx,
+    client: &UpstreamClient,
+    entry: &CatalogEntry,
+    load: Option<&str>,
+) -> Result<(String, Option<i64>), String> {
+    let fail = |e: UpstreamError| format!("{} / {}", e.message_zh(), e.message_en());
+    let content = entry.published.clone().ok_or("未发布 / not published")?;
+    let department = match app.store.get_org(&content.source_org_id).await {
+        Ok(Some(o)) => o.name,
+        _ => content.source_org_id.clone(),
+    };
+    let dataset = if entry.mounted {
+        app.data
+            .get_dataset(&entry.id)
+            .await
+            .map_err(|e| e.to_string())?
+    } else {
+        None
+    };
+    let secrecy_review = dataset
+        .as_ref()
+        .and_then(|d| d.secrecy_review.as_ref())
+        .filter(|r| r.conclusion == SecrecyConclusion::Cleared)
+        .map(|r| IncomingSecrecyReview {
+            note: r.note.clone(),
+            reviewed_by: r.reviewed_by.clone(),
+            reviewed_at: r.reviewed_at,
+        });
+    let incoming = IncomingReport {
+        source_code: entry.code.clone(),
+        version: entry.published_version,
+        offline: entry.offline,
+        offline_reason: entry.offline_reason.clone(),
+        source_department: department,
+        content,
+        secrecy_review,
+        load_id: load.map(str::to_string),
+        rows: dataset
+            .as_ref()
+            .filter(|_| load.is_some())
+            .map(|d| d.row_count),
+    };
+    let body = serde_json::to_value(&incoming).map_err(|e| e.to_string())?;
+    let answer = client.report_entry(&body).await.map_err(fail)?;
+    let upper_code = answer
+        .get("upper_code")
+        .and_then(|v| v.as_str())
+        .ok_or("上级平台答复缺少 upper_code / the upper node's answer lacks upper_code")?
+        .to_string();
+    let (Some(load), Some(dataset)) = (load, dataset) else {
+        return Ok((upper_code, None));
+    };
+    // The data version leaves this node through the egress gate, which records it.
+    // XJ 13 makes reporting the authority's duty for every department's data, so the
+    // export runs with the platform's reach under the caller's name (COL-7).
+    let ctx = &as_platform(ctx);
+    let spool = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    {
+        let mut out = std::io::BufWriter::new(spool.as_file());
+        crate::egress::export(app, ctx, &dataset, ExportFormat::Csv, &mut out, None)
+            .await
+            .map_err(|e| format!("{} / {}", e.message, e.message_en))?;
+        std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+    }
+    let key = format!("upstream:{load}");
+    let answer = client
+        .upload_version(&upper_code, spool.path(), &key)
+        .await
+        .map_err(fail)?;
+    let status = answer.get("status").and_then(|v| v.as_str()).unwrap_or("");
+    if status != "applied" {
+        let error = answer
+            .get("error")
+            .and_then(|v| v.as_str())
+            .unwrap_or(status);
+        return Err(format!("上级平台未载入该数据版本：{error} / the upper node did not apply the data version: {error}"));
+    }
+    let rows = answer.get("rows_accepted").and_then(|v| v.as_i64());
+    Ok((upper_code, rows))
+}
+
+// ---------------------------------------------------------------- receiving node
+
+/// The upper node's answer to a reported entry.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceiveAnswer {
+    /// The entry's code on this node.
+    pub upper_code: String,
+    pub entry_id: String,
+    /// Whether the entry was new here.
+    pub created: bool,
+}
+
+/// COL-7 (XJ 13): takes an entry reported by the next level down. The caller is
+/// that level's data authority (an organisation of this node, holding a token this
+/// node issued), whose division is one level below this node's. The entry is kept
+/// published under the reporting authority; its data comes as an ordinary upload.
+pub async fn receive(
+    app: &App,
+    ctx: &Ctx,
+    incoming: IncomingReport,
+) -> ServiceResult<ReceiveAnswer> {
+    let reporter = authority_of(app, ctx, Permission::CatalogRegister).await?;
+    ctx.principal
+        .authorize(Permission::DataLoad, Some(&reporter))?;
+    check_next_level(app, &reporter).await?;
+    let source_code = incoming.source_code.trim().to_string();
+    if source_code.is_empty() || source_code.len() > 64 {
+        return Err(ServiceError::invalid(
+            "upstream.source_code_invalid",
+            "source_code",
+            "报送的目录代码须为 1 至 64 个字符",
+            "the reported entry's code must be 1 to 64 characters",
+        ));
+    }
+    let mut content = incoming.content.clone();
+    // Here the reporting authority answers for the entry; the lower level's
+    // departments are not organisations of this node.
+    content.source_org_id = reporter.clone();
+    content.providing_org_id = None;
+    content.co_builder_org_ids.clear();
+    content.name = content.name.trim().to_string();
+    let problems = domain_catalog::check_entry(&content);
+    if !problems.is_empty() {
+        return Err(ServiceError::fields(problems));
+    }
+    let now = truncate_to_micros(Utc::now());
+    let previous = app
+        .store
+        .get_received_report(&reporter, &source_code)
+        .await?;
+    let existing = match &previous {
+        Some(p) => app.store.get_catalog_entry(&p.entry_id).await?,
+        None => None,
+    };
+    let (entry, created) = match existing {
+        Some(before) => (
+            update_reported(app, ctx, before, content, &incoming, now).await?,
+            false,
+        ),
+        None => (
+            create_reported(app, ctx, &reporter, content, &incoming, now).await?,
+            true,
+        ),
+    };
+    if let Some(review) = incoming.secrecy_review.as_ref().filter(|_| !entry.offline) {
+        let reporter_name = app
+            .store
+            .get_org(&reporter)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        let carried = SecrecyReview {
+            conclusion: SecrecyConclusion::Cleared,
+            items: gongshu_domain::dataset::TableSchema::from_items(
+                &entry
+                    .published
+                    .as_ref()
+                    .map(|c| c.items.clone())
+                    .unwrap_or_default(),
+            )
+            .column_names()
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            note: review.note.clone(),
+            reviewed_by: format!(
+                "{}（{}报送 / reported by {}）",
+                review.reviewed_by, reporter_name, reporter_name
+            ),
+            org_id: reporter.clone(),
+            reviewed_at: review.reviewed_at,
+        };
+        crate::datasets::carry_secrecy_review(app, ctx, &entry.id, carried).await?;
+    }
+    let received = ReceivedReport {
+        reporter_org_id: reporter.clone(),
+        source_code: source_code.clone(),
+        entry_id: entry.id.clone(),
+        source_department: incoming.source_department.trim().to_string(),
+        source_version: incoming.version,
+        source_load_id: incoming
+            .load_id
+            .clone()
+            .or(previous.as_ref().and_then(|p| p.source_load_id.clone())),
+        rows: incoming.rows.or(previous.as_ref().and_then(|p| p.rows)),
+        received_at: now,
+        data_received_at: if incoming.load_id.is_some() {
+            Some(now)
+        } else {
+            previous.as_ref().and_then(|p| p.data_received_at)
+        },
+    };
+    let mut audit = ctx.audit("upstream.receive", "catalog_entry", &entry.id);
+    audit.after = summary(&received);
+    app.store
+        .commit(vec![Change::PutReceivedReport(received)], vec![audit])
+        .await?;
+    Ok(ReceiveAnswer {
+        upper_code: entry.code,
+        entry_id: entry.id,
+        created,
+    })
+}
+
+/// The reporter's division must be one level below this node: its nearest
+/// node-running ancestor is this node's division (the configured one, or else any).
+async fn check_next_level(app: &App, reporter: &str) -> ServiceResult<()> {
+    let org = app
+        .store
+        .get_org(reporter)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("单位", "organisation", reporter))?;
+    let divisions: std::collections::HashMap<String, (Option<String>, bool)> = app
+        .store
+        .list_divisions()
+        .await?
+        .into_iter()
+        .map(|d| (d.code, (d.parent_code, d.hosts_node)))
+        .collect();
+    let upper = upper_node_of(&org.division_code, |code| {
+        let (parent, _) = divisions.get(code)?;
+        let parent = parent.clone()?;
+        let hosts = divisions.get(&parent).is_some_and(|(_, h)| *h);
+        Some((parent, hosts))
+    });
+    let expected = app.settings.node_division.as_deref();
+    let fits = match (&upper, expected) {
+        (Some(u), Some(e)) => u == e,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(ServiceError::new(
+            ErrorKind::Denied,
+            "upstream.not_next_level",
+            format!("{} 不是本级平台的下一级主管部门，不能向本平台报送（XJ 13）", org.name),
+            format!("{} is not the data authority of the level below this node, so it cannot report here (XJ 13)", org.name),
+        ))
+    }
+}
+
+async fn create_reported(
+    app: &App,
+    ctx: &Ctx,
+    reporter: &str,
+    content: EntryContent,
+    incoming: &IncomingReport,
+    now: DateTime<Utc>,
+) -> ServiceResult<CatalogEntry> {
+    let prefix = domain_catalog::resource_code_prefix(content.category, content.domain);
+    // Concurrent registrations may race for a sequence number; the unique code decides.
+    for _ in 0..5 {
+        let seq = last_sequence(app, &prefix).await? + 1;
+        let code = domain_catalog::resource_code(content.category, content.domain, seq);
+        let mut entry = draft_entry(reporter, code, content.clone(), now);
+        publish_reported(&mut entry, content.clone(), incoming, now);
+        let mut audit = ctx.audit("catalog.receive_report", "catalog_entry", &entry.id);
+        audit.after = summary(&status_summary(&entry));
+        let changes = vec![
+            Change::InsertCatalogEntry(entry.clone()),
+            Change::InsertCatalogReview(review_row(
+                ctx,
+                &entry.id,
+                "receive_report",
+                Some(reported_from(incoming)),
+                now,
+            )),
+        ];
+        match app.store.commit(changes, vec![audit]).await {
+            Ok(_) => return Ok(entry),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::conflict(
+        "catalog.code_busy",
+        "分配资源代码时冲突，请重试",
+        "could not allocate a resource code; try again",
+    ))
+}
+
+fn reported_from(incoming: &IncomingReport) -> String {
+    format!(
+        "下级平台报送：{} 第 {} 版（{}）/ reported by the level below: {} version {}",
+        incoming.source_code,
+        incoming.version,
+        incoming.source_department,
+        incoming.source_code,
+        incoming.version
+    )
+}
+
+/// The reported content as the published version, and the entry offline when the
+/// reporting level took it offline.
+fn publish_reported(
+    entry: &mut CatalogEntry,
+    content: EntryContent,
+    incoming: &IncomingReport,
+    now: DateTime<Utc>,
+) {
+    let changed = entry.published.as_ref() != Some(&content);
+    if changed || entry.published_version == 0 {
+        entry.published_version += 1;
+        entry.published_at = Some(now);
+    }
+    entry.published = Some(content);
+    entry.working = None;
+    entry.stage = None;
+    entry.authority_due = None;
+    entry.return_reason = None;
+    if incoming.offline && !entry.offline {
+        entry.offline = true;
+        entry.offline_at = Some(now);
+        entry.offline_reason = Some(
+            incoming
+                .offline_reason
+                .clone()
+                .unwrap_or_else(|| "下级平台已下架 / taken offline by the level below".into()),
+        );
+    } else if !incoming.offline {
+        entry.offline = false;
+        entry.offline_at = None;
+        entry.offline_reason = None;
+    }
+    crate::catalog::refresh_columns(entry);
+    entry.updated_at = now;
+}
+
+async fn update_reported(
+    app: &App,
+    ctx: &Ctx,
+    before: CatalogEntry,
+    content: EntryContent,
+    incoming: &IncomingReport,
+    now: DateTime<Utc>,
+) -> ServiceResult<CatalogEntry> {
+    let mut after = before.clone();
+    publish_reported(&mut after, content, incoming, now);
+    if after.published == before.published && after.offline == before.offline {
+        return Ok(before);
+    }
+    let mut audit = ctx.audit("catalog.receive_report", "catalog_entry", &after.id);
+    audit.before = summary(&status_summary(&before));
+    audit.after = summary(&status_summary(&after));
+    app.store
+        .commit(
+            vec![
+                Change::UpdateCatalogEntry {
+                    entry: after.clone(),
+                    expected_updated_at: before.updated_at,
+                },
+                Change::InsertCatalogReview(review_row(
+                    ctx,
+                    &after.id,
+                    "receive_report",
+                    Some(reported_from(incoming)),
+                    now,
+                )),
+            ],
+            vec![audit],
+        )
+        .await
+        .map_err(changed_meanwhile)?;
+    Ok(after)
+}
+
+/// COL-7: entries lower-level platforms reported here, with the reporter's name.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceivedView {
+    pub report: ReceivedReport,
+    pub reporter: String,
+    pub upper_code: String,
+    pub name: String,
+    pub offline: bool,
+}
+
+pub async fn received(app: &App, ctx: &Ctx) -> ServiceResult<Vec<ReceivedView>> {
+    ctx.principal.authorize(Permission::CatalogRead, None)?;
+    let mut out = Vec::new();
+    for report in app.store.list_received_reports(None).await? {
+        let reporter = app
+            .store
+            .get_org(&report.reporter_org_id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        let Some(entry) = app.store.get_catalog_entry(&report.entry_id).await? else {
+            continue;
+        };
+        out.push(ReceivedView {
+            upper_code: entry.code,
+            name: entry.name,
+            offline: entry.offline,
+            reporter,
+            report,
+        });
+    }
+    Ok(out)
+}
