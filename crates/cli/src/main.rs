@@ -524,9 +524,20 @@ async fn report_up(app: &App) -> anyhow::Result<bool> {
         }
     }
     println!(
-        "上级平台 / upper node {}: 报送 {} 条，失败 {} 条，无变化或免报 {} 条 / reported {}, failed {}, unchanged or exempt {}",
-        run.upper_url, run.reported, run.failed, run.skipped, run.reported, run.failed, run.skipped
+        "上级平台 / upper node {}: 报送 {} 条，失败 {} 条，未尝试 {} 条，无变化或免报 {} 条 / reported {}, failed {}, not tried {}, unchanged or exempt {}",
+        run.upper_url,
+        run.reported,
+        run.failed,
+        run.not_tried,
+        run.skipped,
+        run.reported,
+        run.failed,
+        run.not_tried,
+        run.skipped
     );
+    if run.not_tried > 0 {
+        println!("上级平台不可达或拒绝本节点令牌，其余条目留待下次报送 / the upper node is unreachable or refuses this node's token: the other entries wait for the next run");
+    }
     Ok(run.failed == 0)
 }
 

@@ -42,6 +42,17 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
+    /// Whether the failure is the node's, not the entry's: the upper node cannot be
+    /// reached or does not accept this node's token, so every other entry would
+    /// fail the same way.
+    pub fn concerns_every_entry(&self) -> bool {
+        match self {
+            UpstreamError::Unreachable(_) | UpstreamError::BadUrl(_) => true,
+            UpstreamError::Refused { status, .. } => matches!(status, 401 | 403),
+            UpstreamError::Io(_) => false,
+        }
+    }
+
     pub fn message_zh(&self) -> String {
         match self {
             UpstreamError::BadUrl(d) => format!("上级平台地址无效：{d}"),

@@ -139,8 +139,13 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
             }
             REPORT_UPSTREAM => {
                 let run = crate::upstream::report_all(app, &ctx).await?;
-                if run.reported + run.failed > 0 {
-                    tracing::info!(reported = run.reported, failed = run.failed, "reported to the upper node");
+                if run.reported + run.failed + run.not_tried > 0 {
+                    tracing::info!(
+                        reported = run.reported,
+                        failed = run.failed,
+                        not_tried = run.not_tried,
+                        "reported to the upper node"
+                    );
                 }
             }
             other => tracing::warn!(kind = other, "unknown job kind"),

@@ -271,6 +271,9 @@ pub struct ReportRun {
     pub failed: usize,
     /// Entries with nothing new, exempt, or not published.
     pub skipped: usize,
+    /// Entries due but not tried, because an earlier one found the upper node
+    /// unreachable or refusing this node's token; the next run tries them.
+    pub not_tried: usize,
     pub outcomes: Vec<EntryOutcome>,
 }
 
@@ -325,16 +328,23 @@ pub async fn report_all(app: &App, ctx: &Ctx) -> ServiceResult<ReportRun> {
         reported: 0,
         failed: 0,
         skipped: 0,
+        not_tried: 0,
         outcomes: Vec::new(),
     };
+    let mut stopped = false;
     for (entry, report, load) in entries_with_reports(app).await? {
         let step = report_step(&state_of(&entry, report.as_ref(), load.as_deref()));
         let ReportStep::Send { data } = step else {
             run.skipped += 1;
             continue;
         };
-        let outcome =
+        if stopped {
+            run.not_tried += 1;
+            continue;
+        }
+        let (outcome, stop) =
             report_entry(app, ctx, &client, &entry, report, load.filter(|_| data)).await?;
+        stopped = stop;
         if outcome.outcome == "reported" {
             run.reported += 1;
         } else {
@@ -345,7 +355,8 @@ pub async fn report_all(app: &App, ctx: &Ctx) -> ServiceResult<ReportRun> {
     Ok(run)
 }
 
-/// Sends one entry (and its data version when `load` is given) and records the result.
+/// Sends one entry (and its data version when `load` is given) and records the
+/// result; true beside it when the failure stops the run.
 async fn report_entry(
     app: &App,
     ctx: &Ctx,
@@ -353,7 +364,7 @@ async fn report_entry(
     entry: &CatalogEntry,
     before: Option<UpstreamReport>,
     load: Option<String>,
-) -> ServiceResult<EntryOutcome> {
+) -> ServiceResult<(EntryOutcome, bool)> {
     let now = truncate_to_micros(Utc::now());
     let mut report = before
         .clone()
@@ -362,6 +373,7 @@ async fn report_entry(
     report.updated_at = now;
     let sent = send(app, ctx, client, entry, load.as_deref()).await;
     let mut audit;
+    let mut stop = false;
     let outcome = match sent {
         Ok((upper_code, rows)) => {
             report.outcome = Some("reported".into());
@@ -384,7 +396,11 @@ async fn report_entry(
                 error: None,
             }
         }
-        Err(message) => {
+        Err(SendFailure {
+            message,
+            stops_the_run,
+        }) => {
+            stop = stops_the_run;
             report.outcome = Some("failed".into());
             report.error = Some(message.clone());
             audit = ctx.audit("upstream.report_failed", "catalog_entry", &entry.id);
@@ -416,7 +432,7 @@ async fn report_entry(
         )
         .await
         .map_err(changed_meanwhile)?;
-    Ok(outcome)
+    Ok((outcome, stop))
 }
 
 /// The caller, with the platform's permissions: who asked stays in the audit trail.
@@ -429,15 +445,40 @@ fn as_platform(ctx: &Ctx) -> Ctx {
     Ctx::new(principal, ctx.request_id.clone())
 }
 
-/// The calls of one entry's report; an error is the message to record.
+/// Why one entry's report failed: the message to record, and whether the failure
+/// is the whole node's (unreachable, token refused), so the run stops there.
+struct SendFailure {
+    message: String,
+    stops_the_run: bool,
+}
+
+impl From<String> for SendFailure {
+    fn from(message: String) -> Self {
+        SendFailure {
+            message,
+            stops_the_run: false,
+        }
+    }
+}
+
+impl From<&str> for SendFailure {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
+
+/// The calls of one entry's report.
 async fn send(
     app: &App,
     ctx: &Ctx,
     client: &UpstreamClient,
     entry: &CatalogEntry,
     load: Option<&str>,
-) -> Result<(String, Option<i64>), String> {
-    let fail = |e: UpstreamError| format!("{} / {}", e.message_zh(), e.message_en());
+) -> Result<(String, Option<i64>), SendFailure> {
+    let fail = |e: UpstreamError| SendFailure {
+        message: format!("{} / {}", e.message_zh(), e.message_en()),
+        stops_the_run: e.concerns_every_entry(),
+    };
     let content = entry.published.clone().ok_or("未发布 / not published")?;
     let department = match app.store.get_org(&content.source_org_id).await {
         Ok(Some(o)) => o.name,
@@ -493,7 +534,7 @@ async fn send(
         let mut out = std::io::BufWriter::new(spool.as_file());
         crate::egress::export(app, ctx, &dataset, ExportFormat::Csv, &mut out, None)
             .await
-            .map_err(|e| format!("{} / {}", e.message, e.message_en))?;
+            .map_err(|e| SendFailure::from(format!("{} / {}", e.message, e.message_en)))?;
         std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
     }
     let key = format!("upstream:{load}");
@@ -507,7 +548,7 @@ async fn send(
             .get("error")
             .and_then(|v| v.as_str())
             .unwrap_or(status);
-        return Err(format!("上级平台未载入该数据版本：{error} / the upper node did not apply the data version: {error}"));
+        return Err(format!("上级平台未载入该数据版本：{error} / the upper node did not apply the data version: {error}").into());
     }
     let rows = answer.get("rows_accepted").and_then(|v| v.as_i64());
     Ok((upper_code, rows))

@@ -366,7 +366,8 @@ async fn refusals(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .unwrap_err();
     assert_eq!(refused.code, "upstream.not_next_level");
 
-    // A revoked token: the run records the refusal and keeps the entry due.
+    // A token the upper node never issued: the first entry records the refusal, the
+    // run stops there (every other entry would be refused alike) and all stay due.
     let authority = lower.login_demo(&demo, "authority").await;
     lower
         .app
@@ -380,30 +381,7 @@ async fn refusals(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .post("/api/v1/upstream/reports", json!({}))
         .await
         .expect_status(200);
-    assert_eq!(run["reported"], 0, "{run}");
-    assert_eq!(run["failed"], resources.len());
-    let failed = outcome(&run, &household);
-    assert!(
-        failed["error"].as_str().unwrap().contains("auth.bad_token"),
-        "{failed}"
-    );
-    let overview = authority
-        .get("/api/v1/upstream/reports")
-        .await
-        .expect_status(200);
-    let row = overview["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["code"] == household.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(row["report"]["outcome"], "failed");
-    assert_eq!(row["next_step"], "send");
-    assert_eq!(
-        audit_count(&lower, "upstream.report_failed").await,
-        resources.len()
-    );
+    assert_stopped_after_one(&lower, &authority, &run, resources.len(), "auth.bad_token").await;
     assert!(upper
         .app
         .store
@@ -412,3 +390,85 @@ async fn refusals(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .unwrap()
         .is_empty());
 }
+
+/// A run that met a node-wide failure: one entry failed with `error`, the rest were
+/// not tried, and every one of them is still due for the next run.
+async fn assert_stopped_after_one(
+    lower: &TestServer,
+    authority: &Session,
+    run: &Value,
+    due: usize,
+    error: &str,
+) {
+    assert_eq!(run["reported"], 0, "{run}");
+    assert_eq!(run["failed"], 1, "{run}");
+    assert_eq!(run["not_tried"], due - 1, "{run}");
+    let failed = &run["outcomes"][0];
+    assert!(
+        failed["error"].as_str().unwrap().contains(error),
+        "{failed}"
+    );
+    let overview = authority
+        .get("/api/v1/upstream/reports")
+        .await
+        .expect_status(200);
+    let entries = overview["entries"].as_array().unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e["next_step"].as_str().unwrap().starts_with("send"))
+            .count(),
+        due,
+        "{overview}"
+    );
+    let tried = entries
+        .iter()
+        .find(|e| e["code"] == failed["code"])
+        .unwrap();
+    assert_eq!(tried["report"]["outcome"], "failed");
+    assert_eq!(audit_count(lower, "upstream.report_failed").await, 1);
+}
+
+/// An upper node that cannot be reached stops the run at the first entry instead of
+/// waiting on each in turn; nothing is lost and the next run sends everything.
+async fn col_7_an_unreachable_upper_node_stops_the_run_and_keeps_every_entry_due(
+    lower: Arc<TestServer>,
+) {
+    let demo = lower.seed_demo().await;
+    let resources = data_resources(&lower).await;
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    lower
+        .app
+        .upstream
+        .set(UpstreamTarget {
+            url: format!("http://{closed}"),
+            token: "gs_reporting_token".into(),
+        })
+        .unwrap();
+    let authority = lower.login_demo(&demo, "authority").await;
+    let run = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_stopped_after_one(
+        &lower,
+        &authority,
+        &run,
+        resources.len(),
+        "无法连接上级平台",
+    )
+    .await;
+    let page = submit(
+        &authority,
+        "/catalog/upstream",
+        &[("csrf", &authority.csrf)],
+    )
+    .await;
+    assert_eq!(page.path, "/catalog/upstream?done=failed");
+    page.shows("部分条目报送失败").shows("无法连接上级平台");
+}
+both_backends!(col_7_an_unreachable_upper_node_stops_the_run_and_keeps_every_entry_due);
