@@ -586,6 +586,28 @@ pub struct OfflineInput {
     pub reason: String,
 }
 
+/// SHR-13: share grants still in force on a resource whose holders were not yet
+/// offered a working successor; data others rely on goes offline only when none are.
+pub(crate) async fn grants_awaiting_successor(
+    app: &App,
+    resource_id: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<usize> {
+    let today = today_in_china(now);
+    Ok(app
+        .store
+        .list_grants(&gongshu_store::GrantFilter {
+            resource_id: Some(resource_id.to_string()),
+            ..Default::default()
+        })
+        .await?
+        .iter()
+        .filter(|g| {
+            g.status != "revoked" && g.ends_on >= today && g.successor_resource_id.is_none()
+        })
+        .count())
+}
+
 /// CAT-2: takes a published entry offline (下架) with a reason.
 pub async fn take_offline(
     app: &App,
@@ -617,20 +639,7 @@ pub async fn take_offline(
             "only a published entry that is online can be taken offline",
         ));
     }
-    // SHR-13: data others rely on goes offline only after its successor was offered.
-    let today = today_in_china(now);
-    let outstanding = app
-        .store
-        .list_grants(&gongshu_store::GrantFilter {
-            resource_id: Some(before.id.clone()),
-            ..Default::default()
-        })
-        .await?
-        .iter()
-        .filter(|g| {
-            g.status != "revoked" && g.ends_on >= today && g.successor_resource_id.is_none()
-        })
-        .count();
+    let outstanding = grants_awaiting_successor(app, &before.id, now).await?;
     if outstanding > 0 {
         return Err(ServiceError::conflict(
             "catalog.grants_outstanding",

@@ -564,6 +564,9 @@ pub struct ReceiveAnswer {
     pub entry_id: String,
     /// Whether the entry was new here.
     pub created: bool,
+    /// SHR-13: the lower level took the entry offline, but share grants on this node
+    /// still rely on it, so it stays in service here until they are settled.
+    pub offline_held: bool,
 }
 
 /// COL-7 (XJ 13): takes an entry reported by the next level down. The caller is
@@ -608,6 +611,20 @@ pub async fn receive(
         Some(p) => app.store.get_catalog_entry(&p.entry_id).await?,
         None => None,
     };
+    // SHR-13: departments of this level may be using the entry under share grants;
+    // it goes offline here only once they were offered a successor or the grants
+    // ended. Until then it stays in service and the page says why.
+    let held_by_grants = match &existing {
+        Some(before) if incoming.offline && !before.offline => {
+            crate::catalog::grants_awaiting_successor(app, &before.id, now).await?
+        }
+        _ => 0,
+    };
+    let mut incoming = incoming;
+    let offline_below = incoming.offline;
+    if held_by_grants > 0 {
+        incoming.offline = false;
+    }
     let (entry, created) = match existing {
         Some(before) => (
             update_reported(app, ctx, before, content, &incoming, now).await?,
@@ -665,16 +682,29 @@ pub async fn receive(
         } else {
             previous.as_ref().and_then(|p| p.data_received_at)
         },
+        offline_below,
+        held_by_grants: held_by_grants as i64,
     };
     let mut audit = ctx.audit("upstream.receive", "catalog_entry", &entry.id);
     audit.after = summary(&received);
+    let mut audits = vec![audit];
+    if held_by_grants > 0 {
+        let mut held = ctx.audit("upstream.offline_held", "catalog_entry", &entry.id);
+        held.after = summary(&serde_json::json!({
+            "source_code": source_code,
+            "grants": held_by_grants,
+            "reason": incoming.offline_reason,
+        }));
+        audits.push(held);
+    }
     app.store
-        .commit(vec![Change::PutReceivedReport(received)], vec![audit])
+        .commit(vec![Change::PutReceivedReport(received)], audits)
         .await?;
     Ok(ReceiveAnswer {
         upper_code: entry.code,
         entry_id: entry.id,
         created,
+        offline_held: held_by_grants > 0,
     })
 }
 

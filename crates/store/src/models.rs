@@ -472,6 +472,13 @@ pub struct ReceivedReport {
     pub rows: Option<i64>,
     pub received_at: DateTime<Utc>,
     pub data_received_at: Option<DateTime<Utc>>,
+    /// The lower level has taken the entry offline.
+    #[serde(default)]
+    pub offline_below: bool,
+    /// SHR-13: share grants on this node that kept the entry here in service when the
+    /// lower level took it offline (0 when it followed the lower level offline).
+    #[serde(default)]
+    pub held_by_grants: i64,
 }
 
 /// CAT-7, SHR-7: a department's demand for data another department holds (or

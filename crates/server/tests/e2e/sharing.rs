@@ -20,12 +20,12 @@ use sm3::{Digest, Sm3};
 use crate::common::{send, Session, TestServer};
 use crate::data::{data_resources, household_csv, person};
 
-fn ctx_of(s: &Session, role: Role) -> Ctx {
+pub(crate) fn ctx_of(s: &Session, role: Role) -> Ctx {
     Ctx::new(Principal::for_user(&s.user_id, &s.org_id, &[role]), None)
 }
 
 /// The consumer's token with `data.consume`.
-async fn consumer_token(who: &Session) -> (String, String) {
+pub(crate) async fn consumer_token(who: &Session) -> (String, String) {
     let issued = who
         .post(
             "/api/v1/tokens",
