@@ -29,8 +29,11 @@ impl std::fmt::Debug for UpstreamTarget {
 pub enum UpstreamError {
     /// The configured address is not a usable URL.
     BadUrl(String),
-    /// No answer, a broken connection, or a timeout: retrying later may help.
+    /// No connection to the upper node: retrying later may help.
     Unreachable(String),
+    /// Connected, but the exchange broke off (a timeout, a cut connection, an answer
+    /// that is not JSON): retrying later may help.
+    Broken(String),
     /// The upper node answered with an error: its status, code and message.
     Refused {
         status: u16,
@@ -48,8 +51,9 @@ impl UpstreamError {
     pub fn concerns_every_entry(&self) -> bool {
         match self {
             UpstreamError::Unreachable(_) | UpstreamError::BadUrl(_) => true,
-            UpstreamError::Refused { status, .. } => matches!(status, 401 | 403),
-            UpstreamError::Io(_) => false,
+            // A proxy in front of the upper node that cannot reach it answers 502–504.
+            UpstreamError::Refused { status, .. } => matches!(status, 401 | 403 | 502..=504),
+            UpstreamError::Broken(_) | UpstreamError::Io(_) => false,
         }
     }
 
@@ -57,6 +61,7 @@ impl UpstreamError {
         match self {
             UpstreamError::BadUrl(d) => format!("上级平台地址无效：{d}"),
             UpstreamError::Unreachable(d) => format!("无法连接上级平台：{d}"),
+            UpstreamError::Broken(d) => format!("与上级平台的通信中断：{d}"),
             UpstreamError::Refused {
                 status,
                 code,
@@ -70,6 +75,7 @@ impl UpstreamError {
         match self {
             UpstreamError::BadUrl(d) => format!("the upper node's address is invalid: {d}"),
             UpstreamError::Unreachable(d) => format!("cannot reach the upper node: {d}"),
+            UpstreamError::Broken(d) => format!("the exchange with the upper node broke off: {d}"),
             UpstreamError::Refused {
                 status,
                 code,
@@ -91,11 +97,16 @@ impl UpstreamClient {
     pub fn new(target: &UpstreamTarget) -> Result<Self, UpstreamError> {
         let mut base = Url::parse(target.url.trim())
             .map_err(|e| UpstreamError::BadUrl(format!("{}: {e}", target.url)))?;
-        if !matches!(base.scheme(), "http" | "https") {
+        if base.scheme() != "http" {
             return Err(UpstreamError::BadUrl(format!(
-                "{}: http:// or https://",
-                target.url
+                "{}: 仅支持 http://，HTTPS 上级平台请经本机的 TLS 代理 / only http:// is spoken: reach an HTTPS upper node through a local TLS proxy",
+                base.host_str().unwrap_or_default()
             )));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(UpstreamError::BadUrl(
+                "地址中不能含用户名或密码，令牌放在 GONGSHU_UPSTREAM_TOKEN / the address cannot carry credentials: the token goes in GONGSHU_UPSTREAM_TOKEN".into(),
+            ));
         }
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
@@ -110,7 +121,7 @@ impl UpstreamClient {
             // The token goes to the configured node only.
             .redirect(redirect::Policy::none())
             .build()
-            .map_err(|e| UpstreamError::Unreachable(e.to_string()))?;
+            .map_err(|e| UpstreamError::BadUrl(e.to_string()))?;
         Ok(Self { client, base, auth })
     }
 
@@ -130,7 +141,7 @@ impl UpstreamClient {
             .json(report)
             .send()
             .await
-            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+            .map_err(transport)?;
         answer(response).await
     }
 
@@ -163,22 +174,37 @@ impl UpstreamClient {
             .body(Body::from(file))
             .send()
             .await
-            .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+            .map_err(transport)?;
         answer(response).await
     }
 }
 
-/// The transport error without the URL (which may carry a query the log should not).
-fn without_url(e: reqwest::Error) -> String {
-    e.without_url().to_string()
+/// A transport error, told apart by whether a connection was made; without the URL
+/// (which may carry a query the log should not).
+fn transport(e: reqwest::Error) -> UpstreamError {
+    let connect = e.is_connect();
+    let text = e.without_url().to_string();
+    if connect {
+        UpstreamError::Unreachable(text)
+    } else {
+        UpstreamError::Broken(text)
+    }
 }
 
 async fn answer(response: reqwest::Response) -> Result<Value, UpstreamError> {
     let status = response.status();
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| UpstreamError::Unreachable(without_url(e)))?;
+    let body: Value = match response.json().await {
+        Ok(body) => body,
+        // A proxy's error page, say: the status still tells what happened.
+        Err(_) if !status.is_success() => {
+            return Err(UpstreamError::Refused {
+                status: status.as_u16(),
+                code: String::new(),
+                message: status.canonical_reason().unwrap_or_default().to_string(),
+            })
+        }
+        Err(e) => return Err(transport(e)),
+    };
     // A load the upper node refused (422) still carries the load: the caller reads it.
     if status.is_success() || status.as_u16() == 422 && body.get("status").is_some() {
         return Ok(body);
@@ -194,4 +220,65 @@ async fn answer(response: reqwest::Response) -> Result<Value, UpstreamError> {
         code: text("code"),
         message: text("message"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(url: &str) -> UpstreamTarget {
+        UpstreamTarget {
+            url: url.into(),
+            token: "gs_token".into(),
+        }
+    }
+
+    #[test]
+    fn col_7_the_upper_node_address_is_plain_http_without_credentials() {
+        assert!(UpstreamClient::new(&target("http://upper.example:8080")).is_ok());
+        for bad in [
+            "https://upper.example",
+            "ftp://upper.example",
+            "http://user:secret@upper.example",
+            "not a url",
+        ] {
+            let e = UpstreamClient::new(&target(bad)).err().expect(bad);
+            assert!(matches!(e, UpstreamError::BadUrl(_)), "{bad}: {e:?}");
+            assert!(!e.message_en().contains("secret"), "{bad}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn col_7_only_failures_of_the_whole_node_stop_a_report_run() {
+        let refused = |status| UpstreamError::Refused {
+            status,
+            code: String::new(),
+            message: String::new(),
+        };
+        for node_wide in [
+            UpstreamError::Unreachable("refused".into()),
+            refused(401),
+            refused(403),
+            refused(502),
+            refused(504),
+        ] {
+            assert!(node_wide.concerns_every_entry(), "{node_wide:?}");
+        }
+        for one_entry in [
+            UpstreamError::Broken("timed out".into()),
+            UpstreamError::Io("gone".into()),
+            refused(400),
+            refused(409),
+            refused(413),
+            refused(500),
+        ] {
+            assert!(!one_entry.concerns_every_entry(), "{one_entry:?}");
+        }
+    }
+
+    #[test]
+    fn col_7_the_token_never_shows_in_debug_output() {
+        let shown = format!("{:?}", target("http://upper.example"));
+        assert!(!shown.contains("gs_token"), "{shown}");
+    }
 }

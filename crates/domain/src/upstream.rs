@@ -15,6 +15,11 @@ pub struct ReportState<'a> {
     /// The load id of the data version now served, if any.
     pub current_load: Option<&'a str>,
     pub reported_load: Option<&'a str>,
+    /// COL-6: the department's latest secrecy review found state secrets, so no data
+    /// of the entry leaves this node.
+    pub withheld: bool,
+    /// The department's secrecy review changed since it was last reported.
+    pub review_unreported: bool,
 }
 
 /// What a report run does with an entry.
@@ -25,6 +30,9 @@ pub enum ReportStep {
     /// Send the entry (its content, or that it went offline), then its data version
     /// when `data` is set.
     Send { data: bool },
+    /// Tell the upper node to take its copy offline: the entry became exempt after it
+    /// was reported, so its data now reaches the upper level through its system.
+    Withdraw,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +60,11 @@ impl SkipReason {
 /// was reported, so the upper level takes its copy offline too.
 pub fn report_step(s: &ReportState<'_>) -> ReportStep {
     if s.exempt {
-        return ReportStep::Skip(SkipReason::Exempt);
+        return if s.reported_version > 0 && !s.reported_offline {
+            ReportStep::Withdraw
+        } else {
+            ReportStep::Skip(SkipReason::Exempt)
+        };
     }
     if s.published_version == 0 {
         return ReportStep::Skip(SkipReason::NotPublished);
@@ -64,11 +76,27 @@ pub fn report_step(s: &ReportState<'_>) -> ReportStep {
             ReportStep::Skip(SkipReason::Offline)
         };
     }
-    let data = s.current_load.is_some() && s.current_load != s.reported_load;
-    if data || s.reported_version != s.published_version || s.reported_offline {
+    let data = !s.withheld && s.current_load.is_some() && s.current_load != s.reported_load;
+    if data
+        || s.reported_version != s.published_version
+        || s.reported_offline
+        || s.review_unreported
+    {
         ReportStep::Send { data }
     } else {
         ReportStep::Skip(SkipReason::UpToDate)
+    }
+}
+
+/// The idempotency key a data version is uploaded under: the same for every retry
+/// while the upper node has not stored it for a fault of its own, so a retry whose
+/// first try did arrive is not loaded twice; a fresh one for each retry after the
+/// upper node failed to store it.
+pub fn upload_key(load: &str, failed_uploads: u32) -> String {
+    if failed_uploads == 0 {
+        format!("upstream:{load}")
+    } else {
+        format!("upstream:{load}:{failed_uploads}")
     }
 }
 
@@ -104,6 +132,8 @@ mod tests {
             reported_offline: false,
             current_load: Some("load-1"),
             reported_load: Some("load-1"),
+            withheld: false,
+            review_unreported: false,
         }
     }
 
@@ -150,6 +180,44 @@ mod tests {
             ..state()
         };
         assert_eq!(report_step(&s), ReportStep::Skip(SkipReason::Exempt));
+        // Exempted after it was reported: the upper copy is withdrawn once.
+        let reported = ReportState {
+            exempt: true,
+            ..state()
+        };
+        assert_eq!(report_step(&reported), ReportStep::Withdraw);
+        let withdrawn = ReportState {
+            reported_offline: true,
+            ..reported
+        };
+        assert_eq!(
+            report_step(&withdrawn),
+            ReportStep::Skip(SkipReason::Exempt)
+        );
+    }
+
+    #[test]
+    fn col_7_col_6_data_found_secret_stays_below_and_the_finding_goes_up() {
+        let new_data = ReportState {
+            current_load: Some("load-2"),
+            ..state()
+        };
+        let withheld = ReportState {
+            withheld: true,
+            review_unreported: true,
+            ..new_data
+        };
+        assert_eq!(report_step(&withheld), ReportStep::Send { data: false });
+        let told = ReportState {
+            review_unreported: false,
+            ..withheld
+        };
+        assert_eq!(report_step(&told), ReportStep::Skip(SkipReason::UpToDate));
+        let cleared_again = ReportState {
+            review_unreported: true,
+            ..new_data
+        };
+        assert_eq!(report_step(&cleared_again), ReportStep::Send { data: true });
     }
 
     #[test]
@@ -186,6 +254,15 @@ mod tests {
             ..state()
         };
         assert_eq!(report_step(&back_online), ReportStep::Send { data: false });
+    }
+
+    #[test]
+    fn col_7_an_upload_the_upper_node_failed_to_store_is_retried_under_a_fresh_key() {
+        assert_eq!(upload_key("l1", 0), "upstream:l1");
+        assert_eq!(upload_key("l1", 0), upload_key("l1", 0));
+        assert_ne!(upload_key("l1", 1), upload_key("l1", 0));
+        assert_ne!(upload_key("l1", 2), upload_key("l1", 1));
+        assert!(upload_key(&"x".repeat(64), u32::MAX).len() <= 128);
     }
 
     #[test]

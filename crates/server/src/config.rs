@@ -131,10 +131,13 @@ impl Config {
                 "已配置上级平台 {url}，但未设置 GONGSHU_UPSTREAM_TOKEN / an upper node is configured but GONGSHU_UPSTREAM_TOKEN is not set"
             );
         }
-        Ok(Some(gongshu_services::upstream::UpstreamTarget {
+        let target = gongshu_services::upstream::UpstreamTarget {
             url: url.to_string(),
             token: token.trim().to_string(),
-        }))
+        };
+        gongshu_services::upstream::check_target(&target)
+            .map_err(|e| anyhow::anyhow!("[upstream] url: {e}"))?;
+        Ok(Some(target))
     }
 
     /// Cookies carry `Secure` when users reach the console over TLS.

@@ -49,6 +49,26 @@ pub async fn list(app: &App, ctx: &Ctx, filter: CatalogFilter) -> ServiceResult<
         .await?)
 }
 
+/// Every entry `filter` selects, read page by page: one read of the store returns
+/// at most 1000 entries.
+pub(crate) async fn every_entry(
+    app: &App,
+    mut filter: CatalogFilter,
+) -> ServiceResult<Vec<CatalogEntry>> {
+    const PAGE: i64 = 1000;
+    let mut out = Vec::new();
+    loop {
+        filter.limit = Some(PAGE);
+        filter.offset = Some(out.len() as i64);
+        let page = app.store.list_catalog_entries(&filter).await?;
+        let n = page.len() as i64;
+        out.extend(page);
+        if n < PAGE {
+            return Ok(out);
+        }
+    }
+}
+
 /// CAT-2: entries the authority has not decided by their due working day.
 pub async fn overdue(app: &App, ctx: &Ctx, now: DateTime<Utc>) -> ServiceResult<Vec<CatalogEntry>> {
     let filter = CatalogFilter {

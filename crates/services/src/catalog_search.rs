@@ -54,27 +54,16 @@ fn doc_of(e: &CatalogEntry) -> Option<SearchDoc> {
     })
 }
 
-/// Every entry changed at or after `since` (all when None), read page by page.
+/// Every entry changed at or after `since` (all when None).
 async fn changed_entries(
     app: &App,
     since: Option<DateTime<Utc>>,
 ) -> ServiceResult<Vec<CatalogEntry>> {
-    const PAGE: i64 = 1000;
-    let mut out = Vec::new();
-    loop {
-        let filter = CatalogFilter {
-            updated_since: since,
-            limit: Some(PAGE),
-            offset: Some(out.len() as i64),
-            ..Default::default()
-        };
-        let page = app.store.list_catalog_entries(&filter).await?;
-        let n = page.len() as i64;
-        out.extend(page);
-        if n < PAGE {
-            return Ok(out);
-        }
-    }
+    let filter = CatalogFilter {
+        updated_since: since,
+        ..Default::default()
+    };
+    crate::catalog::every_entry(app, filter).await
 }
 
 /// The index, built on first use and brought up to date with the store.

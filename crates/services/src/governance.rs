@@ -762,17 +762,17 @@ pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<
             .authorize(Permission::DataQuality, own.as_deref())?;
         own
     };
-    let entries: HashMap<String, gongshu_store::CatalogEntry> = app
-        .store
-        .list_catalog_entries(&CatalogFilter {
+    let entries: HashMap<String, gongshu_store::CatalogEntry> = crate::catalog::every_entry(
+        app,
+        CatalogFilter {
             mounted: Some(true),
-            limit: Some(100_000),
             ..CatalogFilter::default()
-        })
-        .await?
-        .into_iter()
-        .map(|e| (e.id.clone(), e))
-        .collect();
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|e| (e.id.clone(), e))
+    .collect();
     let grace = app.deadlines.days(DeadlineKind::DataFreshness);
     let mut out = Vec::new();
     for d in app.data.list_datasets(org_scope.as_deref()).await? {

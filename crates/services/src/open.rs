@@ -261,24 +261,13 @@ struct Snapshot {
     built: Instant,
 }
 
-/// Every published entry, page by page.
+/// Every published entry.
 async fn published_entries(app: &App) -> ServiceResult<Vec<CatalogEntry>> {
-    const PAGE: i64 = 1000;
-    let mut out = Vec::new();
-    loop {
-        let filter = CatalogFilter {
-            status: Some("published".into()),
-            limit: Some(PAGE),
-            offset: Some(out.len() as i64),
-            ..Default::default()
-        };
-        let page = app.store.list_catalog_entries(&filter).await?;
-        let n = page.len() as i64;
-        out.extend(page);
-        if n < PAGE {
-            return Ok(out);
-        }
-    }
+    let filter = CatalogFilter {
+        status: Some("published".into()),
+        ..Default::default()
+    };
+    crate::catalog::every_entry(app, filter).await
 }
 
 async fn build(app: &App, withheld_ids: &[String]) -> ServiceResult<OpenCatalog> {

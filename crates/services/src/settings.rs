@@ -20,9 +20,9 @@ pub struct Settings {
     pub release_min_k: u32,
     /// OPN-6: the largest share of rows (percent) a release may drop to reach k.
     pub release_max_suppression_percent: u32,
-    /// COL-7: the division this node serves (e.g. `830000`). When set, only the data
-    /// authority of a division whose nearest node-running ancestor is this one may
-    /// report here; when unset, any division with a node-running ancestor may.
+    /// COL-7: the division this node serves (e.g. `830000`). Only the data authority
+    /// of a division whose nearest node-running ancestor is this one may report
+    /// here; while unset, the node takes no reports.
     pub node_division: Option<String>,
 }
 

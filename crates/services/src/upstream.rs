@@ -8,14 +8,14 @@
 use chrono::{DateTime, Utc};
 pub use gongshu_connectors::upstream::UpstreamTarget;
 use gongshu_connectors::upstream::{UpstreamClient, UpstreamError};
-use gongshu_domain::audit::truncate_to_micros;
+use gongshu_domain::audit::{truncate_to_micros, AuditDraft};
 use gongshu_domain::catalog::{self as domain_catalog, EntryContent};
 use gongshu_domain::org::OrgKind;
 use gongshu_domain::permissions::{Permission, Principal};
 use gongshu_domain::secrecy::{SecrecyConclusion, SecrecyReview};
-use gongshu_domain::upstream::{report_step, upper_node_of, ReportState, ReportStep};
+use gongshu_domain::upstream::{report_step, upload_key, upper_node_of, ReportState, ReportStep};
 use gongshu_store::{
-    CatalogEntry, CatalogFilter, Change, ReceivedReport, StoreError, UpstreamExemption,
+    CatalogEntry, CatalogFilter, Change, Dataset, ReceivedReport, StoreError, UpstreamExemption,
     UpstreamReport,
 };
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,14 @@ use crate::catalog::{draft_entry, last_sequence, review_row, status_summary};
 use crate::context::{summary, App, Ctx};
 use crate::datasets::ExportFormat;
 use crate::error::{ErrorKind, ServiceError, ServiceResult};
+
+/// Whether `target` can be used at all (an `http://` address without credentials),
+/// so a misconfigured node says so when it starts.
+pub fn check_target(target: &UpstreamTarget) -> Result<(), String> {
+    UpstreamClient::new(target)
+        .map(|_| ())
+        .map_err(|e| format!("{} / {}", e.message_zh(), e.message_en()))
+}
 
 fn not_configured() -> ServiceError {
     ServiceError::conflict(
@@ -69,7 +77,8 @@ pub struct EntryReportView {
     pub offline: bool,
     pub current_load_id: Option<String>,
     pub report: Option<UpstreamReport>,
-    /// `send`, `send_data`, `up_to_date`, `exempt`, `offline` or `not_published`.
+    /// `send`, `send_data`, `withdraw`, `up_to_date`, `exempt`, `offline` or
+    /// `not_published`.
     pub next_step: String,
     pub next_step_zh: String,
 }
@@ -86,6 +95,7 @@ fn step_label(step: ReportStep) -> (&'static str, &'static str) {
     match step {
         ReportStep::Send { data: true } => ("send_data", "待报送（含数据）"),
         ReportStep::Send { data: false } => ("send", "待报送（目录）"),
+        ReportStep::Withdraw => ("withdraw", "待通知上级下架（已免报）"),
         ReportStep::Skip(r) => (
             r.key(),
             match r.key() {
@@ -100,11 +110,8 @@ fn step_label(step: ReportStep) -> (&'static str, &'static str) {
 
 async fn entries_with_reports(
     app: &App,
-) -> ServiceResult<Vec<(CatalogEntry, Option<UpstreamReport>, Option<String>)>> {
-    let entries = app
-        .store
-        .list_catalog_entries(&CatalogFilter::default())
-        .await?;
+) -> ServiceResult<Vec<(CatalogEntry, Option<UpstreamReport>, Option<Dataset>)>> {
+    let entries = crate::catalog::every_entry(app, CatalogFilter::default()).await?;
     let mut reports: std::collections::HashMap<String, UpstreamReport> = app
         .store
         .list_upstream_reports()
@@ -114,16 +121,13 @@ async fn entries_with_reports(
         .collect();
     let mut out = Vec::new();
     for e in entries.into_iter().filter(|e| e.published.is_some()) {
-        let load = if e.mounted {
-            app.data
-                .get_dataset(&e.id)
-                .await?
-                .and_then(|d| d.current_load_id)
+        let dataset = if e.mounted {
+            app.data.get_dataset(&e.id).await?
         } else {
             None
         };
         let report = reports.remove(&e.id);
-        out.push((e, report, load));
+        out.push((e, report, dataset));
     }
     Ok(out)
 }
@@ -131,16 +135,21 @@ async fn entries_with_reports(
 fn state_of<'a>(
     e: &CatalogEntry,
     r: Option<&'a UpstreamReport>,
-    load: Option<&'a str>,
+    dataset: Option<&'a Dataset>,
 ) -> ReportState<'a> {
+    let review_at = dataset
+        .and_then(|d| d.secrecy_review.as_ref())
+        .map(|v| v.reviewed_at);
     ReportState {
         published_version: e.published_version,
         offline: e.offline,
         exempt: r.is_some_and(|r| r.exemption.is_some()),
         reported_version: r.map_or(0, |r| r.reported_version),
         reported_offline: r.is_some_and(|r| r.reported_offline),
-        current_load: load,
+        current_load: dataset.and_then(|d| d.current_load_id.as_deref()),
         reported_load: r.and_then(|r| r.reported_load_id.as_deref()),
+        withheld: dataset.is_some_and(|d| d.withheld_as_secret()),
+        review_unreported: review_at.is_some() && review_at != r.and_then(|r| r.reported_review_at),
     }
 }
 
@@ -149,9 +158,10 @@ fn state_of<'a>(
 pub async fn overview(app: &App, ctx: &Ctx) -> ServiceResult<UpstreamOverview> {
     authority_of(app, ctx, Permission::CatalogApprove).await?;
     let mut entries = Vec::new();
-    for (e, report, load) in entries_with_reports(app).await? {
-        let step = report_step(&state_of(&e, report.as_ref(), load.as_deref()));
+    for (e, report, dataset) in entries_with_reports(app).await? {
+        let step = report_step(&state_of(&e, report.as_ref(), dataset.as_ref()));
         let (key, zh) = step_label(step);
+        let load = dataset.and_then(|d| d.current_load_id);
         entries.push(EntryReportView {
             entry_id: e.id,
             code: e.code,
@@ -236,6 +246,9 @@ fn blank_report(entry_id: &str, now: DateTime<Utc>) -> UpstreamReport {
         last_attempt_at: None,
         outcome: None,
         error: None,
+        reported_review_at: None,
+        failed_upload_load: None,
+        failed_uploads: 0,
         updated_at: now,
     }
 }
@@ -277,9 +290,9 @@ pub struct ReportRun {
     pub outcomes: Vec<EntryOutcome>,
 }
 
-/// The entry as the upper node receives it.
+/// The entry as the upper node receives it. Fields a newer lower node adds are
+/// ignored, so the levels can upgrade one at a time.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct IncomingReport {
     /// The entry's code on the reporting node.
     pub source_code: String,
@@ -299,13 +312,17 @@ pub struct IncomingReport {
     /// The load id of the data version about to be uploaded, if any.
     #[serde(default)]
     pub load_id: Option<String>,
-    #[serde(default)]
-    pub rows: Option<i64>,
 }
 
+/// The department's secrecy review on the reporting node (COL-6): its conclusion
+/// and the data items it covered hold on the upper node too.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct IncomingSecrecyReview {
+    /// `cleared` or `state_secret`.
+    #[schema(value_type = String)]
+    pub conclusion: SecrecyConclusion,
+    /// The data items (column names) the review covered.
+    pub items: Vec<String>,
     pub note: String,
     pub reviewed_by: String,
     pub reviewed_at: DateTime<Utc>,
@@ -313,10 +330,10 @@ pub struct IncomingSecrecyReview {
 
 /// COL-7 (XJ 13): reports every entry due to the configured upper node. Each entry
 /// is reported on its own: one that fails is recorded with its error and retried by
-/// the next run; the others go on.
+/// the next run; the others go on, unless the failure is the whole node's.
 pub async fn report_all(app: &App, ctx: &Ctx) -> ServiceResult<ReportRun> {
-    // The CLI and the scheduled job act as the platform; a person or token must be the authority.
-    if ctx.principal.user_id.is_some() || ctx.principal.token_id.is_some() {
+    // The CLI and the scheduled job act as the platform; anyone else must be the authority.
+    if !matches!(ctx.principal.actor.as_str(), "cli" | "system") {
         authority_of(app, ctx, Permission::CatalogApprove).await?;
     }
     let target = app.upstream.get().cloned().ok_or_else(not_configured)?;
@@ -332,18 +349,22 @@ pub async fn report_all(app: &App, ctx: &Ctx) -> ServiceResult<ReportRun> {
         outcomes: Vec::new(),
     };
     let mut stopped = false;
-    for (entry, report, load) in entries_with_reports(app).await? {
-        let step = report_step(&state_of(&entry, report.as_ref(), load.as_deref()));
-        let ReportStep::Send { data } = step else {
+    for (entry, report, dataset) in entries_with_reports(app).await? {
+        let step = report_step(&state_of(&entry, report.as_ref(), dataset.as_ref()));
+        if let ReportStep::Skip(_) = step {
             run.skipped += 1;
             continue;
-        };
+        }
         if stopped {
             run.not_tried += 1;
             continue;
         }
-        let (outcome, stop) =
-            report_entry(app, ctx, &client, &entry, report, load.filter(|_| data)).await?;
+        let sending = Sending {
+            entry: &entry,
+            dataset: dataset.as_ref(),
+            step,
+        };
+        let (outcome, stop) = report_entry(app, ctx, &client, sending, report).await?;
         stopped = stop;
         if outcome.outcome == "reported" {
             run.reported += 1;
@@ -355,35 +376,70 @@ pub async fn report_all(app: &App, ctx: &Ctx) -> ServiceResult<ReportRun> {
     Ok(run)
 }
 
-/// Sends one entry (and its data version when `load` is given) and records the
-/// result; true beside it when the failure stops the run.
+/// One entry on its way up, with what the run decided to send of it.
+struct Sending<'a> {
+    entry: &'a CatalogEntry,
+    dataset: Option<&'a Dataset>,
+    step: ReportStep,
+}
+
+impl Sending<'_> {
+    /// The data version due to go up, if any.
+    fn load(&self) -> Option<&str> {
+        match self.step {
+            ReportStep::Send { data: true } => {
+                self.dataset.and_then(|d| d.current_load_id.as_deref())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What the upper node accepted of one entry.
+struct Sent {
+    upper_code: String,
+    /// The data version uploaded, and the rows the upper node accepted of it (none
+    /// when the upper level's copy is offline there and takes no data).
+    data: Option<(String, Option<i64>)>,
+}
+
+/// Sends one entry and records the result; true beside it when the failure stops
+/// the run.
 async fn report_entry(
     app: &App,
     ctx: &Ctx,
     client: &UpstreamClient,
-    entry: &CatalogEntry,
+    sending: Sending<'_>,
     before: Option<UpstreamReport>,
-    load: Option<String>,
 ) -> ServiceResult<(EntryOutcome, bool)> {
+    let entry = sending.entry;
     let now = truncate_to_micros(Utc::now());
     let mut report = before
         .clone()
         .unwrap_or_else(|| blank_report(&entry.id, now));
     report.last_attempt_at = Some(now);
     report.updated_at = now;
-    let sent = send(app, ctx, client, entry, load.as_deref()).await;
+    let withdraw = sending.step == ReportStep::Withdraw;
+    let sent = send(app, ctx, client, &sending, &report).await;
     let mut audit;
     let mut stop = false;
     let outcome = match sent {
-        Ok((upper_code, rows)) => {
+        Ok(sent) => {
             report.outcome = Some("reported".into());
             report.error = None;
             report.reported_version = entry.published_version;
-            report.reported_offline = entry.offline;
-            report.upper_code = Some(upper_code.clone());
-            if load.is_some() {
-                report.reported_load_id = load.clone();
+            report.reported_offline = entry.offline || withdraw;
+            report.upper_code = Some(sent.upper_code.clone());
+            report.reported_review_at = sending
+                .dataset
+                .and_then(|d| d.secrecy_review.as_ref())
+                .map(|r| r.reviewed_at);
+            let rows = sent.data.as_ref().and_then(|(_, rows)| *rows);
+            if let Some((load, rows)) = sent.data {
+                report.reported_load_id = Some(load);
                 report.reported_rows = rows;
+                report.failed_upload_load = None;
+                report.failed_uploads = 0;
             }
             report.last_success_at = Some(now);
             audit = ctx.audit("upstream.report", "catalog_entry", &entry.id);
@@ -391,18 +447,23 @@ async fn report_entry(
                 entry_id: entry.id.clone(),
                 code: entry.code.clone(),
                 outcome: "reported".into(),
-                upper_code: Some(upper_code),
+                upper_code: Some(sent.upper_code),
                 rows,
                 error: None,
             }
         }
-        Err(SendFailure {
-            message,
-            stops_the_run,
-        }) => {
-            stop = stops_the_run;
+        Err(failure) => {
+            stop = failure.stops_the_run;
+            if let (Some(load), true) = (sending.load(), failure.upload_not_stored) {
+                if report.failed_upload_load.as_deref() == Some(load) {
+                    report.failed_uploads += 1;
+                } else {
+                    report.failed_upload_load = Some(load.to_string());
+                    report.failed_uploads = 1;
+                }
+            }
             report.outcome = Some("failed".into());
-            report.error = Some(message.clone());
+            report.error = Some(failure.message.clone());
             audit = ctx.audit("upstream.report_failed", "catalog_entry", &entry.id);
             EntryOutcome {
                 entry_id: entry.id.clone(),
@@ -410,7 +471,7 @@ async fn report_entry(
                 outcome: "failed".into(),
                 upper_code: report.upper_code.clone(),
                 rows: None,
-                error: Some(message),
+                error: Some(failure.message),
             }
         }
     };
@@ -418,11 +479,13 @@ async fn report_entry(
         "code": entry.code,
         "version": entry.published_version,
         "offline": entry.offline,
-        "load_id": load,
+        "withdrawn_as_exempt": withdraw,
+        "load_id": sending.load(),
         "upper_code": outcome.upper_code,
         "error": outcome.error,
     }));
-    app.store
+    let recorded = app
+        .store
         .commit(
             vec![Change::PutUpstreamReport {
                 report,
@@ -430,9 +493,26 @@ async fn report_entry(
             }],
             vec![audit],
         )
-        .await
-        .map_err(changed_meanwhile)?;
-    Ok((outcome, stop))
+        .await;
+    match recorded {
+        Ok(_) => Ok((outcome, stop)),
+        // Another run (or an exemption) changed the record meanwhile: that run's
+        // record stands, and whatever this one sent is sent again next time, which
+        // the upper node takes as the same report.
+        Err(StoreError::NotFound(_) | StoreError::Conflict(_)) => {
+            let message = "报送记录被同时进行的另一次报送或操作修改，下次运行再报送 / the report record was changed meanwhile by another run or action: the next run reports it again";
+            Ok((
+                EntryOutcome {
+                    outcome: "failed".into(),
+                    rows: None,
+                    error: Some(message.into()),
+                    ..outcome
+                },
+                stop,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The caller, with the platform's permissions: who asked stays in the audit trail.
@@ -445,11 +525,14 @@ fn as_platform(ctx: &Ctx) -> Ctx {
     Ctx::new(principal, ctx.request_id.clone())
 }
 
-/// Why one entry's report failed: the message to record, and whether the failure
-/// is the whole node's (unreachable, token refused), so the run stops there.
+/// Why one entry's report failed: the message to record, whether the failure is the
+/// whole node's (unreachable, token refused), so the run stops there, and whether
+/// the upper node took the data version but failed to store it, so it is tried
+/// again under a fresh key.
 struct SendFailure {
     message: String,
     stops_the_run: bool,
+    upload_not_stored: bool,
 }
 
 impl From<String> for SendFailure {
@@ -457,6 +540,7 @@ impl From<String> for SendFailure {
         SendFailure {
             message,
             stops_the_run: false,
+            upload_not_stored: false,
         }
     }
 }
@@ -467,53 +551,58 @@ impl From<&str> for SendFailure {
     }
 }
 
-/// The calls of one entry's report.
+/// The calls of one entry's report: the entry, then its data version when one is
+/// due (or when the upper node's copy is new, so it has none yet).
 async fn send(
     app: &App,
     ctx: &Ctx,
     client: &UpstreamClient,
-    entry: &CatalogEntry,
-    load: Option<&str>,
-) -> Result<(String, Option<i64>), SendFailure> {
+    sending: &Sending<'_>,
+    report: &UpstreamReport,
+) -> Result<Sent, SendFailure> {
     let fail = |e: UpstreamError| SendFailure {
         message: format!("{} / {}", e.message_zh(), e.message_en()),
         stops_the_run: e.concerns_every_entry(),
+        upload_not_stored: false,
     };
+    let entry = sending.entry;
     let content = entry.published.clone().ok_or("未发布 / not published")?;
     let department = match app.store.get_org(&content.source_org_id).await {
         Ok(Some(o)) => o.name,
         _ => content.source_org_id.clone(),
     };
-    let dataset = if entry.mounted {
-        app.data
-            .get_dataset(&entry.id)
-            .await
-            .map_err(|e| e.to_string())?
-    } else {
-        None
+    let dataset = sending.dataset;
+    let secrecy_review =
+        dataset
+            .and_then(|d| d.secrecy_review.as_ref())
+            .map(|r| IncomingSecrecyReview {
+                conclusion: r.conclusion,
+                items: r.items.clone(),
+                note: r.note.clone(),
+                reviewed_by: r.reviewed_by.clone(),
+                reviewed_at: r.reviewed_at,
+            });
+    let (offline, offline_reason) = match (sending.step, &report.exemption) {
+        (ReportStep::Withdraw, Some(exemption)) => (
+            true,
+            Some(format!(
+                "免报：数据经上级统建系统“{}”报送 / exempt: the data reaches this level through its system “{}”",
+                exemption.system, exemption.system
+            )),
+        ),
+        _ => (entry.offline, entry.offline_reason.clone()),
     };
-    let secrecy_review = dataset
-        .as_ref()
-        .and_then(|d| d.secrecy_review.as_ref())
-        .filter(|r| r.conclusion == SecrecyConclusion::Cleared)
-        .map(|r| IncomingSecrecyReview {
-            note: r.note.clone(),
-            reviewed_by: r.reviewed_by.clone(),
-            reviewed_at: r.reviewed_at,
-        });
+    let withheld = dataset.is_some_and(|d| d.withheld_as_secret());
+    let mut load = sending.load().map(str::to_string);
     let incoming = IncomingReport {
         source_code: entry.code.clone(),
         version: entry.published_version,
-        offline: entry.offline,
-        offline_reason: entry.offline_reason.clone(),
+        offline,
+        offline_reason,
         source_department: department,
         content,
         secrecy_review,
-        load_id: load.map(str::to_string),
-        rows: dataset
-            .as_ref()
-            .filter(|_| load.is_some())
-            .map(|d| d.row_count),
+        load_id: load.clone(),
     };
     let body = serde_json::to_value(&incoming).map_err(|e| e.to_string())?;
     let answer = client.report_entry(&body).await.map_err(fail)?;
@@ -522,9 +611,26 @@ async fn send(
         .and_then(|v| v.as_str())
         .ok_or("上级平台答复缺少 upper_code / the upper node's answer lacks upper_code")?
         .to_string();
+    // A copy the upper node made anew (its earlier one was removed) has no data yet.
+    let fresh_copy = answer.get("created").and_then(|v| v.as_bool()) == Some(true)
+        && report.reported_load_id.is_some();
+    if load.is_none() && fresh_copy && !offline && !withheld {
+        load = dataset.and_then(|d| d.current_load_id.clone());
+    }
     let (Some(load), Some(dataset)) = (load, dataset) else {
-        return Ok((upper_code, None));
+        return Ok(Sent {
+            upper_code,
+            data: None,
+        });
     };
+    // The upper level took its copy offline: it takes no data for it, and this data
+    // version counts as delivered, so it is not offered again every run.
+    if answer.get("offline").and_then(|v| v.as_bool()) == Some(true) {
+        return Ok(Sent {
+            upper_code,
+            data: Some((load, None)),
+        });
+    }
     // The data version leaves this node through the egress gate, which records it.
     // XJ 13 makes reporting the authority's duty for every department's data, so the
     // export runs with the platform's reach under the caller's name (COL-7).
@@ -532,12 +638,16 @@ async fn send(
     let spool = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     {
         let mut out = std::io::BufWriter::new(spool.as_file());
-        crate::egress::export(app, ctx, &dataset, ExportFormat::Csv, &mut out, None)
+        crate::egress::export(app, ctx, dataset, ExportFormat::Csv, &mut out, None)
             .await
             .map_err(|e| SendFailure::from(format!("{} / {}", e.message, e.message_en)))?;
         std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
     }
-    let key = format!("upstream:{load}");
+    let retries = match report.failed_upload_load.as_deref() {
+        Some(failed) if failed == load => report.failed_uploads,
+        _ => 0,
+    };
+    let key = upload_key(&load, retries);
     let answer = client
         .upload_version(&upper_code, spool.path(), &key)
         .await
@@ -548,10 +658,19 @@ async fn send(
             .get("error")
             .and_then(|v| v.as_str())
             .unwrap_or(status);
-        return Err(format!("上级平台未载入该数据版本：{error} / the upper node did not apply the data version: {error}").into());
+        return Err(SendFailure {
+            message: format!("上级平台未载入该数据版本：{error} / the upper node did not apply the data version: {error}"),
+            stops_the_run: false,
+            // A load refused for its rows is refused again; one that failed to be
+            // stored is worth another try.
+            upload_not_stored: status == "failed",
+        });
     }
     let rows = answer.get("rows_accepted").and_then(|v| v.as_i64());
-    Ok((upper_code, rows))
+    Ok(Sent {
+        upper_code,
+        data: Some((load, rows)),
+    })
 }
 
 // ---------------------------------------------------------------- receiving node
@@ -567,6 +686,10 @@ pub struct ReceiveAnswer {
     /// SHR-13: the lower level took the entry offline, but share grants on this node
     /// still rely on it, so it stays in service here until they are settled.
     pub offline_held: bool,
+    /// The entry is offline here (this level took its copy offline, or followed the
+    /// level below): no data version is taken for it.
+    #[serde(default)]
+    pub offline: bool,
 }
 
 /// COL-7 (XJ 13): takes an entry reported by the next level down. The caller is
@@ -602,15 +725,78 @@ pub async fn receive(
     if !problems.is_empty() {
         return Err(ServiceError::fields(problems));
     }
-    let now = truncate_to_micros(Utc::now());
-    let previous = app
-        .store
-        .get_received_report(&reporter, &source_code)
-        .await?;
+    // Two reports of the same entry at once (two runs below, or a retry crossing
+    // the first): the one that loses the race reads again and applies on top.
+    for _ in 0..3 {
+        let now = truncate_to_micros(Utc::now());
+        let previous = app
+            .store
+            .get_received_report(&reporter, &source_code)
+            .await?;
+        match apply_report(
+            app,
+            ctx,
+            &reporter,
+            &source_code,
+            &content,
+            &incoming,
+            previous,
+            now,
+        )
+        .await?
+        {
+            Some(answer) => return Ok(answer),
+            None => continue,
+        }
+    }
+    Err(ServiceError::conflict(
+        "upstream.changed_meanwhile",
+        "该目录正被同时报送，请稍后重试",
+        "the entry is being reported at the same time: try again shortly",
+    ))
+}
+
+/// Applies one report on top of `previous`; None when another report of the same
+/// entry got in first.
+#[allow(clippy::too_many_arguments)]
+async fn apply_report(
+    app: &App,
+    ctx: &Ctx,
+    reporter: &str,
+    source_code: &str,
+    content: &EntryContent,
+    incoming: &IncomingReport,
+    previous: Option<ReceivedReport>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<ReceiveAnswer>> {
+    if let Some(p) = previous
+        .as_ref()
+        .filter(|p| incoming.version < p.source_version)
+    {
+        return Err(ServiceError::conflict(
+            "upstream.stale_version",
+            format!(
+                "已收到该目录第 {} 版，不再接受较早的第 {} 版",
+                p.source_version, incoming.version
+            ),
+            format!(
+                "version {} of the entry was received already; the earlier version {} is not taken",
+                p.source_version, incoming.version
+            ),
+        ));
+    }
     let existing = match &previous {
         Some(p) => app.store.get_catalog_entry(&p.entry_id).await?,
         None => None,
     };
+    let mut effective = incoming.clone();
+    // An offline decision taken here (not following the level below) stands: a new
+    // report does not bring the copy back.
+    let offline_here = existing.as_ref().is_some_and(|e| e.offline)
+        && previous.as_ref().is_some_and(|p| !p.offline_below);
+    if offline_here {
+        effective.offline = true;
+    }
     // SHR-13: departments of this level may be using the entry under share grants;
     // it goes offline here only once they were offered a successor or the grants
     // ended. Until then it stays in service and the page says why.
@@ -620,76 +806,26 @@ pub async fn receive(
         }
         _ => 0,
     };
-    let mut incoming = incoming;
-    let offline_below = incoming.offline;
     if held_by_grants > 0 {
-        incoming.offline = false;
-    }
-    let (entry, created) = match existing {
-        Some(before) => (
-            update_reported(app, ctx, before, content, &incoming, now).await?,
-            false,
-        ),
-        None => (
-            create_reported(app, ctx, &reporter, content, &incoming, now).await?,
-            true,
-        ),
-    };
-    if let Some(review) = incoming.secrecy_review.as_ref().filter(|_| !entry.offline) {
-        let reporter_name = app
-            .store
-            .get_org(&reporter)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
-        let carried = SecrecyReview {
-            conclusion: SecrecyConclusion::Cleared,
-            items: gongshu_domain::dataset::TableSchema::from_items(
-                &entry
-                    .published
-                    .as_ref()
-                    .map(|c| c.items.clone())
-                    .unwrap_or_default(),
-            )
-            .column_names()
-            .into_iter()
-            .map(String::from)
-            .collect(),
-            note: review.note.clone(),
-            reviewed_by: format!(
-                "{}（{}报送 / reported by {}）",
-                review.reviewed_by, reporter_name, reporter_name
-            ),
-            org_id: reporter.clone(),
-            reviewed_at: review.reviewed_at,
-        };
-        crate::datasets::carry_secrecy_review(app, ctx, &entry.id, carried).await?;
+        effective.offline = false;
     }
     let received = ReceivedReport {
-        reporter_org_id: reporter.clone(),
-        source_code: source_code.clone(),
-        entry_id: entry.id.clone(),
+        reporter_org_id: reporter.to_string(),
+        source_code: source_code.to_string(),
+        entry_id: existing.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
         source_department: incoming.source_department.trim().to_string(),
         source_version: incoming.version,
         source_load_id: incoming
             .load_id
             .clone()
             .or(previous.as_ref().and_then(|p| p.source_load_id.clone())),
-        rows: incoming.rows.or(previous.as_ref().and_then(|p| p.rows)),
         received_at: now,
-        data_received_at: if incoming.load_id.is_some() {
-            Some(now)
-        } else {
-            previous.as_ref().and_then(|p| p.data_received_at)
-        },
-        offline_below,
+        offline_below: incoming.offline,
         held_by_grants: held_by_grants as i64,
     };
-    let mut audit = ctx.audit("upstream.receive", "catalog_entry", &entry.id);
-    audit.after = summary(&received);
-    let mut audits = vec![audit];
+    let mut audits = Vec::new();
     if held_by_grants > 0 {
-        let mut held = ctx.audit("upstream.offline_held", "catalog_entry", &entry.id);
+        let mut held = ctx.audit("upstream.offline_held", "catalog_entry", &received.entry_id);
         held.after = summary(&serde_json::json!({
             "source_code": source_code,
             "grants": held_by_grants,
@@ -697,19 +833,73 @@ pub async fn receive(
         }));
         audits.push(held);
     }
-    app.store
-        .commit(vec![Change::PutReceivedReport(received)], audits)
-        .await?;
-    Ok(ReceiveAnswer {
+    let applied = match existing {
+        Some(before) => {
+            let expected = previous.as_ref().map(|p| p.received_at);
+            update_reported(
+                app,
+                ctx,
+                before,
+                content.clone(),
+                &effective,
+                received,
+                expected,
+                audits,
+                now,
+            )
+            .await?
+            .map(|e| (e, false))
+        }
+        None => create_reported(
+            app,
+            ctx,
+            reporter,
+            content.clone(),
+            &effective,
+            received,
+            audits,
+            now,
+        )
+        .await?
+        .map(|e| (e, true)),
+    };
+    let Some((entry, created)) = applied else {
+        return Ok(None);
+    };
+    if let Some(review) = incoming.secrecy_review.as_ref().filter(|_| !entry.offline) {
+        let reporter_name = app
+            .store
+            .get_org(reporter)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        // COL-6: the lower department's finding holds here as it was made: its
+        // conclusion, and only the items it covered.
+        let carried = SecrecyReview {
+            conclusion: review.conclusion,
+            items: review.items.clone(),
+            note: review.note.clone(),
+            reviewed_by: format!(
+                "{}（{}报送 / reported by {}）",
+                review.reviewed_by, reporter_name, reporter_name
+            ),
+            org_id: reporter.to_string(),
+            reviewed_at: review.reviewed_at,
+        };
+        crate::datasets::carry_secrecy_review(app, ctx, &entry.id, carried).await?;
+    }
+    Ok(Some(ReceiveAnswer {
         upper_code: entry.code,
         entry_id: entry.id,
         created,
         offline_held: held_by_grants > 0,
-    })
+        offline: entry.offline,
+    }))
 }
 
 /// The reporter's division must be one level below this node: its nearest
-/// node-running ancestor is this node's division (the configured one, or else any).
+/// node-running ancestor is this node's configured division. A node that does not
+/// know its division takes no reports, so no level can be skipped.
 async fn check_next_level(app: &App, reporter: &str) -> ServiceResult<()> {
     let org = app
         .store
@@ -729,13 +919,14 @@ async fn check_next_level(app: &App, reporter: &str) -> ServiceResult<()> {
         let hosts = divisions.get(&parent).is_some_and(|(_, h)| *h);
         Some((parent, hosts))
     });
-    let expected = app.settings.node_division.as_deref();
-    let fits = match (&upper, expected) {
-        (Some(u), Some(e)) => u == e,
-        (Some(_), None) => true,
-        (None, _) => false,
+    let Some(expected) = app.settings.node_division.as_deref() else {
+        return Err(ServiceError::conflict(
+            "upstream.node_division_unset",
+            "本节点未配置所在行政区划（[settings] node_division），不接收下级平台报送",
+            "this node's division is not configured ([settings] node_division), so it takes no reports from the level below",
+        ));
     };
-    if fits {
+    if upper.as_deref() == Some(expected) {
         Ok(())
     } else {
         Err(ServiceError::new(
@@ -747,14 +938,20 @@ async fn check_next_level(app: &App, reporter: &str) -> ServiceResult<()> {
     }
 }
 
+/// Keeps a newly reported entry here as a published entry of the reporter, with its
+/// received record in the same commit; None when a concurrent report of the same
+/// entry created it first.
+#[allow(clippy::too_many_arguments)]
 async fn create_reported(
     app: &App,
     ctx: &Ctx,
     reporter: &str,
     content: EntryContent,
     incoming: &IncomingReport,
+    mut received: ReceivedReport,
+    audits: Vec<AuditDraft>,
     now: DateTime<Utc>,
-) -> ServiceResult<CatalogEntry> {
+) -> ServiceResult<Option<CatalogEntry>> {
     let prefix = domain_catalog::resource_code_prefix(content.category, content.domain);
     // Concurrent registrations may race for a sequence number; the unique code decides.
     for _ in 0..5 {
@@ -762,8 +959,14 @@ async fn create_reported(
         let code = domain_catalog::resource_code(content.category, content.domain, seq);
         let mut entry = draft_entry(reporter, code, content.clone(), now);
         publish_reported(&mut entry, content.clone(), incoming, now);
+        received.entry_id = entry.id.clone();
         let mut audit = ctx.audit("catalog.receive_report", "catalog_entry", &entry.id);
         audit.after = summary(&status_summary(&entry));
+        let mut all_audits = vec![audit, receive_audit(ctx, &received)];
+        all_audits.extend(audits.iter().cloned().map(|mut a| {
+            a.object_id = Some(entry.id.clone());
+            a
+        }));
         let changes = vec![
             Change::InsertCatalogEntry(entry.clone()),
             Change::InsertCatalogReview(review_row(
@@ -773,10 +976,24 @@ async fn create_reported(
                 Some(reported_from(incoming)),
                 now,
             )),
+            Change::PutReceivedReport {
+                report: received.clone(),
+                expected_received_at: None,
+            },
         ];
-        match app.store.commit(changes, vec![audit]).await {
-            Ok(_) => return Ok(entry),
-            Err(StoreError::Conflict(_)) => continue,
+        match app.store.commit(changes, all_audits).await {
+            Ok(_) => return Ok(Some(entry)),
+            Err(StoreError::Conflict(_)) => {
+                if app
+                    .store
+                    .get_received_report(reporter, &received.source_code)
+                    .await?
+                    .is_some()
+                {
+                    return Ok(None);
+                }
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -785,6 +1002,12 @@ async fn create_reported(
         "分配资源代码时冲突，请重试",
         "could not allocate a resource code; try again",
     ))
+}
+
+fn receive_audit(ctx: &Ctx, received: &ReceivedReport) -> AuditDraft {
+    let mut audit = ctx.audit("upstream.receive", "catalog_entry", &received.entry_id);
+    audit.after = summary(received);
+    audit
 }
 
 fn reported_from(incoming: &IncomingReport) -> String {
@@ -834,45 +1057,57 @@ fn publish_reported(
     entry.updated_at = now;
 }
 
+/// Applies a report to the entry kept here, with its received record in the same
+/// commit; None when a concurrent report of the same entry changed either first.
+#[allow(clippy::too_many_arguments)]
 async fn update_reported(
     app: &App,
     ctx: &Ctx,
     before: CatalogEntry,
     content: EntryContent,
     incoming: &IncomingReport,
+    received: ReceivedReport,
+    expected_received_at: Option<DateTime<Utc>>,
+    mut audits: Vec<AuditDraft>,
     now: DateTime<Utc>,
-) -> ServiceResult<CatalogEntry> {
+) -> ServiceResult<Option<CatalogEntry>> {
     let mut after = before.clone();
     publish_reported(&mut after, content, incoming, now);
-    if after.published == before.published && after.offline == before.offline {
-        return Ok(before);
+    let mut changes = Vec::new();
+    let entry = if after.published == before.published && after.offline == before.offline {
+        before
+    } else {
+        let mut audit = ctx.audit("catalog.receive_report", "catalog_entry", &after.id);
+        audit.before = summary(&status_summary(&before));
+        audit.after = summary(&status_summary(&after));
+        audits.push(audit);
+        changes.push(Change::UpdateCatalogEntry {
+            entry: after.clone(),
+            expected_updated_at: before.updated_at,
+        });
+        changes.push(Change::InsertCatalogReview(review_row(
+            ctx,
+            &after.id,
+            "receive_report",
+            Some(reported_from(incoming)),
+            now,
+        )));
+        after
+    };
+    audits.push(receive_audit(ctx, &received));
+    changes.push(Change::PutReceivedReport {
+        report: received,
+        expected_received_at,
+    });
+    match app.store.commit(changes, audits).await {
+        Ok(_) => Ok(Some(entry)),
+        Err(StoreError::NotFound(_) | StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    let mut audit = ctx.audit("catalog.receive_report", "catalog_entry", &after.id);
-    audit.before = summary(&status_summary(&before));
-    audit.after = summary(&status_summary(&after));
-    app.store
-        .commit(
-            vec![
-                Change::UpdateCatalogEntry {
-                    entry: after.clone(),
-                    expected_updated_at: before.updated_at,
-                },
-                Change::InsertCatalogReview(review_row(
-                    ctx,
-                    &after.id,
-                    "receive_report",
-                    Some(reported_from(incoming)),
-                    now,
-                )),
-            ],
-            vec![audit],
-        )
-        .await
-        .map_err(changed_meanwhile)?;
-    Ok(after)
 }
 
-/// COL-7: entries lower-level platforms reported here, with the reporter's name.
+/// COL-7: entries lower-level platforms reported here, with the reporter's name
+/// and the data the entry holds here now.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReceivedView {
     pub report: ReceivedReport,
@@ -880,6 +1115,9 @@ pub struct ReceivedView {
     pub upper_code: String,
     pub name: String,
     pub offline: bool,
+    /// Rows of the data version served here, once one was loaded.
+    pub rows: Option<i64>,
+    pub data_loaded_at: Option<DateTime<Utc>>,
 }
 
 pub async fn received(app: &App, ctx: &Ctx) -> ServiceResult<Vec<ReceivedView>> {
@@ -895,11 +1133,18 @@ pub async fn received(app: &App, ctx: &Ctx) -> ServiceResult<Vec<ReceivedView>> 
         let Some(entry) = app.store.get_catalog_entry(&report.entry_id).await? else {
             continue;
         };
+        let dataset = app
+            .data
+            .get_dataset(&entry.id)
+            .await?
+            .filter(|d| d.current_load_id.is_some());
         out.push(ReceivedView {
             upper_code: entry.code,
             name: entry.name,
             offline: entry.offline,
             reporter,
+            rows: dataset.as_ref().map(|d| d.row_count),
+            data_loaded_at: dataset.and_then(|d| d.last_loaded_at),
             report,
         });
     }

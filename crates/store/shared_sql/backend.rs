@@ -238,7 +238,7 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         c @ (Change::InsertSocialDataAgreement(_) | Change::ExpectEntryState { .. }) => {
             apply_social_data_change(tx, c).await?
         }
-        c @ (Change::PutUpstreamReport { .. } | Change::PutReceivedReport(_)) => apply_upstream_change(tx, c).await?,
+        c @ (Change::PutUpstreamReport { .. } | Change::PutReceivedReport { .. }) => apply_upstream_change(tx, c).await?,
         Change::ExpectStatus { record, id, status } => {
             // An UPDATE, not a SELECT: on PostgreSQL it locks the row until the commit,
             // so a second decision waits and then sees the first one's status.

@@ -28,21 +28,37 @@ async fn apply_upstream_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult
                 return Err(StoreError::NotFound(format!("upstream report of {} changed meanwhile", report.entry_id)));
             }
         }
-        Change::PutReceivedReport(r) => {
-            sqlx::query(
-                "INSERT INTO upstream_received (reporter_org_id, source_code, entry_id, received_at, body)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (reporter_org_id, source_code) DO UPDATE SET
-                 entry_id = excluded.entry_id, received_at = excluded.received_at, body = excluded.body",
-            )
-            .bind(&r.reporter_org_id)
-            .bind(&r.source_code)
-            .bind(&r.entry_id)
-            .bind(r.received_at)
-            .bind(json_text(&r))
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        Change::PutReceivedReport { report: r, expected_received_at } => {
+            let written = match expected_received_at {
+                None => sqlx::query(
+                    "INSERT INTO upstream_received (reporter_org_id, source_code, entry_id, received_at, body)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&r.reporter_org_id)
+                .bind(&r.source_code)
+                .bind(&r.entry_id)
+                .bind(r.received_at)
+                .bind(json_text(&r))
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?,
+                Some(expected) => sqlx::query(
+                    "UPDATE upstream_received SET entry_id = $3, received_at = $4, body = $5
+                     WHERE reporter_org_id = $1 AND source_code = $2 AND received_at = $6",
+                )
+                .bind(&r.reporter_org_id)
+                .bind(&r.source_code)
+                .bind(&r.entry_id)
+                .bind(r.received_at)
+                .bind(json_text(&r))
+                .bind(expected)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?,
+            };
+            if written.rows_affected() != 1 {
+                return Err(StoreError::NotFound(format!("report of {} received meanwhile", r.source_code)));
+            }
         }
         other => unreachable!("not an upstream change: {other:?}"),
     }

@@ -138,8 +138,14 @@ pub enum Change {
         report: UpstreamReport,
         expected_updated_at: Option<DateTime<Utc>>,
     },
-    /// COL-7: inserts or replaces an entry a lower-level platform reported here.
-    PutReceivedReport(ReceivedReport),
+    /// COL-7: writes an entry a lower-level platform reported here. With
+    /// `expected_received_at` the row must still be as read (else NotFound); without,
+    /// it must not exist yet (else Conflict): two reports of one entry at once cannot
+    /// both create it.
+    PutReceivedReport {
+        report: ReceivedReport,
+        expected_received_at: Option<DateTime<Utc>>,
+    },
     /// Changes nothing, but fails the commit with NotFound unless the entry still has
     /// `updated_at` and `social_agreements` agreements over it (COL-8: an agreement
     /// and an edit of its entry, or two agreements, checked against the same state

@@ -443,6 +443,15 @@ pub struct UpstreamReport {
     /// `reported` or `failed`, of the last attempt.
     pub outcome: Option<String>,
     pub error: Option<String>,
+    /// COL-6: when the secrecy review last reported was made.
+    #[serde(default)]
+    pub reported_review_at: Option<DateTime<Utc>>,
+    /// A data version the upper node failed to store, and how many times in a row:
+    /// its next upload goes under a fresh idempotency key.
+    #[serde(default)]
+    pub failed_upload_load: Option<String>,
+    #[serde(default)]
+    pub failed_uploads: u32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -467,11 +476,10 @@ pub struct ReceivedReport {
     /// The department that is the entry's source on the lower node.
     pub source_department: String,
     pub source_version: i32,
-    /// The lower node's load id of the data version last received.
+    /// The lower node's load id of the data version it last announced; the data
+    /// itself arrives as an ordinary load of the entry here.
     pub source_load_id: Option<String>,
-    pub rows: Option<i64>,
     pub received_at: DateTime<Utc>,
-    pub data_received_at: Option<DateTime<Utc>>,
     /// The lower level has taken the entry offline.
     #[serde(default)]
     pub offline_below: bool,

@@ -100,11 +100,20 @@ where
     F: FnOnce(Arc<TestServer>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    run_configured(backend, |_| {}, body).await
+}
+
+/// As `run`, on a node whose configuration `configure` adjusts first.
+pub async fn run_configured<F, Fut>(backend: Backend, configure: fn(&mut Config), body: F)
+where
+    F: FnOnce(Arc<TestServer>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     if backend == Backend::Postgres && pg_url().is_none() {
         eprintln!("note: {PG_ENV} is not set; skipping the PostgreSQL run of this test");
         return;
     }
-    let srv = Arc::new(TestServer::start(backend).await);
+    let srv = Arc::new(TestServer::start_configured(backend, configure).await);
     let outcome = tokio::spawn(body(srv.clone())).await;
     srv.stop().await;
     if let Database::Postgres { url, schema, store } = &srv.db {
@@ -136,10 +145,15 @@ fn test_config(data_dir: &Path) -> Config {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_configured(backend, |_| {}).await
+    }
+
+    pub async fn start_configured(backend: Backend, configure: fn(&mut Config)) -> Self {
         let (app, db, config) = match backend {
             Backend::Sqlite => {
                 let dir = TempDir::new();
-                let config = test_config(dir.path());
+                let mut config = test_config(dir.path());
+                configure(&mut config);
                 let app = gongshu_server::open_app(&config)
                     .await
                     .expect("open SQLite app");
@@ -160,12 +174,14 @@ impl TestServer {
                         .expect("open PostgreSQL schema"),
                 );
                 store.migrate().await.expect("migrate PostgreSQL schema");
-                let app = Arc::new(App::new(store.clone() as Arc<dyn Store>));
-                let dir = std::env::temp_dir();
+                let mut config = test_config(&std::env::temp_dir());
+                configure(&mut config);
+                let mut app = App::new(store.clone() as Arc<dyn Store>);
+                app.settings = config.settings.clone();
                 (
-                    app,
+                    Arc::new(app),
                     Database::Postgres { url, schema, store },
-                    test_config(&dir),
+                    config,
                 )
             }
         };

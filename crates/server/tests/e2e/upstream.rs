@@ -112,6 +112,11 @@ async fn grant_on(
     grant.expect("an approval issues a grant")
 }
 
+/// The upper node serves the province: it takes reports from the city below it.
+fn province_node(config: &mut gongshu_server::Config) {
+    config.settings.node_division = Some("830000".into());
+}
+
 async fn audit_count(srv: &TestServer, action: &str) -> usize {
     srv.app
         .store
@@ -131,7 +136,7 @@ async fn audit_count(srv: &TestServer, action: &str) -> usize {
 /// again onto the same upper entry; both sides audit it.
 async fn col_7_a_lower_node_reports_its_catalog_data_to_the_next_level(lower: Arc<TestServer>) {
     let backend = lower.backend;
-    crate::common::run(backend, move |upper| async move {
+    crate::common::run_configured(backend, province_node, move |upper| async move {
         report_and_receive(lower, upper).await;
     })
     .await;
@@ -244,7 +249,7 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     assert_eq!(got["reporter"], "云川市数据局");
     assert_eq!(got["upper_code"], upper_household.as_str());
     assert_eq!(got["report"]["source_department"], "云川市公安局");
-    assert_eq!(got["report"]["rows"], 3);
+    assert_eq!(got["rows"], 3);
     let entry = upper_authority
         .get(&format!("/api/v1/catalog/{upper_household}"))
         .await
@@ -400,6 +405,28 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     .await;
     assert_eq!(ran.path, "/catalog/upstream?done=reported");
     ran.shows("已报送");
+    // Exempted after it was reported: the upper copy is withdrawn, once.
+    let upper_statistics = outcome(&run, &resources["statistics"].code)["upper_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let withdrawn = upper_authority
+        .get(&format!("/api/v1/catalog/{upper_statistics}"))
+        .await
+        .expect_status(200);
+    assert_eq!(withdrawn["offline"], true);
+    assert!(
+        withdrawn["offline_reason"]
+            .as_str()
+            .unwrap()
+            .contains("示范省统计联网直报系统"),
+        "{withdrawn}"
+    );
+    let again = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(again["reported"], 0, "{again}");
     let psb_page = open(&psb, "/catalog/upstream").await;
     psb_page.lacks("立即报送").lacks("upstream-table");
     open(&upper_authority, "/catalog/upstream")
@@ -409,14 +436,16 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .shows(&household)
         .shows("云川市公安局");
 
-    assert_eq!(audit_count(&lower, "upstream.report").await, published + 1);
+    // The first run, the new data version, the offline and the withdrawal.
+    assert_eq!(audit_count(&lower, "upstream.report").await, published + 2);
     assert_eq!(audit_count(&lower, "upstream.exempt").await, 2);
-    assert_eq!(audit_count(&upper, "upstream.receive").await, published + 1);
-    // One per entry created above (the marriage entry is exempt); the new data
-    // version changed no entry there, and the held offline left it as it was.
+    assert_eq!(audit_count(&upper, "upstream.receive").await, published + 2);
+    // One per entry created above (the marriage entry is exempt) and one for the
+    // withdrawal; the new data version changed no entry there, and the held offline
+    // left it as it was.
     assert_eq!(
         audit_count(&upper, "catalog.receive_report").await,
-        published - 1
+        published
     );
 }
 
@@ -425,7 +454,7 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
 /// reporting node and sent again by the next run.
 async fn col_7_reports_are_refused_unless_from_the_authority_below(lower: Arc<TestServer>) {
     let backend = lower.backend;
-    crate::common::run(backend, move |upper| async move {
+    crate::common::run_configured(backend, province_node, move |upper| async move {
         refusals(lower, upper).await;
     })
     .await;
@@ -477,11 +506,40 @@ async fn refusals(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         ),
         None,
     );
-    let incoming = serde_json::from_value(report.clone()).unwrap();
-    let refused = gongshu_services::upstream::receive(&upper.app, &province, incoming)
+    let incoming = || serde_json::from_value(report.clone()).unwrap();
+    let refused = gongshu_services::upstream::receive(&upper.app, &province, incoming())
         .await
         .unwrap_err();
     assert_eq!(refused.code, "upstream.not_next_level");
+    // A district reports to the city's node, not over its head to the province.
+    let district = Ctx::new(
+        Principal::for_user(
+            "district-user",
+            &ids["donghu_authority"],
+            &[Role::AuthorityAdmin, Role::OrgAdmin],
+        ),
+        None,
+    );
+    let refused = gongshu_services::upstream::receive(&upper.app, &district, incoming())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "upstream.not_next_level");
+    // A node that was not told which division it serves takes no reports at all.
+    let lower_ids = gongshu_services::demo::demo_org_ids(&lower.app)
+        .await
+        .unwrap();
+    let below_city = Ctx::new(
+        Principal::for_user(
+            "district-user",
+            &lower_ids["donghu_authority"],
+            &[Role::AuthorityAdmin, Role::OrgAdmin],
+        ),
+        None,
+    );
+    let refused = gongshu_services::upstream::receive(&lower.app, &below_city, incoming())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "upstream.node_division_unset");
 
     // A token the upper node never issued: the first entry records the refusal, the
     // run stops there (every other entry would be refused alike) and all stay due.
@@ -589,3 +647,185 @@ async fn col_7_an_unreachable_upper_node_stops_the_run_and_keeps_every_entry_due
     page.shows("部分条目报送失败").shows("无法连接上级平台");
 }
 both_backends!(col_7_an_unreachable_upper_node_stops_the_run_and_keeps_every_entry_due);
+
+/// What the upper level decided of its copy stands against later reports; a report
+/// older than one already received is refused; a department's finding of state
+/// secrets goes up with the entry while its data stays below, and the upper level
+/// withholds what it had (COL-6).
+async fn col_7_col_6_upper_decisions_and_secrecy_findings_hold_across_reports(
+    lower: Arc<TestServer>,
+) {
+    let backend = lower.backend;
+    crate::common::run_configured(backend, province_node, move |upper| async move {
+        decisions_hold(lower, upper).await;
+    })
+    .await;
+}
+both_backends!(col_7_col_6_upper_decisions_and_secrecy_findings_hold_across_reports);
+
+async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
+    let demo = lower.seed_demo().await;
+    let resources = data_resources(&lower).await;
+    let household = resources["household"].code.clone();
+    let insurance = resources["insurance"].code.clone();
+    let psb = lower.login_demo(&demo, "psb.admin").await;
+    let ids: Vec<String> = (0..3).map(|i| person(200 + i, 20 + i as u16)).collect();
+    upload_household(&psb, &household, &ids).await;
+    let (_, upper_authority, secret) = reporting_token(&upper).await;
+    let authority = lower.login_demo(&demo, "authority").await;
+    lower
+        .app
+        .upstream
+        .set(UpstreamTarget {
+            url: upper.base_url.clone(),
+            token: secret.clone(),
+        })
+        .unwrap();
+    let run = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(run["failed"], 0, "{run}");
+    let upper_code = |code: &str| {
+        outcome(&run, code)["upper_code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (upper_household, upper_insurance) = (upper_code(&household), upper_code(&insurance));
+
+    // The province takes its copy of the insurance entry offline; the city's next
+    // catalog version of it does not bring the copy back.
+    let upper_copy = entry_by_code(&upper, &upper_insurance).await;
+    upper_authority
+        .post(
+            &format!("/api/v1/catalog/{}/offline", upper_copy.id),
+            json!({"reason": "本级改用省级参保库"}),
+        )
+        .await
+        .expect_status(200);
+    let mut below = entry_by_code(&lower, &insurance).await;
+    let expected = below.updated_at;
+    below.published_version += 1;
+    below.published.as_mut().unwrap().summary = "参保登记信息（第二版）".into();
+    lower
+        .app
+        .store
+        .commit(
+            vec![gongshu_store::Change::UpdateCatalogEntry {
+                entry: below,
+                expected_updated_at: expected,
+            }],
+            vec![],
+        )
+        .await
+        .unwrap();
+    let second = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(second["reported"], 1, "{second}");
+    let copy = upper_authority
+        .get(&format!("/api/v1/catalog/{upper_insurance}"))
+        .await
+        .expect_status(200);
+    assert_eq!(copy["offline"], true);
+    assert_eq!(copy["offline_reason"], "本级改用省级参保库");
+    assert_eq!(copy["published_version"], 2);
+
+    // A report older than the one received is refused.
+    let stale = json!({
+        "source_code": insurance, "version": 1, "source_department": "云川市人力资源和社会保障局",
+        "content": resources["insurance"].published,
+    });
+    upper
+        .bearer(&secret)
+        .post("/api/v1/upstream/received", stale)
+        .await
+        .expect_error(409, "upstream.stale_version");
+
+    // The public security bureau finds state secrets in the household data: the
+    // finding goes up without data, once, and the province withholds the version it
+    // holds.
+    psb.post(
+        &format!("/api/v1/datasets/{household}/secrecy-review"),
+        json!({"conclusion": "state_secret", "note": "含涉密人员"}),
+    )
+    .await
+    .expect_status(200);
+    let overview = authority
+        .get("/api/v1/upstream/reports")
+        .await
+        .expect_status(200);
+    let row = overview["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == household.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["next_step"], "send", "{row}");
+    let third = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(third["reported"], 1, "{third}");
+    assert_eq!(outcome(&third, &household)["rows"], Value::Null);
+    let held = upper_authority
+        .get(&format!("/api/v1/datasets/{upper_household}"))
+        .await
+        .expect_status(200);
+    assert_eq!(
+        held["dataset"]["secrecy_review"]["conclusion"], "state_secret",
+        "{held}"
+    );
+    let fourth = authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(fourth["reported"], 0, "{fourth}");
+}
+
+async fn entry_by_code(srv: &TestServer, code: &str) -> gongshu_store::CatalogEntry {
+    srv.app
+        .store
+        .get_catalog_entry_by_code(code)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no entry {code}"))
+}
+
+/// Every published entry is in the overview (and the run, which reads the same list),
+/// however many the node has:
+/// the catalog is read page by page.
+async fn col_7_every_published_entry_is_considered_however_many(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let template = srv
+        .app
+        .store
+        .get_catalog_entry_by_code(&resources["statistics"].code)
+        .await
+        .unwrap()
+        .unwrap();
+    let many = 1000;
+    let changes = (0..many)
+        .map(|i| {
+            let mut e = template.clone();
+            e.id = uuid::Uuid::new_v4().to_string();
+            e.code = format!("499-{:06}", 100_000 + i);
+            e.mounted = false;
+            gongshu_store::Change::InsertCatalogEntry(e)
+        })
+        .collect();
+    srv.app.store.commit(changes, vec![]).await.unwrap();
+    let authority = srv.login_demo(&demo, "authority").await;
+    let overview = authority
+        .get("/api/v1/upstream/reports")
+        .await
+        .expect_status(200);
+    let entries = overview["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), many + resources.len());
+    assert!(entries.iter().any(|e| e["code"] == "499-100999"));
+}
+both_backends!(col_7_every_published_entry_is_considered_however_many);
