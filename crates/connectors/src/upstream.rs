@@ -57,6 +57,11 @@ impl UpstreamError {
         }
     }
 
+    /// A gateway's timeout (504): on a long upload, the proxy's patience ran out.
+    pub fn is_gateway_timeout(&self) -> bool {
+        matches!(self, UpstreamError::Refused { status: 504, .. })
+    }
+
     pub fn message_zh(&self) -> String {
         match self {
             UpstreamError::BadUrl(d) => format!("上级平台地址无效：{d}"),

@@ -100,6 +100,15 @@ pub fn upload_key(load: &str, failed_uploads: u32) -> String {
     }
 }
 
+/// The reporting node's load id an upload key was made for.
+pub fn reported_load_of(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix("upstream:")?;
+    Some(match rest.rsplit_once(':') {
+        Some((load, retry)) if retry.bytes().all(|b| b.is_ascii_digit()) => load,
+        _ => rest,
+    })
+}
+
 /// The nearest division above `division` that runs a platform node: the level a
 /// node at `division` reports to. `parent_of` gives a division's parent and whether
 /// that parent hosts a node.
@@ -263,6 +272,11 @@ mod tests {
         assert_ne!(upload_key("l1", 1), upload_key("l1", 0));
         assert_ne!(upload_key("l1", 2), upload_key("l1", 1));
         assert!(upload_key(&"x".repeat(64), u32::MAX).len() <= 128);
+        for retries in [0, 1, 12] {
+            let key = upload_key("0192-ab", retries);
+            assert_eq!(reported_load_of(&key), Some("0192-ab"), "{key}");
+        }
+        assert_eq!(reported_load_of("push-batch-7"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use gongshu_domain::audit::AuditDraft;
 use gongshu_domain::catalog::{EntryContent, UpdateFrequency};
 use gongshu_domain::dataset::{
@@ -1319,23 +1319,42 @@ pub async fn record_secrecy_review(
 /// COL-7 (XJ 13): a secrecy review reported with data from a lower-level platform.
 /// The lower level's department answered for it there; this node keeps who and when,
 /// so the reported data can be aggregated here without a second review.
+/// It holds while the entry is offline here too, and a review older than the one
+/// held is not taken. Returns when the review now held was made.
 pub(crate) async fn carry_secrecy_review(
     app: &App,
     ctx: &Ctx,
     resource: &str,
     review: SecrecyReview,
-) -> ServiceResult<()> {
-    let (entry, content) = mountable_entry(app, resource).await?;
+) -> ServiceResult<DateTime<Utc>> {
+    let entry = find_entry(app, resource)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("目录", "catalog entry", resource))?;
+    let content = entry.published.clone().ok_or_else(|| {
+        not_mountable(
+            "dataset.entry_not_published",
+            format!("目录 {} 尚未发布，不能挂接数据", entry.code),
+            format!(
+                "catalog entry {} is not published, so no data can be mounted",
+                entry.code
+            ),
+        )
+    })?;
     let (mut dataset, expected) = dataset_to_change(app, ctx, &entry, &content).await?;
-    if dataset.secrecy_review.as_ref() == Some(&review) {
-        return Ok(());
+    if let Some(held) = dataset
+        .secrecy_review
+        .as_ref()
+        .filter(|held| *held == &review || held.reviewed_at > review.reviewed_at)
+    {
+        return Ok(held.reviewed_at);
     }
+    let reviewed_at = review.reviewed_at;
     let mut audit = ctx.audit("dataset.secrecy_review", "catalog_entry", &entry.id);
     audit.before = dataset.secrecy_review.as_ref().and_then(summary);
     audit.after = summary(&review);
     dataset.secrecy_review = Some(review);
     commit_dataset(app, dataset, expected, audit).await?;
-    Ok(())
+    Ok(reviewed_at)
 }
 
 /// Whether the caller may see a dataset's loads and rejected rows: its department

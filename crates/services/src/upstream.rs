@@ -13,7 +13,9 @@ use gongshu_domain::catalog::{self as domain_catalog, EntryContent};
 use gongshu_domain::org::OrgKind;
 use gongshu_domain::permissions::{Permission, Principal};
 use gongshu_domain::secrecy::{SecrecyConclusion, SecrecyReview};
-use gongshu_domain::upstream::{report_step, upload_key, upper_node_of, ReportState, ReportStep};
+use gongshu_domain::upstream::{
+    report_step, reported_load_of, upload_key, upper_node_of, ReportState, ReportStep,
+};
 use gongshu_store::{
     CatalogEntry, CatalogFilter, Change, Dataset, ReceivedReport, StoreError, UpstreamExemption,
     UpstreamReport,
@@ -81,6 +83,9 @@ pub struct EntryReportView {
     /// `not_published`.
     pub next_step: String,
     pub next_step_zh: String,
+    /// COL-6: the entry has data its department's secrecy review has not cleared
+    /// (not reviewed, items not covered, or state secrets): only the entry goes up.
+    pub data_held_back: bool,
 }
 
 /// What this node reports and where.
@@ -148,7 +153,7 @@ fn state_of<'a>(
         reported_offline: r.is_some_and(|r| r.reported_offline),
         current_load: dataset.and_then(|d| d.current_load_id.as_deref()),
         reported_load: r.and_then(|r| r.reported_load_id.as_deref()),
-        withheld: dataset.is_some_and(|d| d.withheld_as_secret()),
+        withheld: dataset.is_some_and(|d| !data_may_go_up(d)),
         review_unreported: review_at.is_some() && review_at != r.and_then(|r| r.reported_review_at),
     }
 }
@@ -161,6 +166,9 @@ pub async fn overview(app: &App, ctx: &Ctx) -> ServiceResult<UpstreamOverview> {
     for (e, report, dataset) in entries_with_reports(app).await? {
         let step = report_step(&state_of(&e, report.as_ref(), dataset.as_ref()));
         let (key, zh) = step_label(step);
+        let data_held_back = dataset
+            .as_ref()
+            .is_some_and(|d| d.current_load_id.is_some() && !data_may_go_up(d));
         let load = dataset.and_then(|d| d.current_load_id);
         entries.push(EntryReportView {
             entry_id: e.id,
@@ -172,6 +180,7 @@ pub async fn overview(app: &App, ctx: &Ctx) -> ServiceResult<UpstreamOverview> {
             report,
             next_step: key.into(),
             next_step_zh: zh.into(),
+            data_held_back,
         });
     }
     Ok(UpstreamOverview {
@@ -383,24 +392,15 @@ struct Sending<'a> {
     step: ReportStep,
 }
 
-impl Sending<'_> {
-    /// The data version due to go up, if any.
-    fn load(&self) -> Option<&str> {
-        match self.step {
-            ReportStep::Send { data: true } => {
-                self.dataset.and_then(|d| d.current_load_id.as_deref())
-            }
-            _ => None,
-        }
-    }
-}
-
-/// What the upper node accepted of one entry.
+/// What the upper node holds of one entry after its report.
 struct Sent {
     upper_code: String,
-    /// The data version uploaded, and the rows the upper node accepted of it (none
-    /// when the upper level's copy is offline there and takes no data).
-    data: Option<(String, Option<i64>)>,
+    /// The data version (this node's load id) the upper copy serves, and the rows
+    /// it accepted when this report uploaded it.
+    data_from: Option<String>,
+    rows: Option<i64>,
+    /// When the secrecy review the upper node holds was made.
+    review_at: Option<DateTime<Utc>>,
 }
 
 /// Sends one entry and records the result; true beside it when the failure stops
@@ -423,6 +423,7 @@ async fn report_entry(
     let sent = send(app, ctx, client, &sending, &report).await;
     let mut audit;
     let mut stop = false;
+    let mut uploaded = None;
     let outcome = match sent {
         Ok(sent) => {
             report.outcome = Some("reported".into());
@@ -430,17 +431,25 @@ async fn report_entry(
             report.reported_version = entry.published_version;
             report.reported_offline = entry.offline || withdraw;
             report.upper_code = Some(sent.upper_code.clone());
-            report.reported_review_at = sending
+            // What the upper node holds, as it says: a version it does not hold is
+            // offered again by a later run.
+            let review_here = sending
                 .dataset
                 .and_then(|d| d.secrecy_review.as_ref())
                 .map(|r| r.reviewed_at);
-            let rows = sent.data.as_ref().and_then(|(_, rows)| *rows);
-            if let Some((load, rows)) = sent.data {
-                report.reported_load_id = Some(load);
-                report.reported_rows = rows;
+            report.reported_review_at = match (review_here, sent.review_at) {
+                (Some(here), Some(there)) if there >= here => Some(here),
+                (_, there) => there,
+            };
+            if sent.data_from != report.reported_load_id {
+                report.reported_rows = sent.rows;
+            }
+            if sent.rows.is_some() {
+                uploaded = sent.data_from.clone();
                 report.failed_upload_load = None;
                 report.failed_uploads = 0;
             }
+            report.reported_load_id = sent.data_from;
             report.last_success_at = Some(now);
             audit = ctx.audit("upstream.report", "catalog_entry", &entry.id);
             EntryOutcome {
@@ -448,17 +457,17 @@ async fn report_entry(
                 code: entry.code.clone(),
                 outcome: "reported".into(),
                 upper_code: Some(sent.upper_code),
-                rows,
+                rows: sent.rows,
                 error: None,
             }
         }
         Err(failure) => {
             stop = failure.stops_the_run;
-            if let (Some(load), true) = (sending.load(), failure.upload_not_stored) {
-                if report.failed_upload_load.as_deref() == Some(load) {
+            if let Some(load) = failure.not_stored_load {
+                if report.failed_upload_load.as_deref() == Some(load.as_str()) {
                     report.failed_uploads += 1;
                 } else {
-                    report.failed_upload_load = Some(load.to_string());
+                    report.failed_upload_load = Some(load);
                     report.failed_uploads = 1;
                 }
             }
@@ -480,7 +489,7 @@ async fn report_entry(
         "version": entry.published_version,
         "offline": entry.offline,
         "withdrawn_as_exempt": withdraw,
-        "load_id": sending.load(),
+        "uploaded_load_id": uploaded,
         "upper_code": outcome.upper_code,
         "error": outcome.error,
     }));
@@ -526,13 +535,13 @@ fn as_platform(ctx: &Ctx) -> Ctx {
 }
 
 /// Why one entry's report failed: the message to record, whether the failure is the
-/// whole node's (unreachable, token refused), so the run stops there, and whether
-/// the upper node took the data version but failed to store it, so it is tried
-/// again under a fresh key.
+/// whole node's (unreachable, token refused), so the run stops there, and the data
+/// version the upper node took but failed to store, which goes again under a fresh
+/// key.
 struct SendFailure {
     message: String,
     stops_the_run: bool,
-    upload_not_stored: bool,
+    not_stored_load: Option<String>,
 }
 
 impl From<String> for SendFailure {
@@ -540,7 +549,7 @@ impl From<String> for SendFailure {
         SendFailure {
             message,
             stops_the_run: false,
-            upload_not_stored: false,
+            not_stored_load: None,
         }
     }
 }
@@ -551,8 +560,22 @@ impl From<&str> for SendFailure {
     }
 }
 
-/// The calls of one entry's report: the entry, then its data version when one is
-/// due (or when the upper node's copy is new, so it has none yet).
+fn upstream_failure(e: UpstreamError) -> SendFailure {
+    SendFailure {
+        message: format!("{} / {}", e.message_zh(), e.message_en()),
+        stops_the_run: e.concerns_every_entry(),
+        not_stored_load: None,
+    }
+}
+
+/// COL-6: whether a dataset's data may leave this node: its department's secrecy
+/// review cleared every column it has.
+fn data_may_go_up(dataset: &Dataset) -> bool {
+    crate::datasets::secrecy_block(Some(dataset), &dataset.schema).is_none()
+}
+
+/// The calls of one entry's report: the entry, then the data version served here
+/// when the upper node's copy does not hold it and may take it.
 async fn send(
     app: &App,
     ctx: &Ctx,
@@ -560,28 +583,22 @@ async fn send(
     sending: &Sending<'_>,
     report: &UpstreamReport,
 ) -> Result<Sent, SendFailure> {
-    let fail = |e: UpstreamError| SendFailure {
-        message: format!("{} / {}", e.message_zh(), e.message_en()),
-        stops_the_run: e.concerns_every_entry(),
-        upload_not_stored: false,
-    };
     let entry = sending.entry;
     let content = entry.published.clone().ok_or("未发布 / not published")?;
     let department = match app.store.get_org(&content.source_org_id).await {
         Ok(Some(o)) => o.name,
         _ => content.source_org_id.clone(),
     };
-    let dataset = sending.dataset;
-    let secrecy_review =
-        dataset
-            .and_then(|d| d.secrecy_review.as_ref())
-            .map(|r| IncomingSecrecyReview {
-                conclusion: r.conclusion,
-                items: r.items.clone(),
-                note: r.note.clone(),
-                reviewed_by: r.reviewed_by.clone(),
-                reviewed_at: r.reviewed_at,
-            });
+    let secrecy_review = sending
+        .dataset
+        .and_then(|d| d.secrecy_review.as_ref())
+        .map(|r| IncomingSecrecyReview {
+            conclusion: r.conclusion,
+            items: r.items.clone(),
+            note: r.note.clone(),
+            reviewed_by: r.reviewed_by.clone(),
+            reviewed_at: r.reviewed_at,
+        });
     let (offline, offline_reason) = match (sending.step, &report.exemption) {
         (ReportStep::Withdraw, Some(exemption)) => (
             true,
@@ -592,8 +609,10 @@ async fn send(
         ),
         _ => (entry.offline, entry.offline_reason.clone()),
     };
-    let withheld = dataset.is_some_and(|d| d.withheld_as_secret());
-    let mut load = sending.load().map(str::to_string);
+    let offered = sending
+        .dataset
+        .filter(|d| !offline && data_may_go_up(d))
+        .and_then(|d| d.current_load_id.clone());
     let incoming = IncomingReport {
         source_code: entry.code.clone(),
         version: entry.published_version,
@@ -602,35 +621,37 @@ async fn send(
         source_department: department,
         content,
         secrecy_review,
-        load_id: load.clone(),
+        load_id: offered.clone(),
     };
     let body = serde_json::to_value(&incoming).map_err(|e| e.to_string())?;
-    let answer = client.report_entry(&body).await.map_err(fail)?;
-    let upper_code = answer
-        .get("upper_code")
-        .and_then(|v| v.as_str())
-        .ok_or("上级平台答复缺少 upper_code / the upper node's answer lacks upper_code")?
-        .to_string();
-    // A copy the upper node made anew (its earlier one was removed) has no data yet.
-    let fresh_copy = answer.get("created").and_then(|v| v.as_bool()) == Some(true)
-        && report.reported_load_id.is_some();
-    if load.is_none() && fresh_copy && !offline && !withheld {
-        load = dataset.and_then(|d| d.current_load_id.clone());
-    }
-    let (Some(load), Some(dataset)) = (load, dataset) else {
-        return Ok(Sent {
-            upper_code,
-            data: None,
-        });
+    let answer: ReceiveAnswer =
+        serde_json::from_value(client.report_entry(&body).await.map_err(upstream_failure)?)
+            .map_err(|e| {
+                format!("上级平台答复无法识别 / the upper node's answer is not understood: {e}")
+            })?;
+    let held = Sent {
+        upper_code: answer.upper_code.clone(),
+        data_from: answer.data_from.clone(),
+        rows: None,
+        review_at: answer.review_at,
     };
-    // The upper level took its copy offline: it takes no data for it, and this data
-    // version counts as delivered, so it is not offered again every run.
-    if answer.get("offline").and_then(|v| v.as_bool()) == Some(true) {
-        return Ok(Sent {
-            upper_code,
-            data: Some((load, None)),
-        });
+    let Some(load) = offered.filter(|l| answer.data_from.as_deref() != Some(l.as_str())) else {
+        return Ok(held);
+    };
+    // The upper level took its copy offline: it takes no data, and this version is
+    // offered again once it is back.
+    if answer.offline {
+        return Ok(held);
     }
+    // Read again: the run's snapshot may be minutes old. A version replaced, or a
+    // finding of state secrets made since, stops this upload (COL-6).
+    let dataset = app
+        .data
+        .get_dataset(&entry.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .filter(|d| d.current_load_id.as_deref() == Some(load.as_str()) && data_may_go_up(d))
+        .ok_or("数据版本或保密审查在报送期间变化，下次运行报送 / the data version or its secrecy review changed during the run: the next run reports it")?;
     // The data version leaves this node through the egress gate, which records it.
     // XJ 13 makes reporting the authority's duty for every department's data, so the
     // export runs with the platform's reach under the caller's name (COL-7).
@@ -638,7 +659,7 @@ async fn send(
     let spool = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     {
         let mut out = std::io::BufWriter::new(spool.as_file());
-        crate::egress::export(app, ctx, dataset, ExportFormat::Csv, &mut out, None)
+        crate::egress::export(app, ctx, &dataset, ExportFormat::Csv, &mut out, None)
             .await
             .map_err(|e| SendFailure::from(format!("{} / {}", e.message, e.message_en)))?;
         std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
@@ -647,36 +668,46 @@ async fn send(
         Some(failed) if failed == load => report.failed_uploads,
         _ => 0,
     };
-    let key = upload_key(&load, retries);
-    let answer = client
-        .upload_version(&upper_code, spool.path(), &key)
+    let uploaded = client
+        .upload_version(
+            &answer.upper_code,
+            spool.path(),
+            &upload_key(&load, retries),
+        )
         .await
-        .map_err(fail)?;
-    let status = answer.get("status").and_then(|v| v.as_str()).unwrap_or("");
+        .map_err(|e| SendFailure {
+            // A proxy's timeout on a long upload is this entry's trouble, not the node's.
+            stops_the_run: e.concerns_every_entry() && !e.is_gateway_timeout(),
+            ..upstream_failure(e)
+        })?;
+    let status = uploaded
+        .get("status")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     if status != "applied" {
-        let error = answer
+        let error = uploaded
             .get("error")
             .and_then(|v| v.as_str())
             .unwrap_or(status);
         return Err(SendFailure {
             message: format!("上级平台未载入该数据版本：{error} / the upper node did not apply the data version: {error}"),
             stops_the_run: false,
-            // A load refused for its rows is refused again; one that failed to be
-            // stored is worth another try.
-            upload_not_stored: status == "failed",
+            // A load refused for its rows is refused again; one the upper node failed
+            // to store, or that a restart cut off, is worth another try.
+            not_stored_load: matches!(status, "failed" | "interrupted").then_some(load),
         });
     }
-    let rows = answer.get("rows_accepted").and_then(|v| v.as_i64());
     Ok(Sent {
-        upper_code,
-        data: Some((load, rows)),
+        data_from: Some(load),
+        rows: uploaded.get("rows_accepted").and_then(|v| v.as_i64()),
+        ..held
     })
 }
 
 // ---------------------------------------------------------------- receiving node
 
 /// The upper node's answer to a reported entry.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReceiveAnswer {
     /// The entry's code on this node.
     pub upper_code: String,
@@ -690,6 +721,31 @@ pub struct ReceiveAnswer {
     /// level below): no data version is taken for it.
     #[serde(default)]
     pub offline: bool,
+    /// The reporting node's load id of the data version served here, if any.
+    #[serde(default)]
+    pub data_from: Option<String>,
+    /// When the secrecy review held here was made, if any.
+    #[serde(default)]
+    pub review_at: Option<DateTime<Utc>>,
+}
+
+/// The reporting node's load id of the data version `entry` serves here: the one
+/// its current load was uploaded for (see [`upload_key`]).
+async fn data_from(app: &App, entry: &str) -> ServiceResult<Option<String>> {
+    let Some(current) = app
+        .data
+        .get_dataset(entry)
+        .await?
+        .and_then(|d| d.current_load_id)
+    else {
+        return Ok(None);
+    };
+    Ok(app
+        .data
+        .get_load(&current)
+        .await?
+        .and_then(|l| l.idempotency_key)
+        .and_then(|key| reported_load_of(&key).map(str::to_string)))
 }
 
 /// COL-7 (XJ 13): takes an entry reported by the next level down. The caller is
@@ -793,7 +849,9 @@ async fn apply_report(
     // An offline decision taken here (not following the level below) stands: a new
     // report does not bring the copy back.
     let offline_here = existing.as_ref().is_some_and(|e| e.offline)
-        && previous.as_ref().is_some_and(|p| !p.offline_below);
+        && previous
+            .as_ref()
+            .is_some_and(|p| p.offline_here || !p.offline_below);
     if offline_here {
         effective.offline = true;
     }
@@ -821,6 +879,7 @@ async fn apply_report(
             .or(previous.as_ref().and_then(|p| p.source_load_id.clone())),
         received_at: now,
         offline_below: incoming.offline,
+        offline_here,
         held_by_grants: held_by_grants as i64,
     };
     let mut audits = Vec::new();
@@ -866,7 +925,10 @@ async fn apply_report(
     let Some((entry, created)) = applied else {
         return Ok(None);
     };
-    if let Some(review) = incoming.secrecy_review.as_ref().filter(|_| !entry.offline) {
+    // COL-6: the finding holds here even while the copy is offline, so a copy brought
+    // back never serves what was found secret below.
+    let mut review_at = None;
+    if let Some(review) = incoming.secrecy_review.as_ref() {
         let reporter_name = app
             .store
             .get_org(reporter)
@@ -886,14 +948,18 @@ async fn apply_report(
             org_id: reporter.to_string(),
             reviewed_at: review.reviewed_at,
         };
-        crate::datasets::carry_secrecy_review(app, ctx, &entry.id, carried).await?;
+        review_at =
+            Some(crate::datasets::carry_secrecy_review(app, ctx, &entry.id, carried).await?);
     }
+    let data_from = data_from(app, &entry.id).await?;
     Ok(Some(ReceiveAnswer {
         upper_code: entry.code,
         entry_id: entry.id,
         created,
         offline_held: held_by_grants > 0,
         offline: entry.offline,
+        data_from,
+        review_at,
     }))
 }
 

@@ -483,6 +483,10 @@ pub struct ReceivedReport {
     /// The lower level has taken the entry offline.
     #[serde(default)]
     pub offline_below: bool,
+    /// This level took its copy offline of its own accord: later reports do not
+    /// bring it back.
+    #[serde(default)]
+    pub offline_here: bool,
     /// SHR-13: share grants on this node that kept the entry here in service when the
     /// lower level took it offline (0 when it followed the lower level offline).
     #[serde(default)]

@@ -667,7 +667,6 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     let demo = lower.seed_demo().await;
     let resources = data_resources(&lower).await;
     let household = resources["household"].code.clone();
-    let insurance = resources["insurance"].code.clone();
     let psb = lower.login_demo(&demo, "psb.admin").await;
     let ids: Vec<String> = (0..3).map(|i| person(200 + i, 20 + i as u16)).collect();
     upload_household(&psb, &household, &ids).await;
@@ -681,62 +680,88 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
             token: secret.clone(),
         })
         .unwrap();
-    let run = authority
-        .post("/api/v1/upstream/reports", json!({}))
-        .await
-        .expect_status(200);
-    assert_eq!(run["failed"], 0, "{run}");
-    let upper_code = |code: &str| {
-        outcome(&run, code)["upper_code"]
-            .as_str()
-            .unwrap()
-            .to_string()
+    let report_now = || async {
+        authority
+            .post("/api/v1/upstream/reports", json!({}))
+            .await
+            .expect_status(200)
     };
-    let (upper_household, upper_insurance) = (upper_code(&household), upper_code(&insurance));
+    let row_of = |overview: &Value| {
+        overview["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["code"] == household.as_str())
+            .unwrap()
+            .clone()
+    };
+    let household_row = || async {
+        row_of(
+            &authority
+                .get("/api/v1/upstream/reports")
+                .await
+                .expect_status(200),
+        )
+    };
+    let run = report_now().await;
+    assert_eq!(run["failed"], 0, "{run}");
+    let upper_household = outcome(&run, &household)["upper_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first_load = household_row().await["current_load_id"].clone();
+    assert_eq!(
+        household_row().await["report"]["reported_load_id"],
+        first_load
+    );
+    let upper_copy = entry_by_code(&upper, &upper_household).await;
+    let copy_state = || async {
+        let copy = upper_authority
+            .get(&format!("/api/v1/catalog/{upper_household}"))
+            .await
+            .expect_status(200);
+        (copy["offline"].clone(), copy["offline_reason"].clone())
+    };
 
-    // The province takes its copy of the insurance entry offline; the city's next
-    // catalog version of it does not bring the copy back.
-    let upper_copy = entry_by_code(&upper, &upper_insurance).await;
+    // The province takes its copy offline. A new data version below is offered but
+    // not taken, and not counted as delivered; a new catalog version does not bring
+    // the copy back.
     upper_authority
         .post(
             &format!("/api/v1/catalog/{}/offline", upper_copy.id),
-            json!({"reason": "本级改用省级参保库"}),
+            json!({"reason": "本级改用省级人口库"}),
         )
         .await
         .expect_status(200);
-    let mut below = entry_by_code(&lower, &insurance).await;
-    let expected = below.updated_at;
-    below.published_version += 1;
-    below.published.as_mut().unwrap().summary = "参保登记信息（第二版）".into();
-    lower
-        .app
-        .store
-        .commit(
-            vec![gongshu_store::Change::UpdateCatalogEntry {
-                entry: below,
-                expected_updated_at: expected,
-            }],
-            vec![],
-        )
-        .await
-        .unwrap();
-    let second = authority
-        .post("/api/v1/upstream/reports", json!({}))
-        .await
-        .expect_status(200);
+    let more: Vec<String> = (0..4).map(|i| person(300 + i, 30 + i as u16)).collect();
+    upload_household(&psb, &household, &more).await;
+    let second = report_now().await;
     assert_eq!(second["reported"], 1, "{second}");
-    let copy = upper_authority
-        .get(&format!("/api/v1/catalog/{upper_insurance}"))
-        .await
-        .expect_status(200);
-    assert_eq!(copy["offline"], true);
-    assert_eq!(copy["offline_reason"], "本级改用省级参保库");
-    assert_eq!(copy["published_version"], 2);
+    assert_eq!(outcome(&second, &household)["rows"], Value::Null);
+    let row = household_row().await;
+    assert_ne!(row["current_load_id"], first_load);
+    assert_eq!(row["report"]["reported_load_id"], first_load, "{row}");
+    assert_eq!(row["next_step"], "send_data");
+    assert_eq!(
+        copy_state().await,
+        (json!(true), json!("本级改用省级人口库"))
+    );
+
+    // The city takes the entry offline and publishes it again: the copy stays
+    // offline, as the province decided.
+    republish(&lower, &household, true).await;
+    assert_eq!(report_now().await["reported"], 1);
+    republish(&lower, &household, false).await;
+    assert_eq!(report_now().await["reported"], 1);
+    assert_eq!(
+        copy_state().await,
+        (json!(true), json!("本级改用省级人口库"))
+    );
 
     // A report older than the one received is refused.
     let stale = json!({
-        "source_code": insurance, "version": 1, "source_department": "云川市人力资源和社会保障局",
-        "content": resources["insurance"].published,
+        "source_code": household, "version": 1, "source_department": "云川市公安局",
+        "content": resources["household"].published,
     });
     upper
         .bearer(&secret)
@@ -745,30 +770,21 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .expect_error(409, "upstream.stale_version");
 
     // The public security bureau finds state secrets in the household data: the
-    // finding goes up without data, once, and the province withholds the version it
-    // holds.
+    // finding goes up without data, once, and holds on the province's copy even
+    // while it is offline, so the copy can never serve it again.
     psb.post(
         &format!("/api/v1/datasets/{household}/secrecy-review"),
         json!({"conclusion": "state_secret", "note": "含涉密人员"}),
     )
     .await
     .expect_status(200);
-    let overview = authority
-        .get("/api/v1/upstream/reports")
-        .await
-        .expect_status(200);
-    let row = overview["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["code"] == household.as_str())
-        .unwrap()
-        .clone();
+    let row = household_row().await;
     assert_eq!(row["next_step"], "send", "{row}");
-    let third = authority
-        .post("/api/v1/upstream/reports", json!({}))
+    assert_eq!(row["data_held_back"], true);
+    open(&authority, "/catalog/upstream")
         .await
-        .expect_status(200);
+        .shows("data-held-back");
+    let third = report_now().await;
     assert_eq!(third["reported"], 1, "{third}");
     assert_eq!(outcome(&third, &household)["rows"], Value::Null);
     let held = upper_authority
@@ -779,11 +795,29 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         held["dataset"]["secrecy_review"]["conclusion"], "state_secret",
         "{held}"
     );
-    let fourth = authority
-        .post("/api/v1/upstream/reports", json!({}))
-        .await
-        .expect_status(200);
+    let fourth = report_now().await;
     assert_eq!(fourth["reported"], 0, "{fourth}");
+}
+
+/// A new published version of an entry, online or offline, as the catalog flow
+/// leaves it.
+async fn republish(srv: &TestServer, code: &str, offline: bool) {
+    let mut entry = entry_by_code(srv, code).await;
+    let expected = entry.updated_at;
+    entry.published_version += 1;
+    entry.offline = offline;
+    entry.offline_reason = offline.then(|| "户籍系统迁移".to_string());
+    srv.app
+        .store
+        .commit(
+            vec![gongshu_store::Change::UpdateCatalogEntry {
+                entry,
+                expected_updated_at: expected,
+            }],
+            vec![],
+        )
+        .await
+        .unwrap();
 }
 
 async fn entry_by_code(srv: &TestServer, code: &str) -> gongshu_store::CatalogEntry {
