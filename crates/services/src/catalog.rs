@@ -49,17 +49,19 @@ pub async fn list(app: &App, ctx: &Ctx, filter: CatalogFilter) -> ServiceResult<
         .await?)
 }
 
-/// Every entry `filter` selects, read page by page: one read of the store returns
-/// at most 1000 entries.
+/// Every entry `filter` selects, in code order, read page by page (one read of the
+/// store returns at most 1000 entries) from after the last code read, so entries
+/// registered meanwhile shift no page.
 pub(crate) async fn every_entry(
     app: &App,
     mut filter: CatalogFilter,
 ) -> ServiceResult<Vec<CatalogEntry>> {
     const PAGE: i64 = 1000;
-    let mut out = Vec::new();
+    let mut out: Vec<CatalogEntry> = Vec::new();
+    filter.limit = Some(PAGE);
+    filter.offset = None;
     loop {
-        filter.limit = Some(PAGE);
-        filter.offset = Some(out.len() as i64);
+        filter.code_after = out.last().map(|e| e.code.clone());
         let page = app.store.list_catalog_entries(&filter).await?;
         let n = page.len() as i64;
         out.extend(page);

@@ -1238,6 +1238,9 @@ impl Store for BackendStore {
         if let Some(t) = f.updated_since {
             qb.push(" AND updated_at >= ").push_bind(t);
         }
+        if let Some(code) = &f.code_after {
+            qb.push(" AND code > ").push_bind(code.clone());
+        }
         if let Some(m) = f.mounted {
             qb.push(" AND mounted = ").push_bind(m);
         }

@@ -290,6 +290,9 @@ pub struct CatalogFilter {
     pub limit: Option<i64>,
     /// Skip this many entries (paging).
     pub offset: Option<i64>,
+    /// Only entries whose code sorts after this one: paging that neither skips nor
+    /// repeats an entry while others are registered.
+    pub code_after: Option<String>,
     /// Only entries changed at or after this time (for harvesters and the search index).
     pub updated_since: Option<DateTime<Utc>>,
 }

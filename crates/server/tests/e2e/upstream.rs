@@ -861,5 +861,20 @@ async fn col_7_every_published_entry_is_considered_however_many(srv: Arc<TestSer
     let entries = overview["entries"].as_array().unwrap();
     assert_eq!(entries.len(), many + resources.len());
     assert!(entries.iter().any(|e| e["code"] == "499-100999"));
+    // The same paging is open to API clients: after a code, in code order.
+    let after = authority
+        .get("/api/v1/catalog?q=499-1009&code_after=499-100995&limit=10")
+        .await
+        .expect_status(200);
+    let codes: Vec<&str> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["499-100996", "499-100997", "499-100998", "499-100999"]
+    );
 }
 both_backends!(col_7_every_published_entry_is_considered_however_many);
