@@ -88,6 +88,41 @@ pub fn report_step(s: &ReportState<'_>) -> ReportStep {
     }
 }
 
+/// The upper node's copy of a reported entry before a report arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyBefore {
+    pub offline: bool,
+    /// The upper level took it offline of its own accord.
+    pub offline_here: bool,
+    /// The level below had taken the entry offline.
+    pub offline_below: bool,
+}
+
+/// The copy after the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyAfter {
+    pub offline: bool,
+    pub offline_here: bool,
+}
+
+/// How the upper copy stands after a report whose entry is offline below or not.
+/// An offline decision the upper level took itself stands (a report does not bring
+/// the copy back); otherwise the copy follows the level below, except that it stays
+/// in service while `grants_in_use` share grants of the upper level still rely on
+/// it without a successor (SHR-13).
+pub fn copy_after_report(
+    offline_below: bool,
+    copy: Option<CopyBefore>,
+    grants_in_use: usize,
+) -> CopyAfter {
+    let offline_here = copy.is_some_and(|c| c.offline && (c.offline_here || !c.offline_below));
+    let held = copy.is_some_and(|c| !c.offline) && offline_below && grants_in_use > 0;
+    CopyAfter {
+        offline: offline_here || (offline_below && !held),
+        offline_here,
+    }
+}
+
 /// The idempotency key a data version is uploaded under: the same for every retry
 /// while the upper node has not stored it for a fault of its own, so a retry whose
 /// first try did arrive is not loaded twice; a fresh one for each retry after the
@@ -263,6 +298,49 @@ mod tests {
             ..state()
         };
         assert_eq!(report_step(&back_online), ReportStep::Send { data: false });
+    }
+
+    #[test]
+    fn col_7_shr_13_the_upper_copy_follows_below_unless_decided_here_or_in_use() {
+        let online = CopyBefore {
+            offline: false,
+            offline_here: false,
+            offline_below: false,
+        };
+        let after = |below, copy, grants| copy_after_report(below, copy, grants);
+        let followed = CopyAfter {
+            offline: true,
+            offline_here: false,
+        };
+        // A new copy, or an online one, follows the level below.
+        assert_eq!(after(true, None, 0), followed);
+        assert_eq!(after(true, Some(online), 0), followed);
+        assert!(!after(false, Some(online), 0).offline);
+        // Grants without a successor keep it in service.
+        assert!(!after(true, Some(online), 2).offline);
+        // Taken offline here: stays offline whatever comes from below.
+        let decided_here = CopyBefore {
+            offline: true,
+            ..online
+        };
+        let kept = CopyAfter {
+            offline: true,
+            offline_here: true,
+        };
+        assert_eq!(after(false, Some(decided_here), 0), kept);
+        let then_offline_below = CopyBefore {
+            offline: true,
+            offline_here: true,
+            offline_below: true,
+        };
+        assert_eq!(after(false, Some(then_offline_below), 0), kept);
+        // Offline because the level below was: back online with it.
+        let following = CopyBefore {
+            offline: true,
+            offline_here: false,
+            offline_below: true,
+        };
+        assert!(!after(false, Some(following), 0).offline);
     }
 
     #[test]

@@ -131,6 +131,22 @@ fn not_mountable(code: &str, zh: String, en: String) -> ServiceError {
 
 /// The entry and its published content, for a load.
 async fn mountable_entry(app: &App, resource: &str) -> ServiceResult<(CatalogEntry, EntryContent)> {
+    let (entry, content) = published_entry(app, resource).await?;
+    if entry.offline {
+        return Err(not_mountable(
+            "dataset.entry_offline",
+            format!("目录 {} 已下架，不能挂接数据", entry.code),
+            format!(
+                "catalog entry {} is offline, so no data can be mounted",
+                entry.code
+            ),
+        ));
+    }
+    Ok((entry, content))
+}
+
+/// A published entry (online or offline) with its published content.
+async fn published_entry(app: &App, resource: &str) -> ServiceResult<(CatalogEntry, EntryContent)> {
     let entry = find_entry(app, resource)
         .await?
         .ok_or_else(|| ServiceError::not_found("目录", "catalog entry", resource))?;
@@ -145,16 +161,6 @@ async fn mountable_entry(app: &App, resource: &str) -> ServiceResult<(CatalogEnt
             ),
         )
     })?;
-    if entry.offline {
-        return Err(not_mountable(
-            "dataset.entry_offline",
-            format!("目录 {} 已下架，不能挂接数据", entry.code),
-            format!(
-                "catalog entry {} is offline, so no data can be mounted",
-                entry.code
-            ),
-        ));
-    }
     Ok((entry, content))
 }
 
@@ -1327,19 +1333,7 @@ pub(crate) async fn carry_secrecy_review(
     resource: &str,
     review: SecrecyReview,
 ) -> ServiceResult<DateTime<Utc>> {
-    let entry = find_entry(app, resource)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("目录", "catalog entry", resource))?;
-    let content = entry.published.clone().ok_or_else(|| {
-        not_mountable(
-            "dataset.entry_not_published",
-            format!("目录 {} 尚未发布，不能挂接数据", entry.code),
-            format!(
-                "catalog entry {} is not published, so no data can be mounted",
-                entry.code
-            ),
-        )
-    })?;
+    let (entry, content) = published_entry(app, resource).await?;
     let (mut dataset, expected) = dataset_to_change(app, ctx, &entry, &content).await?;
     if let Some(held) = dataset
         .secrecy_review

@@ -14,7 +14,8 @@ use gongshu_domain::org::OrgKind;
 use gongshu_domain::permissions::{Permission, Principal};
 use gongshu_domain::secrecy::{SecrecyConclusion, SecrecyReview};
 use gongshu_domain::upstream::{
-    report_step, reported_load_of, upload_key, upper_node_of, ReportState, ReportStep,
+    copy_after_report, report_step, reported_load_of, upload_key, upper_node_of, CopyBefore,
+    ReportState, ReportStep,
 };
 use gongshu_store::{
     CatalogEntry, CatalogFilter, Change, Dataset, ReceivedReport, StoreError, UpstreamExemption,
@@ -845,38 +846,31 @@ async fn apply_report(
         Some(p) => app.store.get_catalog_entry(&p.entry_id).await?,
         None => None,
     };
-    let mut effective = incoming.clone();
-    // An offline decision taken here (not following the level below) stands: a new
-    // report does not bring the copy back.
-    let offline_here = existing.as_ref().is_some_and(|e| e.offline)
-        && previous
-            .as_ref()
-            .is_some_and(|p| p.offline_here || !p.offline_below);
-    if offline_here {
-        effective.offline = true;
-    }
-    // SHR-13: departments of this level may be using the entry under share grants;
-    // it goes offline here only once they were offered a successor or the grants
-    // ended. Until then it stays in service and the page says why.
+    let copy = existing
+        .as_ref()
+        .zip(previous.as_ref())
+        .map(|(e, p)| CopyBefore {
+            offline: e.offline,
+            offline_here: p.offline_here,
+            offline_below: p.offline_below,
+        });
+    // SHR-13: grants only matter when the report would take an online copy offline.
     let held_by_grants = match &existing {
         Some(before) if incoming.offline && !before.offline => {
             crate::catalog::grants_awaiting_successor(app, &before.id, now).await?
         }
         _ => 0,
     };
-    if held_by_grants > 0 {
-        effective.offline = false;
-    }
+    let after = copy_after_report(incoming.offline, copy, held_by_grants);
+    let offline_here = after.offline_here;
+    let mut effective = incoming.clone();
+    effective.offline = after.offline;
     let received = ReceivedReport {
         reporter_org_id: reporter.to_string(),
         source_code: source_code.to_string(),
         entry_id: existing.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
         source_department: incoming.source_department.trim().to_string(),
         source_version: incoming.version,
-        source_load_id: incoming
-            .load_id
-            .clone()
-            .or(previous.as_ref().and_then(|p| p.source_load_id.clone())),
         received_at: now,
         offline_below: incoming.offline,
         offline_here,
@@ -1181,7 +1175,9 @@ pub struct ReceivedView {
     pub upper_code: String,
     pub name: String,
     pub offline: bool,
-    /// Rows of the data version served here, once one was loaded.
+    /// The reporting node's load id of the data version served here, its rows and
+    /// when it was loaded, once one was.
+    pub data_from: Option<String>,
     pub rows: Option<i64>,
     pub data_loaded_at: Option<DateTime<Utc>>,
 }
@@ -1205,6 +1201,7 @@ pub async fn received(app: &App, ctx: &Ctx) -> ServiceResult<Vec<ReceivedView>> 
             .await?
             .filter(|d| d.current_load_id.is_some());
         out.push(ReceivedView {
+            data_from: data_from(app, &entry.id).await?,
             upper_code: entry.code,
             name: entry.name,
             offline: entry.offline,

@@ -479,9 +479,6 @@ pub struct ReceivedReport {
     /// The department that is the entry's source on the lower node.
     pub source_department: String,
     pub source_version: i32,
-    /// The lower node's load id of the data version it last announced; the data
-    /// itself arrives as an ordinary load of the entry here.
-    pub source_load_id: Option<String>,
     pub received_at: DateTime<Utc>,
     /// The lower level has taken the entry offline.
     #[serde(default)]

@@ -143,31 +143,73 @@ async fn col_7_a_lower_node_reports_its_catalog_data_to_the_next_level(lower: Ar
 }
 both_backends!(col_7_a_lower_node_reports_its_catalog_data_to_the_next_level);
 
-async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
-    let demo = lower.seed_demo().await;
-    let resources = data_resources(&lower).await;
-    let household = resources["household"].code.clone();
-    let marriage = resources["marriage"].code.clone();
-    let psb = lower.login_demo(&demo, "psb.admin").await;
-    let ids: Vec<String> = (0..3).map(|i| person(100 + i, 10 + i as u16)).collect();
-    upload_household(&psb, &household, &ids).await;
+/// Both demo regions, the city's household data loaded with three people, the
+/// city's sessions and the reporting token the province issued.
+struct TwoNodes {
+    resources: std::collections::HashMap<&'static str, gongshu_store::CatalogEntry>,
+    household: String,
+    ids: Vec<String>,
+    psb: Session,
+    authority: Session,
+    upper_demo: Demo,
+    upper_authority: Session,
+    secret: String,
+}
 
-    let (upper_demo, upper_authority, secret) = reporting_token(&upper).await;
+async fn two_nodes(lower: &TestServer, upper: &TestServer, first_person: i64) -> TwoNodes {
+    let demo = lower.seed_demo().await;
+    let resources = data_resources(lower).await;
+    let household = resources["household"].code.clone();
+    let psb = lower.login_demo(&demo, "psb.admin").await;
+    let ids: Vec<String> = (0..3)
+        .map(|i| person(first_person + i, (first_person / 10 + i) as u16))
+        .collect();
+    upload_household(&psb, &household, &ids).await;
+    let (upper_demo, upper_authority, secret) = reporting_token(upper).await;
     let authority = lower.login_demo(&demo, "authority").await;
+    TwoNodes {
+        resources,
+        household,
+        ids,
+        psb,
+        authority,
+        upper_demo,
+        upper_authority,
+        secret,
+    }
+}
+
+/// Points the city node at the province node.
+fn connect(lower: &TestServer, upper: &TestServer, secret: &str) {
+    lower
+        .app
+        .upstream
+        .set(UpstreamTarget {
+            url: upper.base_url.clone(),
+            token: secret.to_string(),
+        })
+        .unwrap();
+}
+
+async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
+    let TwoNodes {
+        resources,
+        household,
+        ids,
+        psb,
+        authority,
+        upper_demo,
+        upper_authority,
+        secret,
+    } = two_nodes(&lower, &upper, 100).await;
+    let marriage = resources["marriage"].code.clone();
 
     // Without an upper node there is nothing to report to.
     authority
         .post("/api/v1/upstream/reports", json!({}))
         .await
         .expect_error(409, "upstream.not_configured");
-    lower
-        .app
-        .upstream
-        .set(UpstreamTarget {
-            url: upper.base_url.clone(),
-            token: secret.clone(),
-        })
-        .unwrap();
+    connect(&lower, &upper, &secret);
 
     // Only the data authority reports.
     psb.get("/api/v1/upstream/reports")
@@ -664,22 +706,16 @@ async fn col_7_col_6_upper_decisions_and_secrecy_findings_hold_across_reports(
 both_backends!(col_7_col_6_upper_decisions_and_secrecy_findings_hold_across_reports);
 
 async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
-    let demo = lower.seed_demo().await;
-    let resources = data_resources(&lower).await;
-    let household = resources["household"].code.clone();
-    let psb = lower.login_demo(&demo, "psb.admin").await;
-    let ids: Vec<String> = (0..3).map(|i| person(200 + i, 20 + i as u16)).collect();
-    upload_household(&psb, &household, &ids).await;
-    let (_, upper_authority, secret) = reporting_token(&upper).await;
-    let authority = lower.login_demo(&demo, "authority").await;
-    lower
-        .app
-        .upstream
-        .set(UpstreamTarget {
-            url: upper.base_url.clone(),
-            token: secret.clone(),
-        })
-        .unwrap();
+    let TwoNodes {
+        resources,
+        household,
+        psb,
+        authority,
+        upper_authority,
+        secret,
+        ..
+    } = two_nodes(&lower, &upper, 200).await;
+    connect(&lower, &upper, &secret);
     let report_now = || async {
         authority
             .post("/api/v1/upstream/reports", json!({}))
