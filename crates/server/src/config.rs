@@ -37,7 +37,8 @@ pub struct Config {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpstreamConfig {
-    /// The upper node's address, e.g. `https://data.example.gov.cn/`; empty: none.
+    /// The upper node's address, e.g. `http://upper-node.example:8080/` (plain HTTP;
+    /// an HTTPS node is reached through a local TLS proxy); empty: none.
     pub url: String,
 }
 

@@ -66,7 +66,8 @@ pub async fn set_exemption(
 #[utoipa::path(post, path = "/api/v1/upstream/received", tag = "catalog",
     request_body = IncomingReport,
     responses((status = 201, body = ReceiveAnswer, description = "New here"), (status = 200, body = ReceiveAnswer),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "An older version than one received, or this node's division is not configured")))]
 pub async fn receive(
     State(s): State<AppState>,
     Caller(ctx): Caller,

@@ -2,6 +2,7 @@
 //! what the level below reported here.
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use gongshu_services::error::ErrorKind;
 use gongshu_services::upstream;
 use minijinja::context;
 use serde::Deserialize;
@@ -25,7 +26,11 @@ pub async fn page(
     Query(q): Query<DoneQuery>,
 ) -> Response {
     // Only the data authority reports; others see the received list alone.
-    let overview = upstream::overview(&state.app, &web.ctx).await.ok();
+    let overview = match upstream::overview(&state.app, &web.ctx).await {
+        Ok(o) => Some(o),
+        Err(e) if e.kind == ErrorKind::Denied => None,
+        Err(e) => return fail(&state, &web, e, "/catalog"),
+    };
     let received = match upstream::received(&state.app, &web.ctx).await {
         Ok(r) => r,
         Err(e) => return fail(&state, &web, e, "/catalog"),
