@@ -12,7 +12,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectorError {
-    /// The source description itself is unusable (empty host, bad URL, https, …).
+    /// The source description itself is unusable (empty host, bad URL, …).
     #[error("the source settings are invalid: {reason}")]
     SourceInvalid { reason: String },
     /// The table name or SELECT was refused before (or by) the read-only check.
@@ -21,6 +21,10 @@ pub enum ConnectorError {
     /// The source could not be reached, or did not answer in time.
     #[error("the source is unreachable: {detail}")]
     Unreachable { detail: String },
+    /// The TLS handshake failed: a certificate no trusted authority issued, one
+    /// for another name or expired. Someone must fix it; retrying will not.
+    #[error("the TLS connection to the source failed (is its certificate authority in ca_file?): {detail}")]
+    TlsFailed { detail: String },
     /// The source refused the credentials.
     #[error("the source refused the credentials: {detail}")]
     AuthFailed { detail: String },
@@ -63,6 +67,7 @@ impl ConnectorError {
             Self::SourceInvalid { .. } => "connector.source_invalid",
             Self::QueryRefused { .. } => "connector.query_refused",
             Self::Unreachable { .. } => "connector.unreachable",
+            Self::TlsFailed { .. } => "connector.tls_failed",
             Self::AuthFailed { .. } => "connector.auth_failed",
             Self::SecretMissing => "connector.secret_missing",
             Self::QueryFailed { .. } => "connector.query_failed",
@@ -83,6 +88,9 @@ impl ConnectorError {
             Self::SourceInvalid { reason } => format!("数据源配置无效：{reason}"),
             Self::QueryRefused { reason } => format!("查询被拒绝：{reason}"),
             Self::Unreachable { detail } => format!("无法连接数据源：{detail}"),
+            Self::TlsFailed { detail } => format!(
+                "与数据源的 TLS 连接失败（证书不受信任、已过期或与地址不符；内部 CA 签发的证书须在 ca_file 中配置）：{detail}"
+            ),
             Self::AuthFailed { detail } => format!("数据源拒绝了账号或凭据：{detail}"),
             Self::SecretMissing => "数据源需要密码或令牌，但尚未保存".to_string(),
             Self::QueryFailed { detail } => format!("数据源无法执行查询：{detail}"),

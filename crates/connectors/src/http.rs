@@ -21,6 +21,8 @@ pub(crate) struct Target<'a> {
 enum FetchError {
     /// No answer, a broken connection, or a timeout.
     Transport(String),
+    /// The TLS handshake failed.
+    Tls(String),
     /// An answer other than 2xx.
     Status(StatusCode),
     TooLarge,
@@ -56,7 +58,9 @@ impl<'a> Fetcher<'a> {
                 Some((name, value))
             }
         };
-        let client = Client::builder()
+        let client = limits
+            .roots
+            .client_builder()
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.read_timeout)
             .user_agent("gongshu-connector")
@@ -136,7 +140,10 @@ impl<'a> Fetcher<'a> {
         if let Some((name, value)) = &self.auth {
             request = request.header(name.clone(), value.clone());
         }
-        let transport = |e: reqwest::Error| FetchError::Transport(self.describe(&e));
+        let transport = |e: reqwest::Error| match crate::tls::tls_failure(&e) {
+            Some(tls) => FetchError::Tls(scrub(tls, self.secret)),
+            None => FetchError::Transport(self.describe(&e)),
+        };
         let mut response = request.send().await.map_err(transport)?;
         let status = response.status();
         if !status.is_success() {
@@ -197,6 +204,11 @@ impl<'a> Fetcher<'a> {
                     return ConnectorError::PageTooLarge {
                         page,
                         limit: self.limits.max_page_bytes,
+                    }
+                }
+                FetchError::Tls(detail) => {
+                    return ConnectorError::TlsFailed {
+                        detail: format!("page {page}: {detail}"),
                     }
                 }
                 FetchError::Transport(detail) => format!("page {page}: {detail}"),

@@ -60,10 +60,13 @@
 //! record at all, the sink gets `columns(&[])`. A page identical to the
 //! previous one fails the pull (the source ignores the paging parameter).
 //!
-//! **Limitation: plain `http://` only.** reqwest is built without TLS here, so
-//! an `https://` URL is refused by `validate`; reach department endpoints over
-//! the government network, or through a local TLS-terminating proxy. Database
-//! connections ask for TLS if the driver has it and fall back to plain TCP.
+//! **https and plain http.** An `https://` source is verified against the
+//! machine's certificate store and the deployment's extra authorities
+//! (`PullLimits::roots`, from `ca_file`; see [`tls`]); a certificate no trusted
+//! authority issued, or one for another name, fails the pull with
+//! `connector.tls_failed`, never a silent fallback. Plain `http://` stays
+//! allowed for sources inside the government network. Database connections are
+//! plain TCP: the drivers are built without TLS.
 //! Redirects are followed only to the same origin, so the secret header never
 //! leaves for another host. The `HTTP_PROXY`/`NO_PROXY` environment is honoured.
 
@@ -75,11 +78,13 @@ mod mysql;
 mod postgres;
 mod secret;
 mod source;
+pub mod tls;
 pub mod upstream;
 
 pub use error::ConnectorError;
 pub use secret::{SealedSecret, SecretKey};
 pub use source::{HttpPaging, PullLimits, PullSource, SourceQuery};
+pub use tls::TrustedRoots;
 
 /// COL-1: receives pulled records: the column names first (exactly once), then
 /// each row as text fields in column order. Returning `Err` stops the pull

@@ -13,6 +13,8 @@ use serde_json::Value;
 pub struct UpstreamTarget {
     pub url: String,
     pub token: String,
+    /// The authorities an `https://` upper node's certificate may come from.
+    pub roots: crate::TrustedRoots,
 }
 
 impl std::fmt::Debug for UpstreamTarget {
@@ -20,6 +22,7 @@ impl std::fmt::Debug for UpstreamTarget {
         f.debug_struct("UpstreamTarget")
             .field("url", &self.url)
             .field("token", &"<redacted>")
+            .field("roots", &self.roots)
             .finish()
     }
 }
@@ -31,6 +34,9 @@ pub enum UpstreamError {
     BadUrl(String),
     /// No connection to the upper node: retrying later may help.
     Unreachable(String),
+    /// The TLS handshake with the upper node failed (its certificate is not trusted,
+    /// is for another name, or expired): someone must fix the configuration.
+    Tls(String),
     /// Connected, but the exchange broke off (a timeout, a cut connection, an answer
     /// that is not JSON): retrying later may help.
     Broken(String),
@@ -50,7 +56,9 @@ impl UpstreamError {
     /// fail the same way.
     pub fn concerns_every_entry(&self) -> bool {
         match self {
-            UpstreamError::Unreachable(_) | UpstreamError::BadUrl(_) => true,
+            UpstreamError::Unreachable(_) | UpstreamError::BadUrl(_) | UpstreamError::Tls(_) => {
+                true
+            }
             // A proxy in front of the upper node that cannot reach it answers 502–504.
             UpstreamError::Refused { status, .. } => matches!(status, 401 | 403 | 502..=504),
             UpstreamError::Broken(_) | UpstreamError::Io(_) => false,
@@ -66,6 +74,9 @@ impl UpstreamError {
         match self {
             UpstreamError::BadUrl(d) => format!("上级平台地址无效：{d}"),
             UpstreamError::Unreachable(d) => format!("无法连接上级平台：{d}"),
+            UpstreamError::Tls(d) => format!(
+                "与上级平台的 TLS 连接失败（证书不受信任、已过期或与地址不符；内部 CA 签发的证书须在 ca_file 中配置）：{d}"
+            ),
             UpstreamError::Broken(d) => format!("与上级平台的通信中断：{d}"),
             UpstreamError::Refused {
                 status,
@@ -80,6 +91,9 @@ impl UpstreamError {
         match self {
             UpstreamError::BadUrl(d) => format!("the upper node's address is invalid: {d}"),
             UpstreamError::Unreachable(d) => format!("cannot reach the upper node: {d}"),
+            UpstreamError::Tls(d) => format!(
+                "the TLS connection to the upper node failed (is its certificate authority in ca_file?): {d}"
+            ),
             UpstreamError::Broken(d) => format!("the exchange with the upper node broke off: {d}"),
             UpstreamError::Refused {
                 status,
@@ -102,9 +116,9 @@ impl UpstreamClient {
     pub fn new(target: &UpstreamTarget) -> Result<Self, UpstreamError> {
         let mut base = Url::parse(target.url.trim())
             .map_err(|e| UpstreamError::BadUrl(format!("{}: {e}", target.url)))?;
-        if base.scheme() != "http" {
+        if !matches!(base.scheme(), "http" | "https") {
             return Err(UpstreamError::BadUrl(format!(
-                "{}: 仅支持 http://，HTTPS 上级平台请经本机的 TLS 代理 / only http:// is spoken: reach an HTTPS upper node through a local TLS proxy",
+                "{}: 地址须以 https:// 或 http:// 开头 / the address must start with https:// or http://",
                 base.host_str().unwrap_or_default()
             )));
         }
@@ -119,7 +133,9 @@ impl UpstreamClient {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", target.token.trim()))
             .map_err(|_| UpstreamError::BadUrl("the token cannot be sent in a header".into()))?;
         auth.set_sensitive(true);
-        let client = Client::builder()
+        let client = target
+            .roots
+            .client_builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30 * 60))
             .user_agent("gongshu-upstream")
@@ -187,6 +203,9 @@ impl UpstreamClient {
 /// A transport error, told apart by whether a connection was made; without the URL
 /// (which may carry a query the log should not).
 fn transport(e: reqwest::Error) -> UpstreamError {
+    if let Some(tls) = crate::tls::tls_failure(&e) {
+        return UpstreamError::Tls(tls);
+    }
     let connect = e.is_connect();
     let text = e.without_url().to_string();
     if connect {
@@ -235,14 +254,16 @@ mod tests {
         UpstreamTarget {
             url: url.into(),
             token: "gs_token".into(),
+            roots: crate::TrustedRoots::system(),
         }
     }
 
     #[test]
-    fn col_7_the_upper_node_address_is_plain_http_without_credentials() {
+    fn col_7_the_upper_node_address_is_http_or_https_without_credentials() {
         assert!(UpstreamClient::new(&target("http://upper.example:8080")).is_ok());
+        assert!(UpstreamClient::new(&target("https://upper.example/gongshu/")).is_ok());
         for bad in [
-            "https://upper.example",
+            "https://user:secret@upper.example",
             "ftp://upper.example",
             "http://user:secret@upper.example",
             "not a url",
@@ -262,6 +283,7 @@ mod tests {
         };
         for node_wide in [
             UpstreamError::Unreachable("refused".into()),
+            UpstreamError::Tls("invalid peer certificate: UnknownIssuer".into()),
             refused(401),
             refused(403),
             refused(502),

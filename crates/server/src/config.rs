@@ -29,6 +29,9 @@ pub struct Config {
     pub run_jobs: bool,
     /// COL-7 (XJ 13): the next level's platform node this node reports to.
     pub upstream: UpstreamConfig,
+    /// A PEM file of certificate authorities trusted for `https://` pull sources and
+    /// the upper node, beside the system's store (an internal government CA, say).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[upstream]`: where this node reports its catalog data. The token the upper node
@@ -37,8 +40,8 @@ pub struct Config {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpstreamConfig {
-    /// The upper node's address, e.g. `http://upper-node.example:8080/` (plain HTTP;
-    /// an HTTPS node is reached through a local TLS proxy); empty: none.
+    /// The upper node's address, e.g. `https://upper-node.example/`; its certificate
+    /// must come from the system's store or `ca_file`. Empty: none.
     pub url: String,
 }
 
@@ -55,6 +58,7 @@ impl std::fmt::Debug for Config {
             .field("calendar_files", &self.calendar_files)
             .field("settings", &self.settings)
             .field("upstream", &self.upstream)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -72,6 +76,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             run_jobs: true,
             upstream: UpstreamConfig::default(),
+            ca_file: None,
         }
     }
 }
@@ -102,6 +107,9 @@ impl Config {
         }
         if let Ok(url) = std::env::var("GONGSHU_UPSTREAM_URL") {
             config.upstream.url = url;
+        }
+        if let Ok(file) = std::env::var("GONGSHU_CA_FILE") {
+            config.ca_file = (!file.is_empty()).then(|| PathBuf::from(file));
         }
         Ok(config)
     }
@@ -135,10 +143,21 @@ impl Config {
         let target = gongshu_services::upstream::UpstreamTarget {
             url: url.to_string(),
             token: token.trim().to_string(),
+            roots: self.tls_roots()?,
         };
         gongshu_services::upstream::check_target(&target)
             .map_err(|e| anyhow::anyhow!("[upstream] url: {e}"))?;
         Ok(Some(target))
+    }
+
+    /// COL-1, COL-7: the authorities `https://` connections trust: the system's
+    /// store, and those of `ca_file` when set (a file without one stops the start).
+    pub fn tls_roots(&self) -> anyhow::Result<gongshu_services::TrustedRoots> {
+        match &self.ca_file {
+            None => Ok(gongshu_services::TrustedRoots::system()),
+            Some(path) => gongshu_services::TrustedRoots::from_file(path)
+                .map_err(|e| anyhow::anyhow!("ca_file: {e}")),
+        }
     }
 
     /// Cookies carry `Secure` when users reach the console over TLS.
@@ -172,5 +191,37 @@ impl Config {
         DeadlinePolicy::strictest()
             .with_overrides_table(&self.deadlines)
             .map_err(|e| anyhow::anyhow!("{} / {}", e.message_zh(), e.message_en()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn col_1_a_ca_file_without_a_certificate_stops_the_start() {
+        assert!(
+            Config::default().tls_roots().is_ok(),
+            "the system's store alone"
+        );
+        let parsed: Config = toml::from_str("ca_file = \"/etc/gongshu/internal-ca.pem\"").unwrap();
+        assert_eq!(
+            parsed.ca_file.as_deref(),
+            Some(Path::new("/etc/gongshu/internal-ca.pem"))
+        );
+        let dir = std::env::temp_dir().join(format!("gongshu-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_pem = dir.join("not-a-certificate.pem");
+        std::fs::write(&not_pem, "这不是证书 not a certificate").unwrap();
+        for file in [not_pem, dir.join("missing.pem")] {
+            let config = Config {
+                ca_file: Some(file.clone()),
+                ..Config::default()
+            };
+            let err = config.tls_roots().unwrap_err().to_string();
+            assert!(err.starts_with("ca_file: "), "{err}");
+            assert!(err.contains(&file.display().to_string()), "{err}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -80,6 +80,7 @@ pub async fn open_app(config: &Config) -> anyhow::Result<Arc<App>> {
         gongshu_services::SecretKey::load_or_create(&mask_file)
             .map_err(|e| anyhow::anyhow!("{} / {}", e.message_zh(), e.message_en()))?,
     );
+    app.tls_roots = config.tls_roots()?;
     if let Some(target) = config.upstream_target()? {
         let _ = app.upstream.set(target);
     }

@@ -43,6 +43,9 @@ pub struct App {
     /// COL-7: the next level's platform node this node reports to, set once at
     /// start-up from configuration (none: this node reports nowhere).
     pub upstream: std::sync::OnceLock<gongshu_connectors::upstream::UpstreamTarget>,
+    /// COL-1, COL-7: the authorities trusted for `https://` sources beside the
+    /// system's (launch loads the configured `ca_file`).
+    pub tls_roots: gongshu_connectors::TrustedRoots,
 }
 
 impl App {
@@ -56,12 +59,23 @@ impl App {
             rate_meter: std::sync::Mutex::default(),
             open_views: Arc::default(),
             upstream: std::sync::OnceLock::new(),
+            tls_roots: gongshu_connectors::TrustedRoots::system(),
             store,
             calendar: WorkCalendar::official(),
             deadlines: DeadlinePolicy::default(),
             settings: Settings::default(),
             search: Arc::default(),
             open: Arc::default(),
+        }
+    }
+}
+
+impl App {
+    /// COL-1: the bounds of one pull, trusting this deployment's authorities.
+    pub(crate) fn pull_limits(&self) -> gongshu_connectors::PullLimits {
+        gongshu_connectors::PullLimits {
+            roots: self.tls_roots.clone(),
+            ..gongshu_connectors::PullLimits::default()
         }
     }
 }

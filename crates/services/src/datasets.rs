@@ -1997,13 +1997,13 @@ pub(crate) async fn load_pull(
     checker.keep_raw = p.load.mode == "upsert";
     let (tx, rx) = std::sync::mpsc::sync_channel::<Staged>(4);
     let handle = tokio::runtime::Handle::current();
+    let limits = app.pull_limits();
     let puller = tokio::task::spawn_blocking(move || {
         let mut sink = PullToChecker {
             checker,
             tx,
             progress: None,
         };
-        let limits = gongshu_connectors::PullLimits::default();
         let result = handle.block_on(gongshu_connectors::pull(
             &source,
             secret.as_deref(),

@@ -40,5 +40,5 @@ pub mod upstream;
 
 pub use context::{App, Ctx};
 pub use error::{ServiceError, ServiceResult};
-pub use gongshu_connectors::SecretKey;
+pub use gongshu_connectors::{SecretKey, TrustedRoots};
 pub use settings::Settings;

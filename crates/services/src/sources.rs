@@ -4,7 +4,7 @@
 //! key, bound to the resource. The platform pulls on the resource's update
 //! frequency, or on demand, through the same loading pipeline as uploads.
 use chrono::{DateTime, Utc};
-use gongshu_connectors::{PullLimits, PullSource, SealedSecret};
+use gongshu_connectors::{PullSource, SealedSecret};
 use gongshu_domain::catalog::UpdateFrequency;
 use gongshu_domain::permissions::Permission;
 use gongshu_store::{Change, DatasetLoad, DatasetSource};
@@ -139,7 +139,7 @@ pub async fn probe(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<Vec<St
     let source = get(app, ctx, resource).await?;
     let pull = parse_source(&source.config)?;
     let secret = open_secret(app, &source)?;
-    gongshu_connectors::probe(&pull, secret.as_deref(), &PullLimits::default())
+    gongshu_connectors::probe(&pull, secret.as_deref(), &app.pull_limits())
         .await
         .map_err(connector_error)
 }

@@ -1,10 +1,13 @@
-//! Shared test helpers: a collecting sink, a tiny HTTP/1.1 server on 127.0.0.1:0, database URLs.
+//! Shared test helpers: a collecting sink, a tiny HTTP/1.1 server on 127.0.0.1:0
+//! (plain or TLS under a test authority), database URLs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use gongshu_connectors::{PullSink, PullSource, SourceQuery};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub use crate::pki::TestPki;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Keeps everything the pull delivered.
@@ -74,62 +77,46 @@ pub async fn serve<F>(handler: F) -> Server
 where
     F: Fn(&Request) -> Reply + Send + Sync + 'static,
 {
+    listen(handler, None).await
+}
+
+impl TestPki {
+    /// Serves `handler` like [`serve`], over TLS with this authority's certificate;
+    /// the base URL is `https://127.0.0.1:<port>`.
+    pub async fn serve<F>(&self, handler: F) -> Server
+    where
+        F: Fn(&Request) -> Reply + Send + Sync + 'static,
+    {
+        listen(handler, Some(self.acceptor.clone())).await
+    }
+}
+
+async fn listen<F>(handler: F, tls: Option<tokio_rustls::TlsAcceptor>) -> Server
+where
+    F: Fn(&Request) -> Reply + Send + Sync + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base = format!("{scheme}://{}", listener.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
     let seen = requests.clone();
     let handler = Arc::new(handler);
     let task = tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
+            let Ok((socket, _)) = listener.accept().await else {
                 return;
             };
             let handler = handler.clone();
             let seen = seen.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).to_string();
-                let mut lines = head.split("\r\n");
-                let target = lines
-                    .next()
-                    .and_then(|l| l.split(' ').nth(1))
-                    .unwrap_or("/")
-                    .to_string();
-                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-                let query = query
-                    .split('&')
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                        (k.to_string(), v.to_string())
-                    })
-                    .collect();
-                let headers = lines
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-                    .collect();
-                let request = Request {
-                    path: path.to_string(),
-                    query,
-                    headers,
-                };
-                seen.lock().unwrap().push(request.clone());
-                match handler(&request) {
-                    Reply::Close => {}
-                    Reply::Json(status, body) => {
-                        let answer = format!(
-                            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
-                        let _ = socket.write_all(answer.as_bytes()).await;
-                        let _ = socket.shutdown().await;
+                match tls {
+                    None => answer(socket, handler.as_ref(), &seen).await,
+                    // A client that does not trust the certificate ends the handshake.
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(socket).await {
+                            answer(stream, handler.as_ref(), &seen).await;
+                        }
                     }
                 }
             });
@@ -139,6 +126,59 @@ where
         base,
         requests,
         task,
+    }
+}
+
+/// Reads one request from `socket` and writes the handler's answer.
+async fn answer<S, F>(mut socket: S, handler: &F, seen: &Mutex<Vec<Request>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: Fn(&Request) -> Reply,
+{
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let mut lines = head.split("\r\n");
+    let target = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap_or("/")
+        .to_string();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let request = Request {
+        path: path.to_string(),
+        query,
+        headers,
+    };
+    seen.lock().unwrap().push(request.clone());
+    match handler(&request) {
+        Reply::Close => {}
+        Reply::Json(status, body) => {
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! COL-1: HTTP JSON sources with paging, failures and limits.
 
-use gongshu_connectors::{probe, pull, HttpPaging, PullLimits, PullSource};
+use gongshu_connectors::{probe, pull, HttpPaging, PullLimits, PullSource, TrustedRoots};
 
-use crate::common::{closed_port, serve, strings, Collect, Reply};
+use crate::common::{closed_port, serve, strings, Collect, Reply, TestPki};
 
 fn source(url: String, records_path: &str, paging: HttpPaging) -> PullSource {
     PullSource::HttpJson {
@@ -396,7 +396,81 @@ async fn col_1_http_unreachable_source() {
     let err = probe(&dead, None, &limits).await.unwrap_err();
     assert_eq!(err.code(), "connector.unreachable");
 
-    let https = source("https://127.0.0.1/x".into(), "", HttpPaging::None);
+    // No TLS failure where no connection was made.
+    let https = source(format!("https://127.0.0.1:{port}/x"), "", HttpPaging::None);
     let err = probe(&https, None, &limits).await.unwrap_err();
-    assert_eq!(err.code(), "connector.source_invalid");
+    assert_eq!(err.code(), "connector.unreachable");
+}
+
+/// An https source whose certificate an internal authority issued.
+async fn tls_source(pki: &TestPki) -> (crate::common::Server, PullSource) {
+    let server = pki
+        .serve(|request| {
+            if request.headers.get("x-token").map(String::as_str) != Some("s3cret") {
+                return Reply::Json(401, "{}".into());
+            }
+            Reply::Json(200, array(&people()))
+        })
+        .await;
+    let mut source = source(format!("{}/api/units", server.base), "", HttpPaging::None);
+    if let PullSource::HttpJson { auth_header, .. } = &mut source {
+        *auth_header = Some("X-Token".into());
+    }
+    (server, source)
+}
+
+#[tokio::test]
+async fn col_1_https_source_is_pulled_when_its_authority_is_trusted() {
+    let pki = TestPki::new();
+    let (server, source) = tls_source(&pki).await;
+    assert!(server.base.starts_with("https://"));
+    let limits = PullLimits {
+        roots: TrustedRoots::with_pem(pki.ca_pem.clone().into_bytes()).unwrap(),
+        ..PullLimits::default()
+    };
+    let mut sink = Collect::default();
+    let summary = pull(&source, Some("s3cret"), &mut sink, &limits)
+        .await
+        .unwrap();
+    assert_eq!(summary.rows, 6);
+    assert_eq!(sink.rows[0][1], "单位1");
+    assert_eq!(
+        probe(&source, Some("s3cret"), &limits).await.unwrap(),
+        strings(&["id", "名称", "成立日期", "在册", "地址", "备注"])
+    );
+    // The token went over the encrypted connection.
+    assert_eq!(server.requests.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn col_1_https_source_with_an_untrusted_certificate_fails_before_any_request() {
+    let pki = TestPki::new();
+    let (server, source) = tls_source(&pki).await;
+    // Only the system's store: no one there issued the test authority.
+    for limits in [
+        PullLimits::default(),
+        PullLimits {
+            roots: TrustedRoots::with_pem(TestPki::new().ca_pem.into_bytes()).unwrap(),
+            ..PullLimits::default()
+        },
+    ] {
+        let err = pull(&source, Some("s3cret"), &mut Collect::default(), &limits)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "connector.tls_failed", "{err:?}");
+        assert!(!err.is_transient(), "retrying will not help: {err:?}");
+        assert!(err.message_zh().contains("ca_file"), "{}", err.message_zh());
+        assert!(
+            err.message_en().contains("certificate"),
+            "{}",
+            err.message_en()
+        );
+        assert!(!err.message_en().contains("s3cret"));
+        let err = probe(&source, Some("s3cret"), &limits).await.unwrap_err();
+        assert_eq!(err.code(), "connector.tls_failed", "{err:?}");
+    }
+    assert!(
+        server.requests.lock().unwrap().is_empty(),
+        "no request, and so no token, reached the server"
+    );
 }

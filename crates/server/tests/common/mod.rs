@@ -178,6 +178,7 @@ impl TestServer {
                 configure(&mut config);
                 let mut app = App::new(store.clone() as Arc<dyn Store>);
                 app.settings = config.settings.clone();
+                app.tls_roots = config.tls_roots().expect("ca_file");
                 (
                     Arc::new(app),
                     Database::Postgres { url, schema, store },

@@ -13,6 +13,7 @@ mod ckan;
 mod data;
 mod data_pages;
 mod dcat;
+mod https_sources;
 mod input;
 mod jobs;
 mod open_access;

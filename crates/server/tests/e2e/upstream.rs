@@ -187,6 +187,7 @@ fn connect(lower: &TestServer, upper: &TestServer, secret: &str) {
         .set(UpstreamTarget {
             url: upper.base_url.clone(),
             token: secret.to_string(),
+            roots: Default::default(),
         })
         .unwrap();
 }
@@ -592,6 +593,7 @@ async fn refusals(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .set(UpstreamTarget {
             url: upper.base_url.clone(),
             token: "gs_not_issued_by_the_upper_node".into(),
+            roots: Default::default(),
         })
         .unwrap();
     let run = authority
@@ -664,6 +666,7 @@ async fn col_7_an_unreachable_upper_node_stops_the_run_and_keeps_every_entry_due
         .set(UpstreamTarget {
             url: format!("http://{closed}"),
             token: "gs_reporting_token".into(),
+            roots: Default::default(),
         })
         .unwrap();
     let authority = lower.login_demo(&demo, "authority").await;
