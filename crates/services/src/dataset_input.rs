@@ -256,6 +256,14 @@ pub trait RecordSink {
     /// trimmed, BOM removed; JSON/NDJSON: options.columns).
     fn headers(&mut self, headers: &[String]) -> Result<(), String>;
     fn record(&mut self, record: RawRecord) -> Result<(), String>;
+    /// A well-formed record whose fields are borrowed from the reader's buffer (CSV):
+    /// the same as [`RawRecord::Fields`], for a sink that need not own them.
+    fn fields(&mut self, row: u64, fields: &[&str]) -> Result<(), String> {
+        self.record(RawRecord::Fields {
+            row,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+        })
+    }
     /// Called now and then (at least every ~1 MiB or 10,000 records) with bytes
     /// consumed so far of the (compressed, on-disk) file.
     fn progress(&mut self, _bytes_read: u64) {}
@@ -601,6 +609,21 @@ impl<'a> Feed<'a> {
             .borrow_mut()
             .record(record)
             .map_err(InputError::Stopped)?;
+        self.counted()
+    }
+
+    /// A well-formed record with borrowed fields (see [`RecordSink::fields`]).
+    fn fields(&self, row: u64, fields: &[&str]) -> Result<(), InputError> {
+        self.records.set(self.records.get() + 1);
+        self.sink
+            .borrow_mut()
+            .fields(row, fields)
+            .map_err(InputError::Stopped)?;
+        self.counted()
+    }
+
+    /// Reports progress every so many records.
+    fn counted(&self) -> Result<(), InputError> {
         let total = self.records.get() + self.bad_records.get();
         if total >= self.reported_records.get() + PROGRESS_RECORDS {
             self.report();
@@ -1290,6 +1313,14 @@ fn read_csv(
             )
         } else if record.len() != headers.len() {
             ragged(row, csv_text(&record), record.len(), headers.len())
+        } else if let Some(fields) = record
+            .iter()
+            .map(|f| std::str::from_utf8(f).ok())
+            .collect::<Option<Vec<&str>>>()
+        {
+            // The usual case: nothing to copy before the sink has checked the row.
+            feed.fields(row, &fields)?;
+            continue;
         } else {
             RawRecord::Fields {
                 row,

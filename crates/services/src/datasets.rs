@@ -318,25 +318,51 @@ impl Checker {
                 self.reject(row, vec![raw], vec![error]);
             }
             RawRecord::Fields { row, fields } => {
-                let mapping = self.mapping.as_ref().expect("headers come first");
-                let cells: Vec<&str> = mapping
-                    .iter()
-                    .map(|m| m.and_then(|i| fields.get(i)).map_or("", String::as_str))
-                    .collect();
-                self.tally.count_cells(&cells, columns);
-                match self.validator.check(&cells) {
-                    Ok(values) => {
-                        let (checked, broken) = self.validator.consistency(&values);
-                        self.tally.consistency_checked += u64::from(checked);
-                        self.tally.consistency_broken += u64::from(broken);
-                        self.staged.accepted.push((row as i64, values));
-                        if self.keep_raw {
-                            self.staged.accepted_raw.push(fields);
-                        }
-                    }
-                    Err(errors) => self.reject(row, fields, errors),
-                }
+                let borrowed: Vec<&str> = fields.iter().map(String::as_str).collect();
+                let verdict = self.check_fields(row, &borrowed);
+                self.keep_raw_row(row, verdict, || fields);
             }
+        }
+    }
+
+    /// A well-formed record whose fields are borrowed from the reader.
+    fn fields(&mut self, row: u64, fields: &[&str]) {
+        self.tally.rows_read += 1;
+        let verdict = self.check_fields(row, fields);
+        self.keep_raw_row(row, verdict, || {
+            fields.iter().map(|f| f.to_string()).collect()
+        });
+    }
+
+    /// Checks a row and stages its values; returns the errors of a row to reject.
+    fn check_fields(&mut self, row: u64, fields: &[&str]) -> Result<(), Vec<CellError>> {
+        let columns = self.validator.schema.columns.len();
+        let mapping = self.mapping.as_ref().expect("headers come first");
+        let cells: Vec<&str> = mapping
+            .iter()
+            .map(|m| m.and_then(|i| fields.get(i).copied()).unwrap_or(""))
+            .collect();
+        self.tally.count_cells(&cells, columns);
+        let values = self.validator.check(&cells)?;
+        let (checked, broken) = self.validator.consistency(&values);
+        self.tally.consistency_checked += u64::from(checked);
+        self.tally.consistency_broken += u64::from(broken);
+        self.staged.accepted.push((row as i64, values));
+        Ok(())
+    }
+
+    /// Keeps the row as delivered where it is needed: a rejected row always, an
+    /// accepted one for an upsert. `raw` is only called then.
+    fn keep_raw_row(
+        &mut self,
+        row: u64,
+        verdict: Result<(), Vec<CellError>>,
+        raw: impl FnOnce() -> Vec<String>,
+    ) {
+        match verdict {
+            Ok(()) if self.keep_raw => self.staged.accepted_raw.push(raw()),
+            Ok(()) => {}
+            Err(errors) => self.reject(row, raw(), errors),
         }
     }
 
@@ -352,13 +378,9 @@ struct FileSink {
     progress: Option<Arc<LoadProgress>>,
 }
 
-impl RecordSink for FileSink {
-    fn headers(&mut self, headers: &[String]) -> Result<(), String> {
-        self.checker.headers(headers)
-    }
-
-    fn record(&mut self, record: RawRecord) -> Result<(), String> {
-        self.checker.record(record);
+impl FileSink {
+    /// Counts a checked record and hands a full batch to the writer.
+    fn counted(&mut self) -> Result<(), String> {
         if let Some(p) = &self.progress {
             p.rows_read.fetch_add(1, Ordering::Relaxed);
         }
@@ -368,6 +390,22 @@ impl RecordSink for FileSink {
                 .map_err(|_| "the writer stopped".to_string())?;
         }
         Ok(())
+    }
+}
+
+impl RecordSink for FileSink {
+    fn headers(&mut self, headers: &[String]) -> Result<(), String> {
+        self.checker.headers(headers)
+    }
+
+    fn record(&mut self, record: RawRecord) -> Result<(), String> {
+        self.checker.record(record);
+        self.counted()
+    }
+
+    fn fields(&mut self, row: u64, fields: &[&str]) -> Result<(), String> {
+        self.checker.fields(row, fields);
+        self.counted()
     }
 
     fn progress(&mut self, bytes_read: u64) {
