@@ -112,6 +112,11 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                     + crate::open_feedback::flag_overdue(app, now).await?;
                 // GOV-5: access records past the retention period go; anchors stay.
                 crate::sharing::purge_expired_access(app, now).await?;
+                // COL-7, SHR-13: held copies whose grants are settled follow the level below.
+                let released = crate::upstream::release_held_copies(app, now).await?;
+                if released > 0 {
+                    tracing::info!(released, "reported copies taken offline after their grants");
+                }
                 if flagged > 0 {
                     tracing::info!(flagged, "catalog deadlines passed");
                 }

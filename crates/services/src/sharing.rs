@@ -834,6 +834,15 @@ pub async fn set_grant_status(
     app.store
         .commit(vec![Change::PutGrant(after.clone())], vec![audit])
         .await?;
+    if next == GrantStatus::Revoked {
+        // COL-7, SHR-13: a reported copy this grant kept in service may now follow
+        // the level below; the hourly sweep retries if this fails.
+        if let Err(e) =
+            crate::upstream::follow_level_below(app, &after.resource_id, after.updated_at).await
+        {
+            tracing::warn!(error = %e, grant = %after.id, "a held copy could not follow the level below");
+        }
+    }
     Ok(after)
 }
 

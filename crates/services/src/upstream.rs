@@ -1064,6 +1064,87 @@ async fn create_reported(
     ))
 }
 
+/// COL-7, SHR-13: a copy kept in service for share grants after the level below took
+/// its entry offline follows the level below once those grants are replaced or
+/// revoked. Run for one entry when one of its grants changes, and hourly for all.
+/// Returns whether the copy was taken offline.
+pub async fn follow_level_below(
+    app: &App,
+    entry_id: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let held = app
+        .store
+        .list_received_reports(None)
+        .await?
+        .into_iter()
+        .find(|r| r.entry_id == entry_id && r.offline_below && !r.offline_here);
+    match held {
+        Some(report) => release_if_free(app, report, now).await,
+        None => Ok(false),
+    }
+}
+
+/// The hourly sweep of [`follow_level_below`]; returns how many copies went offline.
+pub async fn release_held_copies(app: &App, now: DateTime<Utc>) -> ServiceResult<usize> {
+    let mut released = 0;
+    for report in app.store.list_received_reports(None).await? {
+        if report.offline_below && !report.offline_here && release_if_free(app, report, now).await?
+        {
+            released += 1;
+        }
+    }
+    Ok(released)
+}
+
+async fn release_if_free(
+    app: &App,
+    report: ReceivedReport,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let Some(entry) = app.store.get_catalog_entry(&report.entry_id).await? else {
+        return Ok(false);
+    };
+    if entry.offline {
+        return Ok(false);
+    }
+    let grants = crate::catalog::grants_awaiting_successor(app, &entry.id, now).await?;
+    let copy = CopyBefore {
+        offline: false,
+        offline_here: false,
+        offline_below: true,
+    };
+    if !copy_after_report(true, Some(copy), grants).offline {
+        return Ok(false);
+    }
+    let ctx = Ctx::system();
+    let reason = "下级平台已下架，在用的共享授权已全部替换或撤销 / taken offline by the level below; the share grants that kept it in service are replaced or revoked";
+    match crate::catalog::take_offline(app, &ctx, &entry.id, reason).await {
+        Ok(_) => {}
+        // Taken offline, or a grant made, in the meantime: the next run looks again.
+        Err(e) if e.kind == ErrorKind::Conflict => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let mut released = ctx.audit("upstream.offline_released", "catalog_entry", &entry.id);
+    released.after = summary(&serde_json::json!({
+        "source_code": report.source_code,
+        "grants": 0,
+    }));
+    let expected_received_at = Some(report.received_at);
+    let change = Change::PutReceivedReport {
+        report: ReceivedReport {
+            held_by_grants: 0,
+            ..report
+        },
+        expected_received_at,
+    };
+    // A report that arrived meanwhile wrote its own record: that one stands.
+    match app.store.commit(vec![change], vec![released]).await {
+        Ok(_) | Err(StoreError::Conflict(_)) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn receive_audit(ctx: &Ctx, received: &ReceivedReport) -> AuditDraft {
     let mut audit = ctx.audit("upstream.receive", "catalog_entry", &received.entry_id);
     audit.after = summary(received);

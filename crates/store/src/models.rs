@@ -488,7 +488,8 @@ pub struct ReceivedReport {
     #[serde(default)]
     pub offline_here: bool,
     /// SHR-13: share grants on this node that kept the entry here in service when the
-    /// lower level took it offline (0 when it followed the lower level offline).
+    /// lower level took it offline (0 when it followed the lower level offline, and
+    /// once those grants are replaced or revoked and it follows it after all).
     #[serde(default)]
     pub held_by_grants: i64,
 }

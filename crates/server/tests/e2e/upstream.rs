@@ -397,7 +397,14 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         )
         .await
         .expect_error(409, "catalog.grants_outstanding");
-    // Once the grant is revoked, the upper level takes its copy offline too.
+    // The hourly sweep leaves a copy alone while a grant still holds it.
+    assert_eq!(
+        gongshu_services::upstream::release_held_copies(&upper.app, chrono::Utc::now())
+            .await
+            .unwrap(),
+        0
+    );
+    // Once the grant is revoked, the copy follows the level below on its own.
     upper_authority
         .post(
             &format!("/api/v1/share/grants/{}/status", grant.id),
@@ -405,21 +412,37 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         )
         .await
         .expect_status(200);
-    upper_authority
-        .post(
-            &format!(
-                "/api/v1/catalog/{}/offline",
-                row["report"]["entry_id"].as_str().unwrap()
-            ),
-            json!({"reason": "户籍系统迁移"}),
-        )
-        .await
-        .expect_status(200);
     let entry = upper_authority
         .get(&format!("/api/v1/catalog/{upper_household}"))
         .await
         .expect_status(200);
-    assert_eq!(held(&entry), (json!(true), json!("户籍系统迁移")));
+    assert_eq!(entry["offline"], true, "{entry}");
+    assert!(
+        entry["offline_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("下级平台已下架")),
+        "{entry}"
+    );
+    assert_eq!(audit_count(&upper, "upstream.offline_released").await, 1);
+    let received = upper_authority
+        .get("/api/v1/upstream/received")
+        .await
+        .expect_status(200);
+    let row = received
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["upper_code"] == upper_household.as_str())
+        .unwrap();
+    assert_eq!(row["report"]["held_by_grants"], 0, "{row}");
+    assert_eq!(row["offline"], true, "{row}");
+    // Nothing is left for the sweep.
+    assert_eq!(
+        gongshu_services::upstream::release_held_copies(&upper.app, chrono::Utc::now())
+            .await
+            .unwrap(),
+        0
+    );
 
     // The console: the authority sees each entry's report and exempts from the page;
     // the province sees what the city reported.
