@@ -117,6 +117,21 @@ fn province_node(config: &mut gongshu_server::Config) {
     config.settings.node_division = Some("830000".into());
 }
 
+/// The upper node's record of the reported entry it keeps as `upper_code`.
+async fn received_row(upper_authority: &Session, upper_code: &str) -> Value {
+    let received = upper_authority
+        .get("/api/v1/upstream/received")
+        .await
+        .expect_status(200);
+    received
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["upper_code"] == upper_code)
+        .cloned()
+        .unwrap_or_else(|| panic!("no received report for {upper_code}: {received}"))
+}
+
 async fn audit_count(srv: &TestServer, action: &str) -> usize {
     srv.app
         .store
@@ -370,16 +385,7 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .await
         .expect_status(200);
     assert_eq!(held(&entry), (json!(false), Value::Null));
-    let received = upper_authority
-        .get("/api/v1/upstream/received")
-        .await
-        .expect_status(200);
-    let row = received
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["upper_code"] == upper_household.as_str())
-        .unwrap();
+    let row = received_row(&upper_authority, &upper_household).await;
     assert_eq!(row["report"]["offline_below"], true);
     assert_eq!(row["report"]["held_by_grants"], 1);
     open(&upper_authority, "/catalog/upstream")
@@ -424,16 +430,7 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         "{entry}"
     );
     assert_eq!(audit_count(&upper, "upstream.offline_released").await, 1);
-    let received = upper_authority
-        .get("/api/v1/upstream/received")
-        .await
-        .expect_status(200);
-    let row = received
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["upper_code"] == upper_household.as_str())
-        .unwrap();
+    let row = received_row(&upper_authority, &upper_household).await;
     assert_eq!(row["report"]["held_by_grants"], 0, "{row}");
     assert_eq!(row["offline"], true, "{row}");
     // Nothing is left for the sweep.
