@@ -206,11 +206,12 @@ impl<'a> Fetcher<'a> {
                         limit: self.limits.max_page_bytes,
                     }
                 }
-                FetchError::Tls(detail) => {
+                FetchError::Tls(detail) if rows == 0 => {
                     return ConnectorError::TlsFailed {
                         detail: format!("page {page}: {detail}"),
                     }
                 }
+                FetchError::Tls(detail) => format!("page {page}: {detail}"),
                 FetchError::Transport(detail) => format!("page {page}: {detail}"),
                 FetchError::Status(status) => format!("page {page}: HTTP {status}"),
             };

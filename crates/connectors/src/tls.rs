@@ -40,9 +40,16 @@ impl TrustedRoots {
         if certificates.is_empty() {
             return Err("文件中没有证书 / the file holds no certificate".into());
         }
-        Ok(Self {
+        let roots = Self {
             pem: Some(Arc::new(pem)),
-        })
+        };
+        // The PEM wrapping may be fine around a certificate that is not: TLS reads
+        // it only when a client is built, so build one now.
+        roots
+            .client_builder()
+            .build()
+            .map_err(|e| format!("证书无法使用 / a certificate cannot be used: {e}"))?;
+        Ok(roots)
     }
 
     /// Reads a PEM bundle from `path` (see [`TrustedRoots::with_pem`]).
@@ -76,6 +83,10 @@ impl TrustedRoots {
 /// no trusted authority issued, one for another name, one expired, or a protocol
 /// the two sides do not share.
 pub(crate) fn tls_failure(err: &reqwest::Error) -> Option<String> {
+    // Only while connecting: a connection that breaks later broke mid-exchange.
+    if !err.is_connect() {
+        return None;
+    }
     StdError::source(err).and_then(rustls_error)
 }
 
@@ -101,6 +112,9 @@ mod tests {
     fn col_1_trusted_roots_refuse_a_file_without_certificates() {
         assert!(TrustedRoots::with_pem(b"not a certificate".to_vec()).is_err());
         assert!(TrustedRoots::with_pem(Vec::new()).is_err());
+        let damaged = b"-----BEGIN CERTIFICATE-----\nMIIBAAAAAAAAAAAA\n-----END CERTIFICATE-----\n";
+        let err = TrustedRoots::with_pem(damaged.to_vec()).unwrap_err();
+        assert!(err.contains("cannot be used"), "{err}");
         let shown = format!("{:?}", TrustedRoots::system());
         assert!(shown.contains("extra_authorities: 0"), "{shown}");
     }

@@ -1,7 +1,7 @@
 //! CAT-1 … CAT-4, CAT-8, CAT-9: registering catalog entries and taking them
 //! through review to publication, on working-day deadlines, every step audited.
 use chrono::{DateTime, NaiveDate, Utc};
-use gongshu_domain::audit::truncate_to_micros;
+use gongshu_domain::audit::{truncate_to_micros, AuditDraft};
 use gongshu_domain::catalog::{
     self, Category, EntryContent, FieldError, Outcome, ReviewAction, Stage,
 };
@@ -213,13 +213,14 @@ async fn save(
     mut after: CatalogEntry,
     (action, reason): (&str, Option<String>),
     now: DateTime<Utc>,
-    guards: Vec<Change>,
+    (guards, mut audits): (Vec<Change>, Vec<AuditDraft>),
 ) -> ServiceResult<CatalogEntry> {
     refresh_columns(&mut after);
     after.updated_at = now;
     let mut audit = ctx.audit(&format!("catalog.{action}"), "catalog_entry", &after.id);
     audit.before = summary(&status_summary(before));
     audit.after = summary(&status_summary(&after));
+    audits.insert(0, audit);
     let mut changes = guards;
     changes.extend([
         Change::UpdateCatalogEntry {
@@ -229,7 +230,7 @@ async fn save(
         Change::InsertCatalogReview(review_row(ctx, &after.id, action, reason, now)),
     ]);
     app.store
-        .commit(changes, vec![audit])
+        .commit(changes, audits)
         .await
         .map_err(|e| match e {
             StoreError::NotFound(_) => ServiceError::conflict(
@@ -473,7 +474,7 @@ pub async fn update_at(
         after,
         ("update", None),
         truncate_to_micros(now),
-        vec![social_guard],
+        (vec![social_guard], Vec::new()),
     )
     .await
 }
@@ -596,7 +597,7 @@ pub async fn review_at(
         after,
         (action.key(), reason),
         now,
-        Vec::new(),
+        (Vec::new(), Vec::new()),
     )
     .await
 }
@@ -636,6 +637,18 @@ pub async fn take_offline(
     ctx: &Ctx,
     id: &str,
     reason: &str,
+) -> ServiceResult<CatalogEntry> {
+    take_offline_with(app, ctx, id, reason, (Vec::new(), Vec::new())).await
+}
+
+/// [`take_offline`], committing `with` (changes that must hold, and their audit
+/// records) in the same transaction.
+pub(crate) async fn take_offline_with(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+    with: (Vec<Change>, Vec<AuditDraft>),
 ) -> ServiceResult<CatalogEntry> {
     let now = truncate_to_micros(Utc::now());
     let before = app
@@ -680,7 +693,7 @@ pub async fn take_offline(
         after,
         ("offline", Some(reason.to_string())),
         now,
-        Vec::new(),
+        with,
     )
     .await
 }

@@ -1086,22 +1086,39 @@ pub async fn follow_level_below(
 }
 
 /// The hourly sweep of [`follow_level_below`]; returns how many copies went offline.
+/// A copy that cannot be looked at now is logged and left for the next run.
 pub async fn release_held_copies(app: &App, now: DateTime<Utc>) -> ServiceResult<usize> {
     let mut released = 0;
     for report in app.store.list_received_reports(None).await? {
-        if report.offline_below && !report.offline_here && release_if_free(app, report, now).await?
-        {
-            released += 1;
+        if !report.offline_below || report.offline_here {
+            continue;
+        }
+        match release_if_free(app, report, now).await {
+            Ok(true) => released += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "a held copy could not follow the level below"),
         }
     }
     Ok(released)
 }
 
+/// Takes the copy offline when no grant holds it any more. The record is read again
+/// first, and the entry and the record change in one commit that fails if either
+/// changed meanwhile (a report that brought the entry back, say): then nothing is
+/// done and the next run looks again.
 async fn release_if_free(
     app: &App,
-    report: ReceivedReport,
+    seen: ReceivedReport,
     now: DateTime<Utc>,
 ) -> ServiceResult<bool> {
+    let Some(report) = app
+        .store
+        .get_received_report(&seen.reporter_org_id, &seen.source_code)
+        .await?
+        .filter(|r| r.offline_below && !r.offline_here && !r.entry_id.is_empty())
+    else {
+        return Ok(false);
+    };
     let Some(entry) = app.store.get_catalog_entry(&report.entry_id).await? else {
         return Ok(false);
     };
@@ -1118,30 +1135,33 @@ async fn release_if_free(
         return Ok(false);
     }
     let ctx = Ctx::system();
-    let reason = "下级平台已下架，在用的共享授权已全部替换或撤销 / taken offline by the level below; the share grants that kept it in service are replaced or revoked";
-    match crate::catalog::take_offline(app, &ctx, &entry.id, reason).await {
-        Ok(_) => {}
-        // Taken offline, or a grant made, in the meantime: the next run looks again.
-        Err(e) if e.kind == ErrorKind::Conflict => return Ok(false),
-        Err(e) => return Err(e),
-    }
     let mut released = ctx.audit("upstream.offline_released", "catalog_entry", &entry.id);
     released.after = summary(&serde_json::json!({
         "source_code": report.source_code,
-        "grants": 0,
+        "reporter_org_id": report.reporter_org_id,
     }));
     let expected_received_at = Some(report.received_at);
-    let change = Change::PutReceivedReport {
+    let record = Change::PutReceivedReport {
         report: ReceivedReport {
             held_by_grants: 0,
             ..report
         },
         expected_received_at,
     };
-    // A report that arrived meanwhile wrote its own record: that one stands.
-    match app.store.commit(vec![change], vec![released]).await {
-        Ok(_) | Err(StoreError::Conflict(_)) => Ok(true),
-        Err(e) => Err(e.into()),
+    let reason = "下级平台已下架，在用的共享授权已全部替换或撤销 / taken offline by the level below; the share grants that kept it in service are replaced or revoked";
+    match crate::catalog::take_offline_with(
+        app,
+        &ctx,
+        &entry.id,
+        reason,
+        (vec![record], vec![released]),
+    )
+    .await
+    {
+        Ok(_) => Ok(true),
+        // The entry or its record changed, or a grant came, meanwhile.
+        Err(e) if e.kind == ErrorKind::Conflict => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

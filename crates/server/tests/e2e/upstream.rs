@@ -117,6 +117,24 @@ fn province_node(config: &mut gongshu_server::Config) {
     config.settings.node_division = Some("830000".into());
 }
 
+/// Runs `body` with the city node `lower` and a province node beside it.
+async fn with_province_node<F, Fut>(lower: Arc<TestServer>, body: F)
+where
+    F: FnOnce(Arc<TestServer>, Arc<TestServer>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let backend = lower.backend;
+    crate::common::run_configured(backend, province_node, move |upper| body(lower, upper)).await;
+}
+
+/// Runs a report from the city's authority and returns the run.
+async fn report_now(authority: &Session) -> Value {
+    authority
+        .post("/api/v1/upstream/reports", json!({}))
+        .await
+        .expect_status(200)
+}
+
 /// The upper node's record of the reported entry it keeps as `upper_code`.
 async fn received_row(upper_authority: &Session, upper_code: &str) -> Value {
     let received = upper_authority
@@ -720,11 +738,7 @@ both_backends!(col_7_an_unreachable_upper_node_stops_the_run_and_keeps_every_ent
 async fn col_7_col_6_upper_decisions_and_secrecy_findings_hold_across_reports(
     lower: Arc<TestServer>,
 ) {
-    let backend = lower.backend;
-    crate::common::run_configured(backend, province_node, move |upper| async move {
-        decisions_hold(lower, upper).await;
-    })
-    .await;
+    with_province_node(lower, decisions_hold).await;
 }
 both_backends!(col_7_col_6_upper_decisions_and_secrecy_findings_hold_across_reports);
 
@@ -739,12 +753,6 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         ..
     } = two_nodes(&lower, &upper, 200).await;
     connect(&lower, &upper, &secret);
-    let report_now = || async {
-        authority
-            .post("/api/v1/upstream/reports", json!({}))
-            .await
-            .expect_status(200)
-    };
     let row_of = |overview: &Value| {
         overview["entries"]
             .as_array()
@@ -762,7 +770,7 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
                 .expect_status(200),
         )
     };
-    let run = report_now().await;
+    let run = report_now(&authority).await;
     assert_eq!(run["failed"], 0, "{run}");
     let upper_household = outcome(&run, &household)["upper_code"]
         .as_str()
@@ -794,7 +802,7 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .expect_status(200);
     let more: Vec<String> = (0..4).map(|i| person(300 + i, 30 + i as u16)).collect();
     upload_household(&psb, &household, &more).await;
-    let second = report_now().await;
+    let second = report_now(&authority).await;
     assert_eq!(second["reported"], 1, "{second}");
     assert_eq!(outcome(&second, &household)["rows"], Value::Null);
     let row = household_row().await;
@@ -809,9 +817,9 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     // The city takes the entry offline and publishes it again: the copy stays
     // offline, as the province decided.
     republish(&lower, &household, true).await;
-    assert_eq!(report_now().await["reported"], 1);
+    assert_eq!(report_now(&authority).await["reported"], 1);
     republish(&lower, &household, false).await;
-    assert_eq!(report_now().await["reported"], 1);
+    assert_eq!(report_now(&authority).await["reported"], 1);
     assert_eq!(
         copy_state().await,
         (json!(true), json!("本级改用省级人口库"))
@@ -843,7 +851,7 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     open(&authority, "/catalog/upstream")
         .await
         .shows("data-held-back");
-    let third = report_now().await;
+    let third = report_now(&authority).await;
     assert_eq!(third["reported"], 1, "{third}");
     assert_eq!(outcome(&third, &household)["rows"], Value::Null);
     let held = upper_authority
@@ -854,7 +862,7 @@ async fn decisions_hold(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         held["dataset"]["secrecy_review"]["conclusion"], "state_secret",
         "{held}"
     );
-    let fourth = report_now().await;
+    let fourth = report_now(&authority).await;
     assert_eq!(fourth["reported"], 0, "{fourth}");
 }
 
@@ -937,3 +945,67 @@ async fn col_7_every_published_entry_is_considered_however_many(srv: Arc<TestSer
     );
 }
 both_backends!(col_7_every_published_entry_is_considered_however_many);
+
+/// SHR-13 across levels: a copy held for a grant is released by the hourly sweep
+/// once the grant's term is over, which no request announces.
+async fn col_7_shr_13_the_hourly_sweep_releases_a_copy_whose_grant_ended(lower: Arc<TestServer>) {
+    with_province_node(lower, sweep_releases).await;
+}
+both_backends!(col_7_shr_13_the_hourly_sweep_releases_a_copy_whose_grant_ended);
+
+async fn sweep_releases(lower: Arc<TestServer>, upper: Arc<TestServer>) {
+    let TwoNodes {
+        resources,
+        household,
+        authority,
+        upper_demo,
+        upper_authority,
+        secret,
+        ..
+    } = two_nodes(&lower, &upper, 300).await;
+    connect(&lower, &upper, &secret);
+    let run = report_now(&authority).await;
+    let upper_household = outcome(&run, &household)["upper_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let grant = grant_on(&upper, &upper_demo, &upper_authority, &upper_household).await;
+    authority
+        .post(
+            &format!("/api/v1/catalog/{}/offline", resources["household"].id),
+            json!({"reason": "户籍系统迁移"}),
+        )
+        .await
+        .expect_status(200);
+    report_now(&authority).await;
+    let row = received_row(&upper_authority, &upper_household).await;
+    assert_eq!(row["report"]["held_by_grants"], 1, "{row}");
+    assert_eq!(row["offline"], false, "{row}");
+
+    // The grant's term ends (as time passes; no request is made).
+    let mut ended = upper.app.store.get_grant(&grant.id).await.unwrap().unwrap();
+    ended.ends_on = today_in_china(Utc::now()) - Duration::days(1);
+    upper
+        .app
+        .store
+        .commit(vec![gongshu_store::Change::PutGrant(ended)], vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        gongshu_services::upstream::release_held_copies(&upper.app, Utc::now())
+            .await
+            .unwrap(),
+        1
+    );
+    let row = received_row(&upper_authority, &upper_household).await;
+    assert_eq!(row["offline"], true, "{row}");
+    assert_eq!(row["report"]["held_by_grants"], 0, "{row}");
+    assert_eq!(audit_count(&upper, "upstream.offline_released").await, 1);
+    // Once released, nothing is left to do.
+    assert_eq!(
+        gongshu_services::upstream::release_held_copies(&upper.app, Utc::now())
+            .await
+            .unwrap(),
+        0
+    );
+}
