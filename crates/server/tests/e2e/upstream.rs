@@ -127,6 +127,17 @@ where
     crate::common::run_configured(backend, province_node, move |upper| body(lower, upper)).await;
 }
 
+/// The city's authority takes its entry offline, as the level below.
+async fn take_offline_below(authority: &Session, entry_id: &str) {
+    authority
+        .post(
+            &format!("/api/v1/catalog/{entry_id}/offline"),
+            json!({"reason": "户籍系统迁移"}),
+        )
+        .await
+        .expect_status(200);
+}
+
 /// Runs a report from the city's authority and returns the run.
 async fn report_now(authority: &Session) -> Value {
     authority
@@ -385,13 +396,7 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     // on the upper copy: the copy stays in service there until the grant is settled
     // (SHR-13), and the upper page says why.
     let grant = grant_on(&upper, &upper_demo, &upper_authority, &upper_household).await;
-    authority
-        .post(
-            &format!("/api/v1/catalog/{}/offline", resources["household"].id),
-            json!({"reason": "户籍系统迁移"}),
-        )
-        .await
-        .expect_status(200);
+    take_offline_below(&authority, &resources["household"].id).await;
     let fourth = authority
         .post("/api/v1/upstream/reports", json!({}))
         .await
@@ -970,13 +975,7 @@ async fn sweep_releases(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .unwrap()
         .to_string();
     let grant = grant_on(&upper, &upper_demo, &upper_authority, &upper_household).await;
-    authority
-        .post(
-            &format!("/api/v1/catalog/{}/offline", resources["household"].id),
-            json!({"reason": "户籍系统迁移"}),
-        )
-        .await
-        .expect_status(200);
+    take_offline_below(&authority, &resources["household"].id).await;
     report_now(&authority).await;
     let row = received_row(&upper_authority, &upper_household).await;
     assert_eq!(row["report"]["held_by_grants"], 1, "{row}");
