@@ -6,7 +6,7 @@ use futures_util::{Stream, StreamExt};
 use sqlx::error::DatabaseError;
 
 use crate::error::scrub;
-use crate::{ConnectorError, PullLimits, PullSink, SourceQuery};
+use crate::{ConnectorError, DbTls, PullLimits, PullSink, SourceQuery};
 
 /// The database half of a `PullSource::Postgres` or `PullSource::MySql`.
 pub(crate) struct Target<'a> {
@@ -15,6 +15,7 @@ pub(crate) struct Target<'a> {
     pub database: &'a str,
     pub user: &'a str,
     pub query: &'a SourceQuery,
+    pub tls: DbTls,
 }
 
 /// How a column's text from the source becomes the text the sink receives.
@@ -142,6 +143,11 @@ pub(crate) fn connect_error(err: sqlx::Error, secret: Option<&str>) -> Connector
     match &err {
         sqlx::Error::Database(db) if is_auth_failure(db.as_ref()) => {
             ConnectorError::AuthFailed { detail }
+        }
+        sqlx::Error::Tls(_) => ConnectorError::TlsFailed { detail },
+        // The handshake itself fails inside the socket, as an I/O error around rustls's.
+        sqlx::Error::Io(io) if crate::tls::rustls_error(io).is_some() => {
+            ConnectorError::TlsFailed { detail }
         }
         _ => ConnectorError::Unreachable { detail },
     }

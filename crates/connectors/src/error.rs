@@ -22,7 +22,8 @@ pub enum ConnectorError {
     #[error("the source is unreachable: {detail}")]
     Unreachable { detail: String },
     /// The TLS handshake failed: a certificate no trusted authority issued, one
-    /// for another name or expired. Someone must fix it; retrying will not.
+    /// for another name or expired; or a database without TLS where the source
+    /// requires it. Someone must fix it; retrying will not.
     #[error("the TLS connection to the source failed (is its certificate authority in ca_file?): {detail}")]
     TlsFailed { detail: String },
     /// The source refused the credentials.
@@ -89,7 +90,7 @@ impl ConnectorError {
             Self::QueryRefused { reason } => format!("查询被拒绝：{reason}"),
             Self::Unreachable { detail } => format!("无法连接数据源：{detail}"),
             Self::TlsFailed { detail } => format!(
-                "与数据源的 TLS 连接失败（证书不受信任、已过期或与地址不符；内部 CA 签发的证书须在 ca_file 中配置）：{detail}"
+                "与数据源的 TLS 连接失败（证书不受信任、已过期或与地址不符，或数据库未开启 TLS；内部 CA 签发的证书须在 ca_file 中配置）：{detail}"
             ),
             Self::AuthFailed { detail } => format!("数据源拒绝了账号或凭据：{detail}"),
             Self::SecretMissing => "数据源需要密码或令牌，但尚未保存".to_string(),

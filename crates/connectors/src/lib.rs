@@ -65,8 +65,14 @@
 //! (`PullLimits::roots`, from `ca_file`; see [`tls`]); a certificate no trusted
 //! authority issued, or one for another name, fails the pull with
 //! `connector.tls_failed`, never a silent fallback. Plain `http://` stays
-//! allowed for sources inside the government network. Database connections are
-//! plain TCP: the drivers are built without TLS.
+//! allowed for sources inside the government network.
+//!
+//! **Database connections** follow the source's [`DbTls`]: `prefer` (the
+//! default, as libpq's: encrypted when the server offers TLS, the certificate
+//! not checked), `require`, `verify_full` (the certificate from an authority of
+//! the system's store or `ca_file`, for the host name given) or `disable`. A
+//! handshake that fails, or a server without TLS where it is required, fails
+//! the pull with `connector.tls_failed` before the password is sent.
 //! Redirects are followed only to the same origin, so the secret header never
 //! leaves for another host. The `HTTP_PROXY`/`NO_PROXY` environment is honoured.
 
@@ -83,7 +89,7 @@ pub mod upstream;
 
 pub use error::ConnectorError;
 pub use secret::{SealedSecret, SecretKey};
-pub use source::{HttpPaging, PullLimits, PullSource, SourceQuery};
+pub use source::{DbTls, HttpPaging, PullLimits, PullSource, SourceQuery};
 pub use tls::TrustedRoots;
 
 /// COL-1: receives pulled records: the column names first (exactly once), then
@@ -151,6 +157,7 @@ fn db_target(source: &PullSource) -> db::Target<'_> {
             database,
             user,
             query,
+            tls,
         }
         | PullSource::MySql {
             host,
@@ -158,12 +165,14 @@ fn db_target(source: &PullSource) -> db::Target<'_> {
             database,
             user,
             query,
+            tls,
         } => db::Target {
             host,
             port: *port,
             database,
             user,
             query,
+            tls: *tls,
         },
         PullSource::HttpJson { .. } => unreachable!("only called for database sources"),
     }

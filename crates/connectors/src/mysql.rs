@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow, MySqlSslMode};
 use sqlx::{Column, Connection, Executor, Row, Statement, TypeInfo};
 
 use crate::db::{self, Render, Target};
-use crate::{ConnectorError, PullLimits, PullSink, SourceQuery};
+use crate::{ConnectorError, DbTls, PullLimits, PullSink, SourceQuery};
 
 /// Connects, opens the read-only transaction, and prepares the query to learn
 /// its columns (COM_STMT_PREPARE, no rows are produced).
@@ -27,7 +27,16 @@ async fn open(
         .no_engine_substitution(false)
         // TIMESTAMP columns are shown in Beijing time, as on PostgreSQL.
         .timezone(Some("+08:00".to_string()))
+        .ssl_mode(match target.tls {
+            DbTls::Prefer => MySqlSslMode::Preferred,
+            DbTls::Require => MySqlSslMode::Required,
+            DbTls::VerifyFull => MySqlSslMode::VerifyIdentity,
+            DbTls::Disable => MySqlSslMode::Disabled,
+        })
         .statement_cache_capacity(4);
+    if let Some(pem) = limits.roots.extra_pem() {
+        options = options.ssl_ca_from_pem(pem);
+    }
     // An empty password must be sent as none at all ("using password: NO").
     if let Some(password) = secret.filter(|p| !p.is_empty()) {
         options = options.password(password);

@@ -4,7 +4,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, PgSslMode};
 use sqlx::{Column, Connection, Executor, Row, Statement, TypeInfo, ValueRef};
 
 use crate::db::{self, Render, Target};
-use crate::{ConnectorError, PullLimits, PullSink};
+use crate::{ConnectorError, DbTls, PullLimits, PullSink};
 
 /// Connects, opens the read-only transaction, and describes the query
 /// (Parse/Describe, no rows are produced).
@@ -16,15 +16,23 @@ async fn open(
     let sql = target.query.to_sql('"')?;
     // Every field is set explicitly, so nothing of the platform's own PG*
     // environment (PGPASSWORD above all) reaches a department's server.
-    let options = PgConnectOptions::new_without_pgpass()
+    let mut options = PgConnectOptions::new_without_pgpass()
         .host(target.host)
         .port(target.port)
         .database(target.database)
         .username(target.user)
         .password(secret.unwrap_or(""))
         .application_name("gongshu-connector")
-        .ssl_mode(PgSslMode::Prefer)
+        .ssl_mode(match target.tls {
+            DbTls::Prefer => PgSslMode::Prefer,
+            DbTls::Require => PgSslMode::Require,
+            DbTls::VerifyFull => PgSslMode::VerifyFull,
+            DbTls::Disable => PgSslMode::Disable,
+        })
         .statement_cache_capacity(4);
+    if let Some(pem) = limits.roots.extra_pem() {
+        options = options.ssl_root_cert_from_pem(pem);
+    }
     let mut conn = db::connect_with_timeout(
         PgConnection::connect_with(&options),
         target.host,

@@ -21,6 +21,9 @@ pub enum PullSource {
         user: String,
         /// A table name (`schema.table` allowed) or a SELECT query.
         query: SourceQuery,
+        /// Whether the connection is encrypted and the server's certificate checked.
+        #[serde(default)]
+        tls: DbTls,
     },
     /// A MySQL or MariaDB table or query.
     #[serde(rename = "mysql")]
@@ -31,6 +34,9 @@ pub enum PullSource {
         user: String,
         /// A table name (`database.table` allowed) or a SELECT query.
         query: SourceQuery,
+        /// Whether the connection is encrypted and the server's certificate checked.
+        #[serde(default)]
+        tls: DbTls,
     },
     /// An HTTP endpoint answering JSON, page by page.
     HttpJson {
@@ -47,6 +53,36 @@ pub enum PullSource {
         #[serde(default)]
         auth_header: Option<String>,
     },
+}
+
+/// TLS on a database source's connection. A source saved before this setting
+/// existed reads as [`DbTls::Prefer`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbTls {
+    /// Encrypted when the server offers TLS, plain otherwise; the certificate is
+    /// not checked (libpq's `prefer`, MySQL's `PREFERRED`).
+    #[default]
+    Prefer,
+    /// Encrypted or no connection; the certificate is not checked.
+    Require,
+    /// Encrypted, with a certificate from a trusted authority (the system's or
+    /// `ca_file`'s) for the host name given; the setting to use across networks.
+    VerifyFull,
+    /// Never encrypted.
+    Disable,
+}
+
+impl DbTls {
+    /// The setting's name as stored and shown (`prefer`, `require`, `verify_full`, `disable`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Prefer => "prefer",
+            Self::Require => "require",
+            Self::VerifyFull => "verify_full",
+            Self::Disable => "disable",
+        }
+    }
 }
 
 /// What to read from a database: a whole table or one SELECT.
@@ -128,6 +164,7 @@ impl PullSource {
                 database,
                 user,
                 query,
+                ..
             }
             | Self::MySql {
                 host,
@@ -135,6 +172,7 @@ impl PullSource {
                 database,
                 user,
                 query,
+                ..
             } => {
                 validate_db_target(host, *port, database, user)?;
                 query.validate()
@@ -341,6 +379,7 @@ mod tests {
             database: "civil".into(),
             user: "reader".into(),
             query,
+            tls: DbTls::VerifyFull,
         }
     }
 
@@ -354,6 +393,7 @@ mod tests {
                 database: "d".into(),
                 user: "u".into(),
                 query: SourceQuery::Select("SELECT 1".into()),
+                tls: DbTls::Disable,
             },
             PullSource::HttpJson {
                 url: "http://api.local/x".into(),
@@ -375,11 +415,19 @@ mod tests {
         let json = serde_json::to_value(pg(SourceQuery::Table("t".into()))).unwrap();
         assert_eq!(json["kind"], "postgres");
         assert_eq!(json["query"]["table"], "t");
+        assert_eq!(json["tls"], "verify_full");
         let mysql: PullSource = serde_json::from_str(
             r#"{"kind":"mysql","host":"h","port":3306,"database":"d","user":"u","query":{"select":"select 1"}}"#,
         )
         .unwrap();
-        assert!(matches!(mysql, PullSource::MySql { .. }));
+        // A source saved before the TLS setting existed reads as `prefer`.
+        assert!(matches!(
+            mysql,
+            PullSource::MySql {
+                tls: DbTls::Prefer,
+                ..
+            }
+        ));
         let http: PullSource =
             serde_json::from_str(r#"{"kind":"http_json","url":"http://h/x"}"#).unwrap();
         assert_eq!(

@@ -1,4 +1,4 @@
-//! HTTPS for the HTTP pull connector (COL-1) and the upper node (COL-7): which
+//! TLS for the pull connectors (COL-1) and the upper node (COL-7): which
 //! certificate authorities a connection trusts, and telling a TLS failure apart
 //! from a source that is down.
 //!
@@ -63,6 +63,12 @@ impl TrustedRoots {
         Self::with_pem(pem).map_err(|e| format!("{}: {e}", path.display()))
     }
 
+    /// The extra authorities as PEM, for the database drivers, which take them as
+    /// such beside the system's store.
+    pub(crate) fn extra_pem(&self) -> Option<Vec<u8>> {
+        self.pem.as_deref().cloned()
+    }
+
     fn certificates(&self) -> Vec<Certificate> {
         self.pem
             .as_deref()
@@ -93,7 +99,7 @@ pub(crate) fn tls_failure(err: &reqwest::Error) -> Option<String> {
 /// The rustls error in `err`'s chain. An `io::Error` may wrap another (the TLS
 /// connector's error inside the client's), and its own `source` skips what it
 /// wraps, so each one is looked into.
-fn rustls_error(err: &(dyn StdError + 'static)) -> Option<String> {
+pub(crate) fn rustls_error(err: &(dyn StdError + 'static)) -> Option<String> {
     if let Some(tls) = err.downcast_ref::<rustls::Error>() {
         return Some(tls.to_string());
     }

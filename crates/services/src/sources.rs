@@ -18,7 +18,8 @@ use crate::error::{ErrorKind, ServiceError, ServiceResult};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
-    /// `{"kind": "postgres" | "mysql", host, port, database, user, query: {"table": …} | {"select": …}}`
+    /// `{"kind": "postgres" | "mysql", host, port, database, user, query: {"table": …} | {"select": …},
+    /// tls: "prefer" (default) | "require" | "verify_full" | "disable"}`
     /// or `{"kind": "http_json", url, records_path, paging, auth_header}`.
     #[schema(value_type = Object)]
     pub source: serde_json::Value,
@@ -79,7 +80,16 @@ pub async fn set(
 ) -> ServiceResult<DatasetSource> {
     let (entry, org, _) = entry_and_org(app, resource).await?;
     ctx.principal.authorize(Permission::DataLoad, Some(&org))?;
-    parse_source(&input.source)?;
+    // Stored as parsed, so every setting is written out with its value (`tls`
+    // included) for the console and the audit record.
+    let config = serde_json::to_value(parse_source(&input.source)?).map_err(|e| {
+        ServiceError::new(
+            ErrorKind::Internal,
+            "connector.source_invalid",
+            format!("数据源描述无法保存：{e}"),
+            format!("the source description cannot be stored: {e}"),
+        )
+    })?;
     let before = app.data.get_source(&entry.id).await?;
     let sealed_secret = match input.secret.as_deref() {
         Some(s) if !s.is_empty() => Some(app.source_key.seal(s, entry.id.as_bytes()).to_text()),
@@ -90,7 +100,7 @@ pub async fn set(
     let source = DatasetSource {
         resource_id: entry.id.clone(),
         org_id: org,
-        config: input.source,
+        config,
         sealed_secret,
         scheduled: input.scheduled,
         next_pull_at: if input.scheduled { Some(now) } else { None },

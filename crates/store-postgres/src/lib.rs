@@ -256,6 +256,50 @@ mod tests {
         }
     }
 
+    /// The platform's own database URL takes libpq's `sslmode`: with `require`
+    /// every connection of the store is encrypted, or the store does not open.
+    #[tokio::test]
+    async fn the_store_connects_over_tls_when_the_url_requires_it() {
+        let Ok(url) = std::env::var(PG_ENV) else {
+            eprintln!("{PG_ENV} is unset: this PostgreSQL test did not run");
+            return;
+        };
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let schema_name = format!("t_tls_{}", std::process::id());
+        let opened = PgStore::open(
+            &format!("{url}{separator}sslmode=require"),
+            Some(&schema_name),
+        )
+        .await;
+        let plain = PgStore::open(
+            &format!("{url}{separator}sslmode=disable"),
+            Some(&schema_name),
+        )
+        .await
+        .unwrap();
+        let server_ssl: String = sqlx::query_scalar("SHOW ssl")
+            .fetch_one(&plain.reader)
+            .await
+            .unwrap();
+        let encrypted = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+        let plain_ssl: bool = sqlx::query_scalar(encrypted)
+            .fetch_one(&plain.writer)
+            .await
+            .unwrap();
+        assert!(!plain_ssl);
+        match opened {
+            Ok(store) => {
+                assert_eq!(server_ssl, "on");
+                for pool in [&store.writer, &store.reader] {
+                    let ssl: bool = sqlx::query_scalar(encrypted).fetch_one(pool).await.unwrap();
+                    assert!(ssl);
+                }
+            }
+            Err(e) => assert_eq!(server_ssl, "off", "{e}"),
+        }
+        PgStore::drop_schema(&url, &schema_name).await.unwrap();
+    }
+
     /// COL-2, GOV-2: identifier columns are declared `COLLATE "C"`, every other
     /// column keeps the database's collation, and a table made that way still
     /// joins, in both directions, and copies from a table made before it, whose

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use gongshu_connectors::{PullSink, PullSource, SourceQuery};
+use gongshu_connectors::{DbTls, PullSink, PullSource, SourceQuery};
 
 pub use crate::pki::TestPki;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -208,6 +208,7 @@ pub fn db_source(url: &str, mysql: bool, query: SourceQuery) -> (PullSource, Opt
             database,
             user,
             query,
+            tls: DbTls::default(),
         }
     } else {
         PullSource::Postgres {
@@ -216,6 +217,7 @@ pub fn db_source(url: &str, mysql: bool, query: SourceQuery) -> (PullSource, Opt
             database,
             user,
             query,
+            tls: DbTls::default(),
         }
     };
     (source, secret)

@@ -3,6 +3,7 @@
 //! (`GONGSHU_TEST_MYSQL_URL`) servers.
 
 mod common;
+mod db_tls;
 mod http;
 mod mysql;
 mod pki;

@@ -1,7 +1,7 @@
 //! COL-1: pulling from PostgreSQL. Runs when `GONGSHU_TEST_DATABASE_URL` is set
 //! (e.g. `postgres://postgres@127.0.0.1:5432/test`).
 
-use gongshu_connectors::{probe, pull, PullLimits, PullSource, SourceQuery};
+use gongshu_connectors::{probe, pull, DbTls, PullLimits, PullSource, SourceQuery};
 use sqlx::{Connection, Executor, PgConnection};
 
 use crate::common::{closed_port, db_source, strings, table_name, Collect};
@@ -268,6 +268,7 @@ async fn col_1_postgres_wrong_user_and_unreachable() {
         database: "test".into(),
         user: "postgres".into(),
         query: SourceQuery::Table("t".into()),
+        tls: DbTls::default(),
     };
     let err = probe(&dead, Some("pw-not-shown"), &limits)
         .await

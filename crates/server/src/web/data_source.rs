@@ -31,6 +31,8 @@ pub struct SourceForm {
     #[serde(default)]
     user: String,
     #[serde(default)]
+    tls: String,
+    #[serde(default)]
     table: String,
     #[serde(default)]
     select: String,
@@ -62,6 +64,7 @@ impl SourceForm {
                 .unwrap_or_default(),
             database: text(&c["database"]),
             user: text(&c["user"]),
+            tls: text(&c["tls"]),
             table: text(&c["query"]["table"]),
             select: text(&c["query"]["select"]),
             url: text(&c["url"]),
@@ -90,9 +93,14 @@ impl SourceForm {
                 } else {
                     serde_json::json!({ "select": self.select.trim() })
                 };
+                let tls = match self.tls.trim() {
+                    "" => "prefer",
+                    mode => mode,
+                };
                 serde_json::json!({
                     "kind": self.kind, "host": self.host.trim(), "port": port,
                     "database": self.database.trim(), "user": self.user.trim(), "query": query,
+                    "tls": tls,
                 })
             }
             "http_json" => {
@@ -154,6 +162,7 @@ async fn render(
             .unwrap_or(SourceForm {
                 kind: "postgres".into(),
                 port: "5432".into(),
+                tls: "verify_full".into(),
                 scheduled: Some("yes".into()),
                 ..SourceForm::default()
             })

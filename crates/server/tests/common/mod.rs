@@ -536,6 +536,10 @@ impl Http {
         send(self.request(reqwest::Method::POST, path).json(&body)).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        send(self.request(reqwest::Method::PUT, path).json(&body)).await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> Resp {
         send(self.request(reqwest::Method::PATCH, path).json(&body)).await
     }

@@ -630,16 +630,16 @@ async fn col_1_pull_connector_loads_a_department_table_and_survives_a_failing_so
             "secret": "示例口令-not-shown",
         })
     };
-    let saved = send(
-        psb.request(
-            reqwest::Method::PUT,
+    let saved = psb
+        .put(
             &format!("/api/v1/datasets/{household}/source"),
+            source(json!({"table": table})),
         )
-        .json(&source(json!({"table": table}))),
-    )
-    .await
-    .expect_status(200);
+        .await
+        .expect_status(200);
     assert!(saved.get("sealed_secret").is_none(), "{saved}");
+    // Saved as parsed: a source without the setting is stored with TLS `prefer`.
+    assert_eq!(saved["config"]["tls"], "prefer", "{saved}");
     let shown = psb
         .get(&format!("/api/v1/datasets/{household}/source"))
         .await;
@@ -657,6 +657,32 @@ async fn col_1_pull_connector_loads_a_department_table_and_survives_a_failing_so
         .iter()
         .any(|c| c == "citizen_id"));
 
+    // COL-1: with `verify_full` the server's certificate must come from a trusted
+    // authority for the host name given: the local server's self-signed one
+    // (or no TLS at all) is refused.
+    let mut strict = source(json!({"table": table}));
+    strict["source"]["tls"] = json!("verify_full");
+    psb.put(&format!("/api/v1/datasets/{household}/source"), strict)
+        .await
+        .expect_status(200);
+    psb.post(
+        &format!("/api/v1/datasets/{household}/source/test"),
+        json!({}),
+    )
+    .await
+    .expect_error(400, "connector.tls_failed");
+    let mut unknown = source(json!({"table": table}));
+    unknown["source"]["tls"] = json!("sometimes");
+    psb.put(&format!("/api/v1/datasets/{household}/source"), unknown)
+        .await
+        .expect_error(400, "connector.source_invalid");
+    psb.put(
+        &format!("/api/v1/datasets/{household}/source"),
+        source(json!({"table": table})),
+    )
+    .await
+    .expect_status(200);
+
     let load = psb
         .post(&format!("/api/v1/datasets/{household}/pull"), json!({}))
         .await
@@ -666,15 +692,9 @@ async fn col_1_pull_connector_loads_a_department_table_and_survives_a_failing_so
     assert_eq!(load["rows_rejected"], 1);
 
     // The source breaks after two rows: nothing of the pull is applied.
-    send(
-        psb.request(
-            reqwest::Method::PUT,
-            &format!("/api/v1/datasets/{household}/source"),
-        )
-        .json(&source(json!({"select": format!(
+    psb.put(&format!("/api/v1/datasets/{household}/source"), source(json!({"select": format!(
             "SELECT citizen_id, CASE WHEN 1 / (3 - ROW_NUMBER() OVER (ORDER BY citizen_id)) IS NULL THEN NULL ELSE name END AS name, sex, birth_date, marital_status FROM {table}"
-        )}))),
-    )
+        )})))
     .await
     .expect_status(200);
     let failed = psb

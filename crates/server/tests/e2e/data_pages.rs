@@ -620,6 +620,28 @@ async fn col_1_console_pull_source_is_saved_tested_and_never_shows_its_secret(
     assert_eq!(bad.status, 400);
     bad.shows("端口须为").shows("五四三二");
 
+    // COL-1: a database source's TLS setting is chosen on the form and shown.
+    let database = submit(
+        &psb,
+        &path,
+        &[
+            ("csrf", psb.csrf.as_str()),
+            ("kind", "postgres"),
+            ("host", "10.20.0.5"),
+            ("port", "5432"),
+            ("database", "psb"),
+            ("user", "reader"),
+            ("tls", "require"),
+            ("table", "household"),
+        ],
+    )
+    .await;
+    assert_eq!(database.status, 200);
+    database
+        .shows("已保存数据源")
+        .shows(r#"id="source-summary-tls">require<"#)
+        .shows(r#"<option value="require" selected>"#);
+
     let saved = submit(
         &psb,
         &path,
