@@ -77,7 +77,7 @@ pub async fn serve<F>(handler: F) -> Server
 where
     F: Fn(&Request) -> Reply + Send + Sync + 'static,
 {
-    listen(handler, None).await
+    listen(handler, Vec::new()).await
 }
 
 impl TestPki {
@@ -87,28 +87,39 @@ impl TestPki {
     where
         F: Fn(&Request) -> Reply + Send + Sync + 'static,
     {
-        listen(handler, Some(self.acceptor.clone())).await
+        listen(handler, vec![self.acceptor.clone()]).await
+    }
+
+    /// As [`TestPki::serve`], but from the second connection on the server
+    /// presents `later`'s certificate instead of this authority's.
+    pub async fn serve_then_switch<F>(&self, later: &TestPki, handler: F) -> Server
+    where
+        F: Fn(&Request) -> Reply + Send + Sync + 'static,
+    {
+        listen(handler, vec![self.acceptor.clone(), later.acceptor.clone()]).await
     }
 }
 
-async fn listen<F>(handler: F, tls: Option<tokio_rustls::TlsAcceptor>) -> Server
+/// Serves plain HTTP without `tls`; else connection `i` uses `tls[i]`, and every
+/// connection past the list the last one.
+async fn listen<F>(handler: F, tls: Vec<tokio_rustls::TlsAcceptor>) -> Server
 where
     F: Fn(&Request) -> Reply + Send + Sync + 'static,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let scheme = if tls.is_some() { "https" } else { "http" };
+    let scheme = if tls.is_empty() { "http" } else { "https" };
     let base = format!("{scheme}://{}", listener.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
     let seen = requests.clone();
     let handler = Arc::new(handler);
     let task = tokio::spawn(async move {
-        loop {
+        for connection in 0.. {
             let Ok((socket, _)) = listener.accept().await else {
                 return;
             };
             let handler = handler.clone();
             let seen = seen.clone();
-            let tls = tls.clone();
+            let tls = tls.get(connection).or(tls.last()).cloned();
             tokio::spawn(async move {
                 match tls {
                     None => answer(socket, handler.as_ref(), &seen).await,

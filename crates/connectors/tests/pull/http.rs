@@ -442,6 +442,46 @@ async fn col_1_https_source_is_pulled_when_its_authority_is_trusted() {
     assert_eq!(server.requests.lock().unwrap().len(), 2);
 }
 
+/// A source whose certificate changes between pages (a second server behind the
+/// same address, say) fails on the page whose handshake fails. Rows already
+/// taken make it a source that failed mid-pull, so they are discarded.
+#[tokio::test]
+async fn col_1_https_certificate_failing_on_page_2_fails_the_pull_mid_way() {
+    let pki = TestPki::new();
+    let impostor = TestPki::new();
+    let server = pki
+        .serve_then_switch(&impostor, |request| {
+            let page = request.query.get("page").map(String::as_str);
+            let records = match page {
+                Some("1") => people()[..3].to_vec(),
+                _ => Vec::new(),
+            };
+            Reply::Json(200, array(&records))
+        })
+        .await;
+    let paging = HttpPaging::PageNumber {
+        param: "page".into(),
+        size_param: None,
+        size: 3,
+    };
+    let source = source(format!("{}/api/units", server.base), "", paging);
+    let limits = PullLimits {
+        roots: TrustedRoots::with_pem(pki.ca_pem.clone().into_bytes()).unwrap(),
+        ..PullLimits::default()
+    };
+    let mut sink = Collect::default();
+    let err = pull(&source, None, &mut sink, &limits).await.unwrap_err();
+    assert_eq!(err.code(), "connector.source_failed_mid_pull", "{err:?}");
+    let detail = format!("{err}");
+    assert!(
+        detail.contains("page 2") && detail.contains("certificate"),
+        "{detail}"
+    );
+    assert_eq!(sink.rows.len(), 3);
+    // Only the first page's request reached the server: page 2 stopped in the handshake.
+    assert_eq!(server.requests.lock().unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn col_1_https_source_with_an_untrusted_certificate_fails_before_any_request() {
     let pki = TestPki::new();

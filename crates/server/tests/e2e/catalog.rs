@@ -431,7 +431,7 @@ both_backends!(cat_2_overdue_authority_reviews_are_listed);
 /// CAT-3, COL-5: a datum of a base catalog claimed by a second department is a
 /// conflict the authority resolves; an entry whose items another department
 /// already provides is flagged before submission.
-async fn cat_3_second_source_of_a_base_datum_is_a_conflict_the_authority_resolves(
+async fn cat_3_col_5_second_source_of_a_base_datum_is_a_conflict_the_authority_resolves(
     srv: Arc<TestServer>,
 ) {
     let demo = srv.seed_demo().await;
@@ -543,7 +543,7 @@ async fn cat_3_second_source_of_a_base_datum_is_a_conflict_the_authority_resolve
         .expect_status(200);
     assert_eq!(trail.as_array().map(Vec::len), Some(1));
 }
-both_backends!(cat_3_second_source_of_a_base_datum_is_a_conflict_the_authority_resolves);
+both_backends!(cat_3_col_5_second_source_of_a_base_datum_is_a_conflict_the_authority_resolves);
 
 /// The demo catalog: about 300 entries in every lifecycle state, deliberate
 /// one-source conflicts and overdue reviews, all audited, chain intact.

@@ -25,7 +25,8 @@ fn internal_ca() -> &'static InternalCa {
     static CA: OnceLock<InternalCa> = OnceLock::new();
     CA.get_or_init(|| {
         let pki = pki::TestPki::new();
-        let pem_file = std::env::temp_dir().join(format!(
+        // Under the target directory's scratch space, which `cargo clean` empties.
+        let pem_file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
             "gongshu-e2e-ca-{}.pem",
             uuid::Uuid::new_v4().simple()
         ));
