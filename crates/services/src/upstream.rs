@@ -1102,7 +1102,8 @@ pub async fn release_held_copies(app: &App, now: DateTime<Utc>) -> ServiceResult
     Ok(released)
 }
 
-/// Takes the copy offline when no grant holds it any more. The record is read again
+/// Takes the copy offline when no grant holds it any more, else brings the record's
+/// count of holding grants up to date. The record is read again
 /// first, and the entry and the record change in one commit that fails if either
 /// changed meanwhile (a report that brought the entry back, say): then nothing is
 /// done and the next run looks again.
@@ -1132,6 +1133,22 @@ async fn release_if_free(
         offline_below: true,
     };
     if !copy_after_report(true, Some(copy), grants).offline {
+        if grants as i64 != report.held_by_grants {
+            // Still held, by fewer (or more) grants than the record says: the count
+            // the console shows follows. A report that came meanwhile wins.
+            let expected_received_at = Some(report.received_at);
+            let recount = Change::PutReceivedReport {
+                report: ReceivedReport {
+                    held_by_grants: grants as i64,
+                    ..report
+                },
+                expected_received_at,
+            };
+            match app.store.commit(vec![recount], Vec::new()).await {
+                Ok(_) | Err(gongshu_store::StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         return Ok(false);
     }
     let ctx = Ctx::system();

@@ -487,9 +487,10 @@ pub struct ReceivedReport {
     /// bring it back.
     #[serde(default)]
     pub offline_here: bool,
-    /// SHR-13: share grants on this node that kept the entry here in service when the
-    /// lower level took it offline (0 when it followed the lower level offline, and
-    /// once those grants are replaced or revoked and it follows it after all).
+    /// SHR-13: share grants on this node that keep the entry here in service after
+    /// the lower level took it offline: counted then, and again when one of them is
+    /// replaced or revoked and by the hourly sweep (0 when it followed the lower
+    /// level offline, and once those grants are gone and it follows it after all).
     #[serde(default)]
     pub held_by_grants: i64,
 }

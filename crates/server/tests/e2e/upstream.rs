@@ -57,15 +57,16 @@ fn outcome<'a>(run: &'a Value, code: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no outcome for {code} in {run}"))
 }
 
-/// A department of the upper node is granted the upper copy of an entry through the
+/// The department `requester` administers on the upper node is granted the upper copy of an entry through the
 /// ordinary request: submitted, passed conformity, approved by the source.
 async fn grant_on(
     upper: &TestServer,
     demo: &Demo,
     source: &Session,
     upper_code: &str,
+    requester: &str,
 ) -> gongshu_store::ShareGrant {
-    let civil = upper.login_demo(demo, "civil.admin").await;
+    let civil = upper.login_demo(demo, requester).await;
     let admin = upper.login_demo(demo, "admin").await;
     let (token_id, _) = consumer_token(&civil).await;
     let now = Utc::now();
@@ -395,7 +396,22 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     // Taken offline below while a department of the upper level holds a share grant
     // on the upper copy: the copy stays in service there until the grant is settled
     // (SHR-13), and the upper page says why.
-    let grant = grant_on(&upper, &upper_demo, &upper_authority, &upper_household).await;
+    let grant = grant_on(
+        &upper,
+        &upper_demo,
+        &upper_authority,
+        &upper_household,
+        "civil.admin",
+    )
+    .await;
+    let second = grant_on(
+        &upper,
+        &upper_demo,
+        &upper_authority,
+        &upper_household,
+        "psb.admin",
+    )
+    .await;
     take_offline_below(&authority, &resources["household"].id).await;
     let fourth = authority
         .post("/api/v1/upstream/reports", json!({}))
@@ -410,11 +426,11 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     assert_eq!(held(&entry), (json!(false), Value::Null));
     let row = received_row(&upper_authority, &upper_household).await;
     assert_eq!(row["report"]["offline_below"], true);
-    assert_eq!(row["report"]["held_by_grants"], 1);
+    assert_eq!(row["report"]["held_by_grants"], 2);
     open(&upper_authority, "/catalog/upstream")
         .await
         .shows("offline-held")
-        .shows("个共享授权在用");
+        .shows(r#"<span class="held-grants">2</span> 个共享授权在用"#);
     assert_eq!(audit_count(&upper, "upstream.offline_held").await, 1);
     upper_authority
         .post(
@@ -433,14 +449,31 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
             .unwrap(),
         0
     );
-    // Once the grant is revoked, the copy follows the level below on its own.
-    upper_authority
-        .post(
-            &format!("/api/v1/share/grants/{}/status", grant.id),
-            json!({"action": "revoke", "reason": "下级平台已下架该资源"}),
-        )
+    // One grant revoked: the copy stays, and the count it shows follows.
+    let revoke = |id: String| {
+        let session = &upper_authority;
+        async move {
+            session
+                .post(
+                    &format!("/api/v1/share/grants/{id}/status"),
+                    json!({"action": "revoke", "reason": "下级平台已下架该资源"}),
+                )
+                .await
+        }
+    };
+    revoke(second.id.clone()).await.expect_status(200);
+    let entry = upper_authority
+        .get(&format!("/api/v1/catalog/{upper_household}"))
         .await
         .expect_status(200);
+    assert_eq!(held(&entry), (json!(false), Value::Null));
+    let row = received_row(&upper_authority, &upper_household).await;
+    assert_eq!(row["report"]["held_by_grants"], 1, "{row}");
+    open(&upper_authority, "/catalog/upstream")
+        .await
+        .shows(r#"<span class="held-grants">1</span> 个共享授权在用"#);
+    // Once the last grant is revoked, the copy follows the level below on its own.
+    revoke(grant.id.clone()).await.expect_status(200);
     let entry = upper_authority
         .get(&format!("/api/v1/catalog/{upper_household}"))
         .await
@@ -974,22 +1007,55 @@ async fn sweep_releases(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .as_str()
         .unwrap()
         .to_string();
-    let grant = grant_on(&upper, &upper_demo, &upper_authority, &upper_household).await;
+    let grant = grant_on(
+        &upper,
+        &upper_demo,
+        &upper_authority,
+        &upper_household,
+        "civil.admin",
+    )
+    .await;
+    let second = grant_on(
+        &upper,
+        &upper_demo,
+        &upper_authority,
+        &upper_household,
+        "psb.admin",
+    )
+    .await;
     take_offline_below(&authority, &resources["household"].id).await;
     report_now(&authority).await;
     let row = received_row(&upper_authority, &upper_household).await;
-    assert_eq!(row["report"]["held_by_grants"], 1, "{row}");
+    assert_eq!(row["report"]["held_by_grants"], 2, "{row}");
     assert_eq!(row["offline"], false, "{row}");
 
-    // The grant's term ends (as time passes; no request is made).
-    let mut ended = upper.app.store.get_grant(&grant.id).await.unwrap().unwrap();
-    ended.ends_on = today_in_china(Utc::now()) - Duration::days(1);
-    upper
-        .app
-        .store
-        .commit(vec![gongshu_store::Change::PutGrant(ended)], vec![])
-        .await
-        .unwrap();
+    // A grant's term ends (as time passes; no request is made).
+    let end_term = |id: String| {
+        let upper = upper.clone();
+        async move {
+            let mut ended = upper.app.store.get_grant(&id).await.unwrap().unwrap();
+            ended.ends_on = today_in_china(Utc::now()) - Duration::days(1);
+            upper
+                .app
+                .store
+                .commit(vec![gongshu_store::Change::PutGrant(ended)], vec![])
+                .await
+                .unwrap();
+        }
+    };
+    // One of two: the copy stays, and the sweep brings its count down.
+    end_term(second.id.clone()).await;
+    assert_eq!(
+        gongshu_services::upstream::release_held_copies(&upper.app, Utc::now())
+            .await
+            .unwrap(),
+        0
+    );
+    let row = received_row(&upper_authority, &upper_household).await;
+    assert_eq!(row["offline"], false, "{row}");
+    assert_eq!(row["report"]["held_by_grants"], 1, "{row}");
+    // The last one.
+    end_term(grant.id.clone()).await;
     assert_eq!(
         gongshu_services::upstream::release_held_copies(&upper.app, Utc::now())
             .await
