@@ -18,7 +18,8 @@ use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
 use gongshu_domain::secrecy::{secrecy_clearance, SecrecyBlock, SecrecyConclusion, SecrecyReview};
 use gongshu_store::{
-    CatalogEntry, Change, Dataset, DatasetLoad, LoadFilter, RejectedRow, StoreError, StoredRow,
+    CatalogEntry, Change, Dataset, DatasetLoad, LoadFilter, RejectedRow, RowWrite, StoreError,
+    StoredRow,
 };
 use serde::{Deserialize, Serialize};
 use sm3::{Digest, Sm3};
@@ -172,7 +173,10 @@ pub fn providing_org(content: &EntryContent) -> &str {
         .unwrap_or(&content.source_org_id)
 }
 
-fn table_name(code: &str, version: i64) -> String {
+/// The table of one load: by resource code and version, and the end of the load's
+/// id, so two loads of one resource under way at once (a scheduled pull and an
+/// upload) never share a table; the one that commits second is refused.
+fn table_name(code: &str, version: i64, load_id: &str) -> String {
     let safe: String = code
         .chars()
         .map(|c| {
@@ -183,7 +187,12 @@ fn table_name(code: &str, version: i64) -> String {
             }
         })
         .collect();
-    format!("ds_{safe}_v{version}")
+    let hex: Vec<char> = load_id.chars().filter(char::is_ascii_hexdigit).collect();
+    let tail: String = hex[hex.len().saturating_sub(8)..]
+        .iter()
+        .map(char::to_ascii_lowercase)
+        .collect();
+    format!("ds_{safe}_v{version}_{tail}")
 }
 
 /// A problem with the delivered data as a whole, kept on the load.
@@ -233,6 +242,9 @@ struct Staged {
     /// Raw cells of the accepted rows, kept until the writer knows none is a duplicate.
     accepted_raw: Vec<Vec<String>>,
     rejected: Vec<RejectedRow>,
+    /// By schema position, the columns the delivery carries: an upsert leaves the
+    /// others as they are.
+    delivered: Vec<bool>,
 }
 
 impl Staged {
@@ -367,7 +379,13 @@ impl Checker {
     }
 
     fn take(&mut self) -> Staged {
-        std::mem::take(&mut self.staged)
+        let mut staged = std::mem::take(&mut self.staged);
+        // The mapping is by schema position: the delivered column each one reads.
+        staged.delivered = match &self.mapping {
+            Some(mapping) => mapping.iter().map(Option::is_some).collect(),
+            None => vec![true; self.validator.schema.columns.len()],
+        };
+        staged
     }
 }
 
@@ -440,8 +458,15 @@ async fn write_batch(
         } else {
             Vec::new()
         };
+        let how = if upsert {
+            RowWrite::Upsert {
+                delivered: &staged.delivered,
+            }
+        } else {
+            RowWrite::Append
+        };
         let stored = plane
-            .write_rows(table, schema, version, staged.accepted, upsert)
+            .write_rows(table, schema, version, staged.accepted, how)
             .await?;
         written.accepted += stored.len() as u64;
         if upsert && stored.len() < offered.len() {
@@ -510,8 +535,10 @@ async fn prepare(
                 "the idempotency key must be 1 to 128 characters",
             ));
         }
-        if let Some(done) = app.data.find_load_by_key(&entry.id, key).await? {
-            return Ok(Err(done));
+        if let Some(first) = app.data.find_load_by_key(&entry.id, key).await? {
+            if let Some(done) = settled_attempt(app, first).await? {
+                return Ok(Err(done));
+            }
         }
     }
     let previous = app.data.get_dataset(&entry.id).await?;
@@ -544,15 +571,16 @@ async fn prepare(
     let policy = previous
         .as_ref()
         .map_or_else(|| "quarantine".to_string(), |d| d.policy.clone());
+    let load_id = new_id();
     let load = DatasetLoad {
-        id: new_id(),
+        id: load_id.clone(),
         resource_id: entry.id.clone(),
         org_id: org,
         version,
         mode: opts.mode.key().into(),
         channel: opts.channel.key().into(),
         status: "running".into(),
-        table_name: table_name(&entry.code, version),
+        table_name: table_name(&entry.code, version, &load_id),
         file_name: opts.file_name.clone(),
         format: Some(opts.format.code().into()),
         encoding: opts.encoding.map(|e| e.code().into()),
@@ -581,9 +609,16 @@ async fn prepare(
         Err(StoreError::Conflict(_)) if opts.idempotency_key.is_some() => {
             // A retry raced the first attempt: answer with the first attempt.
             let key = opts.idempotency_key.as_deref().unwrap_or_default();
-            if let Some(done) = app.data.find_load_by_key(&entry.id, key).await? {
-                return Ok(Err(done));
+            if let Some(first) = app.data.find_load_by_key(&entry.id, key).await? {
+                if let Some(done) = settled_attempt(app, first).await? {
+                    return Ok(Err(done));
+                }
             }
+            return Err(ServiceError::conflict(
+                "dataset.batch_in_progress",
+                "同一幂等键的批次正在载入，请稍后重试",
+                "a batch with this idempotency key is being loaded: try again later",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -595,6 +630,40 @@ async fn prepare(
         load,
         policy,
     }))
+}
+
+/// COL-1: what an earlier attempt with the same idempotency key means for a retry.
+/// Applied or refused for its rows, it is the answer (`Some`), so the batch is never
+/// applied twice. Still running, the retry must wait. Failed or interrupted, nothing
+/// of it was applied: its key is released (the record stays, saying so) and the
+/// retry loads the batch (`None`).
+async fn settled_attempt(app: &App, first: DatasetLoad) -> ServiceResult<Option<DatasetLoad>> {
+    match first.status.as_str() {
+        "running" => Err(ServiceError::conflict(
+            "dataset.batch_in_progress",
+            "同一幂等键的批次正在载入，请稍后重试",
+            "a batch with this idempotency key is being loaded: try again later",
+        )),
+        "failed" | "interrupted" => {
+            let mut released = first;
+            released.idempotency_key = None;
+            let note = "以同一幂等键重试 / retried with the same idempotency key";
+            released.error = Some(match released.error.take() {
+                Some(e) => format!("{e}（{note}）"),
+                None => note.to_string(),
+            });
+            match app
+                .store
+                .commit(vec![Change::PutLoad(released)], vec![])
+                .await
+            {
+                // A second retry released it first: the unique key decides below.
+                Ok(_) | Err(StoreError::Conflict(_)) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        }
+        _ => Ok(Some(first)),
+    }
 }
 
 /// After a replace's rows are written: a row repeating the key of an earlier row of
@@ -940,6 +1009,14 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
             "the file holds no rows: a replace never empties the dataset".into(),
         ));
     }
+    if failure.is_none() && tally.rows_accepted == 0 && load.mode == "replace" {
+        let n = tally.rows_rejected();
+        failure = Some(LoadFailure::new(
+            "dataset.no_valid_rows",
+            format!("{n} 行全部不合格；整体替换不会用空数据覆盖现有数据，不合格行及原因可下载"),
+            format!("all {n} rows are bad: a replace never empties the dataset; the bad rows and their reasons can be downloaded"),
+        ));
+    }
     let mut quality = QualityScores::from_tally(&tally);
     quality.timeliness = timeliness(app, p.content.update_frequency, p.previous.as_ref());
     load.tally = Some(tally);
@@ -947,7 +1024,8 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
     let mut audit = ctx.audit("dataset.load", "catalog_entry", &p.entry.id);
     let mut changes = Vec::new();
     if let Some(f) = &failure {
-        load.status = if f.code == "dataset.rejected_by_policy" {
+        let refused_for_its_rows = ["dataset.rejected_by_policy", "dataset.no_valid_rows"];
+        load.status = if refused_for_its_rows.contains(&f.code.as_str()) {
             "rejected".into()
         } else {
             "failed".into()

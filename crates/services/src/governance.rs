@@ -2,7 +2,7 @@
 //! catalog's update frequency, quality per resource and department, the population
 //! and legal-entity base databases with one source per attribute, and
 //! cross-checking of the same subject's data between departments.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::catalog::{KeyRole, UpdateFrequency};
@@ -360,13 +360,44 @@ pub async fn cross_check(
                     })
                     .map(|d| (d.subject_key.as_str(), d))
                     .collect();
+                // A difference the source confirmed (its value stands) is not raised
+                // again while both values are the ones it answered for.
+                let confirmed = app
+                    .data
+                    .list_discrepancies(&DiscrepancyFilter {
+                        status: Some("confirmed".into()),
+                        limit: Some(1_000_000),
+                        ..DiscrepancyFilter::default()
+                    })
+                    .await?;
+                let answered: HashSet<(&str, &str, &str)> = confirmed
+                    .iter()
+                    .filter(|d| {
+                        d.attribute == attr.attribute
+                            && d.other_resource_id == other.dataset.resource_id
+                    })
+                    .map(|d| {
+                        (
+                            d.subject_key.as_str(),
+                            d.source_value.as_str(),
+                            d.other_value.as_str(),
+                        )
+                    })
+                    .collect();
                 let differing: HashMap<&str, &(String, String, String)> =
                     cmp.differing.iter().map(|t| (t.0.as_str(), t)).collect();
                 let mut changes = Vec::new();
                 let fresh: Vec<Discrepancy> = cmp
                     .differing
                     .iter()
-                    .filter(|(subject, _, _)| !open_here.contains_key(subject.as_str()))
+                    .filter(|(subject, source_value, other_value)| {
+                        !open_here.contains_key(subject.as_str())
+                            && !answered.contains(&(
+                                subject.as_str(),
+                                source_value.as_str(),
+                                other_value.as_str(),
+                            ))
+                    })
                     .map(|(subject, source_value, other_value)| Discrepancy {
                         id: 0,
                         base: base.key().into(),

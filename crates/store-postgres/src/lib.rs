@@ -387,7 +387,7 @@ mod tests {
         })
         .collect();
         plane
-            .write_rows("ds_new", &schema, 2, rows, false)
+            .write_rows("ds_new", &schema, 2, rows, RowWrite::Append)
             .await
             .unwrap();
 

@@ -882,7 +882,7 @@ mod tests {
             (2, vec![text("k1"), text("李娜"), text("e1")]),
         ];
         plane
-            .write_rows("ds_w", &schema, 1, rows, false)
+            .write_rows("ds_w", &schema, 1, rows, RowWrite::Append)
             .await
             .unwrap();
         // The name is compared under both subject keys: the index takes the first,
@@ -954,7 +954,7 @@ mod tests {
                 })
                 .collect();
             plane
-                .write_rows(table, &schema, 1, rows, false)
+                .write_rows(table, &schema, 1, rows, RowWrite::Append)
                 .await
                 .unwrap();
         }
@@ -1049,7 +1049,7 @@ mod tests {
                 &schema,
                 2,
                 vec![(2, text("b")), (3, text("d"))],
-                true,
+                RowWrite::Upsert { delivered: &[true] },
             )
             .await
             .unwrap();
@@ -1162,7 +1162,7 @@ mod tests {
             .map(|(i, k)| (i as i64 + 1, vec![Value::Text(k.to_string())]))
             .collect();
         plane
-            .write_rows("ds_k", &schema, 1, rows, false)
+            .write_rows("ds_k", &schema, 1, rows, RowWrite::Append)
             .await
             .unwrap();
         let removed = plane.finish_table("ds_k", &schema, &[]).await.unwrap();

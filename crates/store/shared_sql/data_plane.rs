@@ -177,7 +177,8 @@ async fn apply_data_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()>
                  encoding = excluded.encoding, bytes = excluded.bytes, checksum = excluded.checksum,
                  rows_read = excluded.rows_read, rows_accepted = excluded.rows_accepted,
                  rows_rejected = excluded.rows_rejected, tally = excluded.tally, quality = excluded.quality,
-                 error_code = excluded.error_code, error = excluded.error, finished_at = excluded.finished_at",
+                 error_code = excluded.error_code, error = excluded.error, finished_at = excluded.finished_at,
+                 idempotency_key = excluded.idempotency_key",
             )
             .bind(l.id)
             .bind(l.resource_id)
@@ -819,8 +820,9 @@ impl DataPlane for BackendDataPlane {
         schema: &TableSchema,
         load: i64,
         rows: Vec<(i64, Vec<Value>)>,
-        upsert: bool,
+        how: RowWrite<'_>,
     ) -> StoreResult<Vec<i64>> {
+        let upsert = matches!(how, RowWrite::Upsert { .. });
         let t = ident(table)?;
         let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect::<Result<_, _>>()?;
         let mut stamps = vec!["\"_load\"".to_string(), "\"_row\"".to_string()];
@@ -832,8 +834,16 @@ impl DataPlane for BackendDataPlane {
         if upsert && !schema.key.is_empty() {
             let keys: Vec<String> = schema.key_columns().iter().map(|c| ident(c)).collect::<Result<_, _>>()?;
             conflict = {
+                let delivered = match how {
+                    RowWrite::Upsert { delivered } => delivered,
+                    RowWrite::Append => &[],
+                };
+                // A column the file left out keeps the stored row's value.
                 let sets: Vec<String> = names
                     .iter()
+                    .enumerate()
+                    .filter(|(i, _)| delivered.get(*i).copied().unwrap_or(true))
+                    .map(|(_, n)| n)
                     .chain(stamps.iter())
                     .map(|n| format!("{n} = excluded.{n}"))
                     .collect();

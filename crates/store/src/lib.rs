@@ -6,6 +6,17 @@ use chrono::{DateTime, Utc};
 use gongshu_domain::audit::{AuditDraft, AuditRecord};
 pub use models::*;
 
+/// How [`DataPlane::write_rows`] meets the rows already in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowWrite<'a> {
+    /// Appended as they are (into a replace's unindexed table; see `finish_table`).
+    Append,
+    /// A row replaces the row of an earlier load with its key. Only the columns
+    /// `delivered` marks (by schema position) take the new values; the others keep
+    /// what the row held, since an upsert's file may leave out optional items.
+    Upsert { delivered: &'a [bool] },
+}
+
 /// What can go wrong in a store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -271,17 +282,15 @@ pub trait DataPlane: Send + Sync + 'static {
         key_column: &str,
         column: &str,
     ) -> StoreResult<()>;
-    /// Writes rows stamped with `load`, in one transaction. Without `upsert`, rows
-    /// are appended as they are (into an unindexed table; see `finish_table`); with
-    /// it, a row replaces the row of an earlier load with its key. Returns the row
-    /// numbers written: with `upsert`, the others repeat a key of this load.
+    /// Writes rows stamped with `load`, in one transaction, as `how` says. Returns
+    /// the row numbers written: with an upsert, the others repeat a key of this load.
     async fn write_rows(
         &self,
         table: &str,
         schema: &gongshu_domain::dataset::TableSchema,
         load: i64,
         rows: Vec<(i64, Vec<gongshu_domain::dataset::Value>)>,
-        upsert: bool,
+        how: RowWrite<'_>,
     ) -> StoreResult<Vec<i64>>;
     async fn count_rows(&self, table: &str) -> StoreResult<i64>;
 }

@@ -434,6 +434,141 @@ async fn col_2_versions_are_atomic_pushes_idempotent_and_rollback_restores(srv: 
 }
 both_backends!(col_2_versions_are_atomic_pushes_idempotent_and_rollback_restores);
 
+/// COL-1, COL-2: what a department sends is never lost or swallowed. Loads of one
+/// resource at the same moment each get a table of their own, so whichever commits
+/// second is refused and the served version stays whole; a replace with no good
+/// row leaves the served data alone; an upsert that leaves out optional items keeps
+/// their stored values; and a pushed batch whose first attempt failed is loaded
+/// when retried with its key, while one still running is not loaded twice.
+async fn col_1_col_2_concurrent_loads_retries_and_partial_upserts_lose_nothing(
+    srv: Arc<TestServer>,
+) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let household = &resources["household"].code;
+    let rows_path = format!("/api/v1/datasets/{household}/rows");
+    let ids: Vec<String> = (0..400).map(|i| person(i * 7, 37)).collect();
+    let marital = vec!["已婚"; ids.len()];
+
+    // Two uploads at once.
+    let (a, b) = tokio::join!(
+        upload(&psb, household, "", household_csv(&ids, &marital)),
+        upload(&psb, household, "", household_csv(&ids[..100], &marital)),
+    );
+    let statuses = [a.status, b.status];
+    assert!(statuses.contains(&201), "{} / {}", a.text, b.text);
+    for r in [&a, &b] {
+        if r.status != 201 {
+            assert_eq!(r.status, 409, "{}", r.text);
+            assert_eq!(r.body["code"], "dataset.concurrent_load", "{}", r.text);
+        }
+    }
+    let dataset = psb
+        .get(&format!("/api/v1/datasets/{household}"))
+        .await
+        .expect_status(200);
+    let served = dataset["dataset"]["row_count"].as_i64().unwrap();
+    assert!(served == 400 || served == 100, "{dataset}");
+    let everything = psb
+        .get(&format!("{rows_path}?limit=1000"))
+        .await
+        .expect_status(200);
+    assert_eq!(
+        everything["rows"].as_array().map(Vec::len),
+        Some(served as usize)
+    );
+
+    // A replace whose every row is bad: refused, the rows kept with their reasons.
+    let bad = "公民身份号码,姓名,性别,出生日期,户籍地行政区划,住址,婚姻状况\n\
+               123,无名,男,1990-01-01,830102,某地,已婚\n\
+               456,无名,女,1990-01-01,830102,某地,已婚\n";
+    let refused = upload(&psb, household, "", bad.as_bytes().to_vec())
+        .await
+        .expect_status(422);
+    assert_eq!(refused["status"], "rejected");
+    assert_eq!(refused["error_code"], "dataset.no_valid_rows");
+    assert_eq!(refused["rows_rejected"], 2);
+    let after = psb
+        .get(&format!("/api/v1/datasets/{household}"))
+        .await
+        .expect_status(200);
+    assert_eq!(after["dataset"]["row_count"], served);
+    let rejects = psb
+        .get(&format!(
+            "/api/v1/loads/{}/rejects",
+            refused["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(rejects.status, 200, "{}", rejects.text);
+    assert!(rejects.text.contains("456"), "{}", rejects.text);
+
+    // An upsert without the address or the division keeps both.
+    let person0 = &ids[0];
+    let batch = |key: &str, columns: Value| {
+        json!({
+            "idempotency_key": key,
+            "mode": "upsert",
+            "columns": columns,
+            "rows": [[person0, "居民0", sex_of(person0), birth_of(person0), "离婚"]],
+        })
+    };
+    let push = format!("/api/v1/datasets/{household}/push");
+    let partial = json!(["citizen_id", "name", "sex", "birth_date", "marital_status"]);
+    psb.post(&push, batch("psb-node-partial", partial.clone()))
+        .await
+        .expect_status(201);
+    let rows = psb
+        .get(&format!("{rows_path}?limit=1000"))
+        .await
+        .expect_status(200);
+    let values = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["values"])
+        .find(|v| v[0] == person0.as_str())
+        .expect("the pushed person's row");
+    assert_eq!(values[6], "离婚", "{values}");
+    assert_eq!(values[5], "示范省云川市湖滨路0号", "{values}");
+    assert_eq!(values[4], "830102", "{values}");
+
+    // A first attempt that failed (here its columns were wrong) swallows nothing:
+    // the retry with the same key is loaded.
+    let wrong = json!(["citizen_id", "name", "sex", "birth_date", "婚姻情况"]);
+    let failed = psb
+        .post(&push, batch("psb-node-retry", wrong))
+        .await
+        .expect_status(422);
+    assert_eq!(failed["status"], "failed");
+    let retried = psb
+        .post(&push, batch("psb-node-retry", partial.clone()))
+        .await
+        .expect_status(201);
+    assert_ne!(retried["id"], failed["id"]);
+    // The retry is then the batch's answer.
+    let replayed = psb
+        .post(&push, batch("psb-node-retry", partial.clone()))
+        .await
+        .expect_status(200);
+    assert_eq!(replayed["id"], retried["id"]);
+
+    // A batch still being loaded is not loaded a second time meanwhile.
+    let mut running: gongshu_store::DatasetLoad = serde_json::from_value(retried.clone()).unwrap();
+    running.id = uuid::Uuid::now_v7().to_string();
+    running.status = "running".into();
+    running.idempotency_key = Some("psb-node-busy".into());
+    srv.app
+        .store
+        .commit(vec![gongshu_store::Change::PutLoad(running)], vec![])
+        .await
+        .unwrap();
+    psb.post(&push, batch("psb-node-busy", partial))
+        .await
+        .expect_error(409, "dataset.batch_in_progress");
+}
+both_backends!(col_1_col_2_concurrent_loads_retries_and_partial_upserts_lose_nothing);
+
 /// Bad input: each file gets a clear error or quarantine, the previous version
 /// stays, and the server keeps serving.
 async fn col_3_bad_files_get_clear_errors_and_nothing_is_lost(srv: Arc<TestServer>) {
@@ -879,6 +1014,90 @@ async fn population_from_two_sources(
         .expect_status(200)
 }
 
+/// Runs the jobs due, as the worker would; returns how many were cross-checks.
+async fn run_cross_checks(srv: &TestServer) -> usize {
+    let mut ran = 0;
+    while let Some(job) = srv.app.store.claim_job("test", Utc::now()).await.unwrap() {
+        let error = gongshu_services::jobs::run_job(&srv.app, &job).await;
+        srv.app
+            .store
+            .finish_job(job.id, error.as_deref(), Utc::now())
+            .await
+            .unwrap();
+        if job.kind == gongshu_services::jobs::CROSS_CHECK {
+            ran += 1;
+        }
+    }
+    ran
+}
+
+/// GOV-2: a difference the source department confirmed (its value stands) is not
+/// raised again by later cross-checks while both values stay as answered; a new
+/// value is a new difference.
+async fn gov_2_a_confirmed_difference_is_not_raised_again(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let ids: Vec<String> = (0..2).map(|i| person(i * 57, 83)).collect();
+    let built = population_from_two_sources(
+        [&psb, &civil, &admin],
+        &resources,
+        &ids,
+        &["已婚", "已婚"],
+        &["已婚", "离婚"],
+    )
+    .await;
+    assert_eq!(built["discrepancies_found"], 1);
+    let open = civil
+        .get("/api/v1/discrepancies?status=open")
+        .await
+        .expect_status(200);
+    let id = open["items"][0]["id"]
+        .as_i64()
+        .expect("the open discrepancy");
+    civil
+        .post(
+            &format!("/api/v1/discrepancies/{id}/resolve"),
+            json!({"outcome": "confirmed", "note": "经核对婚姻登记档案，离婚登记属实"}),
+        )
+        .await
+        .expect_status(200);
+
+    // 公安局 loads the same records again: the answered difference stays answered.
+    upload(
+        &psb,
+        &resources["household"].code,
+        "",
+        household_csv(&ids, &["已婚", "已婚"]),
+    )
+    .await
+    .expect_status(201);
+    assert_eq!(run_cross_checks(&srv).await, 1);
+    let open_total = |v: Value| v["total"].as_i64().unwrap_or(-1);
+    let reopened = civil.get("/api/v1/discrepancies?status=open").await;
+    assert_eq!(open_total(reopened.expect_status(200)), 0);
+
+    // A value nobody answered for is a new difference.
+    upload(
+        &psb,
+        &resources["household"].code,
+        "",
+        household_csv(&ids, &["已婚", "丧偶"]),
+    )
+    .await
+    .expect_status(201);
+    assert_eq!(run_cross_checks(&srv).await, 1);
+    let fresh = civil
+        .get("/api/v1/discrepancies?status=open")
+        .await
+        .expect_status(200);
+    assert_eq!(open_total(fresh.clone()), 1, "{fresh}");
+    assert_eq!(fresh["items"][0]["subject_key"], ids[1].as_str());
+}
+both_backends!(gov_2_a_confirmed_difference_is_not_raised_again);
+
 /// GOV-2: after the base is built, each new load queues a cross-check job; when
 /// the source corrects its data, the job closes the discrepancy as agreed.
 async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<TestServer>) {
@@ -915,19 +1134,7 @@ async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<T
         still["total"], 1,
         "the load does not wait for the comparison"
     );
-    let mut ran = 0;
-    while let Some(job) = srv.app.store.claim_job("test", Utc::now()).await.unwrap() {
-        let error = gongshu_services::jobs::run_job(&srv.app, &job).await;
-        srv.app
-            .store
-            .finish_job(job.id, error.as_deref(), Utc::now())
-            .await
-            .unwrap();
-        if job.kind == gongshu_services::jobs::CROSS_CHECK {
-            ran += 1;
-        }
-    }
-    assert_eq!(ran, 1, "one cross-check per load");
+    assert_eq!(run_cross_checks(&srv).await, 1, "one cross-check per load");
     let agreed = civil
         .get("/api/v1/discrepancies?status=agreed")
         .await
