@@ -164,14 +164,20 @@ pub async fn pull_now(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<Dat
         .get_source(&entry.id)
         .await?
         .ok_or_else(|| ServiceError::not_found("数据源", "pull source", &entry.code))?;
-    let pull = parse_source(&source.config)?;
-    let secret = open_secret(app, &source)?;
-    let description = match &pull {
-        PullSource::Postgres { host, database, .. } => format!("postgres://{host}/{database}"),
-        PullSource::MySql { host, database, .. } => format!("mysql://{host}/{database}"),
-        PullSource::HttpJson { url, .. } => url.clone(),
+    let attempt = async {
+        let pull = parse_source(&source.config)?;
+        let secret = open_secret(app, &source)?;
+        let description = match &pull {
+            PullSource::Postgres { host, database, .. } => format!("postgres://{host}/{database}"),
+            PullSource::MySql { host, database, .. } => format!("mysql://{host}/{database}"),
+            PullSource::HttpJson { url, .. } => url.clone(),
+        };
+        crate::datasets::load_pull(app, ctx, &entry.id, pull, secret, description).await
     };
-    let load = crate::datasets::load_pull(app, ctx, &entry.id, pull, secret, description).await?;
+    let load = match attempt.await {
+        Ok(load) => load,
+        Err(e) => return Err(record_refused_pull(app, ctx, source, e).await),
+    };
     let now = Utc::now();
     source.last_pull_at = Some(now);
     source.last_load_id = Some(load.id.clone());
@@ -186,6 +192,31 @@ pub async fn pull_now(app: &App, ctx: &Ctx, resource: &str) -> ServiceResult<Dat
         .commit(vec![Change::PutSource(source)], vec![])
         .await?;
     Ok(load)
+}
+
+/// A pull that could not start a load (the secrecy review is missing, the secret
+/// does not open, another load is under way): the source shows why, the audit
+/// log has it, and a scheduled source tries again at the next hourly run.
+async fn record_refused_pull(
+    app: &App,
+    ctx: &Ctx,
+    mut source: DatasetSource,
+    e: ServiceError,
+) -> ServiceError {
+    source.last_pull_at = Some(Utc::now());
+    source.last_status = Some("failed".into());
+    source.last_error = Some(format!("{} / {}", e.message, e.message_en));
+    let mut audit = ctx.audit("dataset.pull_refused", "catalog_entry", &source.resource_id);
+    audit.org_id = Some(source.org_id.clone());
+    audit.after = summary(&serde_json::json!({ "error_code": e.code, "error": source.last_error }));
+    if let Err(store) = app
+        .store
+        .commit(vec![Change::PutSource(source)], vec![audit])
+        .await
+    {
+        tracing::warn!(error = %store, "the refused pull could not be recorded on its source");
+    }
+    e
 }
 
 /// Runs every scheduled pull that is due (the hourly job); returns how many ran.

@@ -1214,6 +1214,43 @@ pub(crate) async fn unreviewed_resource(
     .expect("published")
 }
 
+/// COL-1, GOV-3: a pull that cannot even start a load (here, the department has
+/// not yet done its secrecy review) is not lost in the server log: the source
+/// shows when it was tried and why it failed, and the audit log has it.
+async fn col_1_a_pull_refused_before_loading_is_shown_on_its_source(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let entry = unreviewed_resource(&srv, &resources).await;
+    let path = format!("/api/v1/datasets/{}/source", entry.code);
+    psb.put(
+        &path,
+        json!({"source": {"kind": "http_json", "url": "http://127.0.0.1:9/temporary"}}),
+    )
+    .await
+    .expect_status(200);
+    let refused = psb
+        .post(&format!("/api/v1/datasets/{}/pull", entry.code), json!({}))
+        .await
+        .expect_status(409);
+    let code = refused["code"].as_str().unwrap_or_default().to_string();
+    assert!(code.starts_with("dataset.secrecy"), "{refused}");
+    let source = psb.get(&path).await.expect_status(200);
+    assert_eq!(source["last_status"], "failed", "{source}");
+    assert!(source["last_pull_at"].is_string(), "{source}");
+    assert!(
+        source["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("保密审查")),
+        "{source}"
+    );
+    assert_eq!(
+        crate::upstream::audit_count(&srv, "dataset.pull_refused").await,
+        1
+    );
+}
+both_backends!(col_1_a_pull_refused_before_loading_is_shown_on_its_source);
+
 /// COL-6 (CZ 33): data reaches the platform only after the providing department's
 /// own secrecy review cleared every data item; another department cannot clear
 /// it; a review that finds state secrets, or an item added after the review,

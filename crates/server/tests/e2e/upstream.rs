@@ -162,7 +162,7 @@ async fn received_row(upper_authority: &Session, upper_code: &str) -> Value {
         .unwrap_or_else(|| panic!("no received report for {upper_code}: {received}"))
 }
 
-async fn audit_count(srv: &TestServer, action: &str) -> usize {
+pub(crate) async fn audit_count(srv: &TestServer, action: &str) -> usize {
     srv.app
         .store
         .list_audit(&AuditFilter {
