@@ -103,6 +103,9 @@ pub struct LoadOptions {
     pub file_name: Option<String>,
     /// SM3 of the file when the caller computed it while receiving it.
     pub checksum: Option<String>,
+    /// SM3 the sender declared for the file (64 hex digits): a file that hashes
+    /// otherwise arrived damaged or incomplete, and its load fails.
+    pub expected_sm3: Option<String>,
     pub idempotency_key: Option<String>,
     pub filing_no: Option<String>,
     pub filing_note: Option<String>,
@@ -118,6 +121,7 @@ impl LoadOptions {
             encoding: None,
             file_name: None,
             checksum: None,
+            expected_sm3: None,
             idempotency_key: None,
             filing_no: None,
             filing_note: None,
@@ -803,6 +807,17 @@ pub async fn load_file(
         checksum: checksum.or(opts.checksum.clone()),
         bytes: bytes as i64,
     };
+    if let Some(expected) = &opts.expected_sm3 {
+        let computed = outcome.checksum.as_deref().unwrap_or("");
+        if !computed.eq_ignore_ascii_case(expected.trim()) {
+            // A damaged file's rows prove nothing: this outweighs what they showed.
+            outcome.failure = Some(LoadFailure::new(
+                "dataset.checksum_mismatch",
+                format!("文件的 SM3 校验值 {computed} 与发送方声明的 {expected} 不符，文件在传输中损坏或不完整；本次数据未生效，请重新发送"),
+                format!("the file's SM3 {computed} is not the declared {expected}: it was damaged or cut short on the way; nothing was applied, send it again"),
+            ));
+        }
+    }
     match result {
         Ok(summary) => {
             outcome.format = Some(summary.format.code().to_string());

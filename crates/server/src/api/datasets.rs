@@ -49,6 +49,10 @@ pub struct UploadQuery {
     /// loaded twice (a lower-level platform's report uses one per data version).
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// The file's SM3 as the sender computed it (64 hex digits): a file that
+    /// arrives otherwise fails its load with `dataset.checksum_mismatch`.
+    #[serde(default)]
+    pub sm3: Option<String>,
 }
 
 fn bad_param(code: &str, field: &str, zh: String, en: String) -> ServiceError {
@@ -109,6 +113,17 @@ pub fn upload_options(q: &UploadQuery) -> Result<LoadOptions, ServiceError> {
     opts.filing_no = q.filing_no.clone();
     opts.filing_note = q.filing_note.clone();
     opts.idempotency_key = q.idempotency_key.clone();
+    if let Some(sm3) = &q.sm3 {
+        if sm3.len() != 64 || !sm3.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad_param(
+                "dataset.sm3_invalid",
+                "sm3",
+                "SM3 校验值须为 64 位十六进制数".into(),
+                "an SM3 checksum is 64 hexadecimal digits".into(),
+            ));
+        }
+        opts.expected_sm3 = Some(sm3.to_ascii_lowercase());
+    }
     Ok(opts)
 }
 
@@ -680,6 +695,13 @@ pub struct ResumableUpload {
     pub filing_no: Option<String>,
     #[serde(default)]
     pub filing_note: Option<String>,
+    /// The whole file's size as declared at the start: completing with fewer or
+    /// more bytes is refused (409 `upload.incomplete`).
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// The whole file's SM3 as declared at the start (see `UploadQuery::sm3`).
+    #[serde(default)]
+    pub sm3: Option<String>,
     /// Who started it: only they may add to it or complete it.
     #[serde(skip_serializing)]
     #[serde(default)]
@@ -701,6 +723,12 @@ pub struct NewUpload {
     pub filing_no: Option<String>,
     #[serde(default)]
     pub filing_note: Option<String>,
+    /// The whole file's size in bytes, checked when the upload is completed.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// The whole file's SM3 (64 hex digits), checked when it is loaded.
+    #[serde(default)]
+    pub sm3: Option<String>,
 }
 
 /// The chunk file and the description of an upload; None for an id the server
@@ -762,6 +790,7 @@ pub async fn start_upload(
         filing_no: input.filing_no.clone(),
         filing_note: input.filing_note.clone(),
         idempotency_key: None,
+        sm3: input.sm3.clone(),
     };
     upload_options(&query)?;
     datasets::authorize_load(&s.app, &ctx, &resource).await?;
@@ -775,6 +804,8 @@ pub async fn start_upload(
         mode: input.mode,
         filing_no: input.filing_no,
         filing_note: input.filing_note,
+        size: input.size,
+        sm3: input.sm3.map(|h| h.to_ascii_lowercase()),
         actor: ctx.principal.actor.clone(),
     };
     let (part, meta) = upload_paths(&s, &upload.id).ok_or_else(|| upload_not_found(&upload.id))?;
@@ -865,6 +896,20 @@ pub async fn complete_upload(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (upload, part, meta) = read_upload(&s, &ctx, &id).await?;
+    if let Some(size) = upload.size.filter(|size| *size != upload.received) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "upload.incomplete",
+            format!(
+                "已收到 {} 字节，声明的文件大小为 {size} 字节：请从 {} 继续上传",
+                upload.received, upload.received
+            ),
+            format!(
+                "{} bytes received of the declared {size}: continue from {}",
+                upload.received, upload.received
+            ),
+        ));
+    }
     let opts = upload_options(&UploadQuery {
         format: upload.format.clone(),
         encoding: upload.encoding.clone(),
@@ -873,9 +918,26 @@ pub async fn complete_upload(
         filing_no: upload.filing_no.clone(),
         filing_note: upload.filing_note.clone(),
         idempotency_key: None,
+        sm3: upload.sm3.clone(),
     })?;
-    let _ = tokio::fs::remove_file(&meta).await;
-    let spooled = SpooledFile(part);
-    let load = datasets::load_file(&s.app, &ctx, &upload.resource, &spooled.0, opts).await?;
-    Ok(load_response(load))
+    // Claimed by renaming its description: a second `complete` meanwhile finds
+    // nothing, and the file is loaded once.
+    let claimed = meta.with_extension("loading");
+    tokio::fs::rename(&meta, &claimed)
+        .await
+        .map_err(|_| upload_not_found(&id))?;
+    match datasets::load_file(&s.app, &ctx, &upload.resource, &part, opts).await {
+        // A recorded outcome, applied or not, ends the upload.
+        Ok(load) => {
+            let _ = tokio::fs::remove_file(&part).await;
+            let _ = tokio::fs::remove_file(&claimed).await;
+            Ok(load_response(load))
+        }
+        // Refused before a load was recorded (another load under way, say): the
+        // upload stays, to be completed again.
+        Err(e) => {
+            let _ = tokio::fs::rename(&claimed, &meta).await;
+            Err(e.into())
+        }
+    }
 }

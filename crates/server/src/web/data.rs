@@ -867,6 +867,7 @@ pub async fn upload(
         filing_no: offline.then(|| form.filing_no.trim().to_string()),
         filing_note: given(&form.filing_note),
         idempotency_key: None,
+        sm3: None,
     };
     let opts = match upload_options(&query) {
         Ok(o) => o,

@@ -867,10 +867,11 @@ async fn col_1_resumable_upload_continues_where_it_stopped(srv: Arc<TestServer>)
         )
         .await
         .expect_error(403, "auth.denied");
+    let sm3 = |bytes: &[u8]| hex::encode(<sm3::Sm3 as sm3::Digest>::digest(bytes));
     let started = psb
         .post(
             &format!("/api/v1/datasets/{household}/uploads"),
-            json!({"file_name": "household.csv"}),
+            json!({"file_name": "household.csv", "size": file.len(), "sm3": sm3(&file)}),
         )
         .await
         .expect_status(201);
@@ -899,6 +900,10 @@ async fn col_1_resumable_upload_continues_where_it_stopped(srv: Arc<TestServer>)
         .await
         .expect_status(200);
     assert_eq!(state["received"], half);
+    // Completing before every declared byte arrived is refused; nothing is lost.
+    psb.post(&format!("/api/v1/uploads/{id}/complete"), json!({}))
+        .await
+        .expect_error(409, "upload.incomplete");
     put(&psb, half, file[half..].to_vec())
         .await
         .expect_status(200);
@@ -907,9 +912,57 @@ async fn col_1_resumable_upload_continues_where_it_stopped(srv: Arc<TestServer>)
         .await
         .expect_status(201);
     assert_eq!(load["rows_accepted"], 5);
+    assert_eq!(load["checksum"], sm3(&file).as_str());
     psb.get(&format!("/api/v1/uploads/{id}"))
         .await
         .expect_error(404, "upload.not_found");
+
+    // A file damaged on the way does not hash to what its sender declared: its load
+    // fails and the version before stays served.
+    let declared = sm3(&file);
+    let mut damaged = file.clone();
+    let last = damaged.len() - 2;
+    damaged[last] = b'X';
+    let started = psb
+        .post(
+            &format!("/api/v1/datasets/{household}/uploads"),
+            json!({"file_name": "household.csv", "sm3": declared}),
+        )
+        .await
+        .expect_status(201);
+    let id = started["id"].as_str().unwrap().to_string();
+    send(
+        psb.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/uploads/{id}?offset=0"),
+        )
+        .body(damaged.clone()),
+    )
+    .await
+    .expect_status(200);
+    let failed = psb
+        .post(&format!("/api/v1/uploads/{id}/complete"), json!({}))
+        .await
+        .expect_status(422);
+    assert_eq!(
+        failed["error_code"], "dataset.checksum_mismatch",
+        "{failed}"
+    );
+    let dataset = psb
+        .get(&format!("/api/v1/datasets/{household}"))
+        .await
+        .expect_status(200);
+    assert_eq!(dataset["dataset"]["current_load_id"], load["id"]);
+    // The same check on a plain upload, and a checksum that is not one.
+    upload(&psb, household, &format!("sm3={declared}"), damaged)
+        .await
+        .expect_status(422);
+    upload(&psb, household, &format!("sm3={declared}"), file.clone())
+        .await
+        .expect_status(201);
+    upload(&psb, household, "sm3=abc", file)
+        .await
+        .expect_error(400, "dataset.sm3_invalid");
 }
 both_backends!(col_1_resumable_upload_continues_where_it_stopped);
 
