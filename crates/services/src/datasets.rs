@@ -1582,32 +1582,74 @@ pub async fn rejects(
         .await?)
 }
 
-/// Every rejected row of a load, for a download.
-pub async fn all_rejects(app: &App, ctx: &Ctx, load_id: &str) -> ServiceResult<Vec<RejectedRow>> {
-    load(app, ctx, load_id).await?;
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = app.data.list_rejects(load_id, after, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.row_number;
-        out.extend(page);
-    }
-    Ok(out)
+/// Rejected rows read a page at a time for a download, so a load that rejected
+/// millions of rows is never held in memory whole. Opened by [`open_rejects`],
+/// which checks the caller may see the load.
+pub struct RejectsCursor {
+    load_id: String,
+    after: i64,
+    done: bool,
 }
 
-/// COL-3: the rejected rows as CSV — one line per problem: row, column, code,
-/// message (中文 and English), and the row as delivered.
-pub fn rejects_csv(rows: &[RejectedRow]) -> Vec<u8> {
+const REJECTS_PAGE: i64 = 10_000;
+
+/// COL-3: a cursor over a load's rejected rows, for whoever may see the load.
+pub async fn open_rejects(app: &App, ctx: &Ctx, load_id: &str) -> ServiceResult<RejectsCursor> {
+    load(app, ctx, load_id).await?;
+    Ok(RejectsCursor {
+        load_id: load_id.to_string(),
+        after: 0,
+        done: false,
+    })
+}
+
+impl RejectsCursor {
+    /// The next rows in row order; `None` after the last.
+    pub async fn next_page(&mut self, app: &App) -> ServiceResult<Option<Vec<RejectedRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = app
+            .data
+            .list_rejects(&self.load_id, self.after, REJECTS_PAGE)
+            .await?;
+        match page.last() {
+            Some(last) => self.after = last.row_number,
+            None => {
+                self.done = true;
+                return Ok(None);
+            }
+        }
+        if (page.len() as i64) < REJECTS_PAGE {
+            self.done = true;
+        }
+        Ok(Some(page))
+    }
+}
+
+const REJECTS_HEADINGS: [&str; 6] = [
+    "行号 row",
+    "列 column",
+    "错误代码 code",
+    "原因 reason",
+    "reason",
+    "原始数据 as delivered",
+];
+
+/// COL-3: the start of the rejected rows' CSV: a UTF-8 BOM (for Excel) and the
+/// headings. [`rejects_csv_lines`] follows with one line per problem.
+pub fn rejects_csv_heading() -> Vec<u8> {
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let _ = w.write_record([
-        "行号 row",
-        "列 column",
-        "错误代码 code",
-        "原因 reason",
-        "reason",
-        "原始数据 as delivered",
-    ]);
+    let _ = w.write_record(REJECTS_HEADINGS);
+    w.into_inner().unwrap_or_default()
+}
+
+/// COL-3: rejected rows as CSV lines — one per problem: row, column, code, message
+/// (中文 and English), and the row as delivered.
+pub fn rejects_csv_lines(rows: &[RejectedRow]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
     for r in rows {
         let raw = r.raw.join(" | ");
         for e in &r.errors {
@@ -1624,6 +1666,34 @@ pub fn rejects_csv(rows: &[RejectedRow]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
+/// Data lines of one worksheet (Excel's 1,048,576 rows less the heading).
+const XLSX_MAX_LINES: usize = 1_048_575;
+
+/// COL-3: every rejected row of a load for a workbook, or a clear refusal when
+/// their problems would not fit one worksheet (the CSV has no such bound).
+pub async fn rejects_for_xlsx(
+    app: &App,
+    ctx: &Ctx,
+    load_id: &str,
+) -> ServiceResult<Vec<RejectedRow>> {
+    let mut cursor = open_rejects(app, ctx, load_id).await?;
+    let mut out = Vec::new();
+    let mut lines = 0;
+    while let Some(page) = cursor.next_page(app).await? {
+        lines += page.iter().map(|r| r.errors.len()).sum::<usize>();
+        if lines > XLSX_MAX_LINES {
+            return Err(ServiceError::invalid(
+                "dataset.rejects_too_many_for_xlsx",
+                "format",
+                format!("不合格行的问题超过 Excel 单表上限 {XLSX_MAX_LINES} 行，请下载 CSV"),
+                format!("the rejected rows' problems exceed a worksheet's {XLSX_MAX_LINES} rows: download the CSV"),
+            ));
+        }
+        out.extend(page);
+    }
+    Ok(out)
+}
+
 /// COL-3: the rejected rows as XLSX, same columns as the CSV.
 pub fn rejects_xlsx(rows: &[RejectedRow]) -> ServiceResult<Vec<u8>> {
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -1637,17 +1707,7 @@ pub fn rejects_xlsx(rows: &[RejectedRow]) -> ServiceResult<Vec<u8>> {
         )
     };
     sheet.set_name("不合格行").map_err(fail)?;
-    for (c, h) in [
-        "行号 row",
-        "列 column",
-        "错误代码 code",
-        "原因",
-        "reason",
-        "原始数据 as delivered",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (c, h) in REJECTS_HEADINGS.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).map_err(fail)?;
     }
     let mut line = 1u32;

@@ -35,7 +35,7 @@ pub fn download(
     content_type: &'static str,
     ascii_name: &str,
     utf8_name: &str,
-    bytes: Vec<u8>,
+    bytes: impl IntoResponse,
 ) -> Response {
     (
         [

@@ -3,7 +3,7 @@
 //! base databases and discrepancies.
 use std::path::PathBuf;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,8 @@ use gongshu_services::datasets::{self, Channel, DatasetView, LoadMode, LoadOptio
 use gongshu_services::governance::{self, BuildReport, CrossCheckReport, QualityOverview};
 use gongshu_services::ServiceError;
 use gongshu_store::{Dataset, DatasetLoad, Discrepancy, DiscrepancyFilter, RejectedRow};
+
+use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
@@ -457,12 +459,28 @@ pub async fn rejects_csv(
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let rows = datasets::all_rejects(&s.app, &ctx, &id).await?;
+    let cursor = datasets::open_rejects(&s.app, &ctx, &id).await?;
+    // Streamed a page at a time: the heading first, then each page's lines.
+    let start = Bytes::from(datasets::rejects_csv_heading());
+    let pages =
+        futures_util::stream::unfold((s.app.clone(), Some(cursor)), |(app, cursor)| async move {
+            let mut cursor = cursor?;
+            match cursor.next_page(&app).await {
+                Ok(Some(rows)) => Some((
+                    Ok(Bytes::from(datasets::rejects_csv_lines(&rows))),
+                    (app, Some(cursor)),
+                )),
+                Ok(None) => None,
+                // The status is sent already: cutting the body short tells the client.
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), (app, None))),
+            }
+        });
+    let body = futures_util::stream::once(async { Ok::<_, std::io::Error>(start) }).chain(pages);
     Ok(download(
         "text/csv; charset=utf-8",
         &format!("rejects-{id}.csv"),
         &format!("不合格行-{id}.csv"),
-        datasets::rejects_csv(&rows),
+        Body::from_stream(body),
     ))
 }
 
@@ -474,7 +492,7 @@ pub async fn rejects_xlsx(
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let rows = datasets::all_rejects(&s.app, &ctx, &id).await?;
+    let rows = datasets::rejects_for_xlsx(&s.app, &ctx, &id).await?;
     Ok(download(
         XLSX,
         &format!("rejects-{id}.xlsx"),

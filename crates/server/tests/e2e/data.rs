@@ -479,16 +479,34 @@ async fn col_1_col_2_concurrent_loads_retries_and_partial_upserts_lose_nothing(
         Some(served as usize)
     );
 
-    // A replace whose every row is bad: refused, the rows kept with their reasons.
-    let bad = "公民身份号码,姓名,性别,出生日期,户籍地行政区划,住址,婚姻状况\n\
-               123,无名,男,1990-01-01,830102,某地,已婚\n\
-               456,无名,女,1990-01-01,830102,某地,已婚\n";
-    let refused = upload(&psb, household, "", bad.as_bytes().to_vec())
+    // A replace whose every row is bad: refused, the rows kept with their reasons,
+    // downloadable page after page (more rows than one page of the download).
+    let mut bad = String::from("公民身份号码,姓名,性别,出生日期,户籍地行政区划,住址,婚姻状况\n");
+    for n in 0..20_001 {
+        bad.push_str(&format!("{n},无名,男,1990-01-01,830102,某地,已婚\n"));
+    }
+    let refused = upload(&psb, household, "", bad.into_bytes())
         .await
         .expect_status(422);
     assert_eq!(refused["status"], "rejected");
     assert_eq!(refused["error_code"], "dataset.no_valid_rows");
-    assert_eq!(refused["rows_rejected"], 2);
+    assert_eq!(refused["rows_rejected"], 20_001);
+    let csv = psb
+        .get(&format!(
+            "/api/v1/loads/{}/rejects.csv",
+            refused["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(csv.status, 200);
+    let mut numbers: Vec<i64> = csv
+        .text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 20_001);
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "in row order");
     let after = psb
         .get(&format!("/api/v1/datasets/{household}"))
         .await
@@ -501,7 +519,7 @@ async fn col_1_col_2_concurrent_loads_retries_and_partial_upserts_lose_nothing(
         ))
         .await;
     assert_eq!(rejects.status, 200, "{}", rejects.text);
-    assert!(rejects.text.contains("456"), "{}", rejects.text);
+    assert!(rejects.text.contains("无名"), "{}", rejects.text);
 
     // An upsert without the address or the division keeps both.
     let person0 = &ids[0];
