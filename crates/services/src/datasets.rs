@@ -1550,9 +1550,8 @@ pub async fn loads(
         .data
         .list_loads(&LoadFilter {
             resource_id: Some(view.dataset.resource_id),
-            org_id: None,
-            status: None,
             limit: Some(limit.clamp(1, 1000)),
+            ..LoadFilter::default()
         })
         .await?)
 }
@@ -2274,10 +2273,9 @@ pub async fn sweep_interrupted(app: &App, now: chrono::DateTime<Utc>) -> Service
     let running = app
         .data
         .list_loads(&LoadFilter {
-            resource_id: None,
-            org_id: None,
             status: Some("running".into()),
             limit: Some(1000),
+            ..LoadFilter::default()
         })
         .await?;
     for mut load in running.into_iter().filter(|l| l.started_at < cutoff) {

@@ -573,7 +573,7 @@ pub async fn subject_record(
         .zip(&found)
         .filter_map(|(id, row)| row.as_ref().map(|r| (*id, r)))
         .collect();
-    let mut load_cache: HashMap<String, Vec<DatasetLoad>> = HashMap::new();
+    let mut load_cache: HashMap<(String, i64), Vec<DatasetLoad>> = HashMap::new();
     let mut attributes = Vec::new();
     for attr in attrs {
         let mut source = None;
@@ -592,21 +592,24 @@ pub async fn subject_record(
             if value.is_null() {
                 continue;
             }
-            if !load_cache.contains_key(&h.dataset.resource_id) {
+            // The load that wrote the row: the version it carries, however many
+            // loads (small pushed batches, say) came since.
+            let cache_key = (h.dataset.resource_id.clone(), row.load);
+            if !load_cache.contains_key(&cache_key) {
                 let loads = app
                     .data
                     .list_loads(&LoadFilter {
                         resource_id: Some(h.dataset.resource_id.clone()),
-                        org_id: None,
-                        status: None,
+                        version: Some(row.load),
                         limit: Some(50),
+                        ..LoadFilter::default()
                     })
                     .await?;
-                load_cache.insert(h.dataset.resource_id.clone(), loads);
+                load_cache.insert(cache_key.clone(), loads);
             }
-            let load = load_cache[&h.dataset.resource_id].iter().find(|l| {
-                l.version == row.load && (l.status == "applied" || l.status == "rolled_back")
-            });
+            let load = load_cache[&cache_key]
+                .iter()
+                .find(|l| l.status == "applied" || l.status == "rolled_back");
             let v = AttributeValue {
                 org_id: h.dataset.org_id.clone(),
                 resource_id: h.dataset.resource_id.clone(),

@@ -611,6 +611,9 @@ impl DataPlane for BackendDataPlane {
         if let Some(st) = &f.status {
             qb.push(" AND status = ").push_bind(st.clone());
         }
+        if let Some(v) = f.version {
+            qb.push(" AND version = ").push_bind(v);
+        }
         qb.push(" ORDER BY started_at DESC, version DESC LIMIT ").push_bind(f.limit.unwrap_or(100));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(load_from).collect::<Result<_, _>>().map_err(db_err)

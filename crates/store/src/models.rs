@@ -612,6 +612,8 @@ pub struct LoadFilter {
     pub org_id: Option<String>,
     /// Only loads in this status (`running`, `applied` …).
     pub status: Option<String>,
+    /// Only loads of this version of the resource.
+    pub version: Option<i64>,
     pub limit: Option<i64>,
 }
 

@@ -1169,6 +1169,59 @@ async fn gov_2_a_confirmed_difference_is_not_raised_again(srv: Arc<TestServer>) 
 }
 both_backends!(gov_2_a_confirmed_difference_is_not_raised_again);
 
+/// COL-9: a subject's record names the load that delivered each attribute, however
+/// many loads (small pushed batches, here) came to the resource after it.
+async fn col_9_a_subject_record_names_its_load_after_many_later_batches(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let ids: Vec<String> = (0..2).map(|i| person(i * 59, 87)).collect();
+    population_from_two_sources(
+        [&psb, &civil, &admin],
+        &resources,
+        &ids,
+        &["已婚", "已婚"],
+        &["已婚", "已婚"],
+    )
+    .await;
+    let household = &resources["household"].code;
+    let loads = psb
+        .get(&format!("/api/v1/datasets/{household}/loads"))
+        .await
+        .expect_status(200);
+    let first_load = loads[0]["id"].as_str().unwrap().to_string();
+    let other = person(400, 89);
+    for n in 0..55 {
+        psb.post(
+            &format!("/api/v1/datasets/{household}/push"),
+            json!({
+                "idempotency_key": format!("psb-node-{n}"),
+                "columns": ["citizen_id", "name", "sex", "birth_date", "marital_status"],
+                "rows": [[other, format!("居民{n}"), sex_of(&other), birth_of(&other), "未婚"]],
+            }),
+        )
+        .await
+        .expect_status(201);
+    }
+    let record = admin
+        .get(&format!("/api/v1/bases/population/subjects/{}", ids[0]))
+        .await
+        .expect_status(200);
+    let marital = record["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == "婚姻状况")
+        .unwrap()
+        .clone();
+    let from_household = &marital["others"][0];
+    assert_eq!(from_household["org_id"], psb.org_id.as_str(), "{marital}");
+    assert_eq!(from_household["load_id"], first_load.as_str(), "{marital}");
+}
+both_backends!(col_9_a_subject_record_names_its_load_after_many_later_batches);
+
 /// GOV-2: after the base is built, each new load queues a cross-check job; when
 /// the source corrects its data, the job closes the discrepancy as agreed.
 async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<TestServer>) {
