@@ -787,6 +787,42 @@ impl QualityScores {
         (!measured.is_empty()).then(|| measured.iter().sum::<f64>() / measured.len() as f64)
     }
 
+    /// GOV-1: the scores of the rows a table holds, when they came in several loads
+    /// (a replace and the upserts after it): the loads' scores on completeness,
+    /// validity, consistency and uniqueness weighted by the rows each read.
+    /// Accuracy and timeliness describe the table as a whole and are the `current`
+    /// load's.
+    pub fn of_table(current: &QualityScores, loads: &[(QualityScores, u64)]) -> Self {
+        fn weighted(parts: impl Iterator<Item = (Option<f64>, u64)>) -> Option<f64> {
+            let (sum, rows) = parts
+                .filter_map(|(v, rows)| v.map(|v| (v * rows as f64, rows)))
+                .fold((0.0, 0u64), |(s, n), (v, rows)| (s + v, n + rows));
+            (rows > 0).then(|| sum / rows as f64)
+        }
+        let by = |dimension: fn(&QualityScores) -> Option<f64>| {
+            weighted(loads.iter().map(|(s, rows)| (dimension(s), *rows)))
+        };
+        Self {
+            completeness: by(|s| s.completeness),
+            validity: by(|s| s.validity),
+            accuracy: current.accuracy,
+            consistency: by(|s| s.consistency),
+            timeliness: current.timeliness,
+            uniqueness: by(|s| s.uniqueness),
+        }
+    }
+
+    /// COL-4, GOV-1: timeliness as of today: a resource past its refresh day by
+    /// `overdue_workdays` scores no better than [`timeliness_score`] of that,
+    /// however punctual its last load was.
+    pub fn aged(mut self, overdue_workdays: i64) -> Self {
+        if overdue_workdays > 0 {
+            let now = timeliness_score(overdue_workdays);
+            self.timeliness = Some(self.timeliness.map_or(now, |t| t.min(now)));
+        }
+        self
+    }
+
     /// The mean of several resources' scores, dimension by dimension.
     pub fn mean(all: &[QualityScores]) -> Self {
         fn avg(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
@@ -874,6 +910,41 @@ pub fn timeliness_score(overdue_workdays: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gov_1_a_table_of_several_loads_scores_by_the_rows_each_brought() {
+        let replace = QualityScores {
+            completeness: Some(1.0),
+            validity: Some(0.9),
+            accuracy: Some(0.5),
+            consistency: None,
+            timeliness: Some(0.2),
+            uniqueness: Some(1.0),
+        };
+        let batch = QualityScores {
+            completeness: Some(0.5),
+            validity: Some(0.0),
+            accuracy: None,
+            consistency: Some(1.0),
+            timeliness: Some(1.0),
+            uniqueness: Some(1.0),
+        };
+        let table = QualityScores::of_table(&batch, &[(batch, 10), (replace, 990)]);
+        assert!((table.validity.unwrap() - 0.891).abs() < 1e-9);
+        assert!((table.completeness.unwrap() - 0.995).abs() < 1e-9);
+        assert_eq!(table.consistency, Some(1.0), "only the batch measured it");
+        // Accuracy and timeliness are the current load's, as a whole.
+        assert_eq!(table.accuracy, None);
+        assert_eq!(table.timeliness, Some(1.0));
+        // Ten working days past its refresh day halves timeliness; on time, no change.
+        assert_eq!(table.aged(10).timeliness, Some(0.5));
+        assert_eq!(table.aged(0).timeliness, Some(1.0));
+        assert_eq!(
+            replace.aged(10).timeliness,
+            Some(0.2),
+            "never better than it was"
+        );
+    }
 
     fn item(name: &str, code: &str, t: FieldType, role: KeyRole) -> DataItem {
         DataItem {

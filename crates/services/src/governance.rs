@@ -820,18 +820,9 @@ pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<
             continue;
         }
         let frequency: UpdateFrequency = content.update_frequency;
-        let Ok(Some(due)) =
-            dataset::refresh_due(frequency, today_in_china(last), grace, &app.calendar)
-        else {
+        let Some((due, workdays_overdue)) = overdue(app, frequency, last, today, grace) else {
             continue;
         };
-        if due >= today {
-            continue;
-        }
-        let workdays_overdue = app.calendar.workdays_between(due, today).unwrap_or(0);
-        if workdays_overdue <= 0 {
-            continue;
-        }
         out.push(StaleResource {
             resource_id: d.resource_id.clone(),
             code: entry.code.clone(),
@@ -851,7 +842,68 @@ pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<
     Ok(out)
 }
 
-/// GOV-1, GOV-3: one resource's quality as of its current load.
+/// COL-4: the refresh day a resource last loaded at `last` has passed, and by how
+/// many working days as of `today`; `None` while it is not yet due.
+fn overdue(
+    app: &App,
+    frequency: UpdateFrequency,
+    last: DateTime<Utc>,
+    today: NaiveDate,
+    grace: u32,
+) -> Option<(NaiveDate, i64)> {
+    let due =
+        dataset::refresh_due(frequency, today_in_china(last), grace, &app.calendar).ok()??;
+    if due >= today {
+        return None;
+    }
+    let workdays = app.calendar.workdays_between(due, today).unwrap_or(0);
+    (workdays > 0).then_some((due, workdays))
+}
+
+/// GOV-1: the scores of what a resource serves now: the loads that wrote its current
+/// table (its replace and the upserts since, each by the rows it read), with the
+/// current load's accuracy, and timeliness aged by how late a refresh is today.
+async fn table_quality(
+    app: &App,
+    dataset: &Dataset,
+    current_load: &str,
+    refresh: Option<(UpdateFrequency, u32)>,
+    today: NaiveDate,
+) -> ServiceResult<QualityScores> {
+    let loads = app
+        .data
+        .list_loads(&LoadFilter {
+            resource_id: Some(dataset.resource_id.clone()),
+            status: Some("applied".into()),
+            limit: Some(1000),
+            ..LoadFilter::default()
+        })
+        .await?;
+    let mut chain = loads.iter().skip_while(|l| l.id != current_load).peekable();
+    let current = chain.peek().and_then(|l| l.quality).unwrap_or_default();
+    let mut parts = Vec::new();
+    for load in chain {
+        if let Some(q) = load.quality {
+            parts.push((q, load.rows_read.max(0) as u64));
+        }
+        if load.mode != "upsert" {
+            break;
+        }
+    }
+    let mut scores = if parts.is_empty() {
+        current
+    } else {
+        QualityScores::of_table(&current, &parts)
+    };
+    if let (Some((frequency, grace)), Some(last)) = (refresh, dataset.last_loaded_at) {
+        if let Some((_, late)) = overdue(app, frequency, last, today, grace) {
+            scores = scores.aged(late);
+        }
+    }
+    Ok(scores)
+}
+
+/// GOV-1, GOV-3: one resource's quality: what its current table holds, as of today.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceQuality {
     pub resource_id: String,
@@ -893,17 +945,27 @@ pub async fn quality_overview(app: &App, ctx: &Ctx) -> ServiceResult<QualityOver
             .authorize(Permission::DataQuality, own.as_deref())?;
         own
     };
+    let frequencies: HashMap<String, UpdateFrequency> = crate::catalog::every_entry(
+        app,
+        CatalogFilter {
+            mounted: Some(true),
+            ..CatalogFilter::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .filter(|e| !e.offline)
+    .filter_map(|e| Some((e.id.clone(), e.published.as_ref()?.update_frequency)))
+    .collect();
+    let grace = app.deadlines.days(DeadlineKind::DataFreshness);
+    let today = today_in_china(Utc::now());
     let mut resources = Vec::new();
     for d in app.data.list_datasets(org_scope.as_deref()).await? {
         let Some(load_id) = d.current_load_id.clone() else {
             continue;
         };
-        let scores = app
-            .data
-            .get_load(&load_id)
-            .await?
-            .and_then(|l| l.quality)
-            .unwrap_or_default();
+        let refresh = frequencies.get(&d.resource_id).map(|f| (*f, grace));
+        let scores = table_quality(app, &d, &load_id, refresh, today).await?;
         resources.push(ResourceQuality {
             resource_id: d.resource_id.clone(),
             org_id: d.org_id.clone(),

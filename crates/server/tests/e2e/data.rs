@@ -722,7 +722,56 @@ async fn col_4_stale_resources_are_listed_with_days_overdue(srv: Arc<TestServer>
     // A department sees its own stale resources only if it reads quality.
     let psb_view = psb.get("/api/v1/freshness/stale").await.expect_status(200);
     assert_eq!(psb_view.as_array().map(Vec::len), Some(1));
+    // GOV-1: its timeliness is no longer the punctual arrival of that load.
+    let scores = resource_scores(&admin, &household.id).await;
+    let aged = (1.0 - late as f64 / 20.0).max(0.0);
+    assert_eq!(scores["timeliness"].as_f64(), Some(aged), "{scores}");
 }
+
+/// GOV-1: the quality scores `/api/v1/quality` gives one resource.
+async fn resource_scores(who: &Session, resource_id: &str) -> Value {
+    let quality = who.get("/api/v1/quality").await.expect_status(200);
+    quality["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource_id"] == resource_id)
+        .map(|r| r["scores"].clone())
+        .expect("the resource is scored")
+}
+
+/// GOV-1: a resource's scores are those of the rows it serves: a small pushed batch
+/// after a replace weighs by the rows it brought, not as the whole resource.
+async fn gov_1_quality_scores_the_whole_table_not_its_last_batch(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let household = &resources["household"];
+    let ids: Vec<String> = (0..3).map(|i| person(i * 13, 43)).collect();
+    let mut file = household_csv(&ids, &["未婚", "已婚", "离婚"]);
+    file.extend_from_slice("123,无名,男,1990-01-01,830102,某地,已婚\n".as_bytes());
+    upload(&psb, &household.code, "", file)
+        .await
+        .expect_status(201);
+    let scores = resource_scores(&admin, &household.id).await;
+    assert_eq!(scores["validity"].as_f64(), Some(0.75), "{scores}");
+    let newcomer = person(500, 45);
+    psb.post(
+        &format!("/api/v1/datasets/{}/push", household.code),
+        json!({
+            "idempotency_key": "psb-node-quality",
+            "columns": ["citizen_id", "name", "sex", "birth_date", "marital_status"],
+            "rows": [[newcomer, "居民新", sex_of(&newcomer), birth_of(&newcomer), "未婚"]],
+        }),
+    )
+    .await
+    .expect_status(201);
+    let scores = resource_scores(&admin, &household.id).await;
+    // Four rows read at 0.75 and one at 1.0.
+    assert_eq!(scores["validity"].as_f64(), Some(0.8), "{scores}");
+}
+both_backends!(gov_1_quality_scores_the_whole_table_not_its_last_batch);
 both_backends!(col_4_stale_resources_are_listed_with_days_overdue);
 
 /// COL-1: a pull connector reads a department's PostgreSQL table into a new
