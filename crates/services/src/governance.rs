@@ -768,7 +768,8 @@ pub async fn flag_overdue(app: &App, now: DateTime<Utc>) -> ServiceResult<usize>
     Ok(flagged)
 }
 
-/// COL-4: a mounted resource not refreshed by its due day.
+/// COL-4: a resource not refreshed by its due day (`last_loaded_at` empty: no data
+/// came since the entry was published).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaleResource {
     pub resource_id: String,
@@ -782,7 +783,8 @@ pub struct StaleResource {
     pub workdays_overdue: i64,
 }
 
-/// COL-4: mounted resources past their refresh day, most overdue first.
+/// COL-4: resources past their refresh day, most overdue first: mounted ones by
+/// their last load, published entries without data by their publication.
 pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<StaleResource>> {
     let org_scope = if ctx
         .principal
@@ -830,6 +832,40 @@ pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<
             org_id: d.org_id.clone(),
             update_frequency: frequency.key().into(),
             last_loaded_at: Some(last),
+            due,
+            workdays_overdue,
+        });
+    }
+    // CAT-6, COL-4: a published entry no data ever came to is late by the same
+    // measure, counted from its publication.
+    let unmounted = crate::catalog::every_entry(
+        app,
+        CatalogFilter {
+            mounted: Some(false),
+            ..CatalogFilter::default()
+        },
+    )
+    .await?;
+    for entry in unmounted.iter().filter(|e| !e.offline) {
+        let (Some(content), Some(published)) = (entry.published.as_ref(), entry.published_at)
+        else {
+            continue;
+        };
+        let org = crate::datasets::providing_org(content);
+        if org_scope.as_deref().is_some_and(|own| own != org) {
+            continue;
+        }
+        let frequency = content.update_frequency;
+        let Some((due, workdays_overdue)) = overdue(app, frequency, published, today, grace) else {
+            continue;
+        };
+        out.push(StaleResource {
+            resource_id: entry.id.clone(),
+            code: entry.code.clone(),
+            name: entry.name.clone(),
+            org_id: org.to_string(),
+            update_frequency: frequency.key().into(),
+            last_loaded_at: None,
             due,
             workdays_overdue,
         });

@@ -676,11 +676,25 @@ async fn col_4_stale_resources_are_listed_with_days_overdue(srv: Arc<TestServer>
     upload(&psb, &household.code, "", household_csv(&ids, &["未婚"]))
         .await
         .expect_status(201);
+    // The demo's other entries published weeks ago without data are listed
+    // (below); the household, just loaded, is not.
+    let listed = |list: &Value, code: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["code"] == code)
+            .cloned()
+    };
     let fresh = admin
         .get("/api/v1/freshness/stale")
         .await
         .expect_status(200);
-    assert_eq!(fresh.as_array().map(Vec::len), Some(0), "{fresh}");
+    assert!(listed(&fresh, &household.code).is_none(), "{fresh}");
+    assert!(fresh
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["last_loaded_at"].is_null()));
 
     // The daily household register was last loaded 20 days ago.
     let plane = srv.app.store.data_plane();
@@ -703,8 +717,7 @@ async fn col_4_stale_resources_are_listed_with_days_overdue(srv: Arc<TestServer>
         .get("/api/v1/freshness/stale")
         .await
         .expect_status(200);
-    let row = &stale[0];
-    assert_eq!(row["code"], household.code.as_str());
+    let row = listed(&stale, &household.code).expect("the household is late");
     assert_eq!(row["org_id"], psb.org_id.as_str());
     let last = today_in_china(Utc::now() - Duration::days(20));
     let due = srv
@@ -721,11 +734,42 @@ async fn col_4_stale_resources_are_listed_with_days_overdue(srv: Arc<TestServer>
     assert_eq!(row["workdays_overdue"], late);
     // A department sees its own stale resources only if it reads quality.
     let psb_view = psb.get("/api/v1/freshness/stale").await.expect_status(200);
-    assert_eq!(psb_view.as_array().map(Vec::len), Some(1));
+    assert!(listed(&psb_view, &household.code).is_some());
+    assert!(psb_view
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["org_id"] == psb.org_id.as_str()));
     // GOV-1: its timeliness is no longer the punctual arrival of that load.
     let scores = resource_scores(&admin, &household.id).await;
     let aged = (1.0 - late as f64 / 20.0).max(0.0);
     assert_eq!(scores["timeliness"].as_f64(), Some(aged), "{scores}");
+
+    // CAT-6: an entry published 20 days ago that no data ever came to is late too.
+    let mut empty = unreviewed_resource(&srv, &resources).await;
+    let read_at = empty.updated_at;
+    empty.published_at = Some(Utc::now() - Duration::days(20));
+    empty.updated_at = Utc::now();
+    srv.app
+        .store
+        .commit(
+            vec![Change::UpdateCatalogEntry {
+                entry: empty.clone(),
+                expected_updated_at: read_at,
+            }],
+            vec![],
+        )
+        .await
+        .unwrap();
+    let stale = psb.get("/api/v1/freshness/stale").await.expect_status(200);
+    let never = listed(&stale, &empty.code).expect("the entry without data is listed");
+    assert_eq!(never["last_loaded_at"], Value::Null);
+    assert_eq!(never["org_id"], psb.org_id.as_str());
+    assert_eq!(never["workdays_overdue"], late, "{never}");
+    crate::data_pages::open(&admin, "/data/quality")
+        .await
+        .shows("never-loaded")
+        .shows("发布后从未载入数据");
 }
 
 /// GOV-1: the quality scores `/api/v1/quality` gives one resource.
