@@ -191,12 +191,14 @@ pub struct BuildReport {
     pub discrepancies_found: i64,
 }
 
-/// COL-9: builds a base database from departments' mounted resources: each datum
-/// about the base's subjects comes from its one source department (CAT-3) — the
-/// source the authority named, or the only department that delivers it. Then
-/// cross-checks every other department's copy against it (GOV-2).
-pub async fn build_base(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<BuildReport> {
-    ctx.principal.authorize(Permission::DataGovern, None)?;
+/// COL-9: what building `base` now would give: each datum's attribute from its one
+/// source department, and the data without a settled source.
+async fn plan_base(
+    app: &App,
+    base: Base,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> ServiceResult<(Vec<BaseAttribute>, Vec<Undetermined>)> {
     let named: HashMap<String, String> = app
         .store
         .list_item_sources()
@@ -204,7 +206,6 @@ pub async fn build_base(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<Build
         .into_iter()
         .map(|s| (s.item_key, s.source_org_id))
         .collect();
-    let now = Utc::now();
     let mut attributes = Vec::new();
     let mut undetermined = Vec::new();
     for (item, holders) in holders(app, base).await? {
@@ -231,7 +232,7 @@ pub async fn build_base(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<Build
                 resource_id: h.dataset.resource_id.clone(),
                 column_name: h.column.clone(),
                 built_at: now,
-                built_by: ctx.principal.actor.clone(),
+                built_by: actor.to_string(),
             }),
             None => undetermined.push(Undetermined {
                 attribute: item.clone(),
@@ -240,6 +241,60 @@ pub async fn build_base(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<Build
             }),
         }
     }
+    Ok((attributes, undetermined))
+}
+
+/// COL-9: a base database as built, and what a rebuild would change: data items
+/// mounted since (or now from another source resource), and those whose source
+/// is not settled.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BaseStatus {
+    pub base: Base,
+    pub attributes: Vec<BaseAttribute>,
+    /// Attributes a rebuild would add, or take from another resource.
+    pub pending: Vec<BaseAttribute>,
+    /// Attributes a rebuild would drop: their source resource no longer holds them.
+    pub dropped: Vec<BaseAttribute>,
+    pub undetermined: Vec<Undetermined>,
+}
+
+/// COL-9: the base as built beside what building it now would give.
+pub async fn base_status(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<BaseStatus> {
+    ctx.principal.authorize(Permission::DataQuality, None)?;
+    let attributes = app.data.list_base_attributes(Some(base.key())).await?;
+    let (planned, undetermined) = plan_base(app, base, Utc::now(), "").await?;
+    let same = |a: &BaseAttribute, b: &BaseAttribute| {
+        a.attribute == b.attribute
+            && a.resource_id == b.resource_id
+            && a.column_name == b.column_name
+    };
+    let pending = planned
+        .iter()
+        .filter(|p| !attributes.iter().any(|a| same(a, p)))
+        .cloned()
+        .collect();
+    let dropped = attributes
+        .iter()
+        .filter(|a| !planned.iter().any(|p| p.attribute == a.attribute))
+        .cloned()
+        .collect();
+    Ok(BaseStatus {
+        base,
+        attributes,
+        pending,
+        dropped,
+        undetermined,
+    })
+}
+
+/// COL-9: builds a base database from departments' mounted resources: each datum
+/// about the base's subjects comes from its one source department (CAT-3) — the
+/// source the authority named, or the only department that delivers it. Then
+/// cross-checks every other department's copy against it (GOV-2).
+pub async fn build_base(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<BuildReport> {
+    ctx.principal.authorize(Permission::DataGovern, None)?;
+    let now = Utc::now();
+    let (attributes, undetermined) = plan_base(app, base, now, &ctx.principal.actor).await?;
     let mut audit = ctx.audit("base.build", "base", base.key());
     audit.after = summary(&serde_json::json!({
         "attributes": attributes.iter().map(|a| (&a.label, &a.source_org_id)).collect::<Vec<_>>(),

@@ -548,6 +548,21 @@ pub async fn base_attributes(
     Ok(Json(governance::attributes(&s.app, &ctx, base).await?))
 }
 
+/// COL-9: a base database as built, and what a rebuild would change: data items
+/// mounted since or now from another resource (`pending`), attributes whose
+/// source resource no longer holds them (`dropped`), and data whose source is not
+/// settled (`undetermined`).
+#[utoipa::path(get, path = "/api/v1/bases/{base}", tag = "data", params(("base" = String, Path)),
+    responses((status = 200, body = governance::BaseStatus), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn base_status(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(base): Path<String>,
+) -> ApiResult<Json<governance::BaseStatus>> {
+    let base = governance::require_base(&base)?;
+    Ok(Json(governance::base_status(&s.app, &ctx, base).await?))
+}
+
 /// COL-9: a person's (citizen ID) or entity's (credit code) record in a base
 /// database: each attribute with its source department and load (audited).
 #[utoipa::path(get, path = "/api/v1/bases/{base}/subjects/{key}", tag = "data",

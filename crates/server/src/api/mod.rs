@@ -358,6 +358,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/quality", get(datasets::quality))
         .route("/api/v1/freshness/stale", get(datasets::stale))
+        .route("/api/v1/bases/{base}", get(datasets::base_status))
         .route("/api/v1/bases/{base}/build", post(datasets::build_base))
         .route(
             "/api/v1/bases/{base}/attributes",

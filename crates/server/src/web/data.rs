@@ -1362,20 +1362,20 @@ async fn render_bases(
     let mut bases = Vec::new();
     let mut all_attributes = Vec::new();
     for base in Base::ALL {
-        let attrs = match governance::attributes(&state.app, &web.ctx, base).await {
-            Ok(a) => a,
+        let status = match governance::base_status(&state.app, &web.ctx, base).await {
+            Ok(s) => s,
             Err(e) => return fail(state, web, e, "/data"),
         };
-        all_attributes.push((base, attrs));
+        all_attributes.push(status);
     }
     let ids: Vec<String> = all_attributes
         .iter()
-        .flat_map(|(_, a)| a.iter().map(|x| x.resource_id.clone()))
+        .flat_map(|s| s.attributes.iter().chain(&s.pending).chain(&s.dropped))
+        .map(|x| x.resource_id.clone())
         .collect();
     let entries = entries_by_id(state, ids).await;
-    for (base, attrs) in &all_attributes {
-        let rows: Vec<AttributeRow> = attrs
-            .iter()
+    let rows_of = |list: &[gongshu_store::BaseAttribute]| -> Vec<AttributeRow> {
+        list.iter()
             .map(|a| AttributeRow {
                 label: a.label.clone(),
                 attribute: a.attribute.clone(),
@@ -1385,11 +1385,22 @@ async fn render_bases(
                 column: a.column_name.clone(),
                 built_at: a.built_at,
             })
-            .collect();
+            .collect()
+    };
+    for status in &all_attributes {
+        let base = status.base;
+        let built = !status.attributes.is_empty();
         bases.push(context! {
             key => base.key(), label => pick(lang, (base.label_zh(), base.label_en())),
             subject => pick(lang, (base.subject_role().label_zh(), base.subject_role().label_en())),
-            attributes => rows,
+            attributes => rows_of(&status.attributes),
+            // Only a base built before can be out of date.
+            pending => if built { rows_of(&status.pending) } else { Vec::new() },
+            dropped => rows_of(&status.dropped),
+            undetermined => status.undetermined.iter().map(|u| context! {
+                label => u.label.clone(), attribute => u.attribute.clone(),
+                orgs => u.org_ids.iter().map(|o| org_name(&names, o)).collect::<Vec<_>>().join("、"),
+            }).collect::<Vec<_>>(),
         });
     }
     let report = outcome.report.map(|r| {

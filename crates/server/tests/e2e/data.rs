@@ -1262,6 +1262,80 @@ async fn gov_2_a_confirmed_difference_is_not_raised_again(srv: Arc<TestServer>) 
 }
 both_backends!(gov_2_a_confirmed_difference_is_not_raised_again);
 
+/// COL-9: the base says when the data changed under it: a department's data mounted
+/// after the build is listed as what a rebuild would take in, on the API and the
+/// page, until the operator rebuilds.
+async fn col_9_a_base_lists_what_a_rebuild_would_take_in(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let ids: Vec<String> = (0..2).map(|i| person(i * 61, 91)).collect();
+    upload(
+        &psb,
+        &resources["household"].code,
+        "",
+        household_csv(&ids, &["已婚", "未婚"]),
+    )
+    .await
+    .expect_status(201);
+    admin
+        .post("/api/v1/bases/population/build", json!({}))
+        .await
+        .expect_status(200);
+    let status = admin
+        .get("/api/v1/bases/population")
+        .await
+        .expect_status(200);
+    assert_eq!(status["pending"], json!([]), "{status}");
+    assert!(!status["attributes"].as_array().unwrap().is_empty());
+
+    // 民政局 mounts its marriage records: the marital status's source arrives.
+    upload(
+        &civil,
+        &resources["marriage"].code,
+        "",
+        marriage_csv(&ids, &["已婚", "未婚"]),
+    )
+    .await
+    .expect_status(201);
+    let status = admin
+        .get("/api/v1/bases/population")
+        .await
+        .expect_status(200);
+    let marriage = resources["marriage"].id.as_str();
+    assert!(
+        status["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["resource_id"] == marriage && a["source_org_id"] == civil.org_id.as_str()),
+        "{status}"
+    );
+    crate::data_pages::open(&admin, "/data/bases")
+        .await
+        .shows("rebuild-due-population")
+        .shows("重建后生效");
+    psb.get("/api/v1/bases/population")
+        .await
+        .expect_error(403, "auth.denied");
+
+    admin
+        .post("/api/v1/bases/population/build", json!({}))
+        .await
+        .expect_status(200);
+    let status = admin
+        .get("/api/v1/bases/population")
+        .await
+        .expect_status(200);
+    assert_eq!(status["pending"], json!([]), "{status}");
+    crate::data_pages::open(&admin, "/data/bases")
+        .await
+        .lacks("rebuild-due-population");
+}
+both_backends!(col_9_a_base_lists_what_a_rebuild_would_take_in);
+
 /// COL-9: a subject's record names the load that delivered each attribute, however
 /// many loads (small pushed batches, here) came to the resource after it.
 async fn col_9_a_subject_record_names_its_load_after_many_later_batches(srv: Arc<TestServer>) {
