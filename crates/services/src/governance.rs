@@ -318,6 +318,28 @@ pub async fn build_base(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<Build
     })
 }
 
+/// GOV-2: the discrepancies in `status` of one comparison: `attribute` in the
+/// resource `other_resource_id` against its source.
+async fn discrepancies_of(
+    app: &App,
+    status: &str,
+    attribute: &str,
+    other_resource_id: &str,
+) -> ServiceResult<Vec<Discrepancy>> {
+    let all = app
+        .data
+        .list_discrepancies(&DiscrepancyFilter {
+            status: Some(status.into()),
+            limit: Some(1_000_000),
+            ..DiscrepancyFilter::default()
+        })
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|d| d.attribute == attribute && d.other_resource_id == other_resource_id)
+        .collect())
+}
+
 /// What one cross-check run did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct CrossCheckReport {
@@ -399,38 +421,22 @@ pub async fn cross_check(
                     .or_default();
                 acc.0 += cmp.linked - cmp.differing_total;
                 acc.1 += cmp.linked;
-                let open = app
-                    .data
-                    .list_discrepancies(&DiscrepancyFilter {
-                        status: Some("open".into()),
-                        limit: Some(1_000_000),
-                        ..DiscrepancyFilter::default()
-                    })
-                    .await?;
-                let open_here: HashMap<&str, &Discrepancy> = open
-                    .iter()
-                    .filter(|d| {
-                        d.attribute == attr.attribute
-                            && d.other_resource_id == other.dataset.resource_id
-                    })
-                    .map(|d| (d.subject_key.as_str(), d))
-                    .collect();
+                let open =
+                    discrepancies_of(app, "open", &attr.attribute, &other.dataset.resource_id)
+                        .await?;
+                let open_here: HashMap<&str, &Discrepancy> =
+                    open.iter().map(|d| (d.subject_key.as_str(), d)).collect();
                 // A difference the source confirmed (its value stands) is not raised
                 // again while both values are the ones it answered for.
-                let confirmed = app
-                    .data
-                    .list_discrepancies(&DiscrepancyFilter {
-                        status: Some("confirmed".into()),
-                        limit: Some(1_000_000),
-                        ..DiscrepancyFilter::default()
-                    })
-                    .await?;
+                let confirmed = discrepancies_of(
+                    app,
+                    "confirmed",
+                    &attr.attribute,
+                    &other.dataset.resource_id,
+                )
+                .await?;
                 let answered: HashSet<(&str, &str, &str)> = confirmed
                     .iter()
-                    .filter(|d| {
-                        d.attribute == attr.attribute
-                            && d.other_resource_id == other.dataset.resource_id
-                    })
                     .map(|d| {
                         (
                             d.subject_key.as_str(),

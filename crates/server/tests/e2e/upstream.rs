@@ -57,6 +57,18 @@ fn outcome<'a>(run: &'a Value, code: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no outcome for {code} in {run}"))
 }
 
+/// Grants on the upper copy to two departments of the upper node (民政局, then 公安局).
+async fn two_grants_on(
+    upper: &TestServer,
+    demo: &Demo,
+    source: &Session,
+    upper_code: &str,
+) -> (gongshu_store::ShareGrant, gongshu_store::ShareGrant) {
+    let first = grant_on(upper, demo, source, upper_code, "civil.admin").await;
+    let second = grant_on(upper, demo, source, upper_code, "psb.admin").await;
+    (first, second)
+}
+
 /// The department `requester` administers on the upper node is granted the upper copy of an entry through the
 /// ordinary request: submitted, passed conformity, approved by the source.
 async fn grant_on(
@@ -396,22 +408,8 @@ async fn report_and_receive(lower: Arc<TestServer>, upper: Arc<TestServer>) {
     // Taken offline below while a department of the upper level holds a share grant
     // on the upper copy: the copy stays in service there until the grant is settled
     // (SHR-13), and the upper page says why.
-    let grant = grant_on(
-        &upper,
-        &upper_demo,
-        &upper_authority,
-        &upper_household,
-        "civil.admin",
-    )
-    .await;
-    let second = grant_on(
-        &upper,
-        &upper_demo,
-        &upper_authority,
-        &upper_household,
-        "psb.admin",
-    )
-    .await;
+    let (grant, second) =
+        two_grants_on(&upper, &upper_demo, &upper_authority, &upper_household).await;
     take_offline_below(&authority, &resources["household"].id).await;
     let fourth = authority
         .post("/api/v1/upstream/reports", json!({}))
@@ -1007,22 +1005,8 @@ async fn sweep_releases(lower: Arc<TestServer>, upper: Arc<TestServer>) {
         .as_str()
         .unwrap()
         .to_string();
-    let grant = grant_on(
-        &upper,
-        &upper_demo,
-        &upper_authority,
-        &upper_household,
-        "civil.admin",
-    )
-    .await;
-    let second = grant_on(
-        &upper,
-        &upper_demo,
-        &upper_authority,
-        &upper_household,
-        "psb.admin",
-    )
-    .await;
+    let (grant, second) =
+        two_grants_on(&upper, &upper_demo, &upper_authority, &upper_household).await;
     take_offline_below(&authority, &resources["household"].id).await;
     report_now(&authority).await;
     let row = received_row(&upper_authority, &upper_household).await;
