@@ -24,7 +24,7 @@ pub enum ConnectorError {
     /// The TLS handshake failed: a certificate no trusted authority issued, one
     /// for another name or expired; or a database without TLS where the source
     /// requires it. Someone must fix it; retrying will not.
-    #[error("the TLS connection to the source failed (is its certificate authority in ca_file?): {detail}")]
+    #[error("the TLS connection to the source failed (is its certificate authority in ca_file, and does the database have TLS on?): {detail}")]
     TlsFailed { detail: String },
     /// The source refused the credentials.
     #[error("the source refused the credentials: {detail}")]

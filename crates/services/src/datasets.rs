@@ -267,10 +267,12 @@ struct Checker {
     staged: Staged,
     /// Upserts find repeated keys when writing, and must then still have the row as delivered.
     keep_raw: bool,
+    /// An upsert replaces only the columns its file carries: completeness counts those.
+    upsert: bool,
 }
 
 impl Checker {
-    fn new(load_id: &str, schema: TableSchema) -> Result<Self, LoadFailure> {
+    fn new(load_id: &str, schema: TableSchema, upsert: bool) -> Result<Self, LoadFailure> {
         let validator = RowValidator::new(schema).map_err(|e| {
             LoadFailure::new(
                 "dataset.schema_invalid",
@@ -285,7 +287,8 @@ impl Checker {
             header_problem: None,
             tally: LoadTally::default(),
             staged: Staged::default(),
-            keep_raw: true,
+            keep_raw: upsert,
+            upsert,
         })
     }
 
@@ -358,7 +361,18 @@ impl Checker {
             .iter()
             .map(|m| m.and_then(|i| fields.get(i).copied()).unwrap_or(""))
             .collect();
-        self.tally.count_cells(&cells, columns);
+        if self.upsert {
+            // GOV-1: the items an upsert's file leaves out keep their stored values.
+            let delivered: Vec<&str> = mapping
+                .iter()
+                .zip(&cells)
+                .filter(|(m, _)| m.is_some())
+                .map(|(_, c)| *c)
+                .collect();
+            self.tally.count_cells(&delivered, delivered.len());
+        } else {
+            self.tally.count_cells(&cells, columns);
+        }
         let values = self.validator.check(&cells)?;
         let (checked, broken) = self.validator.consistency(&values);
         self.tally.consistency_checked += u64::from(checked);
@@ -745,11 +759,10 @@ pub async fn load_file(
     if let Err(e) = create_version_table(app, &p).await {
         return finish(app, ctx, p, Outcome::failed(LoadFailure::from_store(&e))).await;
     }
-    let mut checker = match Checker::new(&p.load.id, p.schema.clone()) {
+    let checker = match Checker::new(&p.load.id, p.schema.clone(), p.load.mode == "upsert") {
         Ok(c) => c,
         Err(f) => return finish(app, ctx, p, Outcome::failed(f)).await,
     };
-    checker.keep_raw = p.load.mode == "upsert";
     let (tx, mut rx) = mpsc::channel::<Staged>(4);
     let mut options = InputOptions::new(opts.format);
     options.encoding = opts.encoding;
@@ -865,7 +878,7 @@ pub async fn push_batch(
             .await
             .map(|l| (l, false));
     }
-    let mut checker = match Checker::new(&p.load.id, p.schema.clone()) {
+    let mut checker = match Checker::new(&p.load.id, p.schema.clone(), p.load.mode == "upsert") {
         Ok(c) => c,
         Err(f) => {
             return finish(app, ctx, p, Outcome::failed(f))
@@ -1111,7 +1124,9 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
                 .commit(vec![Change::PutLoad(failed)], vec![])
                 .await;
             return Err(match e {
-                StoreError::NotFound(_) => ServiceError::conflict(
+                // The version moved (NotFound), or a first version was recorded
+                // meanwhile (Conflict): another load committed first.
+                StoreError::NotFound(_) | StoreError::Conflict(_) => ServiceError::conflict(
                     "dataset.concurrent_load",
                     "另一批数据同时载入了该资源，本次未生效，请重试",
                     "another load of this resource finished first: nothing was applied, try again",
@@ -1129,7 +1144,15 @@ async fn finish(app: &App, ctx: &Ctx, p: Prepared, o: Outcome) -> ServiceResult<
     } else {
         let _ = app.data.drop_table(&load.table_name).await;
     }
-    Ok(app.data.get_load(&load.id).await?.unwrap_or(load))
+    // Committed: a failure to read the record back must not look like a failed
+    // load (a caller would retry and load the same data twice).
+    Ok(app
+        .data
+        .get_load(&load.id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(load))
 }
 
 /// GOV-2: queues the cross-check of what involves the resource, once base
@@ -2180,11 +2203,10 @@ pub(crate) async fn load_pull(
     if let Err(e) = create_version_table(app, &p).await {
         return finish(app, ctx, p, Outcome::failed(LoadFailure::from_store(&e))).await;
     }
-    let mut checker = match Checker::new(&p.load.id, p.schema.clone()) {
+    let checker = match Checker::new(&p.load.id, p.schema.clone(), p.load.mode == "upsert") {
         Ok(c) => c,
         Err(f) => return finish(app, ctx, p, Outcome::failed(f)).await,
     };
-    checker.keep_raw = p.load.mode == "upsert";
     let (tx, rx) = std::sync::mpsc::sync_channel::<Staged>(4);
     let handle = tokio::runtime::Handle::current();
     let limits = app.pull_limits();

@@ -253,7 +253,7 @@ pub struct BaseStatus {
     pub attributes: Vec<BaseAttribute>,
     /// Attributes a rebuild would add, or take from another resource.
     pub pending: Vec<BaseAttribute>,
-    /// Attributes a rebuild would drop: their source resource no longer holds them.
+    /// Attributes a rebuild would drop: no mounted resource holds them any more.
     pub dropped: Vec<BaseAttribute>,
     pub undetermined: Vec<Undetermined>,
 }
@@ -273,9 +273,11 @@ pub async fn base_status(app: &App, ctx: &Ctx, base: Base) -> ServiceResult<Base
         .filter(|p| !attributes.iter().any(|a| same(a, p)))
         .cloned()
         .collect();
+    // An attribute now without a settled source is listed as undetermined, not here.
     let dropped = attributes
         .iter()
         .filter(|a| !planned.iter().any(|p| p.attribute == a.attribute))
+        .filter(|a| !undetermined.iter().any(|u| u.attribute == a.attribute))
         .cloned()
         .collect();
     Ok(BaseStatus {
@@ -907,7 +909,19 @@ pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<
         },
     )
     .await?;
-    for entry in unmounted.iter().filter(|e| !e.offline) {
+    // A copy received from the level below gets its data from there, when that
+    // level sends it; this level cannot deliver it.
+    let received: HashSet<String> = app
+        .store
+        .list_received_reports(None)
+        .await?
+        .into_iter()
+        .map(|r| r.entry_id)
+        .collect();
+    for entry in unmounted
+        .iter()
+        .filter(|e| !e.offline && !received.contains(&e.id))
+    {
         let (Some(content), Some(published)) = (entry.published.as_ref(), entry.published_at)
         else {
             continue;

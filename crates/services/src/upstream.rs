@@ -1145,7 +1145,10 @@ async fn release_if_free(
                 expected_received_at,
             };
             match app.store.commit(vec![recount], Vec::new()).await {
-                Ok(_) | Err(gongshu_store::StoreError::Conflict(_)) => {}
+                // A report that came meanwhile fails the guard (NotFound): it wins.
+                Ok(_)
+                | Err(gongshu_store::StoreError::NotFound(_))
+                | Err(gongshu_store::StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }

@@ -913,6 +913,15 @@ pub async fn put_chunk(
             if upload.received > MAX_UPLOAD_BYTES {
                 return Err(crate::extract::too_large());
             }
+            if let Some(size) = upload.size.filter(|size| upload.received > *size) {
+                // The bytes before this frame stay; the client resumes from them.
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "upload.past_declared_size",
+                    format!("数据超过了开始时声明的文件大小 {size} 字节"),
+                    format!("the data goes past the {size} bytes declared at the start"),
+                ));
+            }
             file.write_all(&data).await.map_err(io_error)?;
         }
     }

@@ -533,9 +533,12 @@ async fn col_1_col_2_concurrent_loads_retries_and_partial_upserts_lose_nothing(
     };
     let push = format!("/api/v1/datasets/{household}/push");
     let partial = json!(["citizen_id", "name", "sex", "birth_date", "marital_status"]);
-    psb.post(&push, batch("psb-node-partial", partial.clone()))
+    let pushed = psb
+        .post(&push, batch("psb-node-partial", partial.clone()))
         .await
         .expect_status(201);
+    // GOV-1: the items it left out are not counted as missing.
+    assert_eq!(pushed["quality"]["completeness"], 1.0, "{pushed}");
     let rows = psb
         .get(&format!("{rows_path}?limit=1000"))
         .await
@@ -1015,6 +1018,12 @@ async fn col_1_resumable_upload_continues_where_it_stopped(srv: Arc<TestServer>)
     psb.post(&format!("/api/v1/uploads/{id}/complete"), json!({}))
         .await
         .expect_error(409, "upload.incomplete");
+    // Nor does more than the declared size go in.
+    let mut too_much = file[half..].to_vec();
+    too_much.extend_from_slice(b"extra\n");
+    put(&psb, half, too_much)
+        .await
+        .expect_error(409, "upload.past_declared_size");
     put(&psb, half, file[half..].to_vec())
         .await
         .expect_status(200);
