@@ -849,29 +849,8 @@ pub struct StaleResource {
 /// COL-4: resources past their refresh day, most overdue first: mounted ones by
 /// their last load, published entries without data by their publication.
 pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<StaleResource>> {
-    let org_scope = if ctx
-        .principal
-        .authorize(Permission::DataQuality, None)
-        .is_ok()
-    {
-        None
-    } else {
-        let own = ctx.principal.org_id.clone();
-        ctx.principal
-            .authorize(Permission::DataQuality, own.as_deref())?;
-        own
-    };
-    let entries: HashMap<String, gongshu_store::CatalogEntry> = crate::catalog::every_entry(
-        app,
-        CatalogFilter {
-            mounted: Some(true),
-            ..CatalogFilter::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .map(|e| (e.id.clone(), e))
-    .collect();
+    let org_scope = quality_scope(ctx)?;
+    let entries = mounted_entries(app).await?;
     let grace = app.deadlines.days(DeadlineKind::DataFreshness);
     let mut out = Vec::new();
     for d in app.data.list_datasets(org_scope.as_deref()).await? {
@@ -951,6 +930,37 @@ pub async fn stale(app: &App, ctx: &Ctx, today: NaiveDate) -> ServiceResult<Vec<
             .then(a.code.cmp(&b.code))
     });
     Ok(out)
+}
+
+/// GOV-1, COL-4: whose data a quality reader sees: every department's (`None`) for
+/// the platform's governors, else the reader's own department's.
+fn quality_scope(ctx: &Ctx) -> ServiceResult<Option<String>> {
+    if ctx
+        .principal
+        .authorize(Permission::DataQuality, None)
+        .is_ok()
+    {
+        return Ok(None);
+    }
+    let own = ctx.principal.org_id.clone();
+    ctx.principal
+        .authorize(Permission::DataQuality, own.as_deref())?;
+    Ok(own)
+}
+
+/// The mounted catalog entries by id.
+async fn mounted_entries(app: &App) -> ServiceResult<HashMap<String, gongshu_store::CatalogEntry>> {
+    Ok(crate::catalog::every_entry(
+        app,
+        CatalogFilter {
+            mounted: Some(true),
+            ..CatalogFilter::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|e| (e.id.clone(), e))
+    .collect())
 }
 
 /// COL-4: the refresh day a resource last loaded at `last` has passed, and by how
@@ -1044,30 +1054,13 @@ pub struct QualityOverview {
 /// GOV-1, GOV-3: quality per resource (its current load) and per department (the
 /// mean over its resources).
 pub async fn quality_overview(app: &App, ctx: &Ctx) -> ServiceResult<QualityOverview> {
-    let org_scope = if ctx
-        .principal
-        .authorize(Permission::DataQuality, None)
-        .is_ok()
-    {
-        None
-    } else {
-        let own = ctx.principal.org_id.clone();
-        ctx.principal
-            .authorize(Permission::DataQuality, own.as_deref())?;
-        own
-    };
-    let frequencies: HashMap<String, UpdateFrequency> = crate::catalog::every_entry(
-        app,
-        CatalogFilter {
-            mounted: Some(true),
-            ..CatalogFilter::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .filter(|e| !e.offline)
-    .filter_map(|e| Some((e.id.clone(), e.published.as_ref()?.update_frequency)))
-    .collect();
+    let org_scope = quality_scope(ctx)?;
+    let frequencies: HashMap<String, UpdateFrequency> = mounted_entries(app)
+        .await?
+        .into_values()
+        .filter(|e| !e.offline)
+        .filter_map(|e| Some((e.id.clone(), e.published.as_ref()?.update_frequency)))
+        .collect();
     let grace = app.deadlines.days(DeadlineKind::DataFreshness);
     let today = today_in_china(Utc::now());
     let mut resources = Vec::new();

@@ -1155,36 +1155,59 @@ fn marriage_csv(ids: &[String], marital: &[&str]) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// 公安局's household records and 民政局's marriage records of the same people,
-/// each with the marital status its department holds, then the population base
-/// built from them; returns the build's report.
+/// A seeded demo where 公安局's household records and 民政局's marriage records of
+/// the same two people each carry the marital status its department holds, and
+/// the population base built from them.
+struct TwoSources {
+    resources: HashMap<&'static str, CatalogEntry>,
+    psb: Session,
+    civil: Session,
+    admin: Session,
+    ids: Vec<String>,
+    /// The build's report.
+    built: Value,
+}
+
 async fn population_from_two_sources(
-    [psb, civil, admin]: [&Session; 3],
-    resources: &HashMap<&'static str, CatalogEntry>,
-    ids: &[String],
-    household_marital: &[&str],
-    marriage_marital: &[&str],
-) -> Value {
+    srv: &TestServer,
+    sequence: u16,
+    household_marital: [&str; 2],
+    marriage_marital: [&str; 2],
+) -> TwoSources {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let ids: Vec<String> = (0..2).map(|i| person(i * 57, sequence)).collect();
     upload(
-        psb,
+        &psb,
         &resources["household"].code,
         "",
-        household_csv(ids, household_marital),
+        household_csv(&ids, &household_marital),
     )
     .await
     .expect_status(201);
     upload(
-        civil,
+        &civil,
         &resources["marriage"].code,
         "",
-        marriage_csv(ids, marriage_marital),
+        marriage_csv(&ids, &marriage_marital),
     )
     .await
     .expect_status(201);
-    admin
+    let built = admin
         .post("/api/v1/bases/population/build", json!({}))
         .await
-        .expect_status(200)
+        .expect_status(200);
+    TwoSources {
+        resources,
+        psb,
+        civil,
+        admin,
+        ids,
+        built,
+    }
 }
 
 /// Runs the jobs due, as the worker would; returns how many were cross-checks.
@@ -1208,20 +1231,14 @@ async fn run_cross_checks(srv: &TestServer) -> usize {
 /// raised again by later cross-checks while both values stay as answered; a new
 /// value is a new difference.
 async fn gov_2_a_confirmed_difference_is_not_raised_again(srv: Arc<TestServer>) {
-    let demo = srv.seed_demo().await;
-    let resources = data_resources(&srv).await;
-    let psb = srv.login_demo(&demo, "psb.admin").await;
-    let civil = srv.login_demo(&demo, "civil.admin").await;
-    let admin = srv.login_demo(&demo, "admin").await;
-    let ids: Vec<String> = (0..2).map(|i| person(i * 57, 83)).collect();
-    let built = population_from_two_sources(
-        [&psb, &civil, &admin],
-        &resources,
-        &ids,
-        &["已婚", "已婚"],
-        &["已婚", "离婚"],
-    )
-    .await;
+    let TwoSources {
+        resources,
+        psb,
+        civil,
+        ids,
+        built,
+        ..
+    } = population_from_two_sources(&srv, 83, ["已婚", "已婚"], ["已婚", "离婚"]).await;
     assert_eq!(built["discrepancies_found"], 1);
     let open = civil
         .get("/api/v1/discrepancies?status=open")
@@ -1348,20 +1365,13 @@ both_backends!(col_9_a_base_lists_what_a_rebuild_would_take_in);
 /// COL-9: a subject's record names the load that delivered each attribute, however
 /// many loads (small pushed batches, here) came to the resource after it.
 async fn col_9_a_subject_record_names_its_load_after_many_later_batches(srv: Arc<TestServer>) {
-    let demo = srv.seed_demo().await;
-    let resources = data_resources(&srv).await;
-    let psb = srv.login_demo(&demo, "psb.admin").await;
-    let civil = srv.login_demo(&demo, "civil.admin").await;
-    let admin = srv.login_demo(&demo, "admin").await;
-    let ids: Vec<String> = (0..2).map(|i| person(i * 59, 87)).collect();
-    population_from_two_sources(
-        [&psb, &civil, &admin],
-        &resources,
-        &ids,
-        &["已婚", "已婚"],
-        &["已婚", "已婚"],
-    )
-    .await;
+    let TwoSources {
+        resources,
+        psb,
+        admin,
+        ids,
+        ..
+    } = population_from_two_sources(&srv, 87, ["已婚", "已婚"], ["已婚", "已婚"]).await;
     let household = &resources["household"].code;
     let loads = psb
         .get(&format!("/api/v1/datasets/{household}/loads"))
@@ -1401,20 +1411,13 @@ both_backends!(col_9_a_subject_record_names_its_load_after_many_later_batches);
 /// GOV-2: after the base is built, each new load queues a cross-check job; when
 /// the source corrects its data, the job closes the discrepancy as agreed.
 async fn gov_2_correcting_load_closes_the_discrepancy_through_the_job(srv: Arc<TestServer>) {
-    let demo = srv.seed_demo().await;
-    let resources = data_resources(&srv).await;
-    let psb = srv.login_demo(&demo, "psb.admin").await;
-    let civil = srv.login_demo(&demo, "civil.admin").await;
-    let admin = srv.login_demo(&demo, "admin").await;
-    let ids: Vec<String> = (0..2).map(|i| person(i * 55, 81)).collect();
-    let built = population_from_two_sources(
-        [&psb, &civil, &admin],
-        &resources,
-        &ids,
-        &["已婚", "已婚"],
-        &["已婚", "离婚"],
-    )
-    .await;
+    let TwoSources {
+        resources,
+        civil,
+        ids,
+        built,
+        ..
+    } = population_from_two_sources(&srv, 81, ["已婚", "已婚"], ["已婚", "离婚"]).await;
     assert_eq!(built["discrepancies_found"], 1);
 
     // 民政局 finds 公安局 right after all and corrects its record.
@@ -1447,20 +1450,8 @@ both_backends!(gov_2_correcting_load_closes_the_discrepancy_through_the_job);
 /// base attributes held by two departments, whichever side is the source; a column
 /// only one department holds (户籍住址 here) is left alone.
 async fn gov_2_a_load_prepares_exactly_the_columns_the_cross_check_compares(srv: Arc<TestServer>) {
-    let demo = srv.seed_demo().await;
-    let resources = data_resources(&srv).await;
-    let psb = srv.login_demo(&demo, "psb.admin").await;
-    let civil = srv.login_demo(&demo, "civil.admin").await;
-    let admin = srv.login_demo(&demo, "admin").await;
-    let ids: Vec<String> = (0..2).map(|i| person(i * 57, 83)).collect();
-    population_from_two_sources(
-        [&psb, &civil, &admin],
-        &resources,
-        &ids,
-        &["已婚", "未婚"],
-        &["已婚", "未婚"],
-    )
-    .await;
+    let TwoSources { resources, .. } =
+        population_from_two_sources(&srv, 83, ["已婚", "未婚"], ["已婚", "未婚"]).await;
 
     let plane = srv.app.store.data_plane();
     let mut compared = HashMap::new();
