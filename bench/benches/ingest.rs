@@ -33,7 +33,7 @@ use gongshu_services::dataset_input::InputFormat;
 use gongshu_services::datasets::{self, Channel, LoadOptions};
 use gongshu_services::governance::Base;
 use gongshu_services::{App, Ctx};
-use gongshu_store::{ColumnRef, Store};
+use gongshu_store::{AnsweredDifferences, ColumnRef, Store};
 use gongshu_store_postgres::PgStore;
 use gongshu_store_sqlite::SqliteStore;
 
@@ -358,6 +358,11 @@ async fn cross_check_side(
                 key_column: "citizen_id".into(),
                 column: "name".into(),
             },
+            // As the platform's cross-check asks: confirmed differences left out.
+            Some(&AnsweredDifferences {
+                attribute: "name".into(),
+                other_resource_id: other_id.to_string(),
+            }),
             5_000,
         )
         .await

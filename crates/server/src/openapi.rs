@@ -63,6 +63,7 @@ impl Modify for Security {
         api::datasets::upload, api::datasets::push, api::datasets::list, api::datasets::get, api::datasets::loads,
         api::datasets::rollback, api::datasets::set_policy, api::datasets::record_secrecy_review, api::datasets::rows, api::datasets::get_load,
         api::datasets::rejects, api::datasets::rejects_csv, api::datasets::rejects_xlsx, api::datasets::quality,
+        api::datasets::quality_history,
         api::datasets::stale, api::datasets::build_base, api::datasets::base_status, api::datasets::base_attributes, api::datasets::subject,
         api::datasets::cross_check, api::datasets::discrepancies, api::datasets::resolve,
         api::datasets::set_source, api::datasets::get_source, api::datasets::test_source, api::datasets::pull,

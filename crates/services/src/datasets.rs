@@ -1507,7 +1507,7 @@ pub(crate) async fn carry_secrecy_review(
 
 /// Whether the caller may see a dataset's loads and rejected rows: its department
 /// with the data permission, or whoever reads quality globally.
-fn authorize_view(ctx: &Ctx, org_id: &str) -> ServiceResult<()> {
+pub(crate) fn authorize_view(ctx: &Ctx, org_id: &str) -> ServiceResult<()> {
     if ctx
         .principal
         .authorize(Permission::DataLoad, Some(org_id))
@@ -1597,56 +1597,19 @@ pub async fn rejects(
     after_row: i64,
     limit: i64,
 ) -> ServiceResult<Vec<RejectedRow>> {
-    load(app, ctx, load_id).await?;
-    Ok(app
-        .data
-        .list_rejects(load_id, after_row, limit.clamp(1, 10_000))
-        .await?)
+    let load = load(app, ctx, load_id).await?;
+    crate::egress::rejects_page(app, ctx, &load, after_row, limit.clamp(1, 10_000)).await
 }
 
-/// Rejected rows read a page at a time for a download, so a load that rejected
-/// millions of rows is never held in memory whole. Opened by [`open_rejects`],
-/// which checks the caller may see the load.
-pub struct RejectsCursor {
-    load_id: String,
-    after: i64,
-    done: bool,
-}
-
-const REJECTS_PAGE: i64 = 10_000;
-
-/// COL-3: a cursor over a load's rejected rows, for whoever may see the load.
-pub async fn open_rejects(app: &App, ctx: &Ctx, load_id: &str) -> ServiceResult<RejectsCursor> {
-    load(app, ctx, load_id).await?;
-    Ok(RejectsCursor {
-        load_id: load_id.to_string(),
-        after: 0,
-        done: false,
-    })
-}
-
-impl RejectsCursor {
-    /// The next rows in row order; `None` after the last.
-    pub async fn next_page(&mut self, app: &App) -> ServiceResult<Option<Vec<RejectedRow>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let page = app
-            .data
-            .list_rejects(&self.load_id, self.after, REJECTS_PAGE)
-            .await?;
-        match page.last() {
-            Some(last) => self.after = last.row_number,
-            None => {
-                self.done = true;
-                return Ok(None);
-            }
-        }
-        if (page.len() as i64) < REJECTS_PAGE {
-            self.done = true;
-        }
-        Ok(Some(page))
-    }
+/// COL-3: every rejected row of a load as a CSV or XLSX file.
+pub async fn rejects_file(
+    app: &App,
+    ctx: &Ctx,
+    load_id: &str,
+    format: crate::egress::RejectsFormat,
+) -> ServiceResult<crate::egress::RejectsFile> {
+    let load = load(app, ctx, load_id).await?;
+    crate::egress::rejects_file(app, ctx, &load, format).await
 }
 
 const REJECTS_HEADINGS: [&str; 6] = [
@@ -1660,7 +1623,7 @@ const REJECTS_HEADINGS: [&str; 6] = [
 
 /// COL-3: the start of the rejected rows' CSV: a UTF-8 BOM (for Excel) and the
 /// headings. [`rejects_csv_lines`] follows with one line per problem.
-pub fn rejects_csv_heading() -> Vec<u8> {
+pub(crate) fn rejects_csv_heading() -> Vec<u8> {
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let _ = w.write_record(REJECTS_HEADINGS);
     w.into_inner().unwrap_or_default()
@@ -1668,7 +1631,7 @@ pub fn rejects_csv_heading() -> Vec<u8> {
 
 /// COL-3: rejected rows as CSV lines — one per problem: row, column, code, message
 /// (中文 and English), and the row as delivered.
-pub fn rejects_csv_lines(rows: &[RejectedRow]) -> Vec<u8> {
+pub(crate) fn rejects_csv_lines(rows: &[RejectedRow]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -1688,36 +1651,8 @@ pub fn rejects_csv_lines(rows: &[RejectedRow]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// Data lines of one worksheet (Excel's 1,048,576 rows less the heading).
-const XLSX_MAX_LINES: usize = 1_048_575;
-
-/// COL-3: every rejected row of a load for a workbook, or a clear refusal when
-/// their problems would not fit one worksheet (the CSV has no such bound).
-pub async fn rejects_for_xlsx(
-    app: &App,
-    ctx: &Ctx,
-    load_id: &str,
-) -> ServiceResult<Vec<RejectedRow>> {
-    let mut cursor = open_rejects(app, ctx, load_id).await?;
-    let mut out = Vec::new();
-    let mut lines = 0;
-    while let Some(page) = cursor.next_page(app).await? {
-        lines += page.iter().map(|r| r.errors.len()).sum::<usize>();
-        if lines > XLSX_MAX_LINES {
-            return Err(ServiceError::invalid(
-                "dataset.rejects_too_many_for_xlsx",
-                "format",
-                format!("不合格行的问题超过 Excel 单表上限 {XLSX_MAX_LINES} 行，请下载 CSV"),
-                format!("the rejected rows' problems exceed a worksheet's {XLSX_MAX_LINES} rows: download the CSV"),
-            ));
-        }
-        out.extend(page);
-    }
-    Ok(out)
-}
-
 /// COL-3: the rejected rows as XLSX, same columns as the CSV.
-pub fn rejects_xlsx(rows: &[RejectedRow]) -> ServiceResult<Vec<u8>> {
+pub(crate) fn rejects_xlsx(rows: &[RejectedRow]) -> ServiceResult<Vec<u8>> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     let fail = |e: rust_xlsxwriter::XlsxError| {

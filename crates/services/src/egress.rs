@@ -23,8 +23,8 @@ use gongshu_domain::masking::{mask_text, MaskRule};
 use gongshu_domain::permissions::Permission;
 use gongshu_domain::sharing::{admit, AccessMode, CallFacts, Denial, GrantFacts, GrantStatus};
 use gongshu_store::{
-    AccessRecord, Change, ColumnRef, Comparison, Dataset, RowCondition, RowQuery, RowReader,
-    ShareGrant, Store, StoredRow,
+    AccessRecord, AnsweredDifferences, Change, ColumnRef, Comparison, Dataset, RowCondition,
+    RowQuery, RowReader, ShareGrant, Store, StoredRow,
 };
 use serde::Serialize;
 use sm3::{Digest, Sm3};
@@ -42,7 +42,10 @@ pub use open::{
     open_download, open_page, open_preview, open_schema, OpenDownload, OpenPage, OpenQuery,
     PageRows, PublicReader, ANONYMOUS_RATE_PER_MINUTE, KEY_RATE_PER_MINUTE,
 };
+mod rejects;
 mod release;
+pub(crate) use rejects::{rejects_file, rejects_page};
+pub use rejects::{RejectsFile, RejectsFormat};
 pub(crate) use release::release_rows;
 pub use release::{ReleaseRead, ReleaseServed};
 
@@ -1190,6 +1193,8 @@ enum Internal {
     BaseView,
     /// The platform compares departments' copies of base data.
     CrossCheck,
+    /// A department, or a quality reader, reads the rows a load rejected (COL-3).
+    Rejects,
 }
 
 impl Internal {
@@ -1199,6 +1204,7 @@ impl Internal {
             Internal::Export => "export",
             Internal::BaseView => "base_view",
             Internal::CrossCheck => "cross_check",
+            Internal::Rejects => "rejects",
         }
     }
 
@@ -1209,6 +1215,7 @@ impl Internal {
             Internal::Export => "dataset.export",
             Internal::BaseView => "base.view",
             Internal::CrossCheck => "governance.compare",
+            Internal::Rejects => "dataset.rejects_read",
         }
     }
 }
@@ -1222,6 +1229,19 @@ fn internal_record(
     rows: usize,
     response_hash: String,
 ) -> AccessRecord {
+    let data = (dataset.resource_id.as_str(), dataset.org_id.as_str());
+    access_record(ctx, why, data, items, rows, response_hash)
+}
+
+/// The access record of an internal read of the data of (resource, source department).
+fn access_record(
+    ctx: &Ctx,
+    why: Internal,
+    (resource_id, source_org_id): (&str, &str),
+    items: Vec<String>,
+    rows: usize,
+    response_hash: String,
+) -> AccessRecord {
     let p = &ctx.principal;
     AccessRecord {
         id: new_id(),
@@ -1231,8 +1251,8 @@ fn internal_record(
         token_id: p.token_id.clone(),
         grant_id: None,
         application_id: None,
-        resource_id: Some(dataset.resource_id.clone()),
-        source_org_id: Some(dataset.org_id.clone()),
+        resource_id: Some(resource_id.to_string()),
+        source_org_id: Some(source_org_id.to_string()),
         purpose: why.key().into(),
         mode: "internal".into(),
         operation: why.key().into(),
@@ -1425,10 +1445,15 @@ pub(crate) async fn compare(
     base: &str,
     source: (&Dataset, &ColumnRef),
     other: (&Dataset, &ColumnRef),
+    answered: &AnsweredDifferences,
     limit: i64,
 ) -> ServiceResult<Comparison> {
     ctx.principal.authorize(Permission::DataGovern, None)?;
-    let cmp = app.rows.0.compare_columns(source.1, other.1, limit).await?;
+    let cmp = app
+        .rows
+        .0
+        .compare_columns(source.1, other.1, Some(answered), limit)
+        .await?;
     let hash = hash_json(&cmp.differing);
     let recs = [source, other]
         .into_iter()

@@ -10,8 +10,8 @@ use gongshu_domain::dataset::{self, Column, QualityScores, TableSchema, Value};
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
 use gongshu_store::{
-    BaseAttribute, CatalogFilter, Change, ColumnRef, Dataset, DatasetLoad, Discrepancy,
-    DiscrepancyFilter, LoadFilter, StoreError, StoredRow,
+    AnsweredDifferences, BaseAttribute, CatalogFilter, Change, ColumnRef, Dataset, DatasetLoad,
+    Discrepancy, DiscrepancyFilter, LoadFilter, QualitySnapshot, StoreError, StoredRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -412,6 +412,12 @@ pub async fn cross_check(
                     base.key(),
                     (&source.dataset, &source.column_ref()),
                     (&other.dataset, &other.column_ref()),
+                    // A difference the source confirmed (its value stands) is not
+                    // raised again while both values are the ones it answered for.
+                    &AnsweredDifferences {
+                        attribute: attr.attribute.clone(),
+                        other_resource_id: other.dataset.resource_id.clone(),
+                    },
                     MAX_NEW_DISCREPANCIES,
                 )
                 .await?;
@@ -428,39 +434,13 @@ pub async fn cross_check(
                         .await?;
                 let open_here: HashMap<&str, &Discrepancy> =
                     open.iter().map(|d| (d.subject_key.as_str(), d)).collect();
-                // A difference the source confirmed (its value stands) is not raised
-                // again while both values are the ones it answered for.
-                let confirmed = discrepancies_of(
-                    app,
-                    "confirmed",
-                    &attr.attribute,
-                    &other.dataset.resource_id,
-                )
-                .await?;
-                let answered: HashSet<(&str, &str, &str)> = confirmed
-                    .iter()
-                    .map(|d| {
-                        (
-                            d.subject_key.as_str(),
-                            d.source_value.as_str(),
-                            d.other_value.as_str(),
-                        )
-                    })
-                    .collect();
                 let differing: HashMap<&str, &(String, String, String)> =
                     cmp.differing.iter().map(|t| (t.0.as_str(), t)).collect();
                 let mut changes = Vec::new();
                 let fresh: Vec<Discrepancy> = cmp
                     .differing
                     .iter()
-                    .filter(|(subject, source_value, other_value)| {
-                        !open_here.contains_key(subject.as_str())
-                            && !answered.contains(&(
-                                subject.as_str(),
-                                source_value.as_str(),
-                                other_value.as_str(),
-                            ))
-                    })
+                    .filter(|(subject, _, _)| !open_here.contains_key(subject.as_str()))
                     .map(|(subject, source_value, other_value)| Discrepancy {
                         id: 0,
                         base: base.key().into(),
@@ -484,7 +464,7 @@ pub async fn cross_check(
                     .collect();
                 report.new_discrepancies += fresh.len() as i64;
                 // Only a complete list of differences can show that one went away.
-                if cmp.differing_total <= MAX_NEW_DISCREPANCIES {
+                if cmp.unanswered_total <= MAX_NEW_DISCREPANCIES {
                     for (subject, d) in &open_here {
                         if !differing.contains_key(subject) {
                             let mut closed = (*d).clone();
@@ -552,6 +532,11 @@ pub async fn after_load(app: &App, resource_id: &str) -> ServiceResult<()> {
     // Any resource may hold a copy of a base attribute, so any built base is involved.
     if !app.data.list_base_attributes(None).await?.is_empty() {
         cross_check(app, &Ctx::system(), None, Some(resource_id)).await?;
+    }
+    // GOV-1: the day's quality of the department, with what the load and the
+    // cross-check just changed.
+    if let Some(dataset) = app.data.get_dataset(resource_id).await? {
+        record_quality_day(app, Some(&dataset.org_id), Utc::now()).await?;
     }
     Ok(())
 }
@@ -1040,6 +1025,8 @@ pub struct ResourceQuality {
 pub struct DepartmentQuality {
     pub org_id: String,
     pub resources: usize,
+    /// The rows its resources serve.
+    pub rows: i64,
     #[schema(value_type = Object)]
     pub scores: QualityScores,
     pub overall: Option<f64>,
@@ -1055,6 +1042,16 @@ pub struct QualityOverview {
 /// mean over its resources).
 pub async fn quality_overview(app: &App, ctx: &Ctx) -> ServiceResult<QualityOverview> {
     let org_scope = quality_scope(ctx)?;
+    measure_quality(app, org_scope.as_deref(), today_in_china(Utc::now())).await
+}
+
+/// GOV-1, GOV-3: the quality of every resource with data (of one department when
+/// given) and of their departments, as of `today`.
+async fn measure_quality(
+    app: &App,
+    org_scope: Option<&str>,
+    today: NaiveDate,
+) -> ServiceResult<QualityOverview> {
     let frequencies: HashMap<String, UpdateFrequency> = mounted_entries(app)
         .await?
         .into_values()
@@ -1062,9 +1059,8 @@ pub async fn quality_overview(app: &App, ctx: &Ctx) -> ServiceResult<QualityOver
         .filter_map(|e| Some((e.id.clone(), e.published.as_ref()?.update_frequency)))
         .collect();
     let grace = app.deadlines.days(DeadlineKind::DataFreshness);
-    let today = today_in_china(Utc::now());
     let mut resources = Vec::new();
-    for d in app.data.list_datasets(org_scope.as_deref()).await? {
+    for d in app.data.list_datasets(org_scope).await? {
         let Some(load_id) = d.current_load_id.clone() else {
             continue;
         };
@@ -1079,17 +1075,20 @@ pub async fn quality_overview(app: &App, ctx: &Ctx) -> ServiceResult<QualityOver
             scores,
         });
     }
-    let mut by_org: BTreeMap<String, Vec<QualityScores>> = BTreeMap::new();
+    let mut by_org: BTreeMap<String, (Vec<QualityScores>, i64)> = BTreeMap::new();
     for r in &resources {
-        by_org.entry(r.org_id.clone()).or_default().push(r.scores);
+        let (all, rows) = by_org.entry(r.org_id.clone()).or_default();
+        all.push(r.scores);
+        *rows += r.rows;
     }
     let departments = by_org
         .into_iter()
-        .map(|(org_id, all)| {
+        .map(|(org_id, (all, rows))| {
             let scores = QualityScores::mean(&all);
             DepartmentQuality {
                 org_id,
                 resources: all.len(),
+                rows,
                 overall: scores.overall(),
                 scores,
             }
@@ -1098,6 +1097,157 @@ pub async fn quality_overview(app: &App, ctx: &Ctx) -> ServiceResult<QualityOver
     Ok(QualityOverview {
         resources,
         departments,
+    })
+}
+
+/// GOV-1, GOV-3: records today's quality (China time, from `now`) of each resource
+/// with data and of its department, for every department, or for `org` alone
+/// after one of its loads. A later measurement of the same day replaces an earlier
+/// one. Returns the snapshots written.
+pub async fn record_quality_day(
+    app: &App,
+    org: Option<&str>,
+    now: DateTime<Utc>,
+) -> ServiceResult<usize> {
+    let day = today_in_china(now);
+    let overview = measure_quality(app, org, day).await?;
+    let snapshot = |scope: &str, subject_id: String, org_id: String, resources, rows, scores| {
+        QualitySnapshot {
+            day,
+            scope: scope.to_string(),
+            subject_id,
+            org_id,
+            resources,
+            rows,
+            scores,
+            recorded_at: now,
+        }
+    };
+    let mut snapshots = Vec::new();
+    for r in overview.resources {
+        let org_id = r.org_id.clone();
+        snapshots.push(snapshot(
+            QualitySnapshot::RESOURCE,
+            r.resource_id,
+            org_id,
+            1,
+            r.rows,
+            r.scores,
+        ));
+    }
+    for d in overview.departments {
+        let org_id = d.org_id.clone();
+        let resources = d.resources as i64;
+        snapshots.push(snapshot(
+            QualitySnapshot::DEPARTMENT,
+            d.org_id,
+            org_id,
+            resources,
+            d.rows,
+            d.scores,
+        ));
+    }
+    let written = snapshots.len();
+    if written > 0 {
+        app.store
+            .commit(vec![Change::PutQualitySnapshots(snapshots)], vec![])
+            .await?;
+    }
+    Ok(written)
+}
+
+/// GOV-1: the longest history one request reads, in days (five years).
+pub const QUALITY_HISTORY_MAX_DAYS: u32 = 1830;
+/// GOV-1: the history read when no length is asked for.
+pub const QUALITY_HISTORY_DEFAULT_DAYS: u32 = 90;
+
+/// Whose quality history is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QualitySubject {
+    Resource(String),
+    Department(String),
+}
+
+/// One day of a quality history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QualityPoint {
+    pub day: NaiveDate,
+    pub resources: i64,
+    pub rows: i64,
+    #[schema(value_type = Object)]
+    pub scores: QualityScores,
+    pub overall: Option<f64>,
+}
+
+/// GOV-1, GOV-3: a resource's or a department's quality day by day, oldest first;
+/// a day without a measurement (the platform not running) has no point.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QualityHistory {
+    /// `resource` or `department`.
+    pub scope: String,
+    pub subject_id: String,
+    pub org_id: String,
+    /// The first day read.
+    pub since: NaiveDate,
+    pub points: Vec<QualityPoint>,
+}
+
+/// GOV-1, GOV-3: the quality history of a resource or department over the last
+/// `days` days (today included), for the platform's governors or the department's
+/// own quality readers.
+pub async fn quality_history(
+    app: &App,
+    ctx: &Ctx,
+    subject: QualitySubject,
+    days: Option<u32>,
+    now: DateTime<Utc>,
+) -> ServiceResult<QualityHistory> {
+    let days = days.unwrap_or(QUALITY_HISTORY_DEFAULT_DAYS);
+    if !(1..=QUALITY_HISTORY_MAX_DAYS).contains(&days) {
+        return Err(ServiceError::invalid(
+            "quality.history_days",
+            "days",
+            format!("天数须在 1 至 {QUALITY_HISTORY_MAX_DAYS} 之间"),
+            format!("days must be from 1 to {QUALITY_HISTORY_MAX_DAYS}"),
+        ));
+    }
+    let (scope, subject_id, org_id) = match subject {
+        QualitySubject::Resource(id) => {
+            let dataset =
+                app.data.get_dataset(&id).await?.ok_or_else(|| {
+                    ServiceError::not_found("数据资源", "resource with data", &id)
+                })?;
+            (QualitySnapshot::RESOURCE, id, dataset.org_id)
+        }
+        QualitySubject::Department(org) => {
+            if app.store.get_org(&org).await?.is_none() {
+                return Err(ServiceError::not_found("部门", "department", &org));
+            }
+            (QualitySnapshot::DEPARTMENT, org.clone(), org)
+        }
+    };
+    ctx.principal
+        .authorize(Permission::DataQuality, Some(&org_id))?;
+    let since = today_in_china(now) - chrono::Days::new(u64::from(days - 1));
+    let points = app
+        .data
+        .list_quality_snapshots(scope, &subject_id, since)
+        .await?
+        .into_iter()
+        .map(|q| QualityPoint {
+            day: q.day,
+            resources: q.resources,
+            rows: q.rows,
+            overall: q.scores.overall(),
+            scores: q.scores,
+        })
+        .collect();
+    Ok(QualityHistory {
+        scope: scope.to_string(),
+        subject_id,
+        org_id,
+        since,
+        points,
     })
 }
 

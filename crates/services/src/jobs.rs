@@ -19,6 +19,9 @@ pub const CROSS_CHECK: &str = "governance.cross_check";
 pub const PULL_SOURCES: &str = "dataset.pull_due";
 /// OPN-6 (JY 28): re-runs published releases on their sources' update frequency.
 pub const REFRESH_RELEASES: &str = "open.release_refresh";
+/// GOV-1, GOV-3: the day's quality of every resource and department, hourly; the
+/// last run of a day stands as that day's point of the quality history.
+pub const RECORD_QUALITY: &str = "governance.quality_snapshot";
 /// COL-7 (XJ 13): reports what changed to the next level's platform, hourly, on a
 /// node with an upper node configured; a failed entry is tried again next hour.
 pub const REPORT_UPSTREAM: &str = "upstream.report";
@@ -56,6 +59,13 @@ pub async fn schedule_periodic(app: &App) -> ServiceResult<()> {
         .schedule_job(
             REFRESH_RELEASES,
             &format!("{REFRESH_RELEASES}:{}", hour.format("%Y-%m-%dT%H")),
+            hour,
+        )
+        .await?;
+    app.store
+        .schedule_job(
+            RECORD_QUALITY,
+            &format!("{RECORD_QUALITY}:{}", hour.format("%Y-%m-%dT%H")),
             hour,
         )
         .await?;
@@ -135,6 +145,9 @@ pub async fn run_job(app: &App, job: &Job) -> Option<String> {
                 if ran > 0 {
                     tracing::info!(ran, "scheduled pulls ran");
                 }
+            }
+            RECORD_QUALITY => {
+                crate::governance::record_quality_day(app, None, Utc::now()).await?;
             }
             REFRESH_RELEASES => {
                 let due = crate::releases::refresh_due(app, Utc::now()).await?;

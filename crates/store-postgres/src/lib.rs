@@ -398,7 +398,7 @@ mod tests {
         };
         let pair = |k: &str, a: &str, b: &str| (k.to_string(), a.to_string(), b.to_string());
         let new_first = plane
-            .compare_columns(&side("ds_new"), &side("ds_old"), 10)
+            .compare_columns(&side("ds_new"), &side("ds_old"), None, 10)
             .await
             .unwrap();
         assert_eq!((new_first.linked, new_first.differing_total), (3, 2));
@@ -410,7 +410,7 @@ mod tests {
             ]
         );
         let old_first = plane
-            .compare_columns(&side("ds_old"), &side("ds_new"), 10)
+            .compare_columns(&side("ds_old"), &side("ds_new"), None, 10)
             .await
             .unwrap();
         assert_eq!((old_first.linked, old_first.differing_total), (3, 2));

@@ -964,7 +964,7 @@ mod tests {
             column: "name".into(),
         };
         let (s, o) = (side("ds_s"), side("ds_o"));
-        let without = plane.compare_columns(&s, &o, 10).await.unwrap();
+        let without = plane.compare_columns(&s, &o, None, 10).await.unwrap();
         assert_eq!(comparison_hints(&pool, &s, &o).await.unwrap(), None);
 
         plane
@@ -986,7 +986,7 @@ mod tests {
             .unwrap();
         let hints = comparison_hints(&pool, &s, &o).await.unwrap();
         assert!(hints.is_some());
-        let (count_sql, list_sql) = comparison_queries(&s, &o, hints).unwrap();
+        let (count_sql, list_sql) = comparison_queries(&s, &o, false, hints).unwrap();
         for sql in [&count_sql, &list_sql] {
             let plan: Vec<(i64, i64, i64, String)> =
                 sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
@@ -1005,7 +1005,7 @@ mod tests {
             );
         }
 
-        let with = plane.compare_columns(&s, &o, 10).await.unwrap();
+        let with = plane.compare_columns(&s, &o, None, 10).await.unwrap();
         assert_eq!(with, without);
         assert_eq!(with.linked, 3);
         assert_eq!(with.differing_total, 2);
@@ -1014,7 +1014,7 @@ mod tests {
             with.differing,
             vec![pair("k1", "李娜", "李娜娜"), pair("k3", "王伟", "王二")]
         );
-        let first = plane.compare_columns(&s, &o, 1).await.unwrap();
+        let first = plane.compare_columns(&s, &o, None, 1).await.unwrap();
         assert_eq!(first.differing, vec![pair("k1", "李娜", "李娜娜")]);
         assert_eq!(first.differing_total, 2);
     }

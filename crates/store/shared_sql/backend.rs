@@ -223,7 +223,8 @@ async fn apply_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()> {
         | Change::ReplaceBaseAttributes { .. }
         | Change::InsertDiscrepancies(_)
         | Change::UpdateDiscrepancy(_)
-        | Change::PutSource(_)) => apply_data_change(tx, c).await?,
+        | Change::PutSource(_)
+        | Change::PutQualitySnapshots(_)) => apply_data_change(tx, c).await?,
         c @ (Change::PutShareRequest(_)
         | Change::PutGrant(_)
         | Change::InsertAccess(_)

@@ -350,9 +350,44 @@ async fn apply_data_change(tx: &mut DbTx<'_>, change: Change) -> StoreResult<()>
             .await
             .map_err(db_err)?;
         }
+        Change::PutQualitySnapshots(list) => {
+            for q in list {
+                sqlx::query(
+                    "INSERT INTO quality_snapshots (scope, subject_id, day, org_id, resources, row_count, scores,
+                     recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (scope, subject_id, day) DO UPDATE SET org_id = excluded.org_id,
+                     resources = excluded.resources, row_count = excluded.row_count, scores = excluded.scores,
+                     recorded_at = excluded.recorded_at",
+                )
+                .bind(q.scope)
+                .bind(q.subject_id)
+                .bind(q.day)
+                .bind(q.org_id)
+                .bind(q.resources)
+                .bind(q.rows)
+                .bind(json_text(&q.scores))
+                .bind(q.recorded_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
         other => unreachable!("not a data-plane change: {other:?}"),
     }
     Ok(())
+}
+
+fn quality_snapshot_from(r: &DbRow) -> Result<QualitySnapshot, sqlx::Error> {
+    Ok(QualitySnapshot {
+        day: r.try_get("day")?,
+        scope: r.try_get("scope")?,
+        subject_id: r.try_get("subject_id")?,
+        org_id: r.try_get("org_id")?,
+        resources: r.try_get("resources")?,
+        rows: r.try_get("row_count")?,
+        scores: json_from(Some(r.try_get("scores")?))?.unwrap_or_default(),
+        recorded_at: r.try_get("recorded_at")?,
+    })
 }
 
 fn source_from(r: &DbRow) -> Result<DatasetSource, sqlx::Error> {
@@ -619,19 +654,6 @@ impl DataPlane for BackendDataPlane {
         rows.iter().map(load_from).collect::<Result<_, _>>().map_err(db_err)
     }
 
-    async fn list_rejects(&self, load_id: &str, after_row: i64, limit: i64) -> StoreResult<Vec<RejectedRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM dataset_rejects WHERE load_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3",
-        )
-        .bind(load_id)
-        .bind(after_row)
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(reject_from).collect::<Result<_, _>>().map_err(db_err)
-    }
-
     async fn insert_rejects(&self, rows: &[RejectedRow]) -> StoreResult<()> {
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         for chunk in rows.chunks(MAX_BIND_PARAMS / 4) {
@@ -653,6 +675,24 @@ impl DataPlane for BackendDataPlane {
             Some(b) => fetch_all(&self.reader, "SELECT * FROM base_attributes WHERE base = $1 ORDER BY label", &[b], base_attribute_from).await,
             None => fetch_all(&self.reader, "SELECT * FROM base_attributes ORDER BY base, label", &[], base_attribute_from).await,
         }
+    }
+
+    async fn list_quality_snapshots(
+        &self,
+        scope: &str,
+        subject_id: &str,
+        since: chrono::NaiveDate,
+    ) -> StoreResult<Vec<QualitySnapshot>> {
+        let rows = sqlx::query(
+            "SELECT * FROM quality_snapshots WHERE scope = $1 AND subject_id = $2 AND day >= $3 ORDER BY day",
+        )
+        .bind(scope)
+        .bind(subject_id)
+        .bind(since)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(quality_snapshot_from).collect::<Result<_, _>>().map_err(db_err)
     }
 
     async fn get_discrepancy(&self, id: i64) -> StoreResult<Option<Discrepancy>> {
@@ -989,17 +1029,43 @@ struct JoinHints {
 
 /// GOV-2: the two queries of a comparison: the counts of linked and differing
 /// subjects, and the first differences in key order (`$1` of them).
-fn comparison_queries(source: &ColumnRef, other: &ColumnRef, hints: Option<JoinHints>) -> StoreResult<(String, String)> {
+fn comparison_queries(
+    source: &ColumnRef,
+    other: &ColumnRef,
+    answered: bool,
+    hints: Option<JoinHints>,
+) -> StoreResult<(String, String)> {
     let (st, sk, sc) = (ident(&source.table)?, ident(&source.key_column)?, ident(&source.column)?);
     let (ot, ok, oc) = (ident(&other.table)?, ident(&other.key_column)?, ident(&other.column)?);
     let JoinHints { source: s_hint, other: o_hint, join } =
         hints.unwrap_or_else(|| JoinHints { join: "JOIN".into(), ..JoinHints::default() });
     let from = format!("FROM {ot} o{o_hint} {join} {st} s{s_hint} ON s.{sk} = o.{ok} WHERE o.{oc} IS NOT NULL");
     let differs = format!("CAST(s.{sc} AS TEXT) IS DISTINCT FROM CAST(o.{oc} AS TEXT)");
-    let count_sql = format!("SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {from}");
+    // GOV-2: a confirmed discrepancy keeps the values as they were answered (an
+    // empty source value as ''); the attribute and other resource are the last two
+    // parameters of each query.
+    let unanswered = |attribute: u8, resource: u8| {
+        if answered {
+            format!(
+                " AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.status = 'confirmed'
+                 AND d.attribute = ${attribute} AND d.other_resource_id = ${resource}
+                 AND d.subject_key = CAST(o.{ok} AS TEXT)
+                 AND d.source_value = COALESCE(CAST(s.{sc} AS TEXT), '')
+                 AND d.other_value = CAST(o.{oc} AS TEXT))"
+            )
+        } else {
+            String::new()
+        }
+    };
+    let count_sql = format!(
+        "SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END),
+         SUM(CASE WHEN {differs}{} THEN 1 ELSE 0 END) {from}",
+        unanswered(1, 2)
+    );
     let list_sql = format!(
-        "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}
-         ORDER BY o.{ok} LIMIT $1"
+        "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}{}
+         ORDER BY o.{ok} LIMIT $1",
+        unanswered(2, 3)
     );
     Ok((count_sql, list_sql))
 }
@@ -1012,13 +1078,39 @@ impl RowReader for BackendDataPlane {
         fetch_page(&self.reader, table, schema, q, order).await
     }
 
-    async fn compare_columns(&self, source: &ColumnRef, other: &ColumnRef, limit: i64) -> StoreResult<Comparison> {
+    async fn list_rejects(&self, load_id: &str, after_row: i64, limit: i64) -> StoreResult<Vec<RejectedRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM dataset_rejects WHERE load_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3",
+        )
+        .bind(load_id)
+        .bind(after_row)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(reject_from).collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn compare_columns(
+        &self,
+        source: &ColumnRef,
+        other: &ColumnRef,
+        answered: Option<&AnsweredDifferences>,
+        limit: i64,
+    ) -> StoreResult<Comparison> {
         let hints = comparison_hints(&self.reader, source, other).await?;
-        let (count_sql, list_sql) = comparison_queries(source, other, hints)?;
-        let counts = sqlx::query(&count_sql).fetch_one(&self.reader).await.map_err(db_err)?;
-        let rows = sqlx::query(&list_sql).bind(limit).fetch_all(&self.reader).await.map_err(db_err)?;
+        let (count_sql, list_sql) = comparison_queries(source, other, answered.is_some(), hints)?;
+        let mut count = sqlx::query(&count_sql);
+        let mut list = sqlx::query(&list_sql).bind(limit);
+        if let Some(a) = answered {
+            count = count.bind(&a.attribute).bind(&a.other_resource_id);
+            list = list.bind(&a.attribute).bind(&a.other_resource_id);
+        }
+        let counts = count.fetch_one(&self.reader).await.map_err(db_err)?;
+        let rows = list.fetch_all(&self.reader).await.map_err(db_err)?;
         let linked: i64 = counts.try_get(0).map_err(db_err)?;
         let differing_total: Option<i64> = counts.try_get(1).map_err(db_err)?;
+        let unanswered_total: Option<i64> = counts.try_get(2).map_err(db_err)?;
         let mut differing = Vec::with_capacity(rows.len());
         for r in rows {
             let key: Option<String> = r.try_get(0).map_err(db_err)?;
@@ -1026,6 +1118,11 @@ impl RowReader for BackendDataPlane {
             let b: Option<String> = r.try_get(2).map_err(db_err)?;
             differing.push((key.unwrap_or_default(), a.unwrap_or_default(), b.unwrap_or_default()));
         }
-        Ok(Comparison { linked, differing_total: differing_total.unwrap_or(0), differing })
+        Ok(Comparison {
+            linked,
+            differing_total: differing_total.unwrap_or(0),
+            unanswered_total: unanswered_total.unwrap_or(0),
+            differing,
+        })
     }
 }

@@ -109,6 +109,8 @@ pub enum Change {
     UpdateDiscrepancy(Discrepancy),
     /// COL-1: inserts or replaces a resource's pull connector.
     PutSource(DatasetSource),
+    /// GOV-1: records each snapshot, replacing one of the same day and subject.
+    PutQualitySnapshots(Vec<QualitySnapshot>),
     /// SHR-3 … SHR-7: inserts or replaces a share request.
     PutShareRequest(ShareRequest),
     /// SHR-8, SHR-9: inserts or replaces a grant.
@@ -228,15 +230,16 @@ pub trait DataPlane: Send + Sync + 'static {
     ) -> StoreResult<Option<DatasetLoad>>;
     /// Newest first.
     async fn list_loads(&self, filter: &LoadFilter) -> StoreResult<Vec<DatasetLoad>>;
-    /// In row order, after `after_row`.
-    async fn list_rejects(
-        &self,
-        load_id: &str,
-        after_row: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<RejectedRow>>;
     async fn insert_rejects(&self, rows: &[RejectedRow]) -> StoreResult<()>;
     async fn list_base_attributes(&self, base: Option<&str>) -> StoreResult<Vec<BaseAttribute>>;
+    /// GOV-1: the daily quality of one subject (`scope` as in [`QualitySnapshot`])
+    /// from `since` on, oldest first.
+    async fn list_quality_snapshots(
+        &self,
+        scope: &str,
+        subject_id: &str,
+        since: chrono::NaiveDate,
+    ) -> StoreResult<Vec<QualitySnapshot>>;
     async fn get_discrepancy(&self, id: i64) -> StoreResult<Option<Discrepancy>>;
     /// Oldest due first.
     async fn list_discrepancies(&self, filter: &DiscrepancyFilter)
@@ -306,11 +309,20 @@ pub trait RowReader: Send + Sync + 'static {
         schema: &gongshu_domain::dataset::TableSchema,
         query: &RowQuery,
     ) -> StoreResult<Vec<StoredRow>>;
-    /// GOV-2: subjects in both tables whose values differ (the other side not empty).
+    /// COL-3: a load's rejected rows as delivered, in row order, after `after_row`.
+    async fn list_rejects(
+        &self,
+        load_id: &str,
+        after_row: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<RejectedRow>>;
+    /// GOV-2: subjects in both tables whose values differ (the other side not empty),
+    /// the `answered` ones counted but not listed.
     async fn compare_columns(
         &self,
         source: &ColumnRef,
         other: &ColumnRef,
+        answered: Option<&AnsweredDifferences>,
         limit: i64,
     ) -> StoreResult<Comparison>;
 }

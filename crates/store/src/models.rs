@@ -566,6 +566,29 @@ pub struct ServedDataset {
     pub social_agreements_in_force: u32,
 }
 
+/// GOV-1, GOV-3: what a resource or a department scored on one day (China time),
+/// as the day's last measurement left it; the days together are its quality history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualitySnapshot {
+    pub day: NaiveDate,
+    /// [`QualitySnapshot::RESOURCE`] or [`QualitySnapshot::DEPARTMENT`].
+    pub scope: String,
+    /// The resource's id, or the department's.
+    pub subject_id: String,
+    pub org_id: String,
+    /// The resources scored: 1 for a resource, those with data for a department.
+    pub resources: i64,
+    /// The rows served: a resource's, or the sum over a department's resources.
+    pub rows: i64,
+    pub scores: gongshu_domain::dataset::QualityScores,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl QualitySnapshot {
+    pub const RESOURCE: &'static str = "resource";
+    pub const DEPARTMENT: &'static str = "department";
+}
+
 /// COL-1, COL-2: one delivery of data for a resource, and what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DatasetLoad {
@@ -718,8 +741,21 @@ pub struct Comparison {
     /// Subjects present in both with a value on the other side.
     pub linked: i64,
     pub differing_total: i64,
-    /// (subject, source value, other value), at most the asked limit.
+    /// Of those, the ones not among the [`AnsweredDifferences`] (all, without them).
+    pub unanswered_total: i64,
+    /// (subject, source value, other value) of the unanswered differences in
+    /// subject order, at most the asked limit.
     pub differing: Vec<(String, String, String)>,
+}
+
+/// GOV-2: where the differences the source department already confirmed (its value
+/// stands) are recorded: the discrepancies of `attribute` against the copy in
+/// `other_resource_id`. A comparison leaves a difference out of its list while
+/// both values are the ones confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredDifferences {
+    pub attribute: String,
+    pub other_resource_id: String,
 }
 
 /// COL-1: a resource's pull connector: where the platform reads its data from, on

@@ -3,23 +3,26 @@
 //! base databases and discrepancies.
 use std::path::PathBuf;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongshu_services::dataset_input::{InputFormat, TextEncoding};
 use gongshu_services::datasets::{self, Channel, DatasetView, LoadMode, LoadOptions, PushBatch};
-use gongshu_services::governance::{self, BuildReport, CrossCheckReport, QualityOverview};
+use gongshu_services::egress::{RejectsFile, RejectsFormat};
+use gongshu_services::governance::{
+    self, BuildReport, CrossCheckReport, QualityHistory, QualityOverview, QualitySubject,
+};
 use gongshu_services::ServiceError;
 use gongshu_store::{Dataset, DatasetLoad, Discrepancy, DiscrepancyFilter, RejectedRow};
 
-use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use crate::api::catalog_sheet::{download, XLSX};
+use crate::api::sharing::spooled_body;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
@@ -451,54 +454,60 @@ pub async fn rejects(
     ))
 }
 
-/// COL-3: the rejected rows as CSV (UTF-8 with BOM).
+/// COL-3: the rejected rows as CSV (UTF-8 with BOM). The read is recorded with
+/// the rows and the SM3 of these bytes (also sent as `X-Gongshu-Sm3`) before the
+/// first byte is sent.
 #[utoipa::path(get, path = "/api/v1/loads/{id}/rejects.csv", tag = "data", params(("id" = String, Path)),
-    responses((status = 200, description = "CSV file", content_type = "text/csv")))]
+    responses((status = 200, description = "CSV file; X-Gongshu-Rows the rows, X-Gongshu-Sm3 the hash the access record keeps", content_type = "text/csv")))]
 pub async fn rejects_csv(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let cursor = datasets::open_rejects(&s.app, &ctx, &id).await?;
-    // Streamed a page at a time: the heading first, then each page's lines.
-    let start = Bytes::from(datasets::rejects_csv_heading());
-    let pages =
-        futures_util::stream::unfold((s.app.clone(), Some(cursor)), |(app, cursor)| async move {
-            let mut cursor = cursor?;
-            match cursor.next_page(&app).await {
-                Ok(Some(rows)) => Some((
-                    Ok(Bytes::from(datasets::rejects_csv_lines(&rows))),
-                    (app, Some(cursor)),
-                )),
-                Ok(None) => None,
-                // The status is sent already: cutting the body short tells the client.
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), (app, None))),
-            }
-        });
-    let body = futures_util::stream::once(async { Ok::<_, std::io::Error>(start) }).chain(pages);
-    Ok(download(
+    let file = datasets::rejects_file(&s.app, &ctx, &id, RejectsFormat::Csv).await?;
+    Ok(rejects_response(
         "text/csv; charset=utf-8",
-        &format!("rejects-{id}.csv"),
-        &format!("不合格行-{id}.csv"),
-        Body::from_stream(body),
+        (&format!("rejects-{id}.csv"), &format!("不合格行-{id}.csv")),
+        file,
     ))
 }
 
-/// COL-3: the rejected rows as XLSX.
+/// COL-3: the rejected rows as XLSX, recorded as the CSV is.
 #[utoipa::path(get, path = "/api/v1/loads/{id}/rejects.xlsx", tag = "data", params(("id" = String, Path)),
-    responses((status = 200, description = "XLSX file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses((status = 200, description = "XLSX file; X-Gongshu-Rows the rows, X-Gongshu-Sm3 the hash the access record keeps", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody)))]
 pub async fn rejects_xlsx(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let rows = datasets::rejects_for_xlsx(&s.app, &ctx, &id).await?;
-    Ok(download(
+    let file = datasets::rejects_file(&s.app, &ctx, &id, RejectsFormat::Xlsx).await?;
+    Ok(rejects_response(
         XLSX,
-        &format!("rejects-{id}.xlsx"),
-        &format!("不合格行-{id}.xlsx"),
-        datasets::rejects_xlsx(&rows)?,
+        (
+            &format!("rejects-{id}.xlsx"),
+            &format!("不合格行-{id}.xlsx"),
+        ),
+        file,
     ))
+}
+
+fn rejects_response(
+    content_type: &'static str,
+    (ascii_name, utf8_name): (&str, &str),
+    file: RejectsFile,
+) -> Response {
+    let mut response = download(content_type, ascii_name, utf8_name, spooled_body(file.body));
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-gongshu-rows", file.rows.to_string()),
+        ("x-gongshu-sm3", file.response_hash),
+    ] {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+            headers.insert(axum::http::HeaderName::from_static(name), v);
+        }
+    }
+    response
 }
 
 /// GOV-1, GOV-3: quality per resource and per department on six dimensions.
@@ -509,6 +518,49 @@ pub async fn quality(
     Caller(ctx): Caller,
 ) -> ApiResult<Json<QualityOverview>> {
     Ok(Json(governance::quality_overview(&s.app, &ctx).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QualityHistoryQuery {
+    /// The resource (catalog entry id) whose history is read; or give `org_id`.
+    #[serde(default)]
+    pub resource_id: Option<String>,
+    /// The department whose history is read; or give `resource_id`.
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// How many days back, today included (1 to 1830, default 90).
+    #[serde(default)]
+    pub days: Option<u32>,
+}
+
+/// GOV-1, GOV-3: a resource's or a department's quality day by day: each day's
+/// six dimensions as the day's last measurement left them.
+#[utoipa::path(get, path = "/api/v1/quality/history", tag = "data", params(QualityHistoryQuery),
+    responses((status = 200, body = QualityHistory), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn quality_history(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<QualityHistoryQuery>,
+) -> ApiResult<Json<QualityHistory>> {
+    let subject = match (q.resource_id, q.org_id) {
+        (Some(resource), None) => QualitySubject::Resource(resource),
+        (None, Some(org)) => QualitySubject::Department(org),
+        _ => {
+            return Err(ServiceError::invalid(
+                "quality.history_subject",
+                "resource_id",
+                "须给出 resource_id 或 org_id 之一",
+                "give exactly one of resource_id and org_id",
+            )
+            .into())
+        }
+    };
+    Ok(Json(
+        governance::quality_history(&s.app, &ctx, subject, q.days, chrono::Utc::now()).await?,
+    ))
 }
 
 /// COL-4: mounted resources past their refresh day, with department and working

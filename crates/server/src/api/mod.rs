@@ -357,6 +357,7 @@ pub fn routes() -> Router<AppState> {
             get(datasets::rejects_xlsx),
         )
         .route("/api/v1/quality", get(datasets::quality))
+        .route("/api/v1/quality/history", get(datasets::quality_history))
         .route("/api/v1/freshness/stale", get(datasets::stale))
         .route("/api/v1/bases/{base}", get(datasets::base_status))
         .route("/api/v1/bases/{base}/build", post(datasets::build_base))

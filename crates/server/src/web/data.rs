@@ -1085,6 +1085,7 @@ pub async fn load_page(
 #[derive(Serialize)]
 struct QualityRow {
     org: String,
+    org_id: String,
     resource_id: Option<String>,
     code: Option<String>,
     name: Option<String>,
@@ -1113,6 +1114,121 @@ struct StaleRow {
     workdays_overdue: i64,
 }
 
+#[derive(Deserialize)]
+pub struct QualityHistoryPageQuery {
+    #[serde(default)]
+    resource: Option<String>,
+    #[serde(default)]
+    org: Option<String>,
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+/// One day of the quality history page: its cells and its place in the chart.
+#[derive(Serialize)]
+struct HistoryRow {
+    day: NaiveDate,
+    rows: i64,
+    resources: i64,
+    scores: Vec<Option<String>>,
+    overall: Option<String>,
+    /// Where the day's overall score sits in the chart, if it was measured.
+    x: Option<u32>,
+    y: Option<u32>,
+}
+
+/// The chart's plot area (SVG units): x from the first day to today, y from 0% to 100%.
+const HISTORY_CHART: (u32, u32, u32, u32) = (48, 620, 16, 176);
+
+/// GOV-1, GOV-3: a resource's or a department's quality day by day, as a line of
+/// its overall score and a table of its six dimensions.
+pub async fn quality_history_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<QualityHistoryPageQuery>,
+) -> Response {
+    let subject = match (q.resource, q.org) {
+        (Some(resource), None) => governance::QualitySubject::Resource(resource),
+        (None, Some(org)) => governance::QualitySubject::Department(org),
+        _ => {
+            let e = ServiceError::invalid(
+                "quality.history_subject",
+                "resource",
+                "须给出资源或部门之一",
+                "give a resource or a department",
+            );
+            return fail(&state, &web, e, "/data/quality");
+        }
+    };
+    let history = match governance::quality_history(
+        &state.app,
+        &web.ctx,
+        subject,
+        q.days,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(h) => h,
+        Err(e) => return fail(&state, &web, e, "/data/quality"),
+    };
+    let names = org_names(&state, &web).await;
+    let title = if history.scope == gongshu_store::QualitySnapshot::RESOURCE {
+        let e = entries_by_id(&state, [history.subject_id.clone()]).await;
+        let e = e.get(&history.subject_id).cloned().unwrap_or_default();
+        format!("{} {}", e.code, e.name)
+    } else {
+        org_name(&names, &history.subject_id)
+    };
+    let subject_param = if history.scope == gongshu_store::QualitySnapshot::RESOURCE {
+        "resource"
+    } else {
+        "org"
+    };
+    let today = today_in_china(Utc::now());
+    let span = (today - history.since).num_days().max(1) as f64;
+    let (left, right, top, bottom) = HISTORY_CHART;
+    let rows: Vec<HistoryRow> = history
+        .points
+        .iter()
+        .map(|p| {
+            let x = left as f64
+                + (p.day - history.since).num_days() as f64 / span * (right - left) as f64;
+            let y = p.overall.map(|o| {
+                (bottom as f64 - o.clamp(0.0, 1.0) * (bottom - top) as f64).round() as u32
+            });
+            HistoryRow {
+                day: p.day,
+                rows: p.rows,
+                resources: p.resources,
+                scores: score_cells(&p.scores),
+                overall: pct(p.overall),
+                x: y.map(|_| x.round() as u32),
+                y,
+            }
+        })
+        .collect();
+    let line: Vec<String> = rows
+        .iter()
+        .filter_map(|r| Some(format!("{},{}", r.x?, r.y?)))
+        .collect();
+    render_page(
+        &state,
+        "data_quality_history.html",
+        web.lang,
+        Some(&web),
+        context! {
+            headers => dim_headers(web.lang), title => title, history => history,
+            org => org_name(&names, &history.org_id), rows => rows, line => line.join(" "),
+            chart => context! { left => left, right => right, top => top, bottom => bottom,
+                middle => (top + bottom) / 2 },
+            today => today, days => (today - history.since).num_days() + 1,
+            link => format!("/data/quality/history?{}={}", subject_param, urlencode(&history.subject_id)),
+        },
+    )
+    .into_response()
+}
+
 /// GOV-1, GOV-3, COL-4: quality per department and per resource on six
 /// dimensions, and the resources past their refresh day.
 pub async fn quality_page(State(state): State<AppState>, web: WebUser) -> Response {
@@ -1136,6 +1252,7 @@ pub async fn quality_page(State(state): State<AppState>, web: WebUser) -> Respon
         .iter()
         .map(|d| QualityRow {
             org: org_name(&names, &d.org_id),
+            org_id: d.org_id.clone(),
             resource_id: None,
             code: None,
             name: None,
@@ -1158,6 +1275,7 @@ pub async fn quality_page(State(state): State<AppState>, web: WebUser) -> Respon
             let e = entries.get(&r.resource_id).cloned().unwrap_or_default();
             QualityRow {
                 org: org_name(&names, &r.org_id),
+                org_id: r.org_id.clone(),
                 resource_id: Some(r.resource_id.clone()),
                 code: Some(e.code),
                 name: Some(e.name),

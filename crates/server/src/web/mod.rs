@@ -96,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .route("/catalog/{id}/offline", post(catalog::take_offline))
         .route("/data", get(data::overview))
         .route("/data/quality", get(data::quality_page))
+        .route("/data/quality/history", get(data::quality_history_page))
         .route("/data/bases", get(data::bases_page))
         .route("/data/bases/{base}/build", post(data::build_base))
         .route("/data/cross-check", post(data::cross_check))

@@ -117,6 +117,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/data_quality.html"),
     ),
     (
+        "data_quality_history.html",
+        include_str!("../../templates/data_quality_history.html"),
+    ),
+    (
         "data_bases.html",
         include_str!("../../templates/data_bases.html"),
     ),

@@ -819,6 +819,237 @@ async fn gov_1_quality_scores_the_whole_table_not_its_last_batch(srv: Arc<TestSe
     assert_eq!(scores["validity"].as_f64(), Some(0.8), "{scores}");
 }
 both_backends!(gov_1_quality_scores_the_whole_table_not_its_last_batch);
+
+/// GOV-1, GOV-3: quality has a history per resource and per department: one point
+/// a day, the day's last measurement replacing earlier ones, read over a range
+/// by the department itself and by governors, not by another department.
+async fn gov_1_gov_3_quality_history_keeps_a_point_a_day(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let household = &resources["household"];
+    let ids: Vec<String> = (0..3).map(|i| person(i * 17, 47)).collect();
+    let mut file = household_csv(&ids, &["未婚", "已婚", "离婚"]);
+    file.extend_from_slice("123,无名,男,1990-01-01,830102,某地,已婚\n".as_bytes());
+    let load = upload(&psb, &household.code, "", file)
+        .await
+        .expect_status(201);
+    let psb_org = load["org_id"].as_str().unwrap().to_string();
+    let now = Utc::now();
+    let two_days_ago = now - Duration::days(2);
+    let record = |at| gongshu_services::governance::record_quality_day(&srv.app, None, at);
+    assert!(
+        record(two_days_ago).await.unwrap() >= 2,
+        "a resource and its department"
+    );
+    record(now).await.unwrap();
+    // The same day measured again after a clean replace: the later one stands.
+    upload(
+        &psb,
+        &household.code,
+        "",
+        household_csv(&ids, &["未婚", "已婚", "离婚"]),
+    )
+    .await
+    .expect_status(201);
+    record(now).await.unwrap();
+
+    let history = |who: &'static str, query: String| {
+        let session = match who {
+            "psb" => &psb,
+            "civil" => &civil,
+            _ => &admin,
+        };
+        async move {
+            session
+                .get(&format!("/api/v1/quality/history?{query}"))
+                .await
+        }
+    };
+    let of_resource = history("psb", format!("resource_id={}&days=7", household.id))
+        .await
+        .expect_status(200);
+    let points = of_resource["points"].as_array().unwrap();
+    let days: Vec<&str> = points.iter().map(|p| p["day"].as_str().unwrap()).collect();
+    let (then, today) = (
+        today_in_china(two_days_ago).to_string(),
+        today_in_china(now).to_string(),
+    );
+    assert_eq!(days, [then.as_str(), today.as_str()], "{of_resource}");
+    assert_eq!(points[0]["scores"]["validity"].as_f64(), Some(0.75));
+    assert_eq!(points[0]["rows"], 3);
+    assert_eq!(
+        points[1]["scores"]["validity"].as_f64(),
+        Some(1.0),
+        "{of_resource}"
+    );
+    assert_eq!(points[1]["overall"].as_f64(), Some(1.0), "{of_resource}");
+    // A range of one day holds today only.
+    let recent = history("admin", format!("resource_id={}&days=1", household.id))
+        .await
+        .expect_status(200);
+    assert_eq!(recent["points"].as_array().unwrap().len(), 1, "{recent}");
+    assert_eq!(recent["since"], today.as_str());
+
+    // The department's history, for the department and for governors.
+    let of_department = history("admin", format!("org_id={psb_org}"))
+        .await
+        .expect_status(200);
+    let points = of_department["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{of_department}");
+    assert!(points.iter().all(|p| p["resources"].as_i64() >= Some(1)));
+    history("psb", format!("org_id={psb_org}"))
+        .await
+        .expect_status(200);
+    // Not for another department, its resources included.
+    history("civil", format!("org_id={psb_org}"))
+        .await
+        .expect_error(403, "auth.denied");
+    history("civil", format!("resource_id={}", household.id))
+        .await
+        .expect_error(403, "auth.denied");
+    // Bad requests say what is wrong.
+    history("admin", format!("org_id={psb_org}&days=0"))
+        .await
+        .expect_error(400, "quality.history_days");
+    history(
+        "admin",
+        format!("org_id={psb_org}&resource_id={}", household.id),
+    )
+    .await
+    .expect_error(400, "quality.history_subject");
+    history("admin", "resource_id=no-such-resource".into())
+        .await
+        .expect_error(404, "not_found");
+
+    // The console: linked from the quality page, a chart and a row per day.
+    crate::data_pages::open(&admin, "/data/quality")
+        .await
+        .shows(&format!("/data/quality/history?resource={}", household.id));
+    crate::data_pages::open(
+        &psb,
+        &format!("/data/quality/history?resource={}&days=7", household.id),
+    )
+    .await
+    .shows("质量趋势")
+    .shows("history-chart")
+    .shows(&format!("id=\"history-{then}\""))
+    .shows(&format!("id=\"history-{today}\""))
+    .shows("75.0%");
+}
+both_backends!(gov_1_gov_3_quality_history_keeps_a_point_a_day);
+
+/// COL-3, GOV-5, DESIGN 2: the rows a load rejected are data as delivered, so every
+/// read of them — the API's page, the CSV and XLSX files and the console's load
+/// page — goes through the egress gate and leaves an access record with the rows
+/// and the hash of what was sent, anchored in the audit chain.
+async fn gov_5_rejected_rows_are_read_through_the_gate_and_recorded(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let ids: Vec<String> = (0..2).map(|i| person(i * 19, 53)).collect();
+    let mut file = household_csv(&ids, &["未婚", "已婚"]);
+    file.extend_from_slice("123,无名,男,1990-01-01,830102,某地,已婚\n".as_bytes());
+    let load = upload(&psb, &resources["household"].code, "", file)
+        .await
+        .expect_status(201);
+    assert_eq!(load["rows_rejected"], 1);
+    let load_id = load["id"].as_str().unwrap().to_string();
+    let records = || async {
+        let log = psb
+            .get(&format!(
+                "/api/v1/share/access?source_org_id={}",
+                psb.org_id
+            ))
+            .await
+            .expect_status(200);
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["operation"] == "rejects")
+            .cloned()
+            .collect::<Vec<Value>>()
+    };
+    let anchored = || crate::upstream::audit_count(&srv, "dataset.rejects_read");
+    assert!(records().await.is_empty());
+
+    let page = psb
+        .get(&format!("/api/v1/loads/{load_id}/rejects"))
+        .await
+        .expect_status(200);
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    let recs = records().await;
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["purpose"], "rejects");
+    assert_eq!(recs[0]["mode"], "internal");
+    assert_eq!(recs[0]["row_count"], 1);
+    assert_eq!(recs[0]["actor"], format!("user:{}", psb.user_id));
+    assert_eq!(recs[0]["resource_id"], resources["household"].id.as_str());
+    assert!(recs[0]["items"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("citizen_id")));
+    assert_eq!(anchored().await, 1);
+
+    // The files: the record keeps the SM3 of exactly the bytes sent.
+    for (file, count) in [("rejects.csv", 2), ("rejects.xlsx", 3)] {
+        let sent = psb
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/v1/loads/{load_id}/{file}"),
+            )
+            .send()
+            .await
+            .expect("download");
+        assert_eq!(sent.status().as_u16(), 200, "{file}");
+        let header = |name: &str| sent.headers()[name].to_str().unwrap().to_string();
+        let (rows, sm3) = (header("x-gongshu-rows"), header("x-gongshu-sm3"));
+        let bytes = sent.bytes().await.unwrap();
+        let digest = {
+            use sm3::Digest;
+            hex::encode(sm3::Sm3::digest(&bytes))
+        };
+        assert_eq!(sm3, digest, "{file}");
+        assert_eq!(rows, "1");
+        if file.ends_with(".csv") {
+            assert!(
+                bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
+                "a UTF-8 BOM for Excel"
+            );
+        }
+        let recs = records().await;
+        assert_eq!(recs.len(), count, "{file}");
+        assert_eq!(
+            recs[0]["response_hash"],
+            digest.as_str(),
+            "newest first: {file}"
+        );
+    }
+
+    // The console's load page lists them, and that read is recorded too.
+    crate::data_pages::open(&psb, &format!("/data/loads/{load_id}"))
+        .await
+        .shows("无名");
+    assert_eq!(records().await.len(), 4);
+    assert_eq!(anchored().await, 4);
+
+    // Another department reads nothing, and nothing is recorded.
+    civil
+        .get(&format!("/api/v1/loads/{load_id}/rejects"))
+        .await
+        .expect_error(403, "auth.denied");
+    let refused = send(civil.request(
+        reqwest::Method::GET,
+        &format!("/api/v1/loads/{load_id}/rejects.csv"),
+    ))
+    .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(records().await.len(), 4);
+}
+both_backends!(gov_5_rejected_rows_are_read_through_the_gate_and_recorded);
 both_backends!(col_4_stale_resources_are_listed_with_days_overdue);
 
 /// COL-1: a pull connector reads a department's PostgreSQL table into a new
@@ -1174,17 +1405,27 @@ async fn population_from_two_sources(
     household_marital: [&str; 2],
     marriage_marital: [&str; 2],
 ) -> TwoSources {
+    let ids: Vec<String> = (0..2).map(|i| person(i * 57, sequence)).collect();
+    population_of(srv, ids, &household_marital, &marriage_marital).await
+}
+
+/// [`population_from_two_sources`] for any people, in `ids` order.
+async fn population_of(
+    srv: &TestServer,
+    ids: Vec<String>,
+    household_marital: &[&str],
+    marriage_marital: &[&str],
+) -> TwoSources {
     let demo = srv.seed_demo().await;
     let resources = data_resources(srv).await;
     let psb = srv.login_demo(&demo, "psb.admin").await;
     let civil = srv.login_demo(&demo, "civil.admin").await;
     let admin = srv.login_demo(&demo, "admin").await;
-    let ids: Vec<String> = (0..2).map(|i| person(i * 57, sequence)).collect();
     upload(
         &psb,
         &resources["household"].code,
         "",
-        household_csv(&ids, &household_marital),
+        household_csv(&ids, household_marital),
     )
     .await
     .expect_status(201);
@@ -1192,7 +1433,7 @@ async fn population_from_two_sources(
         &civil,
         &resources["marriage"].code,
         "",
-        marriage_csv(&ids, &marriage_marital),
+        marriage_csv(&ids, marriage_marital),
     )
     .await
     .expect_status(201);
@@ -1287,6 +1528,111 @@ async fn gov_2_a_confirmed_difference_is_not_raised_again(srv: Arc<TestServer>) 
     assert_eq!(fresh["items"][0]["subject_key"], ids[1].as_str());
 }
 both_backends!(gov_2_a_confirmed_difference_is_not_raised_again);
+
+/// GOV-2: confirmed differences do not hold back the rest. With more of them than
+/// one cross-check lists (5,000), all sorting before a new difference, the new one
+/// is still raised, and it still closes by itself once the data agrees again.
+async fn gov_2_confirmed_differences_past_the_list_cap_hide_nothing(srv: Arc<TestServer>) {
+    const CONFIRMED: usize = 5_001;
+    // In birth-date order, so in the order of the citizen IDs.
+    let ids: Vec<String> = (0..=CONFIRMED as i64).map(|day| person(day, 97)).collect();
+    let mut household = vec!["已婚"; ids.len()];
+    let mut marriage = vec!["离婚"; CONFIRMED];
+    marriage.push("已婚");
+    let TwoSources {
+        resources,
+        psb,
+        civil,
+        built,
+        ..
+    } = population_of(&srv, ids.clone(), &household, &marriage).await;
+    assert_eq!(
+        built["discrepancies_found"], 5_000,
+        "one cross-check lists 5,000"
+    );
+    let confirm_all_open = || async {
+        let open = srv
+            .app
+            .store
+            .data_plane()
+            .list_discrepancies(&gongshu_store::DiscrepancyFilter {
+                status: Some("open".into()),
+                limit: Some(10_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let changes = open
+            .into_iter()
+            .map(|mut d| {
+                d.status = "confirmed".into();
+                d.resolution = Some("婚姻登记档案属实".into());
+                d.resolved_by = Some("civil.admin".into());
+                d.resolved_at = Some(Utc::now());
+                Change::UpdateDiscrepancy(d)
+            })
+            .collect::<Vec<_>>();
+        let confirmed = changes.len();
+        srv.app.store.commit(changes, vec![]).await.unwrap();
+        confirmed
+    };
+    assert_eq!(confirm_all_open().await, 5_000);
+    // The next cross-check reaches the one past the first list.
+    upload(
+        &civil,
+        &resources["marriage"].code,
+        "",
+        marriage_csv(&ids, &marriage),
+    )
+    .await
+    .expect_status(201);
+    assert_eq!(run_cross_checks(&srv).await, 1);
+    assert_eq!(confirm_all_open().await, 1, "the 5,001st difference");
+    let open_total = || async {
+        let open = civil.get("/api/v1/discrepancies?status=open").await;
+        open.expect_status(200)["total"].as_i64().unwrap_or(-1)
+    };
+    assert_eq!(open_total().await, 0);
+
+    // 公安局's copy of the last person changes: a new difference behind 5,001 confirmed ones.
+    let last = ids.len() - 1;
+    household[last] = "丧偶";
+    upload(
+        &psb,
+        &resources["household"].code,
+        "",
+        household_csv(&ids, &household),
+    )
+    .await
+    .expect_status(201);
+    assert_eq!(run_cross_checks(&srv).await, 1);
+    let fresh = civil
+        .get("/api/v1/discrepancies?status=open")
+        .await
+        .expect_status(200);
+    assert_eq!(fresh["total"], 1, "{fresh}");
+    assert_eq!(fresh["items"][0]["subject_key"], ids[last].as_str());
+    assert_eq!(fresh["items"][0]["other_value"], "丧偶");
+
+    // The copy agrees again: the open difference closes, the confirmed ones stay.
+    household[last] = "已婚";
+    upload(
+        &psb,
+        &resources["household"].code,
+        "",
+        household_csv(&ids, &household),
+    )
+    .await
+    .expect_status(201);
+    assert_eq!(run_cross_checks(&srv).await, 1);
+    assert_eq!(open_total().await, 0);
+    let agreed = civil
+        .get("/api/v1/discrepancies?status=agreed")
+        .await
+        .expect_status(200);
+    assert_eq!(agreed["total"], 1, "{agreed}");
+}
+both_backends!(gov_2_confirmed_differences_past_the_list_cap_hide_nothing);
 
 /// COL-9: the base says when the data changed under it: a department's data mounted
 /// after the build is listed as what a rebuild would take in, on the API and the
