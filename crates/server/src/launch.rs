@@ -179,6 +179,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let spool = tokio::spawn(tend_spool(
+        config.data_dir.join("spool"),
+        stop_tx.subscribe(),
+    ));
     let worker = if config.run_jobs {
         let name = format!("node-{}", uuid::Uuid::new_v4().simple());
         Some(tokio::spawn(gongshu_services::jobs::run_worker(
@@ -211,7 +215,47 @@ pub async fn serve(
     if let Some(i) = indexer {
         let _ = tokio::time::timeout(Duration::from_secs(10), i).await;
     }
+    let _ = tokio::time::timeout(Duration::from_secs(10), spool).await;
     Ok(())
+}
+
+/// COL-1: puts the node's upload spool right after a stop ([`crate::spool::recover`]),
+/// then gives up abandoned resumable uploads every hour until `stop` turns true.
+async fn tend_spool(dir: std::path::PathBuf, mut stop: watch::Receiver<bool>) {
+    let mut first = true;
+    loop {
+        let at = std::time::SystemTime::now();
+        let swept_dir = dir.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            if first {
+                crate::spool::recover(&swept_dir, at)
+            } else {
+                crate::spool::sweep(&swept_dir, at).map(|abandoned| crate::spool::SpoolSweep {
+                    abandoned,
+                    ..Default::default()
+                })
+            }
+        })
+        .await;
+        match done {
+            Ok(Ok(d)) if d != crate::spool::SpoolSweep::default() => tracing::info!(
+                removed_uploads = d.removed_uploads,
+                restored_claims = d.restored_claims,
+                abandoned = d.abandoned,
+                "upload spool tidied"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "tidying the upload spool failed"),
+            _ => {}
+        }
+        first = false;
+        tokio::select! {
+            _ = tokio::time::sleep(crate::spool::SWEEP_EVERY) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM.

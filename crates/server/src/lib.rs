@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod launch;
 pub mod openapi;
+pub mod spool;
 pub mod state;
 pub mod web;
 

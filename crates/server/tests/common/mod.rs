@@ -59,6 +59,8 @@ pub enum Database {
         url: String,
         schema: String,
         store: Arc<PgStore>,
+        /// The node's own data directory (its upload spool).
+        dir: TempDir,
     },
 }
 
@@ -116,7 +118,10 @@ where
     let srv = Arc::new(TestServer::start_configured(backend, configure).await);
     let outcome = tokio::spawn(body(srv.clone())).await;
     srv.stop().await;
-    if let Database::Postgres { url, schema, store } = &srv.db {
+    if let Database::Postgres {
+        url, schema, store, ..
+    } = &srv.db
+    {
         store.close().await;
         PgStore::drop_schema(url, schema)
             .await
@@ -174,14 +179,20 @@ impl TestServer {
                         .expect("open PostgreSQL schema"),
                 );
                 store.migrate().await.expect("migrate PostgreSQL schema");
-                let mut config = test_config(&std::env::temp_dir());
+                let dir = TempDir::new();
+                let mut config = test_config(dir.path());
                 configure(&mut config);
                 let mut app = App::new(store.clone() as Arc<dyn Store>);
                 app.settings = config.settings.clone();
                 app.tls_roots = config.tls_roots().expect("ca_file");
                 (
                     Arc::new(app),
-                    Database::Postgres { url, schema, store },
+                    Database::Postgres {
+                        url,
+                        schema,
+                        store,
+                        dir,
+                    },
                     config,
                 )
             }
@@ -206,6 +217,13 @@ impl TestServer {
             db,
             shutdown: std::sync::Mutex::new(Some(tx)),
             task: std::sync::Mutex::new(Some(task)),
+        }
+    }
+
+    /// The node's data directory (its SQLite file, keys and upload spool).
+    pub fn data_dir(&self) -> &Path {
+        match &self.db {
+            Database::Sqlite { dir, .. } | Database::Postgres { dir, .. } => dir.path(),
         }
     }
 

@@ -1195,6 +1195,56 @@ async fn col_1_pull_connector_loads_a_department_table_and_survives_a_failing_so
 }
 both_backends!(col_1_pull_connector_loads_a_department_table_and_survives_a_failing_source);
 
+/// COL-1: a node that stops while it loads a resumable upload loses nothing: once
+/// it starts again the upload is back, and its sender completes it.
+async fn col_1_a_resumable_upload_cut_off_mid_load_completes_after_a_restart(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let household = &resources["household"].code;
+    let ids: Vec<String> = (0..3).map(|i| person(i * 71, 67)).collect();
+    let file = household_csv(&ids, &["未婚", "已婚", "离婚"]);
+    let started = psb
+        .post(
+            &format!("/api/v1/datasets/{household}/uploads"),
+            json!({"file_name": "household.csv", "size": file.len()}),
+        )
+        .await
+        .expect_status(201);
+    let id = started["id"].as_str().unwrap().to_string();
+    send(
+        psb.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/uploads/{id}?offset=0"),
+        )
+        .body(file.clone()),
+    )
+    .await
+    .expect_status(200);
+    // `complete` claimed it, and the process stopped during the load.
+    let spool = srv.data_dir().join("spool");
+    let description = spool.join("resumable").join(format!("{id}.json"));
+    std::fs::rename(&description, description.with_extension("loading")).unwrap();
+    psb.post(&format!("/api/v1/uploads/{id}/complete"), json!({}))
+        .await
+        .expect_error(404, "upload.not_found");
+
+    // What the node does when it starts again, before it serves.
+    let done = gongshu_server::spool::recover(&spool, std::time::SystemTime::now()).unwrap();
+    assert_eq!(done.restored_claims, 1, "{done:?}");
+    let state = psb
+        .get(&format!("/api/v1/uploads/{id}"))
+        .await
+        .expect_status(200);
+    assert_eq!(state["received"], file.len());
+    let load = psb
+        .post(&format!("/api/v1/uploads/{id}/complete"), json!({}))
+        .await
+        .expect_status(201);
+    assert_eq!(load["rows_accepted"], 3);
+}
+both_backends!(col_1_a_resumable_upload_cut_off_mid_load_completes_after_a_restart);
+
 /// COL-1: a resumable upload arrives in chunks; a chunk at the wrong offset is
 /// refused with the offset to resume from; only its starter may add to it.
 async fn col_1_resumable_upload_continues_where_it_stopped(srv: Arc<TestServer>) {
