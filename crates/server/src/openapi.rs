@@ -62,7 +62,7 @@ impl Modify for Security {
         api::catalog_sheet::template, api::catalog_sheet::import, api::catalog_sheet::export_xlsx, api::catalog_sheet::export_csv,
         api::datasets::upload, api::datasets::push, api::datasets::list, api::datasets::get, api::datasets::loads,
         api::datasets::rollback, api::datasets::set_policy, api::datasets::record_secrecy_review, api::datasets::rows, api::datasets::get_load,
-        api::datasets::rejects, api::datasets::rejects_csv, api::datasets::rejects_xlsx, api::datasets::quality,
+        api::datasets::rejects, api::datasets::rejects_csv, api::datasets::rejects_xlsx, api::datasets::export, api::datasets::quality,
         api::datasets::quality_history,
         api::datasets::stale, api::datasets::build_base, api::datasets::base_status, api::datasets::base_attributes, api::datasets::subject,
         api::datasets::cross_check, api::datasets::discrepancies, api::datasets::resolve,

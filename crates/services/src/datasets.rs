@@ -1607,7 +1607,7 @@ pub async fn rejects_file(
     ctx: &Ctx,
     load_id: &str,
     format: crate::egress::RejectsFormat,
-) -> ServiceResult<crate::egress::RejectsFile> {
+) -> ServiceResult<crate::egress::RecordedFile> {
     let load = load(app, ctx, load_id).await?;
     crate::egress::rejects_file(app, ctx, &load, format).await
 }
@@ -2061,10 +2061,37 @@ pub async fn export(
     out: &mut (dyn std::io::Write + Send),
     progress: Option<Arc<LoadProgress>>,
 ) -> ServiceResult<u64> {
+    let view = exportable(app, ctx, resource, format).await?;
+    let (rows, _) = crate::egress::export(app, ctx, &view.dataset, format, out, progress).await?;
+    Ok(rows)
+}
+
+/// COL-2: a department's current rows as a file for its download, recorded as
+/// its read (the SM3 of the file kept) before the first byte is sent; with the
+/// resource it is of.
+pub async fn export_file(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    format: ExportFormat,
+) -> ServiceResult<(DatasetView, crate::egress::RecordedFile)> {
+    let view = exportable(app, ctx, resource, format).await?;
+    let file = crate::egress::export_file(app, ctx, &view.dataset, format).await?;
+    Ok((view, file))
+}
+
+/// The dataset a department may export in `format`: its own, with data mounted,
+/// and for XLSX no more rows than one worksheet holds.
+async fn exportable(
+    app: &App,
+    ctx: &Ctx,
+    resource: &str,
+    format: ExportFormat,
+) -> ServiceResult<DatasetView> {
     let view = get(app, ctx, resource).await?;
     ctx.principal
         .authorize(Permission::DataLoad, Some(&view.dataset.org_id))?;
-    let dataset = view.dataset;
+    let dataset = &view.dataset;
     if dataset.current_table.is_none() {
         return Err(ServiceError::conflict(
             "dataset.nothing_mounted",
@@ -2086,7 +2113,7 @@ pub async fn export(
             ),
         ));
     }
-    crate::egress::export(app, ctx, &dataset, format, out, progress).await
+    Ok(view)
 }
 
 /// The reader side of a pull: checks rows as the connector delivers them.

@@ -44,8 +44,8 @@ pub use open::{
 };
 mod rejects;
 mod release;
+pub use rejects::RejectsFormat;
 pub(crate) use rejects::{rejects_file, rejects_page};
-pub use rejects::{RejectsFile, RejectsFormat};
 pub(crate) use release::release_rows;
 pub use release::{ReleaseRead, ReleaseServed};
 
@@ -1343,7 +1343,8 @@ pub(crate) async fn preview(
 }
 
 /// COL-2, DESIGN 2: a department's export of its own current rows to `out`,
-/// recorded as its read with the SM3 of the bytes written. Returns the rows.
+/// recorded as its read with the SM3 of the bytes written. Returns the rows and
+/// that SM3.
 pub(crate) async fn export(
     app: &App,
     ctx: &Ctx,
@@ -1351,11 +1352,11 @@ pub(crate) async fn export(
     format: ExportFormat,
     out: &mut (dyn Write + Send),
     progress: Option<Arc<LoadProgress>>,
-) -> ServiceResult<u64> {
+) -> ServiceResult<(u64, String)> {
     ctx.principal
         .authorize(Permission::DataLoad, Some(&dataset.org_id))?;
     let Some(table) = dataset.current_table.as_deref() else {
-        return Ok(0);
+        return Ok((0, String::new()));
     };
     let mut hashing = Hashing::new(out);
     let mut encoder = RowEncoder::new(format, &dataset.schema, &mut hashing)?;
@@ -1374,12 +1375,38 @@ pub(crate) async fn export(
         dataset,
         column_names(&dataset.schema),
         written as usize,
-        hash,
+        hash.clone(),
     );
     let object = ("catalog_entry", dataset.resource_id.as_str());
     let extra = serde_json::json!({ "rows": written, "format": format.extension() });
     record_internal(app, ctx, Internal::Export, object, vec![rec], extra).await?;
-    Ok(written)
+    Ok((written, hash))
+}
+
+/// A file a read produced, its access record already durable.
+pub struct RecordedFile {
+    pub rows: u64,
+    /// SM3 of the bytes of `body`, as the access record keeps it.
+    pub response_hash: String,
+    pub body: Spooled,
+}
+
+/// COL-2, DESIGN 2: [`export`] into a spool (memory, then a temporary file), so
+/// the department's download is recorded before its first byte is sent.
+pub(crate) async fn export_file(
+    app: &App,
+    ctx: &Ctx,
+    dataset: &Dataset,
+    format: ExportFormat,
+) -> ServiceResult<RecordedFile> {
+    let mut spool = Spool::default();
+    let (rows, response_hash) = export(app, ctx, dataset, format, &mut spool, None).await?;
+    let body = spool.finish().map_err(spool_failed)?;
+    Ok(RecordedFile {
+        rows,
+        response_hash,
+        body,
+    })
 }
 
 /// One dataset a base record reads: the subject's row there, of which only

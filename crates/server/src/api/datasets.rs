@@ -9,8 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongshu_services::dataset_input::{InputFormat, TextEncoding};
-use gongshu_services::datasets::{self, Channel, DatasetView, LoadMode, LoadOptions, PushBatch};
-use gongshu_services::egress::{RejectsFile, RejectsFormat};
+use gongshu_services::datasets::{
+    self, Channel, DatasetView, ExportFormat, LoadMode, LoadOptions, PushBatch,
+};
+use gongshu_services::egress::{RecordedFile, RejectsFormat};
 use gongshu_services::governance::{
     self, BuildReport, CrossCheckReport, QualityHistory, QualityOverview, QualitySubject,
 };
@@ -388,6 +390,51 @@ pub struct RowsPage {
     pub rows: Vec<gongshu_store::StoredRow>,
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `csv` (default), `ndjson`, `xlsx` (up to 1,048,575 rows) or `parquet`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// COL-2: the delivering department downloads every current row of its resource,
+/// as `gongshu export` writes them. The read is recorded with the rows and the SM3
+/// of the file (also sent as `X-Gongshu-Rows` and `X-Gongshu-Sm3`) before the
+/// first byte is sent.
+#[utoipa::path(get, path = "/api/v1/datasets/{resource}/export", tag = "data",
+    params(("resource" = String, Path), ExportQuery),
+    responses((status = 200, description = "The file; X-Gongshu-Rows the rows, X-Gongshu-Sm3 the hash the access record keeps", content_type = "application/octet-stream"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn export(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(resource): Path<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    let text = q.format.as_deref().unwrap_or("csv");
+    let format = ExportFormat::parse(text).ok_or_else(|| {
+        ServiceError::invalid(
+            "dataset.bad_export_format",
+            "format",
+            format!("不支持的导出格式“{text}”：可用 csv、ndjson、xlsx、parquet"),
+            format!("unsupported export format '{text}': csv, ndjson, xlsx or parquet"),
+        )
+    })?;
+    let (view, file) = datasets::export_file(&s.app, &ctx, &resource, format).await?;
+    let ext = format.extension();
+    Ok(recorded_file_response(
+        format.content_type(),
+        (
+            &format!("{}.{ext}", view.code),
+            &format!("{}.{ext}", view.name),
+        ),
+        file,
+    ))
+}
+
 /// The delivering department's own view of its current rows (audited).
 #[utoipa::path(get, path = "/api/v1/datasets/{resource}/rows", tag = "data", params(("resource" = String, Path), RowsQuery),
     responses((status = 200, body = RowsPage), (status = 403, body = ErrorBody)))]
@@ -465,7 +512,7 @@ pub async fn rejects_csv(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let file = datasets::rejects_file(&s.app, &ctx, &id, RejectsFormat::Csv).await?;
-    Ok(rejects_response(
+    Ok(recorded_file_response(
         "text/csv; charset=utf-8",
         (&format!("rejects-{id}.csv"), &format!("不合格行-{id}.csv")),
         file,
@@ -482,7 +529,7 @@ pub async fn rejects_xlsx(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let file = datasets::rejects_file(&s.app, &ctx, &id, RejectsFormat::Xlsx).await?;
-    Ok(rejects_response(
+    Ok(recorded_file_response(
         XLSX,
         (
             &format!("rejects-{id}.xlsx"),
@@ -492,10 +539,10 @@ pub async fn rejects_xlsx(
     ))
 }
 
-fn rejects_response(
+fn recorded_file_response(
     content_type: &'static str,
     (ascii_name, utf8_name): (&str, &str),
-    file: RejectsFile,
+    file: RecordedFile,
 ) -> Response {
     let mut response = download(content_type, ascii_name, utf8_name, spooled_body(file.body));
     let headers = response.headers_mut();

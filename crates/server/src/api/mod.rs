@@ -326,6 +326,7 @@ pub fn routes() -> Router<AppState> {
             post(datasets::record_secrecy_review),
         )
         .route("/api/v1/datasets/{resource}/rows", get(datasets::rows))
+        .route("/api/v1/datasets/{resource}/export", get(datasets::export))
         .route(
             "/api/v1/datasets/{resource}/source",
             get(datasets::get_source).put(datasets::set_source),

@@ -614,6 +614,7 @@ async fn render_resource(
             has_data => current_load.is_some(),
             current_load => current_load,
             table_schema_link => format!("/api/v1/datasets/{}", urlencode(&entry.code)),
+            export_link => format!("/api/v1/datasets/{}/export", urlencode(&entry.code)),
             columns => column_rows(lang, &schema),
             key_columns => schema.key_columns().join(", "),
             loads => loads,

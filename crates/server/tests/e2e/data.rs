@@ -1050,6 +1050,103 @@ async fn gov_5_rejected_rows_are_read_through_the_gate_and_recorded(srv: Arc<Tes
     assert_eq!(records().await.len(), 4);
 }
 both_backends!(gov_5_rejected_rows_are_read_through_the_gate_and_recorded);
+
+/// COL-2, DESIGN 2: the delivering department downloads every current row of its
+/// resource in each export format from the API and its console page; each
+/// download is recorded with its rows and the SM3 of the file before it is sent.
+async fn col_2_a_department_exports_its_current_rows_recorded_as_its_read(srv: Arc<TestServer>) {
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let psb = srv.login_demo(&demo, "psb.admin").await;
+    let civil = srv.login_demo(&demo, "civil.admin").await;
+    let household = &resources["household"].code;
+    let ids: Vec<String> = (0..3).map(|i| person(i * 23, 59)).collect();
+    upload(
+        &psb,
+        household,
+        "",
+        household_csv(&ids, &["未婚", "已婚", "离婚"]),
+    )
+    .await
+    .expect_status(201);
+    let exports = || async {
+        let log = psb
+            .get(&format!(
+                "/api/v1/share/access?source_org_id={}",
+                psb.org_id
+            ))
+            .await
+            .expect_status(200);
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["operation"] == "export")
+            .cloned()
+            .collect::<Vec<Value>>()
+    };
+    let download = |format: &'static str| {
+        let path = format!("/api/v1/datasets/{household}/export?format={format}");
+        let request = psb.request(reqwest::Method::GET, &path);
+        async move {
+            let sent = request.send().await.expect("download");
+            assert_eq!(sent.status().as_u16(), 200, "{format}");
+            let header = |name: &str| sent.headers()[name].to_str().unwrap().to_string();
+            let (rows, sm3, disposition) = (
+                header("x-gongshu-rows"),
+                header("x-gongshu-sm3"),
+                header("content-disposition"),
+            );
+            let bytes = sent.bytes().await.unwrap().to_vec();
+            let digest = {
+                use sm3::Digest;
+                hex::encode(sm3::Sm3::digest(&bytes))
+            };
+            assert_eq!(sm3, digest, "{format}");
+            assert_eq!(rows, "3", "{format}");
+            assert!(disposition.contains(household.as_str()), "{disposition}");
+            (bytes, digest)
+        }
+    };
+    let (csv, digest) = download("csv").await;
+    let text = String::from_utf8(csv).unwrap();
+    assert!(ids.iter().all(|id| text.contains(id.as_str())), "{text}");
+    let recorded = exports().await;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0]["row_count"], 3);
+    assert_eq!(recorded[0]["response_hash"], digest.as_str());
+    assert_eq!(recorded[0]["actor"], format!("user:{}", psb.user_id));
+    let (ndjson, _) = download("ndjson").await;
+    assert_eq!(String::from_utf8(ndjson).unwrap().lines().count(), 3);
+    let (xlsx, _) = download("xlsx").await;
+    assert!(xlsx.starts_with(b"PK"), "a zip container");
+    let (parquet, _) = download("parquet").await;
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"));
+    assert_eq!(exports().await.len(), 4);
+
+    // What cannot be exported says why, and leaves no record.
+    psb.get(&format!("/api/v1/datasets/{household}/export?format=pdf"))
+        .await
+        .expect_error(400, "dataset.bad_export_format");
+    civil
+        .get(&format!("/api/v1/datasets/{household}/export"))
+        .await
+        .expect_error(403, "auth.denied");
+    civil
+        .get(&format!(
+            "/api/v1/datasets/{}/export",
+            resources["marriage"].code
+        ))
+        .await
+        .expect_error(409, "dataset.nothing_mounted");
+    assert_eq!(exports().await.len(), 4);
+
+    // The console's resource page links the four formats.
+    crate::data_pages::open(&psb, &format!("/data/{household}"))
+        .await
+        .shows("export-parquet")
+        .shows("export?format=xlsx");
+}
+both_backends!(col_2_a_department_exports_its_current_rows_recorded_as_its_read);
 both_backends!(col_4_stale_resources_are_listed_with_days_overdue);
 
 /// COL-1: a pull connector reads a department's PostgreSQL table into a new

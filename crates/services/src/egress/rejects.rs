@@ -23,14 +23,6 @@ pub enum RejectsFormat {
     Xlsx,
 }
 
-/// A load's rejected rows as a file, its access record already durable.
-pub struct RejectsFile {
-    pub rows: u64,
-    /// SM3 of the bytes of `body`, as the access record keeps it.
-    pub response_hash: String,
-    pub body: Spooled,
-}
-
 /// COL-3: a page of a load's rejected rows in row order, after `after_row`.
 pub(crate) async fn rejects_page(
     app: &App,
@@ -54,7 +46,7 @@ pub(crate) async fn rejects_file(
     ctx: &Ctx,
     load: &DatasetLoad,
     format: RejectsFormat,
-) -> ServiceResult<RejectsFile> {
+) -> ServiceResult<RecordedFile> {
     crate::datasets::authorize_view(ctx, &load.org_id)?;
     let mut hashing = Hashing::new(Spool::default());
     let mut rows = 0_u64;
@@ -110,7 +102,7 @@ pub(crate) async fn rejects_file(
     };
     let extra = serde_json::json!({ "rows": rows, "format": file });
     record_rejects(app, ctx, load, rows as usize, hash.clone(), extra).await?;
-    Ok(RejectsFile {
+    Ok(RecordedFile {
         rows,
         response_hash: hash,
         body,
