@@ -129,9 +129,48 @@ pub async fn seed_social_data(
     term: (NaiveDate, NaiveDate),
 ) -> ServiceResult<SocialDemo> {
     let authority = ids.get("authority").cloned().unwrap_or_default();
-    let entry =
-        crate::demo_catalog::publish_for_demo(app, ctx, &authority, poi_content(&authority))
-            .await?;
+    let purchase = SocialPurchase {
+        kind: SocialDataKind::Map,
+        name: "云川市地图兴趣点数据服务采购（演示）".into(),
+        supplier: "示范地图信息技术有限公司（虚构）".into(),
+        contract_ref: "云数采〔2026〕1号（演示）".into(),
+        scope: "全市兴趣点名称、类别、位置；限本市各级政务部门履职使用，不得向社会开放或转让"
+            .into(),
+        term,
+    };
+    let csv = poi_csv(DEMO_POI_ROWS);
+    seed_social_entry(
+        app,
+        ctx,
+        &authority,
+        poi_content(&authority),
+        &csv,
+        purchase,
+    )
+    .await
+}
+
+/// COL-8: what the authority bought, for [`seed_social_entry`].
+pub struct SocialPurchase {
+    pub kind: SocialDataKind,
+    pub name: String,
+    pub supplier: String,
+    pub contract_ref: String,
+    pub scope: String,
+    pub term: (NaiveDate, NaiveDate),
+}
+
+/// COL-8: publishes `content` as the authority's entry, clears its secrecy review,
+/// mounts `csv` as its data and records the purchase over it (not to be opened).
+pub async fn seed_social_entry(
+    app: &App,
+    ctx: &Ctx,
+    authority: &str,
+    content: EntryContent,
+    csv: &str,
+    purchase: SocialPurchase,
+) -> ServiceResult<SocialDemo> {
+    let entry = crate::demo_catalog::publish_for_demo(app, ctx, authority, content).await?;
     datasets::record_secrecy_review(
         app,
         ctx,
@@ -139,10 +178,11 @@ pub async fn seed_social_data(
         datasets::SecrecyReviewInput::cleared(datasets::DEMO_SECRECY_NOTE),
     )
     .await?;
-    let path = std::env::temp_dir().join(format!("gongshu-demo-poi-{}.csv", uuid::Uuid::now_v7()));
-    std::fs::write(&path, poi_csv(DEMO_POI_ROWS)).map_err(io_fail)?;
+    let path =
+        std::env::temp_dir().join(format!("gongshu-demo-social-{}.csv", uuid::Uuid::now_v7()));
+    std::fs::write(&path, csv).map_err(io_fail)?;
     let mut opts = LoadOptions::new(Channel::Upload, InputFormat::Csv);
-    opts.file_name = Some("poi.csv".into());
+    opts.file_name = Some("social.csv".into());
     let loaded = datasets::load_file(app, ctx, &entry.id, &path, opts).await;
     let _ = std::fs::remove_file(&path);
     loaded?;
@@ -151,17 +191,16 @@ pub async fn seed_social_data(
         ctx,
         NewSocialDataAgreement {
             acquisition: SocialAcquisition::Purchase,
-            kind: SocialDataKind::Map,
-            name: "云川市地图兴趣点数据服务采购（演示）".into(),
-            supplier: "示范地图信息技术有限公司（虚构）".into(),
-            contract_ref: "云数采〔2026〕1号（演示）".into(),
-            scope: "全市兴趣点名称、类别、位置；限本市各级政务部门履职使用，不得向社会开放或转让"
-                .into(),
-            starts_on: term.0,
-            ends_on: term.1,
+            kind: purchase.kind,
+            name: purchase.name,
+            supplier: purchase.supplier,
+            contract_ref: purchase.contract_ref,
+            scope: purchase.scope,
+            starts_on: purchase.term.0,
+            ends_on: purchase.term.1,
             opening_allowed: false,
             entries: vec![entry.id.clone()],
-            org_id: Some(authority),
+            org_id: Some(authority.to_string()),
         },
     )
     .await?;

@@ -9,6 +9,7 @@ use gongshu_domain::catalog::{KeyRole, UpdateFrequency};
 use gongshu_domain::dataset::{self, Column, QualityScores, TableSchema, Value};
 use gongshu_domain::deadlines::DeadlineKind;
 use gongshu_domain::permissions::Permission;
+use gongshu_domain::social_data::serves_social_data;
 use gongshu_store::{
     AnsweredDifferences, BaseAttribute, CatalogFilter, Change, ColumnRef, Dataset, DatasetLoad,
     Discrepancy, DiscrepancyFilter, LoadFilter, QualitySnapshot, StoreError, StoredRow,
@@ -91,6 +92,7 @@ impl Holder {
 /// Every mounted dataset column that speaks of a base's subjects, by item key.
 async fn holders(app: &App, base: Base) -> Result<BTreeMap<String, Vec<Holder>>, StoreError> {
     let mut by_item: BTreeMap<String, Vec<Holder>> = BTreeMap::new();
+    let today = today_in_china(Utc::now());
     for d in app.data.list_datasets(None).await? {
         // COL-6: data withheld after a secrecy review feeds no base and no cross-check.
         if d.withheld_as_secret() {
@@ -102,6 +104,13 @@ async fn holders(app: &App, base: Base) -> Result<BTreeMap<String, Vec<Holder>>,
         let Some(subject) = d.schema.subject_column(base.subject_role()) else {
             continue;
         };
+        // COL-8: social data feeds a base and its cross-checks only while an
+        // agreement over it is in force, as the gate serves it to no one else.
+        if let Some(served) = app.data.find_served_dataset(&d.resource_id, today).await? {
+            if !serves_social_data(served.social_agreements, served.social_agreements_in_force) {
+                continue;
+            }
+        }
         let key_column = d.schema.columns[subject].name.clone();
         for c in attribute_columns(&d.schema, subject) {
             by_item.entry(c.item_key.clone()).or_default().push(Holder {

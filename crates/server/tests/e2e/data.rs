@@ -1781,6 +1781,126 @@ async fn gov_2_confirmed_differences_past_the_list_cap_hide_nothing(srv: Arc<Tes
 }
 both_backends!(gov_2_confirmed_differences_past_the_list_cap_hide_nothing);
 
+/// COL-8, COL-9, GOV-2: purchased social data feeds the legal-entity base and its
+/// cross-check only while an agreement over it is in force, as the gate serves it
+/// to no one otherwise: of two purchased copies disagreeing with the source
+/// department, only the one in force raises a discrepancy or shows in a record.
+async fn col_8_social_data_feeds_the_bases_only_within_its_agreement(srv: Arc<TestServer>) {
+    use gongshu_domain::catalog::{DataItem, FieldType, ItemConstraints, KeyRole};
+    use gongshu_domain::ids::CreditCode;
+    use gongshu_domain::social_data::SocialDataKind;
+    use gongshu_services::demo_social::{poi_content, seed_social_entry, SocialPurchase};
+
+    let demo = srv.seed_demo().await;
+    let resources = data_resources(&srv).await;
+    let market = srv.login_demo(&demo, "market.admin").await;
+    let admin = srv.login_demo(&demo, "admin").await;
+    let division = DivisionCode::parse("830102").unwrap();
+    let codes: Vec<String> = (0..2)
+        .map(|i| {
+            let code = CreditCode::synthesize('9', '1', &division, 7_100 + i).unwrap();
+            code.as_str().to_string()
+        })
+        .collect();
+    let entities = format!(
+        "统一社会信用代码,单位名称,法定代表人,注册资本（万元）,成立日期,登记机关行政区划\n\
+         {},云川示范科技有限公司,王强,100,2015-03-01,830102\n\
+         {},云川示范商贸有限公司,李娜,50,2018-07-09,830102\n",
+        codes[0], codes[1]
+    );
+    upload(
+        &market,
+        &resources["entities"].code,
+        "",
+        entities.into_bytes(),
+    )
+    .await
+    .expect_status(201);
+
+    // The authority buys enterprise data twice: one purchase in force, one from next month.
+    let ids = gongshu_services::demo::demo_org_ids(&srv.app)
+        .await
+        .unwrap();
+    let authority = ids["authority"].clone();
+    let today = today_in_china(Utc::now());
+    let item = |name: &str, code_name: &str, role, element: Option<&str>| DataItem {
+        name: name.into(),
+        code_name: code_name.into(),
+        field_type: FieldType::String,
+        length: None,
+        meaning: String::new(),
+        sensitive: false,
+        key_role: role,
+        element_code: element.map(str::to_string),
+        constraints: ItemConstraints {
+            required: true,
+            ..Default::default()
+        },
+    };
+    let mut bought = Vec::new();
+    for (label, term) in [
+        (
+            "在期",
+            (today - Duration::days(10), today + Duration::days(355)),
+        ),
+        (
+            "未生效",
+            (today + Duration::days(30), today + Duration::days(395)),
+        ),
+    ] {
+        let mut content = poi_content(&authority);
+        content.name = format!("企业登记信息（统一采购，{label}，演示数据）");
+        content.items = vec![
+            item("统一社会信用代码", "credit_code", KeyRole::CreditCode, None),
+            item("单位名称", "entity_name", KeyRole::None, Some("DE0201")),
+        ];
+        let csv = format!(
+            "统一社会信用代码,单位名称\n{},云川示范科技股份公司\n{},云川示范商贸有限公司\n",
+            codes[0], codes[1]
+        );
+        let purchase = SocialPurchase {
+            kind: SocialDataKind::Other,
+            name: format!("企业登记信息采购（{label}）"),
+            supplier: "示范企业信息服务有限公司（虚构）".into(),
+            contract_ref: format!("云数采〔2026〕企{label}号"),
+            scope: "全市企业登记信息，限政务部门履职使用".into(),
+            term,
+        };
+        let seeded = seed_social_entry(&srv.app, &Ctx::cli(), &authority, content, &csv, purchase)
+            .await
+            .expect("the purchase");
+        bought.push(seeded.entry);
+    }
+
+    let built = admin
+        .post("/api/v1/bases/legal_entity/build", json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(built["discrepancies_found"], 1, "{built}");
+    let open = market
+        .get("/api/v1/discrepancies?status=open")
+        .await
+        .expect_status(200);
+    assert_eq!(open["total"], 1, "{open}");
+    assert_eq!(open["items"][0]["other_resource_id"], bought[0].id.as_str());
+    assert_eq!(open["items"][0]["subject_key"], codes[0].as_str());
+
+    let record = admin
+        .get(&format!("/api/v1/bases/legal_entity/subjects/{}", codes[0]))
+        .await
+        .expect_status(200);
+    let holders: Vec<&str> = record["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["others"].as_array().unwrap())
+        .map(|o| o["resource_id"].as_str().unwrap())
+        .collect();
+    assert!(holders.contains(&bought[0].id.as_str()), "{record}");
+    assert!(!holders.contains(&bought[1].id.as_str()), "{record}");
+}
+both_backends!(col_8_social_data_feeds_the_bases_only_within_its_agreement);
+
 /// COL-9: the base says when the data changed under it: a department's data mounted
 /// after the build is listed as what a rebuild would take in, on the API and the
 /// page, until the operator rebuilds.
