@@ -1177,6 +1177,22 @@ pub enum QualitySubject {
     Department(String),
 }
 
+impl QualitySubject {
+    /// The one of a resource and a department a request names.
+    pub fn named(resource: Option<String>, org: Option<String>) -> ServiceResult<Self> {
+        match (resource, org) {
+            (Some(resource), None) => Ok(Self::Resource(resource)),
+            (None, Some(org)) => Ok(Self::Department(org)),
+            _ => Err(ServiceError::invalid(
+                "quality.history_subject",
+                "resource_id",
+                "须给出资源（resource_id）或部门（org_id）之一",
+                "give exactly one of a resource (resource_id) and a department (org_id)",
+            )),
+        }
+    }
+}
+
 /// One day of a quality history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QualityPoint {

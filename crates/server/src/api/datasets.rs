@@ -592,19 +592,7 @@ pub async fn quality_history(
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<QualityHistoryQuery>,
 ) -> ApiResult<Json<QualityHistory>> {
-    let subject = match (q.resource_id, q.org_id) {
-        (Some(resource), None) => QualitySubject::Resource(resource),
-        (None, Some(org)) => QualitySubject::Department(org),
-        _ => {
-            return Err(ServiceError::invalid(
-                "quality.history_subject",
-                "resource_id",
-                "须给出 resource_id 或 org_id 之一",
-                "give exactly one of resource_id and org_id",
-            )
-            .into())
-        }
-    };
+    let subject = QualitySubject::named(q.resource_id, q.org_id)?;
     Ok(Json(
         governance::quality_history(&s.app, &ctx, subject, q.days, chrono::Utc::now()).await?,
     ))

@@ -1148,18 +1148,9 @@ pub async fn quality_history_page(
     web: WebUser,
     Query(q): Query<QualityHistoryPageQuery>,
 ) -> Response {
-    let subject = match (q.resource, q.org) {
-        (Some(resource), None) => governance::QualitySubject::Resource(resource),
-        (None, Some(org)) => governance::QualitySubject::Department(org),
-        _ => {
-            let e = ServiceError::invalid(
-                "quality.history_subject",
-                "resource",
-                "须给出资源或部门之一",
-                "give a resource or a department",
-            );
-            return fail(&state, &web, e, "/data/quality");
-        }
+    let subject = match governance::QualitySubject::named(q.resource, q.org) {
+        Ok(subject) => subject,
+        Err(e) => return fail(&state, &web, e, "/data/quality"),
     };
     let history = match governance::quality_history(
         &state.app,

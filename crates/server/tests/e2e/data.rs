@@ -941,6 +941,60 @@ async fn gov_1_gov_3_quality_history_keeps_a_point_a_day(srv: Arc<TestServer>) {
 }
 both_backends!(gov_1_gov_3_quality_history_keeps_a_point_a_day);
 
+/// DESIGN 2: the internal reads of `who`'s department's data of one `operation`,
+/// newest first, from its access log.
+async fn internal_reads(who: &Session, operation: &str) -> Vec<Value> {
+    let log = who
+        .get(&format!(
+            "/api/v1/share/access?source_org_id={}",
+            who.org_id
+        ))
+        .await
+        .expect_status(200);
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["operation"] == operation)
+        .cloned()
+        .collect()
+}
+
+/// A file the gate records before sending: its bytes, its `X-Gongshu-Rows` and its
+/// `Content-Disposition`, once its `X-Gongshu-Sm3` is checked against the bytes.
+struct RecordedDownload {
+    bytes: Vec<u8>,
+    sm3: String,
+    rows: String,
+    disposition: String,
+}
+
+async fn recorded_download(who: &Session, path: &str) -> RecordedDownload {
+    let sent = who
+        .request(reqwest::Method::GET, path)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(sent.status().as_u16(), 200, "{path}");
+    let header = |name: &str| sent.headers()[name].to_str().unwrap().to_string();
+    let (sm3, rows, disposition) = (
+        header("x-gongshu-sm3"),
+        header("x-gongshu-rows"),
+        header("content-disposition"),
+    );
+    let bytes = sent.bytes().await.unwrap().to_vec();
+    let digest = {
+        use sm3::Digest;
+        hex::encode(sm3::Sm3::digest(&bytes))
+    };
+    assert_eq!(sm3, digest, "the SM3 of exactly the bytes sent: {path}");
+    RecordedDownload {
+        bytes,
+        sm3,
+        rows,
+        disposition,
+    }
+}
+
 /// COL-3, GOV-5, DESIGN 2: the rows a load rejected are data as delivered, so every
 /// read of them — the API's page, the CSV and XLSX files and the console's load
 /// page — goes through the egress gate and leaves an access record with the rows
@@ -958,21 +1012,7 @@ async fn gov_5_rejected_rows_are_read_through_the_gate_and_recorded(srv: Arc<Tes
         .expect_status(201);
     assert_eq!(load["rows_rejected"], 1);
     let load_id = load["id"].as_str().unwrap().to_string();
-    let records = || async {
-        let log = psb
-            .get(&format!(
-                "/api/v1/share/access?source_org_id={}",
-                psb.org_id
-            ))
-            .await
-            .expect_status(200);
-        log.as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["operation"] == "rejects")
-            .cloned()
-            .collect::<Vec<Value>>()
-    };
+    let records = || internal_reads(&psb, "rejects");
     let anchored = || crate::upstream::audit_count(&srv, "dataset.rejects_read");
     assert!(records().await.is_empty());
 
@@ -996,27 +1036,11 @@ async fn gov_5_rejected_rows_are_read_through_the_gate_and_recorded(srv: Arc<Tes
 
     // The files: the record keeps the SM3 of exactly the bytes sent.
     for (file, count) in [("rejects.csv", 2), ("rejects.xlsx", 3)] {
-        let sent = psb
-            .request(
-                reqwest::Method::GET,
-                &format!("/api/v1/loads/{load_id}/{file}"),
-            )
-            .send()
-            .await
-            .expect("download");
-        assert_eq!(sent.status().as_u16(), 200, "{file}");
-        let header = |name: &str| sent.headers()[name].to_str().unwrap().to_string();
-        let (rows, sm3) = (header("x-gongshu-rows"), header("x-gongshu-sm3"));
-        let bytes = sent.bytes().await.unwrap();
-        let digest = {
-            use sm3::Digest;
-            hex::encode(sm3::Sm3::digest(&bytes))
-        };
-        assert_eq!(sm3, digest, "{file}");
-        assert_eq!(rows, "1");
+        let sent = recorded_download(&psb, &format!("/api/v1/loads/{load_id}/{file}")).await;
+        assert_eq!(sent.rows, "1");
         if file.ends_with(".csv") {
             assert!(
-                bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
+                sent.bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
                 "a UTF-8 BOM for Excel"
             );
         }
@@ -1024,7 +1048,7 @@ async fn gov_5_rejected_rows_are_read_through_the_gate_and_recorded(srv: Arc<Tes
         assert_eq!(recs.len(), count, "{file}");
         assert_eq!(
             recs[0]["response_hash"],
-            digest.as_str(),
+            sent.sm3.as_str(),
             "newest first: {file}"
         );
     }
@@ -1069,42 +1093,19 @@ async fn col_2_a_department_exports_its_current_rows_recorded_as_its_read(srv: A
     )
     .await
     .expect_status(201);
-    let exports = || async {
-        let log = psb
-            .get(&format!(
-                "/api/v1/share/access?source_org_id={}",
-                psb.org_id
-            ))
-            .await
-            .expect_status(200);
-        log.as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["operation"] == "export")
-            .cloned()
-            .collect::<Vec<Value>>()
-    };
+    let exports = || internal_reads(&psb, "export");
     let download = |format: &'static str| {
         let path = format!("/api/v1/datasets/{household}/export?format={format}");
-        let request = psb.request(reqwest::Method::GET, &path);
+        let psb = &psb;
         async move {
-            let sent = request.send().await.expect("download");
-            assert_eq!(sent.status().as_u16(), 200, "{format}");
-            let header = |name: &str| sent.headers()[name].to_str().unwrap().to_string();
-            let (rows, sm3, disposition) = (
-                header("x-gongshu-rows"),
-                header("x-gongshu-sm3"),
-                header("content-disposition"),
+            let sent = recorded_download(psb, &path).await;
+            assert_eq!(sent.rows, "3", "{format}");
+            assert!(
+                sent.disposition.contains(household.as_str()),
+                "{}",
+                sent.disposition
             );
-            let bytes = sent.bytes().await.unwrap().to_vec();
-            let digest = {
-                use sm3::Digest;
-                hex::encode(sm3::Sm3::digest(&bytes))
-            };
-            assert_eq!(sm3, digest, "{format}");
-            assert_eq!(rows, "3", "{format}");
-            assert!(disposition.contains(household.as_str()), "{disposition}");
-            (bytes, digest)
+            (sent.bytes, sent.sm3)
         }
     };
     let (csv, digest) = download("csv").await;
