@@ -986,8 +986,8 @@ mod tests {
             .unwrap();
         let hints = comparison_hints(&pool, &s, &o).await.unwrap();
         assert!(hints.is_some());
-        let (count_sql, list_sql) = comparison_queries(&s, &o, false, hints).unwrap();
-        for sql in [&count_sql, &list_sql] {
+        let queries = comparison_queries(&s, &o, false, hints).unwrap();
+        for sql in [&queries.counts, &queries.list] {
             let plan: Vec<(i64, i64, i64, String)> =
                 sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
                     .bind(10)

@@ -1029,12 +1029,20 @@ struct JoinHints {
 
 /// GOV-2: the two queries of a comparison: the counts of linked and differing
 /// subjects, and the first differences in key order (`$1` of them).
+/// The queries of a comparison: the counts of linked and differing subjects, the
+/// differences in the other table's key order (with `answered`, those not confirmed;
+/// the attribute and the other resource are its second and third parameters), and
+/// with `answered` the count of confirmed differences still as answered (its first
+/// and second). That count starts from the confirmed discrepancies, not from the
+/// join, so the join's count stays one that PostgreSQL runs in parallel: a
+/// correlated subquery in it kept PostgreSQL to one worker, and the 10,000,000-row
+/// comparison took 2.4 times as long (docs/performance.md).
 fn comparison_queries(
     source: &ColumnRef,
     other: &ColumnRef,
     answered: bool,
     hints: Option<JoinHints>,
-) -> StoreResult<(String, String)> {
+) -> StoreResult<ComparisonQueries> {
     let (st, sk, sc) = (ident(&source.table)?, ident(&source.key_column)?, ident(&source.column)?);
     let (ot, ok, oc) = (ident(&other.table)?, ident(&other.key_column)?, ident(&other.column)?);
     let JoinHints { source: s_hint, other: o_hint, join } =
@@ -1042,32 +1050,40 @@ fn comparison_queries(
     let from = format!("FROM {ot} o{o_hint} {join} {st} s{s_hint} ON s.{sk} = o.{ok} WHERE o.{oc} IS NOT NULL");
     let differs = format!("CAST(s.{sc} AS TEXT) IS DISTINCT FROM CAST(o.{oc} AS TEXT)");
     // GOV-2: a confirmed discrepancy keeps the values as they were answered (an
-    // empty source value as ''); the attribute and other resource are the last two
-    // parameters of each query.
-    let unanswered = |attribute: u8, resource: u8| {
-        if answered {
-            format!(
-                " AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.status = 'confirmed'
-                 AND d.attribute = ${attribute} AND d.other_resource_id = ${resource}
-                 AND d.subject_key = CAST(o.{ok} AS TEXT)
-                 AND d.source_value = COALESCE(CAST(s.{sc} AS TEXT), '')
-                 AND d.other_value = CAST(o.{oc} AS TEXT))"
-            )
-        } else {
-            String::new()
-        }
+    // empty source value as '').
+    let as_answered = format!(
+        "d.status = 'confirmed' AND d.source_value = COALESCE(CAST(s.{sc} AS TEXT), '')
+         AND d.other_value = CAST(o.{oc} AS TEXT)"
+    );
+    let counts = format!("SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {from}");
+    let unanswered = if answered {
+        format!(
+            " AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.attribute = $2 AND d.other_resource_id = $3
+             AND d.subject_key = CAST(o.{ok} AS TEXT) AND {as_answered})"
+        )
+    } else {
+        String::new()
     };
-    let count_sql = format!(
-        "SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END),
-         SUM(CASE WHEN {differs}{} THEN 1 ELSE 0 END) {from}",
-        unanswered(1, 2)
+    let list = format!(
+        "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}{unanswered}
+         ORDER BY o.{ok} LIMIT $1"
     );
-    let list_sql = format!(
-        "SELECT CAST(o.{ok} AS TEXT), CAST(s.{sc} AS TEXT), CAST(o.{oc} AS TEXT) {from} AND {differs}{}
-         ORDER BY o.{ok} LIMIT $1",
-        unanswered(2, 3)
-    );
-    Ok((count_sql, list_sql))
+    let answered_count = answered.then(|| {
+        format!(
+            "SELECT COUNT(DISTINCT d.subject_key) FROM discrepancies d
+             JOIN {ot} o ON o.{ok} = d.subject_key JOIN {st} s ON s.{sk} = o.{ok}
+             WHERE d.attribute = $1 AND d.other_resource_id = $2 AND o.{oc} IS NOT NULL
+             AND {differs} AND {as_answered}"
+        )
+    });
+    Ok(ComparisonQueries { counts, list, answered_count })
+}
+
+/// The SQL of one comparison ([`comparison_queries`]).
+struct ComparisonQueries {
+    counts: String,
+    list: String,
+    answered_count: Option<String>,
 }
 
 // DESIGN 2: the row reads, which only the egress gate holds.
@@ -1099,18 +1115,22 @@ impl RowReader for BackendDataPlane {
         limit: i64,
     ) -> StoreResult<Comparison> {
         let hints = comparison_hints(&self.reader, source, other).await?;
-        let (count_sql, list_sql) = comparison_queries(source, other, answered.is_some(), hints)?;
-        let mut count = sqlx::query(&count_sql);
-        let mut list = sqlx::query(&list_sql).bind(limit);
-        if let Some(a) = answered {
-            count = count.bind(&a.attribute).bind(&a.other_resource_id);
+        let queries = comparison_queries(source, other, answered.is_some(), hints)?;
+        let counts = sqlx::query(&queries.counts).fetch_one(&self.reader).await.map_err(db_err)?;
+        let mut list = sqlx::query(&queries.list).bind(limit);
+        let mut answered_total = 0;
+        if let (Some(a), Some(sql)) = (answered, &queries.answered_count) {
             list = list.bind(&a.attribute).bind(&a.other_resource_id);
+            answered_total = sqlx::query_scalar::<_, i64>(sql)
+                .bind(&a.attribute)
+                .bind(&a.other_resource_id)
+                .fetch_one(&self.reader)
+                .await
+                .map_err(db_err)?;
         }
-        let counts = count.fetch_one(&self.reader).await.map_err(db_err)?;
         let rows = list.fetch_all(&self.reader).await.map_err(db_err)?;
         let linked: i64 = counts.try_get(0).map_err(db_err)?;
-        let differing_total: Option<i64> = counts.try_get(1).map_err(db_err)?;
-        let unanswered_total: Option<i64> = counts.try_get(2).map_err(db_err)?;
+        let differing_total: i64 = counts.try_get::<Option<i64>, _>(1).map_err(db_err)?.unwrap_or(0);
         let mut differing = Vec::with_capacity(rows.len());
         for r in rows {
             let key: Option<String> = r.try_get(0).map_err(db_err)?;
@@ -1120,8 +1140,8 @@ impl RowReader for BackendDataPlane {
         }
         Ok(Comparison {
             linked,
-            differing_total: differing_total.unwrap_or(0),
-            unanswered_total: unanswered_total.unwrap_or(0),
+            differing_total,
+            unanswered_total: differing_total - answered_total,
             differing,
         })
     }
